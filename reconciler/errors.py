@@ -1,0 +1,75 @@
+"""One hierarchy for every error the reconciler reports.
+
+    ReconcilerError                 exit 1 unless said otherwise
+    ├── InputError                  bad manifests, config, variables, plan files
+    │   └── ManifestError           carries located diagnostics (file:line:col)
+    ├── RegistryError               a registry refused, failed or could not be reached
+    │   ├── RegistryBusyError       another writer holds the registry
+    │   └── ConflictError           the registry holds something the request contradicts
+    ├── CimdError                   a Client ID Metadata Document could not be used
+    ├── UnsafePlanError             exit 3: thresholds, ownership, CIMD lock mismatch
+    └── StalePlanError              exit 4: a saved plan no longer matches what it saw
+
+Foreign exceptions (yaml, sqlite3, httpx, jsonschema) are translated into these at
+the boundary where they happen, so nothing above that boundary sees them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from reconciler.diagnostics import Diagnostic
+
+__all__ = [
+    "CimdError",
+    "ConflictError",
+    "InputError",
+    "ManifestError",
+    "ReconcilerError",
+    "RegistryBusyError",
+    "RegistryError",
+    "StalePlanError",
+    "UnsafePlanError",
+]
+
+
+class ReconcilerError(Exception):
+    exit_code = 1
+
+
+class InputError(ReconcilerError):
+    pass
+
+
+class ManifestError(InputError):
+    """Raised with every diagnostic found, so one run reports all of them."""
+
+    def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
+        self.diagnostics = list(diagnostics)
+        super().__init__("\n".join(str(d) for d in self.diagnostics))
+
+
+class RegistryError(ReconcilerError):
+    pass
+
+
+class RegistryBusyError(RegistryError):
+    pass
+
+
+class ConflictError(RegistryError):
+    pass
+
+
+class CimdError(ReconcilerError):
+    pass
+
+
+class UnsafePlanError(ReconcilerError):
+    exit_code = 3
+
+
+class StalePlanError(ReconcilerError):
+    exit_code = 4
