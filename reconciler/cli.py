@@ -19,11 +19,30 @@ __all__ = ["cli", "main"]
 F = TypeVar("F", bound=Callable[..., Any])
 
 _GLOBAL_OPTIONS = [
-    click.option("--registry", "registry", default=None, help="Registry URI (sqlite:PATH, auth0://DOMAIN, dcr+https://ISSUER)."),
+    click.option(
+        "--registry",
+        "registry",
+        default=None,
+        help="Registry URI (sqlite:PATH, auth0://DOMAIN, dcr+https://ISSUER).",
+    ),
     click.option("--env", "env", default=None, help="Environment from reconciler.yaml."),
-    click.option("--var", "vars", multiple=True, metavar="K=V", help="Set a variable (repeatable)."),
-    click.option("--var-file", "var_files", multiple=True, type=click.Path(path_type=Path, dir_okay=False), help="YAML file of variables (repeatable)."),
-    click.option("--config", "config", default=None, type=click.Path(path_type=Path, dir_okay=False), help="Settings file (default: the nearest reconciler.yaml)."),
+    click.option(
+        "--var", "vars", multiple=True, metavar="K=V", help="Set a variable (repeatable)."
+    ),
+    click.option(
+        "--var-file",
+        "var_files",
+        multiple=True,
+        type=click.Path(path_type=Path, dir_okay=False),
+        help="YAML file of variables (repeatable).",
+    ),
+    click.option(
+        "--config",
+        "config",
+        default=None,
+        type=click.Path(path_type=Path, dir_okay=False),
+        help="Settings file (default: the nearest reconciler.yaml).",
+    ),
 ]
 
 
@@ -54,7 +73,7 @@ def options_from(ctx: click.Context, paths: tuple[Path, ...], **given: Any) -> O
 class ReconcilerGroup(click.Group):
     """Maps our errors and click's usage errors onto the documented exit codes."""
 
-    def main(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False
         try:
             code = super().main(*args, **kwargs)
@@ -78,19 +97,33 @@ class ReconcilerGroup(click.Group):
 @click.version_option(__version__, prog_name="reconciler")
 @global_options
 @click.pass_context
-def cli(ctx: click.Context, **global_values: Any) -> None:
+def cli(ctx: click.Context, /, **global_values: Any) -> None:
     """OAuth applications as code: validate, plan and apply app manifests."""
     ctx.obj = global_values
 
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+)
 @click.option("--all-envs", is_flag=True, help="Check every environment's variables in one run.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @global_options
 @click.pass_context
-def validate(ctx: click.Context, paths: tuple[Path, ...], fmt: str, all_envs: bool, strict: bool, **given: Any) -> None:
+def validate(
+    ctx: click.Context,
+    /,
+    paths: tuple[Path, ...],
+    fmt: str,
+    all_envs: bool,
+    strict: bool,
+    **given: Any,
+) -> None:
     """Check manifests against the schema and the OAuth lint rules."""
     workspace = Workspace.open(options_from(ctx, paths, **given))
     report = workspace.validate(all_envs=all_envs, strict=strict)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 __all__ = ["Diagnostic", "Location", "Severity", "render_diagnostics"]
 
@@ -21,7 +21,7 @@ class Location:
         return f"{self.file}:{self.line}:{self.column}"
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
 
@@ -34,7 +34,8 @@ class Diagnostic:
     severity: Severity = Severity.ERROR
 
     def __str__(self) -> str:
-        return f"{self.location}: {self.severity.value}[{self.rule}]: {self.message}"
+        message = " ".join(self.message.splitlines())
+        return f"{self.location}: {self.severity.value}[{self.rule}]: {message}"
 
     @property
     def is_error(self) -> bool:
@@ -80,15 +81,25 @@ def render_diagnostics(diagnostics: list[Diagnostic], fmt: str, summary: dict[st
         ]
         return "\n".join(lines)
     lines = [str(d) for d in diagnostics]
-    counted = f"{errors} error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}"
+    counted = f"{_count(errors, 'error')}, {_count(warnings, 'warning')}"
     files, apps = summary.get("files", 0), summary.get("apps", 0)
     verdict = "invalid" if errors else "valid"
     lines.append(f"{verdict}: {counted} in {files} files ({apps} apps)")
     return "\n".join(lines)
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def _gh(value: str) -> str:
-    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A").replace(",", "%2C").replace(":", "%3A")
+    return (
+        value.replace("%", "%25")
+        .replace("\r", "%0D")
+        .replace("\n", "%0A")
+        .replace(",", "%2C")
+        .replace(":", "%3A")
+    )
 
 
 def _gh_message(value: str) -> str:

@@ -69,7 +69,7 @@ def find_secrets(data: Any, locate_key: Locate, path: JsonPath = ()) -> Iterator
 
 
 def _redirects(app: Mapping[str, Any], locate: Locate, _: Path) -> Iterator[Diagnostic]:
-    native = app.get("type") == "native"
+    native = _text(app, "type") == "native"
     for field in REDIRECT_FIELDS:
         for index, uri in enumerate(_strings(app.get(field))):
             yield from _redirect_uri(uri, native, locate((field, index)))
@@ -162,8 +162,8 @@ def _origins(app: Mapping[str, Any], locate: Locate, _: Path) -> Iterator[Diagno
 
 
 def _client_kind(app: Mapping[str, Any], locate: Locate, _: Path) -> Iterator[Diagnostic]:
-    kind = app.get("type")
-    method = app.get("token_endpoint_auth_method")
+    kind = _text(app, "type")
+    method = _text(app, "token_endpoint_auth_method")
     if "cimd" in app:
         return
     if kind in PUBLIC_TYPES and method not in (None, "none"):
@@ -198,7 +198,7 @@ def _grants(app: Mapping[str, Any], locate: Locate, _: Path) -> Iterator[Diagnos
                 f"grant {grant!r} is deprecated (OAuth 2.0 Security BCP); "
                 "set allow_legacy_grants: true with a legacy_grants_reason to keep it",
             )
-        if grant == "client_credentials" and app.get("type") in PUBLIC_TYPES:
+        if grant == "client_credentials" and _text(app, "type") in PUBLIC_TYPES:
             yield Diagnostic(
                 locate(("grant_types", index)),
                 "public-client",
@@ -215,7 +215,7 @@ def _grants(app: Mapping[str, Any], locate: Locate, _: Path) -> Iterator[Diagnos
 def _credentials(app: Mapping[str, Any], locate: Locate, base_dir: Path) -> Iterator[Diagnostic]:
     credentials = app.get("credentials")
     listed = credentials if isinstance(credentials, list) else []
-    if app.get("token_endpoint_auth_method") == "private_key_jwt":
+    if _text(app, "token_endpoint_auth_method") == "private_key_jwt":
         if not listed:
             yield Diagnostic(
                 locate(("token_endpoint_auth_method",)),
@@ -249,6 +249,8 @@ def _credential_key(
 ) -> Iterator[Diagnostic]:
     if isinstance(credential.get("pem"), str):
         pem, where = credential["pem"], locate((*path, "pem"))
+        if _PRIVATE_PEM.search(pem):
+            return  # find_secrets reports it where it stands
     elif isinstance(credential.get("public_key_file"), str):
         where = locate((*path, "public_key_file"))
         file = base_dir / credential["public_key_file"]
@@ -298,16 +300,29 @@ def _metadata(app: Mapping[str, Any], locate: Locate, _: Path) -> Iterator[Diagn
         where = locate(("metadata", name))
         if name.startswith(RESERVED_PREFIX):
             yield Diagnostic(
-                where, "metadata-reserved", f"metadata keys starting {RESERVED_PREFIX!r} are reserved"
+                where,
+                "metadata-reserved",
+                f"metadata keys starting {RESERVED_PREFIX!r} are reserved",
             )
         elif not _METADATA_KEY.match(name):
-            yield Diagnostic(where, "metadata-key", f"metadata key {name!r} has characters Auth0 refuses")
+            yield Diagnostic(
+                where, "metadata-key", f"metadata key {name!r} has characters Auth0 refuses"
+            )
         if len(name) > MAX_METADATA_LENGTH:
-            yield Diagnostic(where, "metadata-length", f"metadata key is over {MAX_METADATA_LENGTH} characters")
+            yield Diagnostic(
+                where, "metadata-length", f"metadata key is over {MAX_METADATA_LENGTH} characters"
+            )
         if isinstance(value, str) and len(value) > MAX_METADATA_LENGTH:
             yield Diagnostic(
-                where, "metadata-length", f"metadata value of {name!r} is over {MAX_METADATA_LENGTH} characters"
+                where,
+                "metadata-length",
+                f"metadata value of {name!r} is over {MAX_METADATA_LENGTH} characters",
             )
+
+
+def _text(app: Mapping[str, Any], field: str) -> str | None:
+    value = app.get(field)
+    return value if isinstance(value, str) else None
 
 
 def _strings(value: Any) -> Iterator[str]:

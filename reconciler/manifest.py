@@ -78,7 +78,9 @@ def parse_files(
     problems: list[Diagnostic] = []
     for path in paths:
         if not path.exists():
-            problems.append(Diagnostic(Location(str(path)), "file-missing", "no such file or directory"))
+            problems.append(
+                Diagnostic(Location(str(path)), "file-missing", "no such file or directory")
+            )
             continue
         try:
             files.append(load_yaml_file(path, max_bytes=max_bytes))
@@ -94,8 +96,8 @@ def evaluate(
     result = ManifestSet(list(files))
     first_seen: dict[str, ManifestApp] = {}
     for file in files:
-        secrets = list(find_secrets(file.data, file.locate_key))
-        result.diagnostics.extend(secrets)
+        if file.may_hold_secrets:
+            result.diagnostics.extend(find_secrets(file.data, file.locate_key))
         data, undefined = substitute(file, variables)
         result.diagnostics.extend(undefined)
         skip = frozenset({"client_secret", "signing_secret", "registration_access_token"})

@@ -36,14 +36,19 @@ def substitute(file: YamlFile, variables: Variables) -> tuple[Any, list[Diagnost
     """A copy of the file's data with every ``${NAME}`` replaced; ``$${`` is a literal ``${``."""
     if not file.templated:
         return file.data, []
-    data = _copy_containers(file.data, {path[:i] for path in file.templated for i in range(len(path))})
+    data = _copy_containers(
+        file.data, {path[:i] for path in file.templated for i in range(len(path))}
+    )
     problems: list[Diagnostic] = []
     for path in file.templated:
         parent = data
         for part in path[:-1]:
             parent = parent[part]
         original = parent[path[-1]]
-        parent[path[-1]] = _expand(original, variables, file.locate(path), problems)
+        where = file.locate(path)
+        if path in file.quoted:
+            where = Location(where.file, where.line, where.column + 1)
+        parent[path[-1]] = _expand(original, variables, where, problems)
     return data, problems
 
 
@@ -58,7 +63,11 @@ def _expand(text: str, variables: Variables, where: Location, problems: list[Dia
             return match.group(0)
         value = variables.get(name)
         if value is None:
-            scope = f" in environment {variables.environment_name!r}" if variables.environment_name else ""
+            scope = (
+                f" in environment {variables.environment_name!r}"
+                if variables.environment_name
+                else ""
+            )
             problems.append(
                 Diagnostic(at, "undefined-variable", f"variable {name!r} is not defined{scope}")
             )

@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given, settings
+
+from reconciler.schema import MANIFEST_SCHEMA, _validator, is_valid
+from tests.test_fuzz_validate import documents
+
+
+@settings(max_examples=300, deadline=None)
+@given(documents)
+def test_fast_path_agrees_with_full_validator(document: Any) -> None:
+    """The compiled fast check may never call valid what the full validator rejects."""
+    full = not any(True for _ in _validator(MANIFEST_SCHEMA).iter_errors(document))
+    assert is_valid(MANIFEST_SCHEMA, document) == full
+
+
+def test_cimd_app_needs_no_name() -> None:
+    assert is_valid(MANIFEST_SCHEMA, {"apps": {"p": {"cimd": "https://x.example/c.json"}}})
+    assert not is_valid(MANIFEST_SCHEMA, {"apps": {"p": {"name": "x"}}})

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import pytest
+
+from reconciler.diagnostics import Location
+from reconciler.yamlfile import YamlError, load_yaml_bytes
+
+
+def test_locations_of_values_and_keys() -> None:
+    file = load_yaml_bytes(
+        b"apps:\n  web:\n    callbacks:\n      - https://a\n      - https://b\n", "f.yaml"
+    )
+    assert file.locate(("apps", "web", "callbacks", 1)) == Location("f.yaml", 5, 9)
+    assert file.locate_key(("apps", "web")) == Location("f.yaml", 2, 3)
+    assert file.locate(("apps", "web", "missing", 3)) == Location("f.yaml", 3, 5)
+
+
+def test_scalars_keep_yaml_types_but_timestamps_stay_text() -> None:
+    file = load_yaml_bytes(b"a: 2024-01-01\nb: true\nc: 12\nd: '12'\ne: ~\n", "f.yaml")
+    assert file.data == {"a": "2024-01-01", "b": True, "c": 12, "d": "12", "e": None}
+
+
+def test_merge_keys_and_explicit_keys_win() -> None:
+    file = load_yaml_bytes(
+        b"base: &b {type: spa, name: Base}\napp:\n  <<: *b\n  name: Mine\n", "f.yaml"
+    )
+    assert file.data["app"] == {"name": "Mine", "type": "spa"}
+
+
+def test_small_aliases_are_fine() -> None:
+    file = load_yaml_bytes(b"a: &x [1, 2]\nb: *x\n", "f.yaml")
+    assert file.data == {"a": [1, 2], "b": [1, 2]}
+
+
+@pytest.mark.parametrize(
+    ("raw", "rule"),
+    [
+        (b"a: " + b"[" * 300 + b"]" * 300, "yaml-too-deep"),
+        (b"a: !!python/object:os.system x\n", "yaml-tag"),
+        (b"a: 1\n---\nb: 2\n", "yaml-syntax"),
+        (b"? [1]\n: x\n", "yaml-complex-key"),
+        (b"\x00", "file-encoding"),
+        (b"a: \x01\n", "yaml-syntax"),
+    ],
+)
+def test_hostile_input_is_refused(raw: bytes, rule: str) -> None:
+    with pytest.raises(YamlError) as caught:
+        load_yaml_bytes(raw, "f.yaml")
+    assert caught.value.diagnostic.rule == rule
+
+
+def test_byte_order_mark_is_accepted() -> None:
+    assert load_yaml_bytes("\ufeffapps: {}\n".encode(), "f.yaml").data == {"apps": {}}
