@@ -5,7 +5,8 @@
     │   └── ManifestError           carries located diagnostics (file:line:col)
     ├── RegistryError               a registry refused, failed or could not be reached
     │   ├── RegistryBusyError       another writer holds the registry
-    │   └── ConflictError           the registry holds something the request contradicts
+    │   ├── ConflictError           the registry holds something the request contradicts
+    │   └── ApiError                an Auth0-style error answer (status, error, message, errorCode)
     ├── CimdError                   a Client ID Metadata Document could not be used
     ├── UnsafePlanError             exit 3: thresholds, ownership, CIMD lock mismatch
     └── StalePlanError              exit 4: a saved plan no longer matches what it saw
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from reconciler.diagnostics import Diagnostic
 
 __all__ = [
+    "ApiError",
     "CimdError",
     "ConflictError",
     "InputError",
@@ -61,6 +63,29 @@ class RegistryBusyError(RegistryError):
 
 class ConflictError(RegistryError):
     pass
+
+
+class ApiError(RegistryError):
+    """An Auth0 Management API error, as the API (or our embedded tenant) answers it."""
+
+    def __init__(
+        self, status: int, error: str, message: str, error_code: str | None = None
+    ) -> None:
+        super().__init__(f"{status} {error}: {message}")
+        self.status = status
+        self.error = error
+        self.message = message
+        self.error_code = error_code
+
+    def body(self) -> dict[str, object]:
+        body: dict[str, object] = {
+            "statusCode": self.status,
+            "error": self.error,
+            "message": self.message,
+        }
+        if self.error_code:
+            body["errorCode"] = self.error_code
+        return body
 
 
 class CimdError(ReconcilerError):
