@@ -10,9 +10,18 @@ from typing import Any, TypeVar
 import click
 
 from reconciler import __version__
-from reconciler.diagnostics import render_diagnostics
-from reconciler.errors import ManifestError, ReconcilerError
+from reconciler.applier import ApplyReport, ChangeResult, apply_plan, check_fresh
+from reconciler.diagnostics import Diagnostic, render_diagnostics
+from reconciler.errors import InputError, ManifestError, ReconcilerError
+from reconciler.export import export_apps
+from reconciler.pipeline import load_desired, manifest_digest, open_for, read_and_plan
+from reconciler.plan import Plan
+from reconciler.registries import open_registry
+from reconciler.registries.sqlite import seed_sqlite
+from reconciler.render import RENDERERS, render_text
+from reconciler.secrets import SecretsFile
 from reconciler.workspace import Options, Workspace
+from reconciler.yamlfile import load_yaml_file
 
 __all__ = ["cli", "main"]
 
@@ -132,6 +141,251 @@ def validate(
     if output:
         click.echo(output)
     ctx.exit(0 if report.ok else 1)
+
+
+@cli.command("plan")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--out",
+    "out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Save the plan (JSON) for `apply PLAN`.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none."
+)
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@global_options
+@click.pass_context
+def plan_command(
+    ctx: click.Context,
+    /,
+    paths: tuple[Path, ...],
+    out: Path | None,
+    fmt: str,
+    detailed_exitcode: bool,
+    strict: bool,
+    **given: Any,
+) -> None:
+    """Show what apply would change, without changing anything."""
+    workspace = Workspace.open(options_from(ctx, paths, **given))
+    desired = load_desired(workspace, strict=strict)
+    show_warnings(desired.warnings)
+    registry = open_for(desired.environment)
+    try:
+        plan, _ = read_and_plan(desired, registry)
+    finally:
+        registry.close()
+    if out is not None:
+        write_file(out, plan.to_json())
+    click.echo(render(plan, fmt), nl=False)
+    if plan.conflicts:
+        ctx.exit(3)
+    ctx.exit(2 if detailed_exitcode and not plan.is_empty else 0)
+
+
+@cli.command("apply")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--auto-approve", is_flag=True, help="Apply without asking.")
+@click.option("--force", is_flag=True, help="Apply even past the safety thresholds.")
+@click.option(
+    "--secrets-out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="JSON file (mode 0600) for new client secrets.",
+)
+@click.option("--continue-on-error", is_flag=True, help="Go on after a change fails.")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@global_options
+@click.pass_context
+def apply_command(
+    ctx: click.Context,
+    /,
+    paths: tuple[Path, ...],
+    auto_approve: bool,
+    force: bool,
+    secrets_out: Path | None,
+    continue_on_error: bool,
+    strict: bool,
+    **given: Any,
+) -> None:
+    """Apply a saved plan (apply PLAN.json), or plan and apply in one run."""
+    saved = saved_plan(paths)
+    workspace = Workspace.open(options_from(ctx, () if saved else paths, **given))
+    secrets = SecretsFile(secrets_out) if secrets_out else None
+    if saved is not None:
+        plan = Plan.from_json(saved.read_text("utf-8"), str(saved))
+        registry = open_registry(
+            workspace.config.resolve_registry(given.get("registry") or plan.registry)
+        )
+        digest = manifest_digest(workspace.manifest_paths, workspace.config.root)
+    else:
+        desired = load_desired(workspace, strict=strict)
+        show_warnings(desired.warnings)
+        registry = open_for(desired.environment)
+    try:
+        with registry.lock():
+            if saved is not None:
+                current = registry.list_apps()
+                check_fresh(plan, current, digest)
+            else:
+                plan, current = read_and_plan(desired, registry)
+            click.echo(render_text(plan, color=is_terminal()), nl=False)
+            plan.raise_if_unsafe(force=force)
+            if plan.is_empty:
+                ctx.exit(0)
+            if saved is None and not auto_approve:
+                confirm_or_refuse()
+            report = apply_plan(
+                plan,
+                registry,
+                current,
+                secrets=secrets,
+                continue_on_error=continue_on_error,
+                progress=show_progress,
+            )
+    finally:
+        registry.close()
+    click.echo(summarize(report))
+    ctx.exit(0 if report.ok else 1)
+
+
+@cli.command("export")
+@click.option(
+    "-o",
+    "--out",
+    "out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("exported"),
+    show_default=True,
+)
+@global_options
+@click.pass_context
+def export_command(ctx: click.Context, /, out: Path, **given: Any) -> None:
+    """Write the registry's apps as manifests (no secrets, no stamps)."""
+    workspace = Workspace.open(options_from(ctx, (), **given))
+    environment = workspace.environment()
+    registry = open_for(environment)
+    try:
+        apps = registry.list_apps()
+    finally:
+        registry.close()
+    written, skipped = export_apps(apps, out, owner=environment.owner)
+    for line in skipped:
+        click.echo(f"warning: {line}", err=True)
+    click.echo(f"Exported {len(written)} apps to {out}/")
+
+
+PAST = {
+    "adopt": "adopted",
+    "create": "created",
+    "update": "updated",
+    "refresh": "refreshed",
+    "delete": "deleted",
+}
+
+
+@cli.group("registry")
+def registry_group() -> None:
+    """Work on the embedded registry directly (rehearsals, fixtures)."""
+
+
+@registry_group.command("seed")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@global_options
+@click.pass_context
+def seed_command(ctx: click.Context, /, file: Path, **given: Any) -> None:
+    """Load apps that exist before reconciler: FILE holds `clients`, Auth0 client objects."""
+    workspace = Workspace.open(options_from(ctx, (), **given))
+    environment = workspace.environment()
+    source = load_yaml_file(file)
+    clients = source.data.get("clients") if isinstance(source.data, dict) else None
+    if not isinstance(clients, list) or not all(isinstance(c, dict) for c in clients):
+        raise InputError(
+            f"{source.locate(())}: a seed file holds `clients:`, a list of client objects"
+        )
+    added, kept = seed_sqlite(environment.registry, clients)
+    click.echo(f"Seeded {len(added)} apps into {environment.registry} ({len(kept)} already there).")
+
+
+def render(plan: Plan, fmt: str) -> str:
+    if fmt == "text":
+        return render_text(plan, color=is_terminal())
+    return RENDERERS[fmt](plan)
+
+
+def saved_plan(paths: tuple[Path, ...]) -> Path | None:
+    """``apply plan.json``: one argument that is a file holding a saved plan."""
+    if len(paths) == 1 and paths[0].suffix == ".json" and paths[0].is_file():
+        return paths[0]
+    return None
+
+
+def show_warnings(warnings: list[Diagnostic]) -> None:
+    for warning in warnings:
+        click.echo(str(warning), err=True)
+
+
+def show_progress(index: int, total: int, result: ChangeResult) -> None:
+    change = result.change
+    outcome = PAST[change.ACTION] if result.ok else f"FAILED: {result.error}"
+    where = f" ({result.client_id})" if result.client_id else ""
+    click.echo(f"[{index}/{total}] {change.SYMBOL} {change.key}{where}: {outcome}", err=True)
+
+
+def summarize(report: ApplyReport) -> str:
+    done = [r for r in report.results if r.ok]
+    counts: dict[str, int] = {}
+    for result in done:
+        counts[result.change.ACTION] = counts.get(result.change.ACTION, 0) + 1
+    parts = ", ".join(f"{n} {PAST[action]}" for action, n in counts.items())
+    lines = []
+    failed = [r for r in report.results if not r.ok]
+    if failed or report.skipped:
+        lines.append(
+            f"Apply failed: {parts or 'nothing applied'}; "
+            f"{len(failed)} failed, {len(report.skipped)} not attempted."
+        )
+        lines.extend(f"  {r.change.SYMBOL} {r.change.key}: {r.error}" for r in failed)
+        lines.append("Run apply again: it converges from wherever this run stopped.")
+    else:
+        lines.append(f"Apply complete: {parts or 'no changes'}.")
+    if report.secrets_saved:
+        lines.append(
+            f"{report.secrets_saved} new client secrets written to the --secrets-out file."
+        )
+    if report.secrets_unsaved:
+        lines.append(
+            "New client secrets were not saved (no --secrets-out) for: "
+            + ", ".join(report.secrets_unsaved)
+            + ". Read or rotate them in the registry."
+        )
+    return "\n".join(lines)
+
+
+def confirm_or_refuse() -> None:
+    if not sys.stdin.isatty():
+        raise InputError(
+            "refusing to apply without confirmation: not a terminal; pass --auto-approve"
+        )
+    if not click.confirm("Apply these changes?", default=False):
+        raise InputError("apply cancelled")
+
+
+def is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
+def write_file(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
 
 
 def main() -> None:

@@ -216,7 +216,14 @@ def _credentials(app: Mapping[str, Any], locate: Locate, base_dir: Path) -> Iter
     credentials = app.get("credentials")
     listed = credentials if isinstance(credentials, list) else []
     if _text(app, "token_endpoint_auth_method") == "private_key_jwt":
-        if not listed:
+        if not listed and "client_id" in app:
+            yield Diagnostic(
+                locate(("token_endpoint_auth_method",)),
+                "credentials-unmanaged",
+                "no credentials listed: the adopted app's keys stay as they are, unmanaged",
+                WARNING,
+            )
+        elif not listed:
             yield Diagnostic(
                 locate(("token_endpoint_auth_method",)),
                 "credential-missing",

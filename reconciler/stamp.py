@@ -1,16 +1,27 @@
 """Ownership stamps: what the reconciler writes into an app's metadata to know it again.
 
-Three entries of the registry's own metadata (Auth0 ``client_metadata``):
+Three entries of the registry's own metadata (Auth0 ``client_metadata``, whose values
+hold at most 255 characters):
 
     reconciler_owner    the owner named in reconciler.yaml
     reconciler_key      the app key from the manifests
-    reconciler_applied  the digest of what was last applied, and ``;protect`` when protected
+    reconciler_applied  ``v1:`` then, for each owned field, one letter naming the field and
+                        six hex digits of the hash of the value last applied; then
+                        ``;protect`` when the app is protected
+
+The per-field hashes let a plan tell a manifest change from an edit made elsewhere (drift)
+field by field, without keeping any state outside the registry.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
+
+from reconciler.fields import MANAGED_FIELDS
 
 __all__ = [
     "MAX_USER_METADATA_KEYS",
@@ -18,6 +29,7 @@ __all__ = [
     "RESERVED_PREFIX",
     "STAMP_KEYS",
     "Stamp",
+    "value_hash",
 ]
 
 RESERVED_PREFIX = "reconciler_"
@@ -27,25 +39,62 @@ APPLIED_KEY = "reconciler_applied"
 STAMP_KEYS = (OWNER_KEY, APP_KEY, APPLIED_KEY)
 METADATA_LIMIT = 10
 MAX_USER_METADATA_KEYS = METADATA_LIMIT - len(STAMP_KEYS)
+
+_VERSION = "v1:"
 _PROTECT = ";protect"
+_CODES = "abcdefghijklmnopqrstuvwxyz0123456789"
+_CODE_OF = {name: _CODES[i] for i, name in enumerate(MANAGED_FIELDS)}
+_FIELD_OF = {code: name for name, code in _CODE_OF.items()}
+_HASH_LENGTH = 6
+
+
+def value_hash(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:_HASH_LENGTH]
 
 
 @dataclass(frozen=True)
 class Stamp:
     owner: str
     key: str
-    digest: str = ""
+    applied: Mapping[str, str]
     protect: bool = False
 
     @classmethod
-    def read(cls, metadata: Mapping[str, str]) -> Stamp | None:
+    def for_fields(
+        cls, owner: str, key: str, fields: Mapping[str, Any], *, protect: bool = False
+    ) -> Stamp:
+        """The stamp for an app whose owned fields were just set to ``fields``."""
+        hashes = {name: value_hash(value) for name, value in fields.items() if name in _CODE_OF}
+        return cls(owner, key, hashes, protect)
+
+    @classmethod
+    def read(cls, metadata: Mapping[str, Any]) -> Stamp | None:
         owner = metadata.get(OWNER_KEY)
         key = metadata.get(APP_KEY)
-        if not owner or not key:
+        if not isinstance(owner, str) or not isinstance(key, str) or not owner or not key:
             return None
-        applied = metadata.get(APPLIED_KEY, "")
-        return cls(owner, key, applied.removesuffix(_PROTECT), applied.endswith(_PROTECT))
+        text = metadata.get(APPLIED_KEY)
+        text = text if isinstance(text, str) else ""
+        protect = text.endswith(_PROTECT)
+        body = text.removesuffix(_PROTECT).removeprefix(_VERSION)
+        step = 1 + _HASH_LENGTH
+        applied = {
+            _FIELD_OF[body[i]]: body[i + 1 : i + step]
+            for i in range(0, len(body) - step + 1, step)
+            if body[i] in _FIELD_OF
+        }
+        return cls(owner, key, applied, protect)
 
     def to_metadata(self) -> dict[str, str]:
-        applied = self.digest + (_PROTECT if self.protect else "")
-        return {OWNER_KEY: self.owner, APP_KEY: self.key, APPLIED_KEY: applied}
+        body = "".join(
+            _CODE_OF[name] + self.applied[name] for name in MANAGED_FIELDS if name in self.applied
+        )
+        return {
+            OWNER_KEY: self.owner,
+            APP_KEY: self.key,
+            APPLIED_KEY: _VERSION + body + (_PROTECT if self.protect else ""),
+        }
+
+    def applied_hash(self, name: str) -> str | None:
+        return self.applied.get(name)

@@ -25,6 +25,7 @@ import yaml
 from yaml.constructor import SafeConstructor
 
 from reconciler.diagnostics import Diagnostic, Location
+from reconciler.errors import ManifestError
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -76,9 +77,11 @@ class YamlFile:
         return Location(self.path, *found) if found else self.locate(path)
 
 
-class YamlError(Exception):
+class YamlError(ManifestError):
+    """A file that cannot be read as YAML: one located diagnostic."""
+
     def __init__(self, diagnostic: Diagnostic) -> None:
-        super().__init__(str(diagnostic))
+        super().__init__([diagnostic])
         self.diagnostic = diagnostic
 
 

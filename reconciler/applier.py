@@ -1,0 +1,184 @@
+"""Executes a Plan against a Registry: the only write path.
+
+Apply works from each change's before and after, never from the diff shown to people.
+A saved plan is checked first, app by app, against what the registry holds now.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.changes import Adopt, Change, Create, Delete, Refresh, Update
+from reconciler.errors import InputError, ReconcilerError, StalePlanError
+from reconciler.model import App, Credential
+from reconciler.plan import Plan
+from reconciler.registries.base import Registry
+from reconciler.secrets import SecretsFile
+from reconciler.stamp import Stamp
+
+__all__ = ["ApplyReport", "ChangeResult", "apply_plan", "check_fresh"]
+
+
+@dataclass(frozen=True)
+class ChangeResult:
+    change: Change
+    ok: bool
+    client_id: str | None = None
+    error: str | None = None
+
+
+@dataclass
+class ApplyReport:
+    results: list[ChangeResult] = field(default_factory=list)
+    skipped: list[Change] = field(default_factory=list)
+    secrets_saved: int = 0
+    secrets_unsaved: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.results) and not self.skipped
+
+
+Progress = Callable[[int, int, ChangeResult], None]
+
+
+def check_fresh(plan: Plan, current: Sequence[App], manifest_digest: str | None = None) -> None:
+    """Refuse (exit 4) a saved plan whose apps or manifests changed since it was made."""
+    by_id = {app.client_id: app for app in current}
+    owned_keys = {app.stamp.key for app in current if app.owned_by(plan.owner) and app.stamp}
+    urls = {app.external_client_id for app in current if app.external_client_id}
+    stale: list[str] = []
+    for change in plan.changes:
+        if isinstance(change, Create):
+            if change.key in owned_keys or (change.cimd and change.cimd in urls):
+                stale.append(f"{change.key}: created since the plan was made")
+            continue
+        app = by_id.get(change.client_id or "")
+        if app is None:
+            stale.append(f"{change.key} ({change.client_id}): no longer in the registry")
+        elif app.fingerprint() != change.fingerprint:
+            stale.append(
+                f"{change.key} ({change.client_id}): changed in the registry since the plan"
+            )
+    if (
+        manifest_digest is not None
+        and plan.manifest_digest
+        and manifest_digest != plan.manifest_digest
+    ):
+        stale.append("the manifests changed since the plan was made")
+    if stale:
+        raise StalePlanError("the saved plan is stale; plan again:\n  " + "\n  ".join(stale))
+
+
+def apply_plan(
+    plan: Plan,
+    registry: Registry,
+    current: Sequence[App],
+    *,
+    secrets: SecretsFile | None = None,
+    documents: Mapping[str, Mapping[str, Any]] | None = None,
+    continue_on_error: bool = False,
+    progress: Progress | None = None,
+) -> ApplyReport:
+    """Execute every change of ``plan``; stop at the first failure unless told to go on."""
+    by_id = {app.client_id: app for app in current}
+    report = ApplyReport()
+    total = len(plan.changes)
+    executor = _Executor(plan, registry, by_id, documents or {}, secrets, report)
+    for index, change in enumerate(plan.changes, start=1):
+        try:
+            client_id = executor.run(change)
+            result = ChangeResult(change, True, client_id)
+        except ReconcilerError as exc:
+            result = ChangeResult(change, False, change.client_id, str(exc))
+        report.results.append(result)
+        if progress is not None:
+            progress(index, total, result)
+        if not result.ok and not continue_on_error:
+            report.skipped.extend(plan.changes[index:])
+            break
+    return report
+
+
+@dataclass
+class _Executor:
+    plan: Plan
+    registry: Registry
+    by_id: dict[str, App]
+    documents: Mapping[str, Mapping[str, Any]]
+    secrets: SecretsFile | None
+    report: ApplyReport
+
+    def run(self, change: Change) -> str | None:
+        after = dict(change.after or {})
+        stamp = Stamp.for_fields(self.plan.owner, change.key, after, protect=change.protect)
+        if isinstance(change, Delete):
+            self.registry.delete(self.current(change))
+            return change.client_id
+        if isinstance(change, Create) and change.cimd:
+            app = self.registry.register_cimd(change.cimd, self.document(change), None)
+            return self.registry.update(app, _with_keys(after, change), stamp).client_id
+        if isinstance(change, Create):
+            created = self.registry.create(after, _credentials(change), stamp)
+            if created.secret is not None:
+                self.keep_secret(change.key, created.app.client_id, created.secret)
+            return created.app.client_id
+        if isinstance(change, Refresh):
+            app = self.registry.register_cimd(
+                change.cimd or "", self.document(change), self.current(change)
+            )
+            return self.registry.update(app, _with_keys(after, change), stamp).client_id
+        assert isinstance(change, Update | Adopt)
+        current = self.current(change)
+        before = dict(change.before or {})
+        changed = {name: value for name, value in after.items() if before.get(name) != value}
+        return self.registry.update(current, _with_keys(changed, change), stamp).client_id
+
+    def current(self, change: Change) -> App:
+        app = self.by_id.get(change.client_id or "")
+        if app is None:
+            raise StalePlanError(
+                f"{change.key}: client {change.client_id} is no longer in the registry"
+            )
+        return app
+
+    def document(self, change: Change) -> Mapping[str, Any]:
+        document = self.documents.get(change.cimd or "")
+        if document is None:
+            raise ReconcilerError(f"{change.key}: no valid metadata document for {change.cimd}")
+        return document
+
+    def keep_secret(self, key: str, client_id: str, secret: str) -> None:
+        if self.secrets is None:
+            self.report.secrets_unsaved.append(key)
+            return
+        self.secrets.add(key, client_id, secret, self.registry.uri)
+        self.report.secrets_saved += 1
+
+
+def _credentials(change: Change) -> list[Credential]:
+    if any("pem" not in k for k in change.keys):
+        raise InputError(
+            f"{change.key}: the plan lacks the public keys it needs; "
+            "apply a plan saved with `plan -o FILE`, not the output of `plan --format json`"
+        )
+    return [
+        Credential(
+            name=str(k["name"]),
+            pem=str(k["pem"]),
+            alg=str(k.get("alg", "RS256")),
+            kid=str(k.get("kid", "")),
+            expires_at=k.get("expires_at"),
+        )
+        for k in change.keys
+    ]
+
+
+def _with_keys(fields: Mapping[str, Any], change: Change) -> dict[str, Any]:
+    """Canonical changes with the credential summaries swapped for the keys themselves."""
+    result = dict(fields)
+    if "credentials" in result:
+        result["credentials"] = _credentials(change)
+    return result

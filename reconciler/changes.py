@@ -1,0 +1,159 @@
+"""Change kinds: each a type with a symbol, a fixed order, and the before/after apply uses.
+
+The field diff and the reasons are for people (the plan's reader); the applier works only
+from ``before``, ``after`` and the identity of the app (after Terraform's plans.Change).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+__all__ = [
+    "Adopt",
+    "CHANGE_TYPES",
+    "Change",
+    "Create",
+    "Delete",
+    "FieldChange",
+    "Refresh",
+    "Update",
+]
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One changed path (``callbacks``, ``refresh_token.rotation_type``) for people to read."""
+
+    path: str
+    before: Any
+    after: Any
+    reasons: tuple[str, ...] = ()
+
+    def to_data(self) -> dict[str, Any]:
+        data = {"path": self.path, "before": self.before, "after": self.after}
+        if self.reasons:
+            data["reasons"] = list(self.reasons)
+        return data
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> FieldChange:
+        return cls(
+            data["path"], data.get("before"), data.get("after"), tuple(data.get("reasons", ()))
+        )
+
+
+@dataclass(frozen=True)
+class Change:
+    """Base of every change; ``key`` is the app key, ``client_id`` the registry's id.
+
+    ``keys`` carries the public keys (PEM) a create or key rotation needs: public, so
+    safe in a plan file, but never part of the diff people read.
+    """
+
+    key: str
+    client_id: str | None = None
+    before: Mapping[str, Any] | None = None
+    after: Mapping[str, Any] | None = None
+    diff: tuple[FieldChange, ...] = ()
+    reasons: tuple[str, ...] = ()
+    risks: tuple[str, ...] = ()
+    protect: bool = False
+    cimd: str | None = None
+    location: str = ""
+    fingerprint: str | None = None
+    notes: tuple[str, ...] = field(default=())
+    keys: tuple[Mapping[str, Any], ...] = ()
+
+    ACTION: ClassVar[str] = ""
+    SYMBOL: ClassVar[str] = ""
+    ORDER: ClassVar[int] = 0
+
+    def sort_key(self) -> tuple[int, str]:
+        return (self.ORDER, self.key)
+
+    def to_data(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"action": self.ACTION, "symbol": self.SYMBOL, "key": self.key}
+        optional = {
+            "client_id": self.client_id,
+            "cimd": self.cimd,
+            "location": self.location or None,
+            "fingerprint": self.fingerprint,
+        }
+        data.update({k: v for k, v in optional.items() if v is not None})
+        data["protect"] = self.protect
+        data["reasons"] = list(self.reasons)
+        data["risks"] = list(self.risks)
+        data["notes"] = list(self.notes)
+        data["before"] = dict(self.before) if self.before is not None else None
+        data["after"] = dict(self.after) if self.after is not None else None
+        data["diff"] = [d.to_data() for d in self.diff]
+        if self.keys:
+            data["keys"] = [dict(k) for k in self.keys]
+        return data
+
+    @staticmethod
+    def from_data(data: Mapping[str, Any]) -> Change:
+        kind = CHANGE_TYPES[data["action"]]
+        return kind(
+            key=data["key"],
+            client_id=data.get("client_id"),
+            before=data.get("before"),
+            after=data.get("after"),
+            diff=tuple(FieldChange.from_data(d) for d in data.get("diff", ())),
+            reasons=tuple(data.get("reasons", ())),
+            risks=tuple(data.get("risks", ())),
+            protect=bool(data.get("protect", False)),
+            cimd=data.get("cimd"),
+            location=data.get("location", ""),
+            fingerprint=data.get("fingerprint"),
+            notes=tuple(data.get("notes", ())),
+            keys=tuple(data.get("keys", ())),
+        )
+
+
+@dataclass(frozen=True)
+class Adopt(Change):
+    """Stamp an existing, unowned app that a manifest names, and converge it."""
+
+    ACTION: ClassVar[str] = "adopt"
+    SYMBOL: ClassVar[str] = "@"
+    ORDER: ClassVar[int] = 0
+
+
+@dataclass(frozen=True)
+class Create(Change):
+    ACTION: ClassVar[str] = "create"
+    SYMBOL: ClassVar[str] = "+"
+    ORDER: ClassVar[int] = 1
+
+
+@dataclass(frozen=True)
+class Update(Change):
+    ACTION: ClassVar[str] = "update"
+    SYMBOL: ClassVar[str] = "~"
+    ORDER: ClassVar[int] = 2
+
+
+@dataclass(frozen=True)
+class Refresh(Change):
+    """Re-register a CIMD app from its metadata document, which changed upstream."""
+
+    ACTION: ClassVar[str] = "refresh"
+    SYMBOL: ClassVar[str] = "←"
+    ORDER: ClassVar[int] = 3
+
+
+@dataclass(frozen=True)
+class Delete(Change):
+    """Deletes come last: a run that fails part way has removed nothing yet."""
+
+    ACTION: ClassVar[str] = "delete"
+    SYMBOL: ClassVar[str] = "-"
+    ORDER: ClassVar[int] = 4
+
+
+CHANGE_TYPES: dict[str, type[Change]] = {
+    kind.ACTION: kind for kind in (Adopt, Create, Update, Refresh, Delete)
+}

@@ -1,0 +1,65 @@
+"""The canonical field vocabulary shared by manifests, registries, stamps and plans."""
+
+from __future__ import annotations
+
+__all__ = [
+    "APP_TYPES",
+    "CIMD_EDITABLE",
+    "MANAGED_FIELDS",
+    "MANIFEST_TYPES",
+    "PARTIAL_OBJECTS",
+    "SET_LIKE_FIELDS",
+]
+
+APP_TYPES = {
+    "spa": "spa",
+    "native": "native",
+    "regular_web": "regular_web",
+    "m2m": "non_interactive",
+}
+MANIFEST_TYPES = {registry: manifest for manifest, registry in APP_TYPES.items()}
+
+#: Every field the reconciler may write (the write allowlist), in a fixed order.
+MANAGED_FIELDS = (
+    "name",
+    "description",
+    "app_type",
+    "callbacks",
+    "allowed_origins",
+    "web_origins",
+    "allowed_logout_urls",
+    "initiate_login_uri",
+    "logo_uri",
+    "grant_types",
+    "token_endpoint_auth_method",
+    "is_first_party",
+    "oidc_conformant",
+    "cross_origin_authentication",
+    "refresh_token",
+    "jwt_configuration",
+    "organization_usage",
+    "organization_require_behavior",
+    "client_metadata",
+    "credentials",
+)
+#: Arrays whose order means nothing: compared and shown sorted.
+SET_LIKE_FIELDS = frozenset(
+    {"callbacks", "allowed_origins", "web_origins", "allowed_logout_urls", "grant_types"}
+)
+#: Objects the server fills with defaults: only the members a manifest names are owned.
+PARTIAL_OBJECTS = frozenset({"refresh_token", "jwt_configuration"})
+#: Fields Auth0 lets you edit on an app registered from a CIMD document.
+CIMD_EDITABLE = frozenset(
+    {
+        "app_type",
+        "grant_types",
+        "description",
+        "allowed_origins",
+        "web_origins",
+        "refresh_token",
+        "jwt_configuration",
+        "organization_usage",
+        "organization_require_behavior",
+        "client_metadata",
+    }
+)

@@ -1,0 +1,258 @@
+"""The planner: desired apps x actual apps -> Plan. Pure: every read happened before."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from deepdiff import DeepDiff
+
+from reconciler.changes import Adopt, Change, Create, Delete, FieldChange, Update
+from reconciler.config import Safety
+from reconciler.model import App, DesiredApp, canonical, project
+from reconciler.plan import Conflict, Notice, Plan
+from reconciler.risks import risks
+from reconciler.stamp import Stamp, value_hash
+
+__all__ = ["plan"]
+
+
+def plan(
+    desired: Sequence[DesiredApp],
+    actual: Sequence[App],
+    *,
+    owner: str,
+    registry: str,
+    environment: str | None = None,
+    safety: Safety | None = None,
+    manifest_digest: str = "",
+) -> Plan:
+    """What it takes to make the registry hold ``desired`` (for this owner, and only that)."""
+    state = _Planning(owner, actual)
+    for spec in sorted(desired, key=lambda s: s.key):
+        state.reconcile(spec)
+    state.delete_unclaimed()
+    return Plan(
+        owner=owner,
+        registry=registry,
+        environment=environment,
+        changes=tuple(state.changes),
+        notices=tuple(state.notices),
+        conflicts=tuple(state.conflicts),
+        owned=len(state.owned),
+        manifest_digest=manifest_digest,
+        safety=safety or Safety(),
+    )
+
+
+@dataclass
+class _Planning:
+    owner: str
+    actual: Sequence[App]
+    changes: list[Change] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+    claimed: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.owned: dict[str, App] = {}
+        self.by_id = {app.client_id: app for app in self.actual}
+        self.by_url = {app.external_client_id: app for app in self.actual if app.external_client_id}
+        for app in self.actual:
+            if not app.owned_by(self.owner):
+                continue
+            assert app.stamp is not None
+            twin = self.owned.setdefault(app.stamp.key, app)
+            if twin is not app:
+                self.conflicts.append(
+                    Conflict(
+                        app.stamp.key,
+                        f"two registry apps ({twin.client_id}, {app.client_id}) carry the key "
+                        f"{app.stamp.key!r} for owner {self.owner!r}; delete one by hand",
+                    )
+                )
+
+    def reconcile(self, spec: DesiredApp) -> None:
+        target = self.target(spec)
+        if target is None:
+            self.changes.append(self.create(spec))
+            return
+        if target.client_id in self.claimed:
+            self.refuse(spec, f"client {target.client_id} is claimed by another app key as well")
+            return
+        stamp = target.stamp
+        if stamp is not None and stamp.owner != self.owner:
+            self.refuse(
+                spec,
+                f"app {spec.key!r} names client {target.client_id}, which owner {stamp.owner!r} "
+                f"manages as {stamp.key!r}; this project's owner is {self.owner!r}",
+            )
+            return
+        self.claimed.add(target.client_id)
+        if bool(spec.cimd) != target.is_cimd:
+            self.refuse(
+                spec,
+                f"app {spec.key!r} and client {target.client_id} differ in kind (CIMD or not); "
+                "an app cannot be converted: give it a new key",
+            )
+            return
+        change = self.converge(spec, target)
+        if change is not None:
+            self.changes.append(change)
+
+    def target(self, spec: DesiredApp) -> App | None:
+        """The registry app this spec is about, or None when it must be created."""
+        mine = self.owned.get(spec.key)
+        if spec.cimd:
+            found = self.by_url.get(spec.cimd)
+            if found is None and mine is not None and mine.client_id not in self.claimed:
+                note = "url-changed" if mine.is_cimd else "replaced"
+                self.changes.append(self.delete(mine, note=note))
+                self.claimed.add(mine.client_id)
+            return found
+        if spec.client_id:
+            found = self.by_id.get(spec.client_id)
+            if found is None:
+                self.refuse(spec, f"client_id {spec.client_id!r} is not in the registry")
+                if mine is not None:
+                    self.claimed.add(mine.client_id)  # refused, so not deleted either
+                return None
+            return found
+        if mine is not None and mine.is_cimd:
+            self.changes.append(self.delete(mine, note="replaced"))
+            self.claimed.add(mine.client_id)
+            return None
+        return mine
+
+    def create(self, spec: DesiredApp) -> Change:
+        after = spec.comparable()
+        return Create(
+            key=spec.key,
+            after=after,
+            diff=tuple(FieldChange(name, None, value) for name, value in after.items()),
+            reasons=("new",),
+            risks=risks("create", None, after),
+            protect=spec.protect,
+            cimd=spec.cimd,
+            location=spec.location,
+            keys=_keys(spec),
+        )
+
+    def converge(self, spec: DesiredApp, app: App) -> Change | None:
+        after = spec.comparable()
+        before = project(after, app.fields)
+        stamp = app.stamp
+        diff = list(field_changes(before, after, stamp))
+        if stamp is not None and stamp.protect != spec.protect:
+            diff.append(FieldChange("protect", stamp.protect, spec.protect, ("manifest",)))
+        if stamp is not None and stamp.key != spec.key:
+            diff.append(FieldChange("key", stamp.key, spec.key, ("manifest",)))
+        if stamp is not None and not diff:
+            return None
+        kind: type[Change] = Update if stamp is not None else Adopt
+        reasons = (
+            ("adopt",)
+            if stamp is None
+            else tuple(dict.fromkeys(reason for change in diff for reason in change.reasons))
+        )
+        return kind(
+            key=spec.key,
+            client_id=app.client_id,
+            before=before,
+            after=after,
+            diff=tuple(diff),
+            reasons=reasons,
+            risks=risks(kind.ACTION, before, after),
+            protect=spec.protect,
+            cimd=spec.cimd,
+            location=spec.location,
+            fingerprint=app.fingerprint(),
+            keys=_keys(spec) if any(c.path.startswith("credentials") for c in diff) else (),
+        )
+
+    def delete(self, app: App, *, note: str | None = None) -> Change:
+        key = app.stamp.key if app.stamp else app.client_id
+        labels = ("deletion", note) if note == "url-changed" else ("deletion",)
+        return Delete(
+            key=key,
+            client_id=app.client_id,
+            before=canonical(app.fields),
+            reasons=(note,) if note else ("removed from manifests",),
+            risks=labels,
+            cimd=app.external_client_id,
+            fingerprint=app.fingerprint(),
+        )
+
+    def delete_unclaimed(self) -> None:
+        for key, app in sorted(self.owned.items()):
+            if app.client_id in self.claimed:
+                continue
+            assert app.stamp is not None
+            if app.stamp.protect:
+                self.notices.append(
+                    Notice(
+                        "protected",
+                        f"{key} ({app.client_id}) is no longer in the manifests but is protected: "
+                        "kept. Remove `protect: true` (and apply) before removing the app.",
+                        key,
+                    )
+                )
+                continue
+            self.changes.append(self.delete(app))
+
+    def refuse(self, spec: DesiredApp, message: str) -> None:
+        self.conflicts.append(Conflict(spec.key, message, spec.location))
+
+
+def field_changes(
+    before: Mapping[str, Any], after: Mapping[str, Any], stamp: Stamp | None
+) -> Iterable[FieldChange]:
+    """Each changed path, labelled by cause: the manifest, an edit made elsewhere, or both."""
+    if before == after:
+        return []
+    found: dict[str, FieldChange] = {}
+    for levels in DeepDiff(before, after, ignore_order=True, view="tree").values():
+        for level in levels:
+            path = level.path(output_format="list")
+            cut = next((i for i, part in enumerate(path) if isinstance(part, int)), len(path))
+            path = path[:cut] or path[:1]
+            name = ".".join(str(p) for p in path)
+            if name in found:
+                continue
+            found[name] = FieldChange(
+                name,
+                _at(before, path),
+                _at(after, path),
+                _reasons(str(path[0]), before, after, stamp),
+            )
+    return [found[name] for name in sorted(found)]
+
+
+def _reasons(
+    name: str, before: Mapping[str, Any], after: Mapping[str, Any], stamp: Stamp | None
+) -> tuple[str, ...]:
+    if stamp is None:
+        return ("adopt",)
+    applied = stamp.applied_hash(name)
+    if applied is None:
+        return ("manifest",)
+    reasons = []
+    if value_hash(after.get(name)) != applied:
+        reasons.append("manifest")
+    if value_hash(before.get(name)) != applied:
+        reasons.append("drift")
+    return tuple(reasons) or ("drift",)
+
+
+def _keys(spec: DesiredApp) -> tuple[dict[str, Any], ...]:
+    return tuple({**c.summary(), "pem": c.pem} for c in spec.credentials)
+
+
+def _at(data: Mapping[str, Any], path: Sequence[Any]) -> Any:
+    value: Any = data
+    for part in path:
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value

@@ -1,0 +1,72 @@
+"""The one contract every registry backend implements.
+
+A registry holds OAuth apps. The reconciler reads all of them once, plans, then writes
+through these methods only. Implementations translate their own failures into
+``reconciler.errors`` (RegistryError and its kinds) at this boundary.
+
+``list_apps()``
+    Every app the registry holds that the reconciler may see, in one pass (paged as the
+    backend must, never one request per app), as canonical ``App`` values. The
+    reconciler's own management client and global/system clients are left out.
+
+``create(fields, credentials, stamp)``
+    Create an app with its owned canonical ``fields``, public-key ``credentials`` and
+    ``stamp`` in the same write, so an app never exists unstamped. Returns the new
+    ``App`` and its generated secret (None for public clients). The secret is handed
+    to the secrets sink and nowhere else.
+
+``update(current, changes, stamp)``
+    Write only ``changes`` (canonical field -> new value; a partial object holds only the
+    members that change) and the new ``stamp`` to ``current``. ``credentials`` in
+    ``changes`` is the full desired list of ``Credential``: new keys are added and
+    switched to before old ones are removed, so rotation has no downtime.
+
+``delete(current)``
+    Remove the app. Deleting an app that is already gone is not an error.
+
+``register_cimd(url, document, current)``
+    Register (``current`` None) or refresh the app for a Client ID Metadata Document from
+    the already fetched and validated ``document``. Returns the app as it now is.
+
+``lock()``
+    A context manager held for a whole apply: a second apply against the same registry
+    waits briefly, then fails with RegistryBusyError.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from reconciler.model import App, Credential
+from reconciler.stamp import Stamp
+
+__all__ = ["Created", "Registry"]
+
+
+@dataclass(frozen=True)
+class Created:
+    app: App
+    secret: str | None = None
+
+
+class Registry(Protocol):
+    uri: str
+
+    def list_apps(self) -> list[App]: ...
+
+    def create(
+        self, fields: Mapping[str, Any], credentials: Sequence[Credential], stamp: Stamp
+    ) -> Created: ...
+
+    def update(self, current: App, changes: Mapping[str, Any], stamp: Stamp) -> App: ...
+
+    def delete(self, current: App) -> None: ...
+
+    def register_cimd(self, url: str, document: Mapping[str, Any], current: App | None) -> App: ...
+
+    def lock(self) -> AbstractContextManager[None]: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,41 @@
+"""``sqlite:PATH``: the embedded registry, an Auth0-like tenant in one SQLite file."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from reconciler.errors import InputError
+from reconciler.registries.clients import ClientsRegistry
+from reconciler.registries.tenant import Tenant
+
+__all__ = ["open_sqlite", "seed_sqlite"]
+
+LOCK_WAIT_SECONDS = 5.0
+
+
+def open_sqlite(uri: str) -> ClientsRegistry:
+    path = Path(uri.removeprefix("sqlite:"))
+    tenant = Tenant(path)
+    return ClientsRegistry(tenant, uri, lock=lambda: tenant.exclusive(LOCK_WAIT_SECONDS))
+
+
+def seed_sqlite(uri: str, clients: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[str]]:
+    """Load clients as they already exist elsewhere; ones whose client_id is present are kept."""
+    if not uri.startswith("sqlite:"):
+        raise InputError(f"seeding needs the embedded registry (sqlite:PATH), not {uri!r}")
+    tenant = Tenant(Path(uri.removeprefix("sqlite:")))
+    added: list[str] = []
+    kept: list[str] = []
+    try:
+        with tenant.exclusive(LOCK_WAIT_SECONDS):
+            existing = {c["client_id"] for c in tenant.all_clients(include_global=True)}
+            for client in clients:
+                if client.get("client_id") in existing:
+                    kept.append(str(client["client_id"]))
+                    continue
+                added.append(str(tenant.seed_client(dict(client))["client_id"]))
+    finally:
+        tenant.close()
+    return added, kept

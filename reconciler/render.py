@@ -1,0 +1,367 @@
+"""Renderers: Plan -> text (a terminal), json (machines), markdown (a pull-request comment).
+
+Pure functions of the plan. Each one first drops anything secret-shaped (a ``client_secret``
+member, a ``pem`` member): a plan should never hold a secret, and a renderer should never
+be the place where one leaks if it ever does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import json
+import re
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from reconciler.changes import CHANGE_TYPES, Change, Create, Delete, FieldChange
+from reconciler.plan import Notice, Plan
+from reconciler.risks import RISK_DESCRIPTIONS
+
+__all__ = ["RENDERERS", "render_json", "render_markdown", "render_text"]
+
+_HIDDEN_MEMBERS = frozenset({"client_secret", "pem"})
+
+_ACTION_PHRASES = {
+    "adopt": "will be adopted",
+    "create": "will be created",
+    "update": "will be updated in place",
+    "refresh": "will be re-registered from its metadata document",
+    "delete": "will be deleted",
+}
+_DRIFT_PHRASE = "drift: edited outside reconciler"
+_ALWAYS_COUNTED = ("create", "update", "delete")
+_COUNTED_WHEN_PRESENT = ("adopt", "refresh")
+
+_ANSI_CODES = {"bold": "1", "red": "31", "green": "32", "yellow": "33", "cyan": "36"}
+_SYMBOL_COLOURS = {"+": "green", "~": "yellow", "-": "red", "@": "cyan", "←": "cyan"}
+_FIELD_INDENT = " " * 6
+_ITEM_INDENT = " " * 8
+
+
+# Shared: redaction, values, counts.
+
+
+def _without_hidden(plan: Plan) -> Plan:
+    return dataclasses.replace(plan, changes=tuple(_scrub_change(c) for c in plan.changes))
+
+
+def _scrub_change(change: Change) -> Change:
+    return dataclasses.replace(
+        change,
+        before=_scrub(change.before),
+        after=_scrub(change.after),
+        diff=tuple(_scrub_field(f) for f in change.diff if not _is_hidden_path(f.path)),
+        keys=tuple(_scrub(dict(k)) for k in change.keys),
+    )
+
+
+def _scrub_field(field: FieldChange) -> FieldChange:
+    return dataclasses.replace(field, before=_scrub(field.before), after=_scrub(field.after))
+
+
+def _scrub(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _scrub(v) for k, v in value.items() if k not in _HIDDEN_MEMBERS}
+    if isinstance(value, list | tuple):
+        return [_scrub(item) for item in value]
+    return value
+
+
+def _is_hidden_path(path: str) -> bool:
+    return any(part in _HIDDEN_MEMBERS for part in path.split("."))
+
+
+def _value(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _list_edits(before: Any, after: Any) -> tuple[list[Any], list[Any]] | None:
+    """(removed, added) items when a list field changed membership; None otherwise."""
+    if not all(v is None or isinstance(v, list) for v in (before, after)):
+        return None
+    old, new = before or [], after or []
+    removed = [item for item in old if item not in new]
+    added = [item for item in new if item not in old]
+    return (removed, added) if removed or added else None
+
+
+def _action_phrase(change: Change) -> str:
+    phrase = _ACTION_PHRASES[change.ACTION]
+    return f"{phrase} ({_DRIFT_PHRASE})" if "drift" in change.reasons else phrase
+
+
+def _environment(plan: Plan) -> str:
+    return plan.environment or "default"
+
+
+def _counted_actions(plan: Plan) -> list[tuple[str, int]]:
+    counts = plan.counts()
+    extra = [(action, counts[action]) for action in _COUNTED_WHEN_PRESENT if counts[action]]
+    return [(action, counts[action]) for action in _ALWAYS_COUNTED] + extra
+
+
+def _closing_line(plan: Plan) -> str:
+    if plan.is_empty and plan.conflicts:
+        return "No changes, but the plan is refused: see the conflicts."
+    if plan.is_empty:
+        return "No changes. The registry matches the manifests."
+    counted = ", ".join(f"{count} to {action}" for action, count in _counted_actions(plan))
+    return f"Plan: {counted}."
+
+
+def _refusal(plan: Plan) -> str:
+    return "apply will refuse without --force: " + "; ".join(plan.unsafe_reasons())
+
+
+# Text.
+
+
+class _Palette:
+    """ANSI styling, or none at all when the output is not a terminal."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+
+    def paint(self, text: str, *styles: str) -> str:
+        if not self.enabled:
+            return text
+        codes = ";".join(_ANSI_CODES[style] for style in styles)
+        return f"\x1b[{codes}m{text}\x1b[0m"
+
+    def bold(self, text: str) -> str:
+        return self.paint(text, "bold")
+
+
+def render_text(plan: Plan, *, color: bool = False) -> str:
+    """The plan as Terraform shows one: each change, its diff, then what to watch, then a count."""
+    plan = _without_hidden(plan)
+    palette = _Palette(color)
+    header = (
+        f"Plan for owner {plan.owner}, environment {_environment(plan)}, registry {plan.registry}"
+    )
+    lines = [palette.bold(header), ""]
+    for change in plan.changes:
+        lines.extend(_text_change(change, palette))
+        lines.append("")
+    lines.extend(_text_section("Notices:", [_text_notice(n) for n in plan.notices], palette))
+    conflicts = [_text_where(c.location or c.key, c.message) for c in plan.conflicts]
+    lines.extend(_text_section("Conflicts (refused: apply exits 3):", conflicts, palette))
+    if plan.unsafe_reasons():
+        lines.extend([palette.paint("Unsafe: " + _refusal(plan), "red"), ""])
+    lines.append(palette.bold(_closing_line(plan)))
+    return "\n".join(lines) + "\n"
+
+
+def _text_change(change: Change, palette: _Palette) -> list[str]:
+    client = f" ({change.client_id})" if change.client_id else ""
+    title = f"  {change.SYMBOL} {change.key}{client}"
+    colour = _SYMBOL_COLOURS[change.SYMBOL]
+    lines = [f"{palette.paint(title, colour, 'bold')} {_action_phrase(change)}"]
+    if change.reasons:
+        lines.append(f"{_FIELD_INDENT}reasons: {', '.join(change.reasons)}")
+    if change.location:
+        lines.append(f"{_FIELD_INDENT}location: {change.location}")
+    if change.cimd:
+        lines.append(f"{_FIELD_INDENT}cimd: {change.cimd}")
+    lines.extend(f"{_FIELD_INDENT}note: {note}" for note in change.notes)
+    for label in change.risks:
+        risk = f"{_FIELD_INDENT}! {label}: {RISK_DESCRIPTIONS.get(label, label)}"
+        lines.append(palette.paint(risk, "red"))
+    lines.extend(_text_fields(change, palette))
+    return lines
+
+
+def _text_fields(change: Change, palette: _Palette) -> Iterator[str]:
+    if isinstance(change, Delete):
+        name = (change.before or {}).get("name")
+        if name is not None:
+            yield f"{_FIELD_INDENT}name: {_value(name)}"
+        return
+    for field in change.diff:
+        if isinstance(change, Create):
+            yield from _text_assignment(field.path, field.after)
+        else:
+            yield from _text_field_change(field, palette)
+
+
+def _text_assignment(path: str, value: Any) -> Iterator[str]:
+    if not isinstance(value, list) or not value:
+        yield f"{_FIELD_INDENT}{path} = {_value(value)}"
+        return
+    yield f"{_FIELD_INDENT}{path} = ["
+    yield from (f"{_ITEM_INDENT}{_value(item)}," for item in value)
+    yield f"{_FIELD_INDENT}]"
+
+
+def _text_field_change(field: FieldChange, palette: _Palette) -> Iterator[str]:
+    cause = "  (drift)" if "drift" in field.reasons else ""
+    edits = _list_edits(field.before, field.after)
+    if edits is None:
+        yield f"{_FIELD_INDENT}{field.path}: {_value(field.before)} -> {_value(field.after)}{cause}"
+        return
+    removed, added = edits
+    yield f"{_FIELD_INDENT}{field.path}:{cause}"
+    yield from (palette.paint(f"{_ITEM_INDENT}- {_value(item)}", "red") for item in removed)
+    yield from (palette.paint(f"{_ITEM_INDENT}+ {_value(item)}", "green") for item in added)
+
+
+def _text_notice(notice: Notice) -> str:
+    return _text_where(notice.location, f"{notice.kind}: {notice.message}")
+
+
+def _text_where(where: str, message: str) -> str:
+    return f"  {where}: {message}" if where else f"  {message}"
+
+
+def _text_section(title: str, entries: Sequence[str], palette: _Palette) -> list[str]:
+    return [palette.bold(title), *entries, ""] if entries else []
+
+
+# JSON.
+
+
+def render_json(plan: Plan) -> str:
+    """``Plan.to_data()`` (see schemas/plan.schema.json), keys sorted so output is byte-stable.
+
+    The checksum is computed over what is printed (hidden members already dropped), so the
+    output loads with ``Plan.from_json``; a plan to apply later is saved with ``Plan.to_json``.
+    """
+    data = _without_hidden(plan).to_data()
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+# Markdown.
+
+
+def render_markdown(plan: Plan) -> str:
+    """A pull-request comment; its first line is a marker CI uses to update it in place."""
+    plan = _without_hidden(plan)
+    marker = f"<!-- reconciler-plan: {_html(plan.owner)} {_html(_environment(plan))} -->"
+    heading = f"### reconciler plan: {_html(plan.owner)} / {_html(_environment(plan))}"
+    lines = [marker, heading, "", f"Registry {_code(plan.registry)}", ""]
+    if not plan.is_empty:
+        lines.extend(_markdown_counts(plan))
+    lines.extend([f"**{_closing_line(plan)}**", ""])
+    if plan.unsafe_reasons():
+        lines.extend([f"> [!WARNING]\n> {_html(_refusal(plan))}", ""])
+    lines.extend(_markdown_risks(plan))
+    lines.extend(_markdown_conflicts(plan))
+    lines.extend(_markdown_notices(plan))
+    for change in plan.changes:
+        lines.extend(_markdown_change(change))
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _markdown_counts(plan: Plan) -> list[str]:
+    rows = [
+        f"| {CHANGE_TYPES[action].SYMBOL} {action} | {count} |"
+        for action, count in _counted_actions(plan)
+    ]
+    return ["| action | count |", "| --- | ---: |", *rows, ""]
+
+
+def _markdown_risks(plan: Plan) -> list[str]:
+    rows = [
+        f"| {_cell(label)} | {_cell(change.key)} | {_cell(RISK_DESCRIPTIONS.get(label, ''))} |"
+        for change in plan.changes
+        for label in change.risks
+    ]
+    if not rows:
+        return []
+    return ["#### Risks", "", "| risk | app | description |", "| --- | --- | --- |", *rows, ""]
+
+
+def _markdown_conflicts(plan: Plan) -> list[str]:
+    if not plan.conflicts:
+        return []
+    items = [
+        f"- **{_html(c.key)}**: {_html(c.message)}"
+        + (f" ({_code(c.location)})" if c.location else "")
+        for c in plan.conflicts
+    ]
+    return ["#### Conflicts: refused (apply exits 3)", "", *items, ""]
+
+
+def _markdown_notices(plan: Plan) -> list[str]:
+    if not plan.notices:
+        return []
+    items = [
+        f"- {_html(n.kind)}: {_html(n.message)}" + (f" ({_code(n.location)})" if n.location else "")
+        for n in plan.notices
+    ]
+    return ["#### Notices", "", *items, ""]
+
+
+def _markdown_change(change: Change) -> list[str]:
+    reasons = f" ({', '.join(change.reasons)})" if change.reasons else ""
+    summary = _html(f"{change.SYMBOL} {change.key} — {change.ACTION}{reasons}")
+    diff = list(_markdown_diff(change))
+    return [
+        f"<details><summary>{summary}</summary>",
+        "",
+        *_markdown_identity(change),
+        *(_fenced("diff", diff) if diff else []),
+        "",
+        "</details>",
+        "",
+    ]
+
+
+def _markdown_identity(change: Change) -> list[str]:
+    parts = [f"Client {_code(change.client_id)}"] if change.client_id else []
+    if change.location:
+        parts.append(f"Manifest {_code(change.location)}")
+    if not parts:
+        return []
+    return [" · ".join(parts), ""]
+
+
+def _markdown_diff(change: Change) -> Iterator[str]:
+    if isinstance(change, Delete):
+        name = (change.before or {}).get("name")
+        if name is not None:
+            yield f"- name: {_value(name)}"
+        return
+    for field in change.diff:
+        edits = _list_edits(field.before, field.after)
+        if edits is not None:
+            removed, added = edits
+            yield from (f"- {field.path}: {_value(item)}" for item in removed)
+            yield from (f"+ {field.path}: {_value(item)}" for item in added)
+            continue
+        if field.before is not None:
+            yield f"- {field.path}: {_value(field.before)}"
+        if field.after is not None:
+            yield f"+ {field.path}: {_value(field.after)}"
+
+
+def _html(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def _cell(text: str) -> str:
+    return _html(text).replace("|", "\\|")
+
+
+def _code(text: str) -> str:
+    """An inline code span that survives backticks inside ``text``."""
+    ticks = "`" * (_longest_backtick_run(text) + 1)
+    padding = " " if "`" in text else ""
+    return f"{ticks}{padding}{text}{padding}{ticks}"
+
+
+def _fenced(language: str, lines: list[str]) -> list[str]:
+    fence = "`" * max(3, _longest_backtick_run("\n".join(lines)) + 1)
+    return [f"{fence}{language}", *lines, fence]
+
+
+def _longest_backtick_run(text: str) -> int:
+    return max((len(run) for run in re.findall("`+", text)), default=0)
+
+
+RENDERERS: dict[str, Callable[[Plan], str]] = {
+    "text": render_text,
+    "json": render_json,
+    "markdown": render_markdown,
+}

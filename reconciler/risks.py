@@ -1,0 +1,94 @@
+"""Risk labels a reviewer should see on a change, from its before and after."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+__all__ = ["RISK_DESCRIPTIONS", "risks"]
+
+RISK_DESCRIPTIONS = {
+    "deletion": "the app is deleted: its users, grants and tokens stop working",
+    "redirect-uri-added": "a new redirect URI can receive authorization codes",
+    "redirect-uri-changed": "redirect URIs changed",
+    "wildcard-redirect": "a redirect URI with a wildcard",
+    "http-redirect": "a plain http redirect URI",
+    "grant-client_credentials": "client_credentials grant added",
+    "grant-password": "password grant added",
+    "grant-implicit": "implicit grant added",
+    "grant-refresh_token": "refresh_token grant added",
+    "first-party-flipped": "first-party flag changed (consent is skipped for first-party apps)",
+    "auth-method-weakened": "client authentication weakened",
+    "refresh-rotation-off": "refresh token rotation turned off",
+    "keys-changed": "client authentication keys changed",
+    "url-changed": "CIMD URL changed: a new client; grants and consent are lost",
+}
+
+_REDIRECT_FIELDS = ("callbacks", "allowed_logout_urls")
+_WATCHED_GRANTS = ("client_credentials", "password", "implicit", "refresh_token")
+_AUTH_STRENGTH = {
+    "none": 0,
+    "client_secret_post": 1,
+    "client_secret_basic": 1,
+    "private_key_jwt": 2,
+}
+
+
+def risks(
+    action: str, before: Mapping[str, Any] | None, after: Mapping[str, Any] | None
+) -> tuple[str, ...]:
+    """Labels for one change; ``before`` is None for a create, ``after`` for a delete."""
+    if after is None:
+        return ("deletion",)
+    old = before or {}
+    found: list[str] = []
+    for field in _REDIRECT_FIELDS:
+        if field not in after:
+            continue
+        new_uris = set(_list(after.get(field)))
+        old_uris = set(_list(old.get(field)))
+        if new_uris - old_uris and before is not None:
+            found.append("redirect-uri-added")
+        elif new_uris != old_uris and before is not None:
+            found.append("redirect-uri-changed")
+        added = new_uris - old_uris
+        if any("*" in uri for uri in added):
+            found.append("wildcard-redirect")
+        if any(urlsplit(uri).scheme == "http" for uri in added):
+            found.append("http-redirect")
+    if "grant_types" in after:
+        added_grants = set(_list(after["grant_types"])) - set(_list(old.get("grant_types")))
+        found.extend(f"grant-{g}" for g in _WATCHED_GRANTS if g in added_grants)
+    if before is not None:
+        found.extend(_flips(old, after))
+    return tuple(dict.fromkeys(found))
+
+
+def _flips(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    found: list[str] = []
+    if "is_first_party" in new and old.get("is_first_party") != new.get("is_first_party"):
+        found.append("first-party-flipped")
+    method_old = old.get("token_endpoint_auth_method")
+    method_new = new.get("token_endpoint_auth_method")
+    if (
+        method_old in _AUTH_STRENGTH
+        and method_new in _AUTH_STRENGTH
+        and _AUTH_STRENGTH[method_new] < _AUTH_STRENGTH[method_old]
+    ):
+        found.append("auth-method-weakened")
+    rotation_old = _member(old.get("refresh_token"), "rotation_type")
+    rotation_new = _member(new.get("refresh_token"), "rotation_type")
+    if rotation_old == "rotating" and rotation_new == "non-rotating":
+        found.append("refresh-rotation-off")
+    if "credentials" in new and old.get("credentials") != new.get("credentials"):
+        found.append("keys-changed")
+    return found
+
+
+def _list(value: Any) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def _member(value: Any, name: str) -> Any:
+    return value.get(name) if isinstance(value, dict) else None

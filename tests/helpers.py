@@ -1,0 +1,41 @@
+"""Shared builders for tests: desired apps from manifest-like dicts, seeded registries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.desired import desired_app
+from reconciler.manifest import ManifestApp
+from reconciler.model import DesiredApp
+from reconciler.registries.clients import ClientsRegistry
+from reconciler.registries.tenant import Tenant
+from reconciler.stamp import Stamp
+from reconciler.yamlfile import YamlFile
+
+
+def desired(key: str, **data: Any) -> DesiredApp:
+    file = YamlFile("apps.yaml", {"apps": {key: data}})
+    return desired_app(ManifestApp(key, data, file))
+
+
+def memory_registry() -> tuple[Tenant, ClientsRegistry]:
+    tenant = Tenant(":memory:")
+    return tenant, ClientsRegistry(tenant, "sqlite::memory:")
+
+
+def seed(
+    tenant: Tenant,
+    *,
+    name: str,
+    app_type: str = "spa",
+    owner: str | None = None,
+    key: str | None = None,
+    protect: bool = False,
+    **fields: Any,
+) -> str:
+    """Put an app in the tenant as if made elsewhere (stamped when owner and key are given)."""
+    body: dict[str, Any] = {"name": name, "app_type": app_type, **fields}
+    if owner is not None and key is not None:
+        stamp = Stamp(owner, key, {}, protect)
+        body["client_metadata"] = {**body.get("client_metadata", {}), **stamp.to_metadata()}
+    return str(tenant.create_client(body)["client_id"])

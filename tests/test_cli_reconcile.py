@@ -1,0 +1,196 @@
+"""The whole loop through the CLI on a copy of the shipped examples."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from reconciler.cli import cli
+from reconciler.registries.tenant import Tenant
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+
+
+class Project:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.outputs: list[str] = []
+
+    def run(self, *args: str) -> Result:
+        result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+        self.outputs.append(result.output)
+        return result
+
+    @property
+    def tenant(self) -> Tenant:
+        return Tenant(self.root / ".reconciler" / "registry.db")
+
+    def app(self, key: str) -> dict[str, object]:
+        tenant = self.tenant
+        try:
+            [client] = [
+                c
+                for c in tenant.all_clients()
+                if (c.get("client_metadata") or {}).get("reconciler_key") == key
+            ]
+        finally:
+            tenant.close()
+        return client
+
+    def edit(self, relative: str, old: str, new: str) -> None:
+        path = self.root / relative
+        text = path.read_text()
+        assert old in text
+        path.write_text(text.replace(old, new))
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
+    root = tmp_path / "repo"
+    shutil.copytree(EXAMPLES, root)
+    monkeypatch.chdir(root)
+    here = Project(root)
+    assert here.run("registry", "seed", "registry-seed.json").exit_code == 0
+    result = here.run("apply", "--auto-approve", "--secrets-out", "secrets.json")
+    assert result.exit_code == 0, result.output
+    return here
+
+
+def test_apply_creates_every_app_then_nothing_changes(project: Project) -> None:
+    for key in [
+        "payments-dashboard",
+        "payments-settlement-worker",
+        "mobile-wallet",
+        "customer-portal",
+        "legacy-portal",
+        "ledger-sync",
+        "partner-assistant",
+    ]:
+        assert project.app(key)
+    legacy = project.app("legacy-portal")
+    assert legacy["client_id"] == "LegacyPortal0000000000000000000a"
+    assert legacy["grant_types"] == ["authorization_code"]  # adopted and converged
+    result = project.run("plan", "--detailed-exitcode")
+    assert result.exit_code == 0, result.output
+    assert "No changes" in result.output
+
+
+def test_secrets_file_is_private_and_secrets_never_printed(project: Project) -> None:
+    path = project.root / "secrets.json"
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    secrets = json.loads(path.read_text())
+    assert set(secrets) == {"payments-settlement-worker", "customer-portal"}
+    project.run("plan", "--format", "json", "-o", "plan.json")
+    project.run("plan", "--format", "markdown")
+    project.run("export", "-o", "exported")
+    exported = "".join(p.read_text() for p in (project.root / "exported").iterdir())
+    everything = "".join(project.outputs) + exported + (project.root / "plan.json").read_text()
+    for entry in secrets.values():
+        assert entry["client_secret"] not in everything
+
+
+def test_changed_callback_is_one_field_diff(project: Project) -> None:
+    project.edit(
+        "apps/payments.yaml",
+        'callbacks: ["https://pay.${DOMAIN}/callback"]',
+        'callbacks: ["https://pay.${DOMAIN}/callback", "https://pay.${DOMAIN}/cb2"]',
+    )
+    result = project.run("plan", "--detailed-exitcode", "--format", "json")
+    assert result.exit_code == 2
+    plan = json.loads(result.output)
+    [change] = plan["changes"]
+    assert (change["action"], change["key"]) == ("update", "payments-dashboard")
+    assert [d["path"] for d in change["diff"]] == ["callbacks"]
+    assert change["diff"][0]["after"] == [
+        "https://pay.dev.example.com/callback",
+        "https://pay.dev.example.com/cb2",
+    ]
+
+
+def test_removed_app_is_deleted_and_protected_app_kept(project: Project) -> None:
+    project.edit("apps/mobile.yaml", "  mobile-wallet:", "  mobile-wallet-renamed:")
+    (project.root / "apps" / "payments.yaml").write_text(
+        (project.root / "apps" / "payments.yaml")
+        .read_text()
+        .split("  payments-settlement-worker:")[0]
+        .replace(
+            "  payments-dashboard:",
+            "  payments-dashboard-gone:\n    name: x\n    type: spa\n  unused:",
+        )
+    )
+    plan = json.loads(project.run("plan", "--format", "json").output)
+    actions = {(c["action"], c["key"]) for c in plan["changes"]}
+    assert ("delete", "mobile-wallet") in actions
+    assert ("delete", "payments-settlement-worker") in actions
+    assert ("delete", "payments-dashboard") not in actions
+    assert [n["key"] for n in plan["notices"]] == ["payments-dashboard"]
+
+
+def test_edit_in_registry_shows_as_drift(project: Project) -> None:
+    client = project.app("customer-portal")
+    tenant = project.tenant
+    tenant.patch_client(str(client["client_id"]), {"callbacks": ["https://attacker.example/cb"]})
+    tenant.close()
+    result = project.run("plan", "--format", "json", "--detailed-exitcode")
+    assert result.exit_code == 2
+    [change] = json.loads(result.output)["changes"]
+    assert change["reasons"] == ["drift"]
+    text = project.run("plan").output
+    assert "drift" in text
+
+
+def test_saved_plan_applied_after_registry_changed_is_stale(project: Project) -> None:
+    project.edit("apps/web.yaml", "Customer portal", "Customer portal v2")
+    assert project.run("plan", "-o", "plan.json").exit_code == 0
+    client = project.app("customer-portal")
+    tenant = project.tenant
+    tenant.patch_client(str(client["client_id"]), {"description": "edited by hand"})
+    tenant.close()
+    result = project.run("apply", "plan.json")
+    assert result.exit_code == 4
+    assert "customer-portal" in result.output
+
+
+def test_saved_plan_applies_exactly(project: Project) -> None:
+    project.edit("apps/web.yaml", "Customer portal", "Customer portal v2")
+    assert project.run("plan", "-o", "plan.json").exit_code == 0
+    result = project.run("apply", "plan.json")
+    assert result.exit_code == 0, result.output
+    assert project.app("customer-portal")["name"] == "Customer portal v2"
+    assert project.run("plan", "--detailed-exitcode").exit_code == 0
+
+
+def test_saved_plan_is_stale_when_manifests_change(project: Project) -> None:
+    project.edit("apps/web.yaml", "Customer portal", "Customer portal v2")
+    project.run("plan", "-o", "plan.json")
+    project.edit("apps/web.yaml", "Customer portal v2", "Customer portal v3")
+    assert project.run("apply", "plan.json").exit_code == 4
+
+
+def test_export_then_apply_then_plan_is_empty(project: Project, tmp_path: Path) -> None:
+    assert project.run("export", "-o", "exported").exit_code == 0
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "reconciler.yaml").write_text(
+        "owner: platform-team/oauth-apps\nmanifests: [apps]\n"
+        f"registry: sqlite:{project.root / '.reconciler' / 'registry.db'}\n"
+    )
+    shutil.copytree(project.root / "exported", other / "apps")
+    os.chdir(other)
+    assert project.run("validate").exit_code == 0, project.outputs[-1]
+    result = project.run("apply", "--auto-approve")
+    assert result.exit_code == 0, result.output
+    assert project.run("plan", "--detailed-exitcode").exit_code == 0, project.outputs[-1]
+
+
+def test_apply_without_terminal_or_flag_refuses(project: Project) -> None:
+    project.edit("apps/web.yaml", "Customer portal", "Customer portal v2")
+    result = project.run("apply")
+    assert result.exit_code == 1
+    assert "--auto-approve" in result.output

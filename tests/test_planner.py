@@ -1,0 +1,155 @@
+from __future__ import annotations
+
+from reconciler.applier import apply_plan
+from reconciler.changes import Adopt, Create, Delete, Update
+from reconciler.config import Safety
+from reconciler.model import DesiredApp
+from reconciler.plan import Plan
+from reconciler.planner import plan
+from reconciler.registries.clients import ClientsRegistry
+from tests.helpers import desired, memory_registry, seed
+
+OWNER = "team-a"
+
+
+def plan_for(registry: ClientsRegistry, *apps: DesiredApp, safety: Safety | None = None) -> Plan:
+    return plan(list(apps), registry.list_apps(), owner=OWNER, registry=registry.uri, safety=safety)
+
+
+def converge(registry: ClientsRegistry, *apps: DesiredApp) -> None:
+    result = plan_for(registry, *apps)
+    report = apply_plan(result, registry, registry.list_apps())
+    assert report.ok, report.results
+
+
+WEB = dict(name="Web", type="spa", callbacks=["https://web.example.com/cb"])
+
+
+def test_create_then_nothing_to_do() -> None:
+    _, registry = memory_registry()
+    first = plan_for(registry, desired("web", **WEB))
+    assert [type(c) for c in first.changes] == [Create]
+    assert first.changes[0].after["grant_types"] == ["authorization_code", "refresh_token"]
+    converge(registry, desired("web", **WEB))
+    assert plan_for(registry, desired("web", **WEB)).is_empty
+
+
+def test_callback_change_is_one_field_diff_labelled_manifest() -> None:
+    _, registry = memory_registry()
+    converge(registry, desired("web", **WEB))
+    changed = desired(
+        "web", **{**WEB, "callbacks": ["https://web.example.com/cb", "https://new.example.com/cb"]}
+    )
+    [change] = plan_for(registry, changed).changes
+    assert isinstance(change, Update)
+    assert [(d.path, d.reasons) for d in change.diff] == [("callbacks", ("manifest",))]
+    assert "redirect-uri-added" in change.risks
+
+
+def test_edit_in_registry_is_drift() -> None:
+    tenant, registry = memory_registry()
+    converge(registry, desired("web", **WEB))
+    [app] = registry.list_apps()
+    tenant.patch_client(app.client_id, {"callbacks": ["https://evil.example.com/cb"]})
+    [change] = plan_for(registry, desired("web", **WEB)).changes
+    assert change.reasons == ("drift",)
+    assert change.diff[0].before == ["https://evil.example.com/cb"]
+
+
+def test_order_of_set_like_arrays_is_not_a_change() -> None:
+    tenant, registry = memory_registry()
+    two = {**WEB, "callbacks": ["https://a.example.com/cb", "https://b.example.com/cb"]}
+    converge(registry, desired("web", **two))
+    [app] = registry.list_apps()
+    tenant.patch_client(
+        app.client_id, {"callbacks": ["https://b.example.com/cb", "https://a.example.com/cb"]}
+    )
+    assert plan_for(registry, desired("web", **two)).is_empty
+
+
+def test_server_defaults_are_not_drift() -> None:
+    _, registry = memory_registry()
+    converge(
+        registry,
+        desired(
+            "web", **WEB, refresh_token={"rotation_type": "rotating", "expiration_type": "expiring"}
+        ),
+    )
+    [app] = registry.list_apps()
+    assert app.fields["refresh_token"]["token_lifetime"] > 0  # filled in by the server
+    assert plan_for(
+        registry,
+        desired(
+            "web", **WEB, refresh_token={"rotation_type": "rotating", "expiration_type": "expiring"}
+        ),
+    ).is_empty
+
+
+def test_removed_app_is_deleted_but_protected_kept() -> None:
+    _, registry = memory_registry()
+    converge(
+        registry, desired("web", **WEB), desired("admin", **{**WEB, "name": "Admin"}, protect=True)
+    )
+    result = plan_for(registry)
+    assert [(type(c), c.key) for c in result.changes] == [(Delete, "web")]
+    assert [n.key for n in result.notices] == ["admin"]
+
+
+def test_removing_protect_first_then_delete() -> None:
+    _, registry = memory_registry()
+    converge(registry, desired("admin", **WEB, protect=True))
+    [change] = plan_for(registry, desired("admin", **WEB)).changes
+    assert [(d.path, d.before, d.after) for d in change.diff] == [("protect", True, False)]
+    converge(registry, desired("admin", **WEB))
+    assert [type(c) for c in plan_for(registry).changes] == [Delete]
+
+
+def test_foreign_and_unstamped_apps_are_never_touched() -> None:
+    tenant, registry = memory_registry()
+    seed(tenant, name="Theirs", owner="team-b", key="web")
+    seed(tenant, name="Hand made")
+    result = plan_for(registry, desired("web", **WEB))
+    assert [type(c) for c in result.changes] == [Create]
+    assert result.owned == 0
+
+
+def test_adopt_unstamped_app_by_client_id() -> None:
+    tenant, registry = memory_registry()
+    client_id = seed(
+        tenant, name="Legacy", app_type="regular_web", callbacks=["https://old.example.com/cb"]
+    )
+    spec = desired(
+        "legacy",
+        client_id=client_id,
+        name="Legacy",
+        type="regular_web",
+        callbacks=["https://old.example.com/cb"],
+    )
+    [change] = plan_for(registry, spec).changes
+    assert isinstance(change, Adopt)
+    assert change.client_id == client_id
+    converge(registry, spec)
+    assert plan_for(registry, spec).is_empty
+    [app] = registry.list_apps()
+    assert app.stamp is not None and app.stamp.key == "legacy"
+
+
+def test_adopting_another_owners_app_is_refused_with_both_names() -> None:
+    tenant, registry = memory_registry()
+    client_id = seed(tenant, name="Theirs", owner="team-b", key="their-web")
+    result = plan_for(registry, desired("web", client_id=client_id, **WEB))
+    assert not result.changes
+    [conflict] = result.conflicts
+    assert (
+        "team-b" in conflict.message
+        and "team-a" in conflict.message
+        and "their-web" in conflict.message
+    )
+
+
+def test_safety_threshold() -> None:
+    _, registry = memory_registry()
+    apps = [desired(f"app-{i}", **WEB) for i in range(10)]
+    converge(registry, *apps)
+    result = plan_for(registry, *apps[:6], safety=Safety(max_delete_fraction=0.3, min_owned=10))
+    assert result.unsafe_reasons() == ["4 of 10 owned apps would be deleted (more than 30%)"]
