@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.fields import PARTIAL_OBJECTS, SET_LIKE_FIELDS
+from reconciler.fields import MANAGED_FIELDS, PARTIAL_OBJECTS, SET_LIKE_FIELDS
 from reconciler.stamp import Stamp
 
 __all__ = [
@@ -26,6 +26,9 @@ __all__ = [
     "digest",
     "project",
 ]
+
+
+_POSITION = {name: index for index, name in enumerate(MANAGED_FIELDS)}
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,8 @@ class DesiredApp:
 
     def comparable(self) -> dict[str, Any]:
         """The owned fields as compared (credentials appear by their summaries)."""
-        return canonical(self.fields)
+        ordered = sorted(self.fields, key=lambda n: _POSITION.get(n, len(_POSITION)))
+        return canonical({name: self.fields[name] for name in ordered})
 
 
 @dataclass(frozen=True)

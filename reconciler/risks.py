@@ -27,6 +27,8 @@ RISK_DESCRIPTIONS = {
 
 _REDIRECT_FIELDS = ("callbacks", "allowed_logout_urls")
 _WATCHED_GRANTS = ("client_credentials", "password", "implicit", "refresh_token")
+_LEGACY_GRANTS = ("password", "implicit")
+_LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 _AUTH_STRENGTH = {
     "none": 0,
     "client_secret_post": 1,
@@ -38,7 +40,10 @@ _AUTH_STRENGTH = {
 def risks(
     action: str, before: Mapping[str, Any] | None, after: Mapping[str, Any] | None
 ) -> tuple[str, ...]:
-    """Labels for one change; ``before`` is None for a create, ``after`` for a delete."""
+    """Labels for one change; ``before`` is None for a create, ``after`` for a delete.
+
+    A new app is expected to have grants: only the legacy ones are flagged on creates.
+    """
     if after is None:
         return ("deletion",)
     old = before or {}
@@ -55,11 +60,12 @@ def risks(
         added = new_uris - old_uris
         if any("*" in uri for uri in added):
             found.append("wildcard-redirect")
-        if any(urlsplit(uri).scheme == "http" for uri in added):
+        if any(_plain_http(uri) for uri in added):
             found.append("http-redirect")
     if "grant_types" in after:
         added_grants = set(_list(after["grant_types"])) - set(_list(old.get("grant_types")))
-        found.extend(f"grant-{g}" for g in _WATCHED_GRANTS if g in added_grants)
+        watched = _WATCHED_GRANTS if before is not None else _LEGACY_GRANTS
+        found.extend(f"grant-{g}" for g in watched if g in added_grants)
     if before is not None:
         found.extend(_flips(old, after))
     return tuple(dict.fromkeys(found))
@@ -84,6 +90,11 @@ def _flips(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     if "credentials" in new and old.get("credentials") != new.get("credentials"):
         found.append("keys-changed")
     return found
+
+
+def _plain_http(uri: str) -> bool:
+    parts = urlsplit(uri)
+    return parts.scheme == "http" and (parts.hostname or "") not in _LOOPBACK
 
 
 def _list(value: Any) -> list[str]:

@@ -64,7 +64,7 @@ class Workspace:
             roots = config.manifests
         else:
             roots = (config.root if config.path else Path.cwd(),)
-        return cls(config, discover(roots), options)
+        return cls(config, [_shown(path) for path in discover(roots)], options)
 
     def environment(self, name: str | None = None) -> Environment:
         command_line: dict[str, str] = {}
@@ -105,3 +105,11 @@ class Workspace:
         if strict:
             diagnostics = [d.as_error() for d in diagnostics]
         return ValidationReport(len(self.manifest_paths), apps, names, diagnostics)
+
+
+def _shown(path: Path) -> Path:
+    """Paths under the working directory are shown relative to it, as people typed them."""
+    try:
+        return path.resolve().relative_to(Path.cwd())
+    except ValueError:
+        return path

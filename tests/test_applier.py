@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler.applier import apply_plan, check_fresh
+from reconciler.changes import Create
+from reconciler.errors import RegistryBusyError, RegistryError, StalePlanError
+from reconciler.model import App, Credential
+from reconciler.plan import Plan
+from reconciler.planner import plan
+from reconciler.registries.base import Created
+from reconciler.registries.clients import ClientsRegistry
+from reconciler.registries.sqlite import open_sqlite
+from reconciler.stamp import Stamp
+from tests.helpers import desired, memory_registry
+
+OWNER = "team-a"
+
+
+class FailingOnce(ClientsRegistry):
+    """The embedded registry, failing the Nth create once (a network blip, a 500)."""
+
+    def __init__(self, inner: ClientsRegistry, fail_at: int) -> None:
+        super().__init__(inner.api, inner.uri)
+        self.creates = 0
+        self.fail_at = fail_at
+
+    def create(self, fields: Mapping[str, Any], credentials: Sequence[Credential], stamp: Stamp) -> Created:
+        self.creates += 1
+        if self.creates == self.fail_at:
+            raise RegistryError("503 Service Unavailable")
+        return super().create(fields, credentials, stamp)
+
+
+def apps(count: int) -> list[Any]:
+    return [desired(f"app-{i}", name=f"App {i}", type="m2m") for i in range(count)]
+
+
+def plan_for(registry: ClientsRegistry, specs: list[Any]) -> tuple[Plan, list[App]]:
+    current = registry.list_apps()
+    return plan(specs, current, owner=OWNER, registry=registry.uri), current
+
+
+def test_stops_at_first_failure_then_converges_without_duplicates() -> None:
+    _, inner = memory_registry()
+    flaky = FailingOnce(inner, fail_at=3)
+    first, current = plan_for(flaky, apps(5))
+    report = apply_plan(first, flaky, current)
+    assert [r.ok for r in report.results] == [True, True, False]
+    assert len(report.skipped) == 2
+    second, current = plan_for(flaky, apps(5))
+    assert [c.key for c in second.changes] == ["app-2", "app-3", "app-4"]
+    assert apply_plan(second, flaky, current).ok
+    names = sorted(a.fields["name"] for a in flaky.list_apps())
+    assert names == [f"App {i}" for i in range(5)]
+    assert plan_for(flaky, apps(5))[0].is_empty
+
+
+def test_continue_on_error_goes_on() -> None:
+    _, inner = memory_registry()
+    flaky = FailingOnce(inner, fail_at=1)
+    first, current = plan_for(flaky, apps(3))
+    report = apply_plan(first, flaky, current, continue_on_error=True)
+    assert [r.ok for r in report.results] == [False, True, True]
+    assert report.results[0].error == "503 Service Unavailable"
+
+
+def test_stale_when_an_app_was_created_meanwhile() -> None:
+    _, registry = memory_registry()
+    first, _ = plan_for(registry, apps(1))
+    other, current = plan_for(registry, apps(1))
+    apply_plan(other, registry, current)
+    with pytest.raises(StalePlanError, match="app-0: created since the plan was made"):
+        check_fresh(first, registry.list_apps())
+    assert isinstance(first.changes[0], Create)
+
+
+def test_second_apply_waits_then_fails_clearly(tmp_path: Path) -> None:
+    uri = f"sqlite:{tmp_path / 'registry.db'}"
+    open_sqlite(uri).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import sys, time
+            from reconciler.registries.sqlite import open_sqlite
+            registry = open_sqlite({uri!r})
+            with registry.lock():
+                print("locked", flush=True)
+                time.sleep(30)
+        """)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        registry = open_sqlite(uri)
+        started = time.monotonic()
+        with pytest.raises(RegistryBusyError, match="another apply"):
+            with registry.lock():
+                pass
+        assert time.monotonic() - started >= 1.0  # it waited before giving up
+        registry.close()
+    finally:
+        holder.kill()
+        holder.wait()
+        assert holder.stdout is not None
+        holder.stdout.close()
+    registry = open_sqlite(uri)
+    with registry.lock():
+        pass  # free again once the holder is gone
+    registry.close()

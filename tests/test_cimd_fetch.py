@@ -1,0 +1,684 @@
+"""The CIMD fetcher against a real HTTPS server on loopback, with trustme certificates."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import re
+import socket
+import ssl
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+import pytest
+import trustme
+
+from reconciler.cimd import (
+    CimdFetcher,
+    FetchedDocument,
+    PinnedTransport,
+    VettedEndpoint,
+    domain_allowed,
+    recheck_after_seconds,
+    special_use_reason,
+)
+from reconciler.cimd_document import validate_document
+from reconciler.config import CimdPolicy
+from reconciler.errors import CimdError
+
+HOST = "docs.test.example"
+
+
+# -- the server ------------------------------------------------------------------------------
+
+
+@dataclass
+class Route:
+    body: bytes
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # before the status line
+    drip_seconds: float = 0.0  # between single bytes of the body
+    content_length: bool = True
+
+
+@dataclass(frozen=True)
+class SeenRequest:
+    path: str
+    host: str | None
+    accept: str | None
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], OSError):  # a client hanging up is expected
+            super().handle_error(request, client_address)
+
+
+class DocumentServer:
+    """HTTPS on 127.0.0.1 with a certificate for *.test.example; records what it sees."""
+
+    def __init__(self, certificate: trustme.LeafCert) -> None:
+        self.routes: dict[str, Route] = {}
+        self.requests: list[SeenRequest] = []
+        self.server_names: list[str | None] = []
+        self.max_concurrent = 0
+        self._concurrent = 0
+        self._lock = threading.Lock()
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        certificate.configure_cert(context)
+        context.sni_callback = self._record_server_name
+        self._httpd = _QuietServer(("127.0.0.1", 0), _handler_for(self))
+        self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
+        self.port = self._httpd.server_address[1]
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> DocumentServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join()
+
+    def url(self, path: str, host: str = HOST) -> str:
+        return f"https://{host}:{self.port}{path}"
+
+    def serve(self, path: str, body: bytes, **route: Any) -> str:
+        self.routes[path] = Route(body, **route)
+        return self.url(path)
+
+    def serve_json(self, path: str, value: object, **route: Any) -> str:
+        return self.serve(path, json.dumps(value).encode(), **route)
+
+    def serve_document(self, path: str, **fields: Any) -> str:
+        """A valid client document whose client_id is its own URL."""
+        route = {k: fields.pop(k) for k in ("delay", "drip_seconds", "headers") if k in fields}
+        url = self.url(path)
+        return self.serve_json(path, client_document(url, **fields), **route)
+
+    def answer(self, handler: BaseHTTPRequestHandler) -> None:
+        seen = SeenRequest(handler.path, handler.headers["Host"], handler.headers["Accept"])
+        with self._lock:
+            self.requests.append(seen)
+            self._concurrent += 1
+            self.max_concurrent = max(self.max_concurrent, self._concurrent)
+        try:
+            self._send(handler, self.routes.get(handler.path, Route(b"not found", status=404)))
+        except OSError:
+            pass  # the fetcher hung up, as several tests intend
+        finally:
+            with self._lock:
+                self._concurrent -= 1
+
+    def _send(self, handler: BaseHTTPRequestHandler, route: Route) -> None:
+        time.sleep(route.delay)
+        handler.send_response(route.status)
+        for name, value in route.headers.items():
+            handler.send_header(name, value)
+        if route.content_length:
+            handler.send_header("Content-Length", str(len(route.body)))
+        handler.end_headers()
+        if not route.drip_seconds:
+            handler.wfile.write(route.body)
+            return
+        for index in range(len(route.body)):
+            handler.wfile.write(route.body[index : index + 1])
+            handler.wfile.flush()
+            time.sleep(route.drip_seconds)
+
+    def _record_server_name(self, _: Any, server_name: str | None, __: Any) -> None:
+        self.server_names.append(server_name)
+
+
+def _handler_for(server: DocumentServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            server.answer(self)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    return Handler
+
+
+class TableResolver:
+    """Answers from a table; a host's answers are given in turn, the last one repeating."""
+
+    def __init__(self, answers: dict[str, list[list[str]]]) -> None:
+        self.answers = answers
+        self.calls: list[str] = []
+
+    def __call__(self, host: str, port: int) -> list[str]:
+        self.calls.append(host)
+        if host not in self.answers:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        turns = self.answers[host]
+        return turns[min(self.calls.count(host), len(turns)) - 1]
+
+
+def known_hosts() -> TableResolver:
+    return TableResolver(
+        {
+            HOST: [["127.0.0.1"]],
+            "other.example": [["127.0.0.1"]],
+            "private.test.example": [["10.0.0.5"]],
+            "mixed.test.example": [["127.0.0.1", "192.168.1.1"]],
+        }
+    )
+
+
+def client_document(url: str, **fields: Any) -> dict[str, Any]:
+    return {
+        "client_id": url,
+        "client_name": "Docs",
+        "redirect_uris": [f"https://{HOST}/callback"],
+        "grant_types": ["authorization_code", "refresh_token"],
+        "token_endpoint_auth_method": "none",
+        **fields,
+    }
+
+
+@pytest.fixture(scope="module")
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture
+def server(ca: trustme.CA) -> Iterator[DocumentServer]:
+    certificate = ca.issue_cert(HOST, "*.test.example", "localhost", "127.0.0.1")
+    with DocumentServer(certificate) as running:
+        yield running
+
+
+@pytest.fixture
+def trust(ca: trustme.CA) -> ssl.SSLContext:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ca.configure_trust(context)
+    return context
+
+
+def fetcher(
+    trust: ssl.SSLContext, resolver: TableResolver | None = None, **settings: Any
+) -> CimdFetcher:
+    factory = settings.pop("transport_factory", None)
+    policy = CimdPolicy(**{"insecure_allow_loopback_for_tests": True, **settings})
+    return CimdFetcher(
+        policy,
+        resolver=resolver or known_hosts(),
+        ssl_context=trust,
+        transport_factory=factory,
+    )
+
+
+# -- a good fetch ----------------------------------------------------------------------------
+
+
+def test_fetches_a_valid_document(server: DocumentServer, trust: ssl.SSLContext) -> None:
+    url = server.serve_document("/oauth/client.json", headers={"Cache-Control": "max-age=120"})
+
+    fetched = fetcher(trust).fetch(url)
+
+    assert fetched.url == url
+    assert fetched.document == client_document(url)
+    assert fetched.body == json.dumps(client_document(url)).encode()
+    assert fetched.sha256 == "sha256:" + hashlib.sha256(fetched.body).hexdigest()
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", fetched.fetched_at)
+    assert fetched.recheck_after_seconds == 120
+    assert validate_document(url, fetched.document) == []
+    assert server.requests == [
+        SeenRequest("/oauth/client.json", f"{HOST}:{server.port}", "application/json")
+    ]
+    assert server.server_names == [HOST]
+
+
+def test_a_mismatched_client_id_is_a_finding(server: DocumentServer, trust: ssl.SSLContext) -> None:
+    url = server.serve_json("/c.json", client_document(f"https://{HOST}/elsewhere.json"))
+
+    fetched = fetcher(trust).fetch(url)
+
+    [finding] = validate_document(url, fetched.document)
+    assert (finding.severity, finding.path) == ("error", "$.client_id")
+
+
+def test_the_default_port_written_out_is_another_client_id(
+    server: DocumentServer, trust: ssl.SSLContext
+) -> None:
+    def to_the_test_server(endpoint: VettedEndpoint) -> httpx.BaseTransport:
+        assert endpoint.port == 443
+        return PinnedTransport(replace(endpoint, port=server.port), trust)
+
+    server.serve_json("/c", client_document(f"https://{HOST}/c"))
+    fetch = fetcher(trust, transport_factory=to_the_test_server).fetch
+
+    without_port = fetch(f"https://{HOST}/c")
+    with_port = fetch(f"https://{HOST}:443/c")
+
+    assert validate_document(without_port.url, without_port.document) == []
+    findings = validate_document(with_port.url, with_port.document)
+    assert [(f.path, f.severity) for f in findings] == [("$.client_id", "error")]
+    assert f"https://{HOST}:443/c" in findings[0].message
+
+
+def test_an_ip_literal_loopback_host_is_allowed_under_the_test_flag(
+    server: DocumentServer, trust: ssl.SSLContext
+) -> None:
+    url = server.url("/c.json", host="127.0.0.1")
+    server.serve_json("/c.json", client_document(url))
+
+    assert fetcher(trust).fetch(url).document["client_id"] == url
+
+
+# -- refused before connecting ---------------------------------------------------------------
+
+
+def test_a_host_resolving_to_a_private_address_is_refused_before_connecting(
+    server: DocumentServer, trust: ssl.SSLContext
+) -> None:
+    url = server.url("/c.json", host="private.test.example")
+
+    with pytest.raises(CimdError, match=r"10\.0\.0\.5, which is private-use") as caught:
+        fetcher(trust).fetch(url)
+
+    assert str(caught.value).startswith(url)
+    assert server.requests == []
+
+
+def test_one_special_use_address_among_several_is_enough_to_refuse(
+    server: DocumentServer, trust: ssl.SSLContext
+) -> None:
+    server.serve_document("/c.json")
+
+    with pytest.raises(CimdError, match=r"192\.168\.1\.1"):
+        fetcher(trust).fetch(server.url("/c.json", host="mixed.test.example"))
+
+    assert server.requests == []
+
+
+def test_loopback_is_refused_without_the_test_flag(
+    server: DocumentServer, trust: ssl.SSLContext
+) -> None:
+    url = server.serve_document("/c.json")
+    strict = fetcher(trust, insecure_allow_loopback_for_tests=False)
+
+    with pytest.raises(CimdError, match=r"127\.0\.0\.1, which is loopback"):
+        strict.fetch(url)
+    with pytest.raises(CimdError, match="must not point at localhost"):
+        strict.fetch(server.url("/c.json", host="localhost"))
+
+    assert server.requests == []
+
+
+def test_a_non_loopback_ip_literal_is_refused_even_under_the_test_flag(
+    trust: ssl.SSLContext,
+) -> None:
+    with pytest.raises(CimdError, match="allowed only for loopback"):
+        fetcher(trust).fetch("https://93.184.216.34/c.json")
+
+
+def test_a_host_outside_allow_domains_is_refused(
+    server: DocumentServer, trust: ssl.SSLContext
+) -> None:
+    url = server.serve_document("/c.json")
+    resolver = known_hosts()
+
+    with pytest.raises(CimdError, match=f"{HOST} is not in cimd.allow_domains"):
+        fetcher(trust, resolver, allow_domains=("*.allowed.example", HOST + ".evil")).fetch(url)
+
+    assert resolver.calls == []
+    assert server.requests == []
+    assert fetcher(trust, allow_domains=("*.test.example",)).fetch(url).url == url
+
+
+def test_a_url_breaking_the_cimd_rules_is_refused(trust: ssl.SSLContext) -> None:
+    with pytest.raises(CimdError, match="must not have a query"):
+        fetcher(trust).fetch(f"https://{HOST}/c.json?x=1")
+
+
+def test_an_unresolvable_host_is_an_error(trust: ssl.SSLContext) -> None:
+    with pytest.raises(CimdError, match="could not resolve nowhere.test.example"):
+        fetcher(trust).fetch("https://nowhere.test.example/c.json")
+
+
+# -- the connection goes to the vetted address -----------------------------------------------
+
+
+def test_the_connection_goes_to_the_address_that_was_vetted(
+    server: DocumentServer, trust: ssl.SSLContext
+) -> None:
+    url = server.serve_document("/c.json")
+    rebinding = TableResolver({HOST: [["127.0.0.1"], ["10.0.0.1"]]})
+
+    fetched = fetcher(trust, rebinding).fetch(url)
+
+    assert fetched.document["client_id"] == url
+    assert rebinding.calls == [HOST]
+    assert rebinding(HOST, 443) == ["10.0.0.1"]  # what a second look-up would have said
+
+
+def test_the_certificate_is_verified_against_the_url_host(
+    server: DocumentServer, trust: ssl.SSLContext
+) -> None:
+    server.serve_document("/c.json")
+
+    with pytest.raises(CimdError, match="CERTIFICATE_VERIFY_FAILED"):
+        fetcher(trust).fetch(server.url("/c.json", host="other.example"))
+
+    assert server.requests == []
+
+
+def test_an_untrusted_certificate_is_refused(server: DocumentServer) -> None:
+    url = server.serve_document("/c.json")
+    system_trust_only = ssl.create_default_context()
+
+    with pytest.raises(CimdError, match="CERTIFICATE_VERIFY_FAILED"):
+        fetcher(system_trust_only).fetch(url)
+
+
+def test_a_refused_connection_is_an_error(trust: ssl.SSLContext) -> None:
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+
+    with pytest.raises(CimdError, match="fetch failed"):
+        fetcher(trust).fetch(f"https://{HOST}:{port}/c.json")
+
+
+# -- what the server answers -----------------------------------------------------------------
+
+
+def test_a_redirect_is_not_followed(server: DocumentServer, trust: ssl.SSLContext) -> None:
+    target = server.serve_document("/moved.json")
+    url = server.serve("/c.json", b"", status=302, headers={"Location": target})
+
+    with pytest.raises(CimdError, match="HTTP 302") as caught:
+        fetcher(trust).fetch(url)
+
+    assert target in str(caught.value)
+    assert [seen.path for seen in server.requests] == ["/c.json"]
+
+
+@pytest.mark.parametrize("status", [404, 204, 500])
+def test_any_status_but_200_is_an_error(
+    server: DocumentServer, trust: ssl.SSLContext, status: int
+) -> None:
+    url = server.serve("/c.json", b"{}", status=status)
+
+    with pytest.raises(CimdError, match=f"HTTP {status}"):
+        fetcher(trust).fetch(url)
+
+
+@pytest.mark.parametrize("content_length", [True, False])
+def test_a_body_over_5_kb_is_an_error(
+    server: DocumentServer, trust: ssl.SSLContext, content_length: bool
+) -> None:
+    padding = "x" * 5 * 1024
+    url = server.url("/big.json")
+    server.serve_json(
+        "/big.json", client_document(url, description=padding), content_length=content_length
+    )
+
+    with pytest.raises(CimdError, match="larger than the 5120-byte limit"):
+        fetcher(trust).fetch(url)
+
+
+def test_a_body_of_exactly_5_kb_is_read(server: DocumentServer, trust: ssl.SSLContext) -> None:
+    url = server.url("/c.json")
+    document = client_document(url, software_id="")
+    document["software_id"] = "x" * (5 * 1024 - len(json.dumps(document)))
+    server.serve_json("/c.json", document)
+
+    assert len(fetcher(trust).fetch(url).body) == 5 * 1024
+
+
+def test_a_slow_drip_body_times_out(server: DocumentServer, trust: ssl.SSLContext) -> None:
+    url = server.serve_document("/slow.json", drip_seconds=0.05)  # about 10 s for the body
+
+    started = time.monotonic()
+    with pytest.raises(CimdError, match="timed out") as caught:
+        fetcher(trust, timeout_seconds=1.0).fetch(url)
+
+    assert time.monotonic() - started < 3.0
+    assert str(caught.value).startswith(url)
+
+
+def test_a_slow_answer_times_out(server: DocumentServer, trust: ssl.SSLContext) -> None:
+    url = server.serve_document("/slow.json", delay=3.0)
+
+    started = time.monotonic()
+    with pytest.raises(CimdError, match="timed out"):
+        fetcher(trust, timeout_seconds=0.5).fetch(url)
+
+    assert time.monotonic() - started < 2.5
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        (b"<html>hello</html>", "not JSON"),
+        (b'{"client_name": "caf\xe9"}', "not UTF-8"),
+        (b'["https://docs.test.example/c.json"]', "a JSON array, not an object"),
+        (b'"a string"', "a JSON string, not an object"),
+        (b'{"client_id": "a", "client_id": "b"}', "'client_id' appears twice"),
+        (b'{"default_max_age": NaN}', "NaN is not JSON"),
+        (b"[" * 2500 + b"]" * 2500, "not usable JSON"),
+    ],
+)
+def test_a_body_that_is_not_a_utf8_json_object_is_an_error(
+    server: DocumentServer, trust: ssl.SSLContext, body: bytes, problem: str
+) -> None:
+    url = server.serve("/c.json", body)
+
+    with pytest.raises(CimdError, match=re.escape(problem)) as caught:
+        fetcher(trust).fetch(url)
+
+    assert str(caught.value).startswith(url)
+
+
+def test_a_compressed_body_is_refused(server: DocumentServer, trust: ssl.SSLContext) -> None:
+    document = json.dumps(client_document(server.url("/c.json"))).encode()
+    url = server.serve("/c.json", gzip.compress(document), headers={"Content-Encoding": "gzip"})
+
+    with pytest.raises(CimdError, match="Content-Encoding gzip"):
+        fetcher(trust).fetch(url)
+
+
+# -- key sets --------------------------------------------------------------------------------
+
+
+def public_key(kid: str) -> dict[str, str]:
+    return {"kty": "RSA", "kid": kid, "use": "sig", "e": "AQAB", "n": "n" * 342}
+
+
+def test_fetch_jwks_reads_up_to_12_kb(server: DocumentServer, trust: ssl.SSLContext) -> None:
+    jwks = {"keys": [public_key(f"key-{i}") for i in range(20)]}
+    url = server.serve_json("/jwks.json", jwks)
+    assert 5 * 1024 < len(json.dumps(jwks)) < 12 * 1024
+
+    assert fetcher(trust).fetch_jwks(url).document == jwks
+    with pytest.raises(CimdError, match="5120-byte limit"):
+        fetcher(trust).fetch(url)
+
+
+def test_fetch_jwks_refuses_a_private_key(server: DocumentServer, trust: ssl.SSLContext) -> None:
+    url = server.serve_json("/jwks.json", {"keys": [{**public_key("k1"), "d": "secret"}]})
+
+    with pytest.raises(CimdError, match=re.escape("$.keys[0].d: error: is private key")):
+        fetcher(trust).fetch_jwks(url)
+
+
+def test_fetch_jwks_refuses_what_is_not_a_key_set(
+    server: DocumentServer, trust: ssl.SSLContext
+) -> None:
+    url = server.serve_json("/jwks.json", {"kty": "RSA"})
+
+    with pytest.raises(CimdError, match="must be a JSON Web Key Set"):
+        fetcher(trust).fetch_jwks(url)
+
+
+def test_an_inline_private_key_is_a_finding(server: DocumentServer, trust: ssl.SSLContext) -> None:
+    url = server.url("/c.json")
+    jwks = {"keys": [{**public_key("k1"), "d": "secret"}]}
+    server.serve_json("/c.json", client_document(url, jwks=jwks))
+
+    fetched = fetcher(trust).fetch(url)
+
+    paths = [f.path for f in validate_document(url, fetched.document) if f.is_error]
+    assert paths == ["$.jwks", "$.jwks.keys[0].d"]
+
+
+# -- many at once ----------------------------------------------------------------------------
+
+
+def test_fetch_many_runs_in_parallel(server: DocumentServer, trust: ssl.SSLContext) -> None:
+    delay = 0.3
+    urls = [server.serve_document(f"/app-{i}.json", delay=delay) for i in range(8)]
+
+    started = time.monotonic()
+    results = fetcher(trust, parallelism=8).fetch_many(urls)
+    elapsed = time.monotonic() - started
+
+    assert list(results) == urls
+    assert all(isinstance(result, FetchedDocument) for result in results.values())
+    assert elapsed < delay * len(urls) / 2
+    assert server.max_concurrent > 1
+
+
+def test_fetch_many_stays_within_the_parallelism(
+    server: DocumentServer, trust: ssl.SSLContext
+) -> None:
+    urls = [server.serve_document(f"/app-{i}.json", delay=0.1) for i in range(6)]
+
+    fetcher(trust, parallelism=2).fetch_many(urls)
+
+    assert server.max_concurrent <= 2
+
+
+def test_fetch_many_returns_each_error_in_place(
+    server: DocumentServer, trust: ssl.SSLContext
+) -> None:
+    good = server.serve_document("/good.json")
+    missing = server.url("/missing.json")
+
+    results = fetcher(trust).fetch_many([good, missing, good])
+
+    assert list(results) == [good, missing]
+    assert isinstance(results[good], FetchedDocument)
+    assert isinstance(results[missing], CimdError)
+    assert "HTTP 404" in str(results[missing])
+
+
+# -- the rules underneath --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("address", "reason"),
+    [
+        ("0.1.2.3", "'this network'"),
+        ("10.0.0.5", "private-use"),
+        ("172.16.0.1", "private-use"),
+        ("172.31.255.255", "private-use"),
+        ("192.168.1.1", "private-use"),
+        ("100.64.0.1", "carrier-grade NAT"),
+        ("127.0.0.1", "loopback"),
+        ("127.1.2.3", "loopback"),
+        ("169.254.169.254", "link-local"),
+        ("192.0.0.8", "IETF protocol assignments"),
+        ("192.0.2.1", "documentation"),
+        ("198.51.100.7", "documentation"),
+        ("203.0.113.9", "documentation"),
+        ("198.18.0.1", "benchmarking"),
+        ("198.19.255.255", "benchmarking"),
+        ("224.0.0.1", "multicast"),
+        ("239.255.255.250", "multicast"),
+        ("255.255.255.255", "broadcast"),
+        ("240.0.0.1", "reserved"),
+        ("0.0.0.0", "'this network'"),
+        ("::", "unspecified"),
+        ("::1", "loopback"),
+        ("fe80::1", "link-local"),
+        ("fe80::1%eth0", "link-local"),
+        ("fec0::1", "site-local"),
+        ("fc00::1", "unique local"),
+        ("fd12:3456::1", "unique local"),
+        ("ff02::1", "multicast"),
+        ("2001:db8::1", "documentation"),
+        ("100::1", "discard-only"),
+        ("::a00:1", "IPv4-compatible"),
+        ("::ffff:10.0.0.1", "10.0.0.1 in IPv6 form, private-use"),
+        ("::ffff:127.0.0.1", "127.0.0.1 in IPv6 form, loopback"),
+        ("64:ff9b::a9fe:a9fe", "169.254.169.254 in IPv6 form, link-local"),
+        ("64:ff9b:1::1", "local-use NAT64"),
+        ("2002:a00:1::1", "a tunnel address carrying 10.0.0.1, private-use"),
+        ("2001:0:4136:e378:8000:63bf:3fff:fdd2", "a tunnel address carrying 192.0.2.45"),
+        ("2001:0:5ef5:79fd:0:59d:a0e5:ba1", "IETF protocol assignments"),
+    ],
+)
+def test_special_use_addresses_are_named(address: str, reason: str) -> None:
+    found = special_use_reason(address)
+    assert found is not None and reason in found
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "8.8.8.8",
+        "1.1.1.1",
+        "93.184.216.34",
+        "2606:4700:4700::1111",
+        "2a00:1450:4001::200e",
+        "::ffff:8.8.8.8",
+        "64:ff9b::808:808",
+        "2002:808:808::1",
+    ],
+)
+def test_public_addresses_are_allowed(address: str) -> None:
+    assert special_use_reason(address) is None
+
+
+@pytest.mark.parametrize(
+    ("host", "allowed", "expected"),
+    [
+        ("a.example.com", ("*.example.com",), True),
+        ("a.b.example.com", ("*.example.com",), True),
+        ("example.com", ("*.example.com",), False),
+        ("badexample.com", ("*.example.com",), False),
+        ("example.com", ("example.com",), True),
+        ("a.example.com", ("example.com",), False),
+        ("docs.example.com", ("other.example", "Docs.Example.COM"), True),
+    ],
+)
+def test_domain_allowed(host: str, allowed: tuple[str, ...], expected: bool) -> None:
+    assert domain_allowed(host, allowed) is expected
+
+
+@pytest.mark.parametrize(
+    ("headers", "seconds"),
+    [
+        ({}, 30),
+        ({"Cache-Control": "max-age=600"}, 600),
+        ({"Cache-Control": "public, max-age=5"}, 30),
+        ({"Cache-Control": "max-age=999999"}, 86400),
+        ({"Cache-Control": "max-age=600, s-maxage=1200"}, 1200),
+        ({"cache-control": 'max-age="700"'}, 700),
+        ({"Cache-Control": "no-store"}, 0),
+        ({"Cache-Control": "no-cache, max-age=600"}, 0),
+        (
+            {"Expires": "Thu, 01 Jan 2026 01:00:00 GMT", "Date": "Thu, 01 Jan 2026 00:00:00 GMT"},
+            3600,
+        ),
+        ({"Expires": "0"}, 30),
+    ],
+)
+def test_recheck_after_seconds(headers: dict[str, str], seconds: int) -> None:
+    assert recheck_after_seconds(headers) == seconds
