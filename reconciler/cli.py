@@ -218,12 +218,13 @@ def apply_command(
 ) -> None:
     """Apply a saved plan (apply PLAN.json), or plan and apply in one run."""
     saved = saved_plan(paths)
-    workspace = Workspace.open(options_from(ctx, () if saved else paths, **given))
+    options = options_from(ctx, () if saved else paths, **given)
+    workspace = Workspace.open(options)
     secrets = SecretsFile(secrets_out) if secrets_out else None
     if saved is not None:
         plan = Plan.from_json(saved.read_text("utf-8"), str(saved))
         registry = open_registry(
-            workspace.config.resolve_registry(given.get("registry") or plan.registry)
+            workspace.config.resolve_registry(options.registry or plan.registry)
         )
         digest = manifest_digest(workspace.manifest_paths, workspace.config.root)
     else:
