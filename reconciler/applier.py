@@ -6,7 +6,9 @@ A saved plan is checked first, app by app, against what the registry holds now.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,25 +83,56 @@ def apply_plan(
     documents: Mapping[str, Mapping[str, Any]] | None = None,
     continue_on_error: bool = False,
     progress: Progress | None = None,
+    parallelism: int = 1,
 ) -> ApplyReport:
-    """Execute every change of ``plan``; stop at the first failure unless told to go on."""
+    """Execute every change of ``plan``; stop at the first failure unless told to go on.
+
+    Changes of one kind run up to ``parallelism`` at a time; kinds run in plan order, so
+    deletes still come last. After a failure no new change starts.
+    """
     by_id = {app.client_id: app for app in current}
     report = ApplyReport()
-    total = len(plan.changes)
     executor = _Executor(plan, registry, by_id, documents or {}, secrets, report)
-    for index, change in enumerate(plan.changes, start=1):
+    outcome: dict[int, ChangeResult] = {}
+    lock = threading.Lock()
+    failed = threading.Event()
+
+    def run(index: int, change: Change) -> None:
+        if failed.is_set() and not continue_on_error:
+            return
         try:
-            client_id = executor.run(change)
-            result = ChangeResult(change, True, client_id)
+            result = ChangeResult(change, True, executor.run(change))
         except ReconcilerError as exc:
-            result = ChangeResult(change, False, change.client_id, str(exc))
-        report.results.append(result)
-        if progress is not None:
-            progress(index, total, result)
-        if not result.ok and not continue_on_error:
-            report.skipped.extend(plan.changes[index:])
+            where = f" ({change.location})" if change.location else ""
+            result = ChangeResult(change, False, change.client_id, f"{exc}{where}")
+            failed.set()
+        with lock:
+            outcome[index] = result
+            if progress is not None:
+                progress(len(outcome), len(plan.changes), result)
+
+    for group in _groups(plan.changes):
+        if failed.is_set() and not continue_on_error:
             break
+        if parallelism <= 1 or len(group) == 1:
+            for index, change in group:
+                run(index, change)
+        else:
+            with ThreadPoolExecutor(max_workers=parallelism) as pool:
+                list(pool.map(lambda item: run(*item), group))
+    for index, change in enumerate(plan.changes):
+        if index in outcome:
+            report.results.append(outcome[index])
+        else:
+            report.skipped.append(change)
     return report
+
+
+def _groups(changes: Sequence[Change]) -> list[list[tuple[int, Change]]]:
+    groups: dict[int, list[tuple[int, Change]]] = {}
+    for index, change in enumerate(changes):
+        groups.setdefault(change.ORDER, []).append((index, change))
+    return [groups[order] for order in sorted(groups)]
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +24,7 @@ class SecretsFile:
 
     path: Path
     entries: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
         if self.path.exists():
@@ -34,13 +36,14 @@ class SecretsFile:
                 self.entries.update(existing)
 
     def add(self, key: str, client_id: str, secret: str, registry: str) -> None:
-        self.entries[key] = {
-            "client_id": client_id,
-            "client_secret": secret,
-            "registry": registry,
-            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        }
-        self._write()
+        with self._lock:
+            self.entries[key] = {
+                "client_id": client_id,
+                "client_secret": secret,
+                "registry": registry,
+                "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            }
+            self._write()
 
     def _write(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

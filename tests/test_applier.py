@@ -70,7 +70,7 @@ def test_continue_on_error_goes_on() -> None:
     first, current = plan_for(flaky, apps(3))
     report = apply_plan(first, flaky, current, continue_on_error=True)
     assert [r.ok for r in report.results] == [False, True, True]
-    assert report.results[0].error == "503 Service Unavailable"
+    assert report.results[0].error == "503 Service Unavailable (apps.yaml:1:1)"
 
 
 def test_stale_when_an_app_was_created_meanwhile() -> None:

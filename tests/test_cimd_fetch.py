@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -46,6 +47,7 @@ class Route:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # before the status line
     drip_seconds: float = 0.0  # between single bytes of the body
+    drip_head: bool = False  # drip the status line and headers too
     content_length: bool = True
 
 
@@ -80,7 +82,9 @@ class DocumentServer:
         self._httpd = _QuietServer(("127.0.0.1", 0), _handler_for(self))
         self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
         self.port = self._httpd.server_address[1]
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     def __enter__(self) -> DocumentServer:
         self._thread.start()
@@ -103,7 +107,7 @@ class DocumentServer:
 
     def serve_document(self, path: str, **fields: Any) -> str:
         """A valid client document whose client_id is its own URL."""
-        route = {k: fields.pop(k) for k in ("delay", "drip_seconds", "headers") if k in fields}
+        route = {k: fields.pop(k) for k in Route.__dataclass_fields__ if k in fields}
         url = self.url(path)
         return self.serve_json(path, client_document(url, **fields), **route)
 
@@ -123,22 +127,28 @@ class DocumentServer:
 
     def _send(self, handler: BaseHTTPRequestHandler, route: Route) -> None:
         time.sleep(route.delay)
-        handler.send_response(route.status)
-        for name, value in route.headers.items():
-            handler.send_header(name, value)
-        if route.content_length:
-            handler.send_header("Content-Length", str(len(route.body)))
-        handler.end_headers()
+        head = _response_head(route)
+        response = head + route.body
         if not route.drip_seconds:
-            handler.wfile.write(route.body)
+            handler.wfile.write(response)
             return
-        for index in range(len(route.body)):
-            handler.wfile.write(route.body[index : index + 1])
+        steady = 0 if route.drip_head else len(head)
+        handler.wfile.write(response[:steady])
+        for index in range(steady, len(response)):
+            handler.wfile.write(response[index : index + 1])
             handler.wfile.flush()
             time.sleep(route.drip_seconds)
 
     def _record_server_name(self, _: Any, server_name: str | None, __: Any) -> None:
         self.server_names.append(server_name)
+
+
+def _response_head(route: Route) -> bytes:
+    lines = [f"HTTP/1.1 {route.status} {HTTPStatus(route.status).phrase}", "Connection: close"]
+    lines += [f"{name}: {value}" for name, value in route.headers.items()]
+    if route.content_length:
+        lines.append(f"Content-Length: {len(route.body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
 def _handler_for(server: DocumentServer) -> type[BaseHTTPRequestHandler]:
@@ -450,6 +460,17 @@ def test_a_slow_drip_body_times_out(server: DocumentServer, trust: ssl.SSLContex
 
     assert time.monotonic() - started < 3.0
     assert str(caught.value).startswith(url)
+
+
+def test_a_slow_drip_of_headers_times_out(server: DocumentServer, trust: ssl.SSLContext) -> None:
+    # Each byte comes well within any per-read timeout: only a deadline can stop this.
+    url = server.serve_document("/slow.json", drip_seconds=0.1, drip_head=True)
+
+    started = time.monotonic()
+    with pytest.raises(CimdError, match="timed out"):
+        fetcher(trust, timeout_seconds=1.0).fetch(url)
+
+    assert time.monotonic() - started < 3.0
 
 
 def test_a_slow_answer_times_out(server: DocumentServer, trust: ssl.SSLContext) -> None:
