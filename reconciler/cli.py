@@ -76,6 +76,9 @@ def options_from(ctx: click.Context, paths: tuple[Path, ...], **given: Any) -> O
         vars=tuple(outer.get("vars", ())) + tuple(given.get("vars") or ()),
         var_files=tuple(outer.get("var_files", ())) + tuple(given.get("var_files") or ()),
         registry=pick("registry"),
+        auth0_base_url=pick("auth0_base_url"),
+        max_rps=pick("max_rps"),
+        parallelism=pick("parallelism"),
     )
 
 
@@ -179,7 +182,7 @@ def plan_command(
     workspace = Workspace.open(options_from(ctx, paths, **given))
     desired = load_desired(workspace, strict=strict)
     show_warnings(desired.warnings)
-    registry = open_for(desired.environment)
+    registry = open_for(desired.environment, workspace.options.connection())
     try:
         plan, _ = read_and_plan(desired, registry)
     finally:
@@ -230,7 +233,7 @@ def apply_command(
     else:
         desired = load_desired(workspace, strict=strict)
         show_warnings(desired.warnings)
-        registry = open_for(desired.environment)
+        registry = open_for(desired.environment, workspace.options.connection())
     try:
         with registry.lock():
             if saved is not None:
@@ -251,6 +254,7 @@ def apply_command(
                 secrets=secrets,
                 continue_on_error=continue_on_error,
                 progress=show_progress,
+                parallelism=options.parallelism or default_parallelism(registry.uri),
             )
     finally:
         registry.close()
@@ -273,7 +277,7 @@ def export_command(ctx: click.Context, /, out: Path, **given: Any) -> None:
     """Write the registry's apps as manifests (no secrets, no stamps)."""
     workspace = Workspace.open(options_from(ctx, (), **given))
     environment = workspace.environment()
-    registry = open_for(environment)
+    registry = open_for(environment, workspace.options.connection())
     try:
         apps = registry.list_apps()
     finally:
@@ -378,6 +382,10 @@ def confirm_or_refuse() -> None:
         )
     if not click.confirm("Apply these changes?", default=False):
         raise InputError("apply cancelled")
+
+
+def default_parallelism(uri: str) -> int:
+    return 4 if uri.startswith("auth0://") else 1
 
 
 def is_terminal() -> bool:

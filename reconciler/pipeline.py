@@ -16,7 +16,7 @@ from reconciler.diagnostics import Diagnostic
 from reconciler.model import App, DesiredApp
 from reconciler.plan import Plan
 from reconciler.planner import plan
-from reconciler.registries import Registry, open_registry
+from reconciler.registries import Connection, Registry, open_registry
 from reconciler.workspace import Workspace
 
 __all__ = ["Desired", "load_desired", "manifest_digest", "read_and_plan"]
@@ -59,8 +59,8 @@ def read_and_plan(desired: Desired, registry: Registry) -> tuple[Plan, list[App]
     return result, current
 
 
-def open_for(environment: Environment) -> Registry:
-    return open_registry(environment.registry)
+def open_for(environment: Environment, connection: Connection | None = None) -> Registry:
+    return open_registry(environment.registry, connection)
 
 
 def manifest_digest(paths: Sequence[Path], root: Path) -> str:

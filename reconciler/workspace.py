@@ -15,6 +15,7 @@ from reconciler.config import (
     parse_var_assignments,
 )
 from reconciler.diagnostics import Diagnostic
+from reconciler.registries import Connection
 from reconciler.manifest import ManifestSet, discover, evaluate, parse_files
 from reconciler.yamlfile import YamlFile
 
@@ -31,6 +32,12 @@ class Options:
     vars: tuple[str, ...] = ()
     var_files: tuple[Path, ...] = ()
     registry: str | None = None
+    auth0_base_url: str | None = None
+    max_rps: float | None = None
+    parallelism: int | None = None
+
+    def connection(self) -> Connection:
+        return Connection(auth0_base_url=self.auth0_base_url, max_rps=self.max_rps)
 
 
 @dataclass

@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from reconciler.errors import InputError
 from reconciler.registries.base import Created, Registry
 
-__all__ = ["Created", "Registry", "open_registry"]
+__all__ = ["Connection", "Created", "Registry", "open_registry"]
 
 
-def open_registry(uri: str) -> Registry:
+@dataclass(frozen=True)
+class Connection:
+    """How to reach a registry beyond its URI (command-line settings)."""
+
+    auth0_base_url: str | None = None
+    max_rps: float | None = None
+
+
+def open_registry(uri: str, connection: Connection | None = None) -> Registry:
     """``sqlite:PATH`` (embedded), ``auth0://DOMAIN`` or ``dcr+https://ISSUER``."""
+    settings = connection or Connection()
     if uri.startswith("sqlite:"):
         from reconciler.registries.sqlite import open_sqlite
 
         return open_sqlite(uri)
+    if uri.startswith("auth0://"):
+        from reconciler.registries.auth0 import open_auth0
+
+        return open_auth0(uri, base_url=settings.auth0_base_url, max_rps=settings.max_rps)
     raise InputError(
         f"unsupported registry {uri!r}: use sqlite:PATH, auth0://TENANT_DOMAIN or dcr+https://ISSUER"
     )

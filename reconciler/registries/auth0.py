@@ -207,7 +207,9 @@ class ManagementApi:
         return dict(client), bool(status_holder and status_holder[0] == 201)
 
     def cimd_preview(self, url: str) -> dict[str, Any]:
-        return dict(self._call("POST", "/api/v2/clients/cimd/preview", json={"external_client_id": url}))
+        return dict(
+            self._call("POST", "/api/v2/clients/cimd/preview", json={"external_client_id": url})
+        )
 
     def close(self) -> None:
         self._client.close()
@@ -255,7 +257,9 @@ class ManagementApi:
                     raise _Unknown(f"{method} {path}: {exc}") from exc
                 attempt += 1
                 if attempt >= self._retry.attempts:
-                    raise RegistryError(f"{method} {path}: {exc} (after {attempt} attempts)") from exc
+                    raise RegistryError(
+                        f"{method} {path}: {exc} (after {attempt} attempts)"
+                    ) from exc
                 self._sleep(self._retry.backoff(attempt))
                 continue
             self.requests += 1
