@@ -94,9 +94,12 @@ def main() -> None:
     print(f"apps: {args.apps}, changed: {changed} ({changed / args.apps:.0%})")
     for label, seconds in figures.items():
         print(f"  {label:<16} {seconds:7.3f} s")
-    print(f"  plan + render text = {work:.3f} s = {work / inputs:.2f} x (load + read)  (target <= 0.25)")
+    ratio = work / inputs
+    print(f"  plan + render text = {work:.3f} s = {ratio:.2f} x (load + read)  (target <= 0.25)")
     print(f"  initial apply of {args.apps} creates: {seeded:.1f} s")
-    print(f"apply {args.creates} creates into the embedded registry: {creates:.2f} s  (target < 5 s)")
+    print(
+        f"apply {args.creates} creates into the embedded registry: {creates:.2f} s  (target < 5 s)"
+    )
     print(f"peak memory (max RSS): {peak_mb:.0f} MB  (target < 400 MB)")
 
 
@@ -104,8 +107,14 @@ def read_and_plan_from(desired, current, uri):  # type: ignore[no-untyped-def]
     from reconciler.planner import plan
 
     env = desired.environment
-    return plan(desired.apps, current, owner=env.owner, registry=uri, safety=env.safety,
-                manifest_digest=desired.digest)
+    return plan(
+        desired.apps,
+        current,
+        owner=env.owner,
+        registry=uri,
+        safety=env.safety,
+        manifest_digest=desired.digest,
+    )
 
 
 def creates_figure(parent: Path, count: int) -> float:

@@ -161,9 +161,7 @@ class CimdFetcher:
     # -- before connecting -------------------------------------------------------------------
 
     def _vet(self, url: str, deadline: float) -> VettedEndpoint:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        port = parts.port or HTTPS_PORT
+        host, port = _host_and_port(url)
         allow_domains = self._policy.allow_domains
         if allow_domains and not domain_allowed(host, allow_domains):
             raise CimdError(
@@ -225,6 +223,15 @@ class CimdFetcher:
             raise _timed_out(url, timeout) from exc
         except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, OSError) as exc:
             raise CimdError(f"{url}: fetch failed: {str(exc) or type(exc).__name__}") from exc
+
+
+def _host_and_port(url: str) -> tuple[str, int]:
+    """The host as it goes on the wire (IDNA-encoded, as httpx sends it) and the port."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise CimdError(f"{url}: not a valid URL: {exc}") from exc
+    return parsed.raw_host.decode("ascii"), parsed.port or HTTPS_PORT
 
 
 def _check_status(url: str, response: httpx.Response) -> None:

@@ -15,8 +15,8 @@ from reconciler.config import (
     parse_var_assignments,
 )
 from reconciler.diagnostics import Diagnostic
-from reconciler.registries import Connection
 from reconciler.manifest import ManifestSet, discover, evaluate, parse_files
+from reconciler.registries import Connection
 from reconciler.yamlfile import YamlFile
 
 __all__ = ["Options", "ValidationReport", "Workspace"]

@@ -33,7 +33,9 @@ class FailingOnce(ClientsRegistry):
         self.creates = 0
         self.fail_at = fail_at
 
-    def create(self, fields: Mapping[str, Any], credentials: Sequence[Credential], stamp: Stamp) -> Created:
+    def create(
+        self, fields: Mapping[str, Any], credentials: Sequence[Credential], stamp: Stamp
+    ) -> Created:
         self.creates += 1
         if self.creates == self.fail_at:
             raise RegistryError("503 Service Unavailable")
@@ -87,14 +89,18 @@ def test_second_apply_waits_then_fails_clearly(tmp_path: Path) -> None:
     uri = f"sqlite:{tmp_path / 'registry.db'}"
     open_sqlite(uri).close()
     holder = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
             import sys, time
             from reconciler.registries.sqlite import open_sqlite
             registry = open_sqlite({uri!r})
             with registry.lock():
                 print("locked", flush=True)
                 time.sleep(30)
-        """)],
+        """),
+        ],
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -289,6 +289,17 @@ def test_an_ip_literal_loopback_host_is_allowed_under_the_test_flag(
     assert fetcher(trust).fetch(url).document["client_id"] == url
 
 
+def test_an_internationalised_host_is_resolved_and_pinned_in_its_ascii_form(
+    server: DocumentServer, trust: ssl.SSLContext
+) -> None:
+    url = server.url("/c.json", host="bücher.test.example")
+    server.serve_json("/c.json", client_document(url))
+    resolver = TableResolver({"xn--bcher-kva.test.example": [["127.0.0.1"]]})
+
+    assert fetcher(trust, resolver).fetch(url).document["client_id"] == url
+    assert server.server_names == ["xn--bcher-kva.test.example"]
+
+
 # -- refused before connecting ---------------------------------------------------------------
 
 
@@ -545,6 +556,24 @@ def test_fetch_jwks_refuses_what_is_not_a_key_set(
 
     with pytest.raises(CimdError, match="must be a JSON Web Key Set"):
         fetcher(trust).fetch_jwks(url)
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        (f"http://{HOST}/jwks.json", "must be an https URL with a host"),
+        (f"https://user@{HOST}/jwks.json", "must not have userinfo"),
+        (f"https://{HOST}/jwks.json#keys", "a fragment"),
+    ],
+)
+def test_fetch_jwks_refuses_an_unusable_url(trust: ssl.SSLContext, url: str, problem: str) -> None:
+    with pytest.raises(CimdError, match=f"not a usable jwks_uri: .*{problem}"):
+        fetcher(trust).fetch_jwks(url)
+
+
+def test_fetch_jwks_vets_the_address_like_a_document(trust: ssl.SSLContext) -> None:
+    with pytest.raises(CimdError, match="which is private-use"):
+        fetcher(trust).fetch_jwks("https://private.test.example/jwks.json?v=2")
 
 
 def test_an_inline_private_key_is_a_finding(server: DocumentServer, trust: ssl.SSLContext) -> None:

@@ -19,7 +19,15 @@ from dataclasses import dataclass
 __all__ = ["RateGovernor"]
 
 _WINDOW_SECONDS = 5.0
-_MIN_SPAN_SECONDS = 0.5
+_MIN_SPAN_SECONDS = 0.25
+_MIN_SLEEP_SECONDS = 0.001
+# The estimate is trimmed a little, and more after each 429 (recovering slowly): truncated
+# remaining counts make it noisy, and overshooting costs a 429 while undershooting costs
+# only a few per cent of time.
+_SAFETY_MARGIN = 0.97
+_CAUTION_STEP = 0.85
+_RECOVERY_STEP = 1.002
+_MIN_CAUTION = 0.5
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,7 @@ class RateGovernor:
         self._in_flight = 0
         self._blocked_until = 0.0
         self._next_slot = 0.0
+        self._caution = _SAFETY_MARGIN
         self.waited = 0.0
 
     def acquire(self) -> None:
@@ -61,6 +70,7 @@ class RateGovernor:
                     if self.max_rps:
                         self._next_slot = max(self._next_slot, self._clock()) + 1 / self.max_rps
                     return
+            delay = max(delay, _MIN_SLEEP_SECONDS)
             self.waited += delay
             self._sleep(delay)
 
@@ -71,10 +81,12 @@ class RateGovernor:
             now = self._clock()
             if status == 429:
                 self._blocked_until = max(self._blocked_until, now + self.retry_after(headers))
+                self._caution = max(_MIN_CAUTION, self._caution * _CAUTION_STEP)
                 return
             if status is None:
                 return
             self._served += 1
+            self._caution = min(_SAFETY_MARGIN, self._caution * _RECOVERY_STEP)
             remaining = _int(headers.get("x-ratelimit-remaining"))
             limit = _int(headers.get("x-ratelimit-limit"))
             if limit is not None:
@@ -104,7 +116,7 @@ class RateGovernor:
         if span < _MIN_SPAN_SECONDS:
             return None
         gained = last.remaining - first.remaining + (last.served - first.served)
-        return max(gained / span, 0.1)
+        return max(gained / span * self._caution, 0.1)
 
     def _delay(self, now: float) -> float:
         if now < self._blocked_until:

@@ -1,0 +1,26 @@
+"""``reconciler serve``: the embedded registry's HTTP face, an Auth0 Management API emulator.
+
+app.py          Request -> Response: faults, rate limit, routing, auth, the tenant
+auth.py         /oauth/token, Bearer tokens (HS256 JWTs) and scopes
+clients_api.py  /api/v2/clients routes
+cimd_api.py     /api/v2/clients/cimd/preview and /register
+control.py      /__control/ test hooks and the request log
+documents.py    where CIMD documents come from (fixtures, the network)
+faults.py       injected 429/5xx answers and delays
+ratelimit.py    token buckets and Auth0's tier presets
+listener.py     Server: the app on a socket (ThreadingHTTPServer, optional TLS)
+command.py      the click command
+"""
+
+from reconciler.server.command import serve, serve_command
+from reconciler.server.documents import DocumentSource, FixtureDocuments, network_documents
+from reconciler.server.listener import Server
+
+__all__ = [
+    "DocumentSource",
+    "FixtureDocuments",
+    "Server",
+    "network_documents",
+    "serve",
+    "serve_command",
+]

@@ -1,0 +1,162 @@
+"""Test hooks under ``/__control/``: reset, seed, document fixtures, faults, request log.
+
+They sit outside /api/v2 and need no token, so a test (or a rehearsal script) can set
+the scene in one call. They are never rate limited, faulted or logged.
+
+    POST   /__control/reset      empty tenant, no faults, full buckets, empty log
+    POST   /__control/seed       {"clients": [...]}: clients as they exist elsewhere
+    POST   /__control/documents  {URL: document | null}: CIMD document fixtures
+    POST   /__control/inject     {"status"?, "count"?, "delay"?, "path_prefix"?, "retry_after"?}
+    GET    /__control/requests   the request log; DELETE clears it
+    GET    /__control/health     {"status": "ok"}
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Mapping
+from typing import Any
+
+from reconciler.errors import ApiError
+from reconciler.registries.tenant import Tenant
+from reconciler.registries.tenant_rules import invalid_body, json_type
+from reconciler.server.auth import Grant
+from reconciler.server.documents import FixtureDocuments
+from reconciler.server.faults import FaultQueue, parse_fault
+from reconciler.server.messages import (
+    Request,
+    Response,
+    error_response,
+    json_response,
+    no_content,
+    read_json,
+)
+from reconciler.server.ratelimit import RateLimiter
+from reconciler.server.routing import Call, Route, Router
+
+__all__ = ["CONTROL_PREFIX", "ControlRoutes", "RequestLog"]
+
+CONTROL_PREFIX = "/__control/"
+_NOBODY = Grant("", frozenset())
+
+
+class RequestLog:
+    """The last ``limit`` requests the API answered, oldest first; thread-safe."""
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self._lock = threading.Lock()
+        self._entries: deque[dict[str, Any]] = deque(maxlen=limit)
+
+    def record(self, request: Request, status: int, started: float) -> None:
+        entry = {
+            "method": request.method,
+            "path": request.path,
+            "query": request.query,
+            "status": status,
+            "time": started,
+        }
+        with self._lock:
+            self._entries.append(entry)
+
+    def entries(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self._entries)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+class ControlRoutes:
+    def __init__(
+        self,
+        tenant: Tenant,
+        *,
+        faults: FaultQueue,
+        log: RequestLog,
+        limiter: RateLimiter,
+        fixtures: FixtureDocuments | None,
+    ) -> None:
+        self.tenant = tenant
+        self.faults = faults
+        self.log = log
+        self.limiter = limiter
+        self.fixtures = fixtures
+        self._router = Router(
+            [
+                Route("POST", "/__control/reset", self.reset),
+                Route("POST", "/__control/seed", self.seed),
+                Route("POST", "/__control/documents", self.documents),
+                Route("POST", "/__control/inject", self.inject),
+                Route("GET", "/__control/requests", self.requests),
+                Route("DELETE", "/__control/requests", self.clear_requests),
+                Route("GET", "/__control/health", self.health),
+            ]
+        )
+
+    def handle(self, request: Request) -> Response:
+        try:
+            route, params = self._router.match(request.method, request.path)
+            return route.handler(Call(request, _NOBODY, params))
+        except ApiError as exc:
+            return error_response(exc)
+
+    def reset(self, call: Call) -> Response:
+        self.tenant.reset()
+        self.faults.clear()
+        self.limiter.reset()
+        self.log.clear()
+        return no_content()
+
+    def seed(self, call: Call) -> Response:
+        body = read_json(call.request)
+        clients = body.get("clients") if isinstance(body, dict) else None
+        if not isinstance(clients, list):
+            raise invalid_body("Expected an object with a clients array", "clients")
+        seeded = []
+        for index, client in enumerate(clients):
+            try:
+                seeded.append(self.tenant.seed_client(client))
+            except ApiError as exc:
+                raise ApiError(
+                    exc.status, exc.error, f"clients[{index}]: {exc.message}", exc.error_code
+                ) from exc
+        return json_response(201, {"clients": seeded})
+
+    def documents(self, call: Call) -> Response:
+        if self.fixtures is None:
+            raise ApiError(
+                409,
+                "Conflict",
+                "This server reads documents from a custom source: fixtures cannot be set",
+            )
+        self.fixtures.update(_document_map(read_json(call.request)))
+        return no_content()
+
+    def inject(self, call: Call) -> Response:
+        fault, count = parse_fault(read_json(call.request))
+        self.faults.add(fault, count)
+        return no_content()
+
+    def requests(self, call: Call) -> Response:
+        return json_response(200, {"requests": self.log.entries()})
+
+    def clear_requests(self, call: Call) -> Response:
+        self.log.clear()
+        return no_content()
+
+    def health(self, call: Call) -> Response:
+        return json_response(200, {"status": "ok", "time": time.time()})
+
+
+def _document_map(body: object) -> Mapping[str, Mapping[str, Any] | None]:
+    if not isinstance(body, dict):
+        raise invalid_body(f"Expected type object but found type {json_type(body)}")
+    for url, document in body.items():
+        if document is not None and not isinstance(document, dict):
+            raise invalid_body(
+                f"Expected type object but found type {json_type(document)}", f"[{url!r}]"
+            )
+    return body
