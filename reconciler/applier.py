@@ -80,7 +80,6 @@ def apply_plan(
     current: Sequence[App],
     *,
     secrets: SecretsFile | None = None,
-    documents: Mapping[str, Mapping[str, Any]] | None = None,
     continue_on_error: bool = False,
     progress: Progress | None = None,
     parallelism: int = 1,
@@ -92,7 +91,7 @@ def apply_plan(
     """
     by_id = {app.client_id: app for app in current}
     report = ApplyReport()
-    executor = _Executor(plan, registry, by_id, documents or {}, secrets, report)
+    executor = _Executor(plan, registry, by_id, secrets, report)
     outcome: dict[int, ChangeResult] = {}
     lock = threading.Lock()
     failed = threading.Event()
@@ -140,7 +139,6 @@ class _Executor:
     plan: Plan
     registry: Registry
     by_id: dict[str, App]
-    documents: Mapping[str, Mapping[str, Any]]
     secrets: SecretsFile | None
     report: ApplyReport
 
@@ -178,8 +176,8 @@ class _Executor:
         return app
 
     def document(self, change: Change) -> Mapping[str, Any]:
-        document = self.documents.get(change.cimd or "")
-        if document is None:
+        document = (change.source or {}).get("document")
+        if not isinstance(document, Mapping):
             raise ReconcilerError(f"{change.key}: no valid metadata document for {change.cimd}")
         return document
 

@@ -49,7 +49,8 @@ class Change:
     """Base of every change; ``key`` is the app key, ``client_id`` the registry's id.
 
     ``keys`` carries the public keys (PEM) a create or key rotation needs: public, so
-    safe in a plan file, but never part of the diff people read.
+    safe in a plan file, but never part of the diff people read. ``source`` is the CIMD
+    document a create or refresh registers from (URL, sha256, origin, the document).
     """
 
     key: str
@@ -65,6 +66,7 @@ class Change:
     fingerprint: str | None = None
     notes: tuple[str, ...] = field(default=())
     keys: tuple[Mapping[str, Any], ...] = ()
+    source: Mapping[str, Any] | None = None
 
     ACTION: ClassVar[str] = ""
     SYMBOL: ClassVar[str] = ""
@@ -91,6 +93,8 @@ class Change:
         data["diff"] = [d.to_data() for d in self.diff]
         if self.keys:
             data["keys"] = [dict(k) for k in self.keys]
+        if self.source is not None:
+            data["source"] = dict(self.source)
         return data
 
     @staticmethod
@@ -110,6 +114,7 @@ class Change:
             fingerprint=data.get("fingerprint"),
             notes=tuple(data.get("notes", ())),
             keys=tuple(data.get("keys", ())),
+            source=data.get("source"),
         )
 
 

@@ -14,12 +14,22 @@ from reconciler.applier import ApplyReport, ChangeResult, apply_plan, check_fres
 from reconciler.diagnostics import Diagnostic, render_diagnostics
 from reconciler.errors import InputError, ManifestError, ReconcilerError
 from reconciler.export import export_apps
-from reconciler.pipeline import load_desired, manifest_digest, open_for, read_and_plan
+from reconciler.lockfile import LockFile
+from reconciler.pipeline import (
+    LOCK_NAME,
+    load_desired,
+    make_fetcher,
+    manifest_digest,
+    open_for,
+    read_and_plan,
+    update_lock,
+)
 from reconciler.plan import Plan
 from reconciler.registries import open_registry
 from reconciler.registries.sqlite import seed_sqlite
 from reconciler.render import RENDERERS, render_text
 from reconciler.secrets import SecretsFile
+from reconciler.sources import Source, gather_sources
 from reconciler.workspace import Options, Workspace
 from reconciler.yamlfile import load_yaml_file
 
@@ -166,6 +176,9 @@ def validate(
     "--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none."
 )
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option(
+    "--locked", is_flag=True, help="Refuse (exit 3) CIMD documents that differ from the lock."
+)
 @global_options
 @click.pass_context
 def plan_command(
@@ -176,6 +189,7 @@ def plan_command(
     fmt: str,
     detailed_exitcode: bool,
     strict: bool,
+    locked: bool,
     **given: Any,
 ) -> None:
     """Show what apply would change, without changing anything."""
@@ -184,9 +198,11 @@ def plan_command(
     show_warnings(desired.warnings)
     registry = open_for(desired.environment, workspace.options.connection())
     try:
-        plan, _ = read_and_plan(desired, registry)
+        reading = read_and_plan(desired, registry, locked=locked)
     finally:
         registry.close()
+    show_warnings(reading.sources.diagnostics)
+    plan = reading.plan
     if out is not None:
         write_file(out, plan.to_json())
     click.echo(render(plan, fmt), nl=False)
@@ -206,6 +222,9 @@ def plan_command(
 )
 @click.option("--continue-on-error", is_flag=True, help="Go on after a change fails.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option(
+    "--locked", is_flag=True, help="Refuse (exit 3) CIMD documents that differ from the lock."
+)
 @global_options
 @click.pass_context
 def apply_command(
@@ -217,6 +236,7 @@ def apply_command(
     secrets_out: Path | None,
     continue_on_error: bool,
     strict: bool,
+    locked: bool,
     **given: Any,
 ) -> None:
     """Apply a saved plan (apply PLAN.json), or plan and apply in one run."""
@@ -227,7 +247,8 @@ def apply_command(
     if saved is not None:
         plan = Plan.from_json(saved.read_text("utf-8"), str(saved))
         registry = open_registry(
-            workspace.config.resolve_registry(options.registry or plan.registry)
+            workspace.config.resolve_registry(options.registry or plan.registry),
+            options.connection(),
         )
         digest = manifest_digest(workspace.manifest_paths, workspace.config.root)
     else:
@@ -240,7 +261,9 @@ def apply_command(
                 current = registry.list_apps()
                 check_fresh(plan, current, digest)
             else:
-                plan, current = read_and_plan(desired, registry)
+                reading = read_and_plan(desired, registry, locked=locked)
+                show_warnings(reading.sources.diagnostics)
+                plan, current = reading.plan, reading.current
             click.echo(render_text(plan, color=is_terminal()), nl=False)
             plan.raise_if_unsafe(force=force)
             if plan.is_empty:
@@ -259,7 +282,28 @@ def apply_command(
     finally:
         registry.close()
     click.echo(summarize(report))
+    locked_urls = update_lock(workspace.config.root / LOCK_NAME, applied_sources(report))
+    if locked_urls:
+        click.echo(f"{LOCK_NAME}: recorded {len(locked_urls)} document(s) just registered.")
     ctx.exit(0 if report.ok else 1)
+
+
+@cli.command("lock")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@global_options
+@click.pass_context
+def lock_command(ctx: click.Context, /, paths: tuple[Path, ...], **given: Any) -> None:
+    """Fetch every CIMD document, validate it, and record it in reconciler.lock."""
+    workspace = Workspace.open(options_from(ctx, paths, **given))
+    desired = load_desired(workspace)
+    path = workspace.config.root / LOCK_NAME
+    sources = gather_sources(
+        desired.apps, (), make_fetcher(desired.environment.cimd), LockFile(path), strict=True
+    )
+    show_warnings(sources.diagnostics)
+    written = update_lock(path, list(sources.documents.values()))
+    click.echo(f"{LOCK_NAME}: {len(written)} document(s) recorded, {len(sources.errors)} refused.")
+    ctx.exit(1 if sources.errors else 0)
 
 
 @cli.command("export")
@@ -286,6 +330,14 @@ def export_command(ctx: click.Context, /, out: Path, **given: Any) -> None:
     for line in skipped:
         click.echo(f"warning: {line}", err=True)
     click.echo(f"Exported {len(written)} apps to {out}/")
+    if written:
+        report = Workspace.open(Options(paths=(out,))).validate()
+        if report.diagnostics:
+            show_warnings(report.diagnostics)
+            click.echo(
+                "The registry holds what the lint rules refuse: fix these before applying.",
+                err=True,
+            )
 
 
 PAST = {
@@ -324,6 +376,15 @@ def render(plan: Plan, fmt: str) -> str:
     if fmt == "text":
         return render_text(plan, color=is_terminal())
     return RENDERERS[fmt](plan)
+
+
+def applied_sources(report: ApplyReport) -> list[Source]:
+    """The CIMD documents this apply registered or refreshed from, and only those."""
+    return [
+        Source.from_data(result.change.source)
+        for result in report.results
+        if result.ok and result.change.source is not None
+    ]
 
 
 def saved_plan(paths: tuple[Path, ...]) -> Path | None:

@@ -69,7 +69,7 @@ def desired_app(app: ManifestApp) -> DesiredApp:
         cimd=cimd,
         protect=bool(data.get("protect", False)),
         credentials=credentials,
-        location=str(app.location),
+        location=app.location,
     )
 
 

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.diagnostics import Location
 from reconciler.fields import MANAGED_FIELDS, PARTIAL_OBJECTS, SET_LIKE_FIELDS
 from reconciler.stamp import Stamp
 
@@ -66,7 +67,11 @@ class DesiredApp:
     cimd: str | None = None
     protect: bool = False
     credentials: tuple[Credential, ...] = ()
-    location: str = ""
+    location: Location | None = None
+
+    @property
+    def where(self) -> str:
+        return str(self.location) if self.location else ""
 
     def comparable(self) -> dict[str, Any]:
         """The owned fields as compared (credentials appear by their summaries)."""

@@ -1,4 +1,4 @@
-"""One run's reads, in order: manifests, then the registry; then the pure planner.
+"""One run's reads, in order: manifests, the registry, CIMD documents; then the pure planner.
 
 Plan and apply share this path, so what apply does is exactly what plan showed.
 """
@@ -6,20 +6,37 @@ Plan and apply share this path, so what apply does is exactly what plan showed.
 from __future__ import annotations
 
 import hashlib
+import os
+import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from reconciler.config import Environment
+from reconciler.cimd import CimdFetcher
+from reconciler.config import CimdPolicy, Environment
 from reconciler.desired import desired_apps
 from reconciler.diagnostics import Diagnostic
+from reconciler.errors import ManifestError, UnsafePlanError
+from reconciler.lockfile import LockFile
 from reconciler.model import App, DesiredApp
 from reconciler.plan import Plan
 from reconciler.planner import plan
 from reconciler.registries import Connection, Registry, open_registry
+from reconciler.sources import Fetcher, Source, Sources, gather_sources
 from reconciler.workspace import Workspace
 
-__all__ = ["Desired", "load_desired", "manifest_digest", "read_and_plan"]
+__all__ = [
+    "LOCK_NAME",
+    "Desired",
+    "Reading",
+    "load_desired",
+    "make_fetcher",
+    "manifest_digest",
+    "read_and_plan",
+    "update_lock",
+]
+
+LOCK_NAME = "reconciler.lock"
 
 
 @dataclass
@@ -28,6 +45,17 @@ class Desired:
     apps: list[DesiredApp]
     warnings: list[Diagnostic]
     digest: str
+    lock_path: Path
+    strict: bool = False
+
+
+@dataclass
+class Reading:
+    """Everything one run read, and the plan made from it."""
+
+    plan: Plan
+    current: list[App]
+    sources: Sources
 
 
 def load_desired(workspace: Workspace, *, strict: bool = False) -> Desired:
@@ -40,13 +68,37 @@ def load_desired(workspace: Workspace, *, strict: bool = False) -> Desired:
         desired_apps(manifests.apps.values()),
         [d for d in manifests.diagnostics if not d.is_error],
         manifest_digest(workspace.manifest_paths, workspace.config.root),
+        workspace.config.root / LOCK_NAME,
+        strict,
     )
 
 
-def read_and_plan(desired: Desired, registry: Registry) -> tuple[Plan, list[App]]:
-    """Read every app once, then plan."""
+def read_and_plan(
+    desired: Desired, registry: Registry, *, fetcher: Fetcher | None = None, locked: bool = False
+) -> Reading:
+    """Read every app once, fetch every CIMD document once, then plan.
+
+    A document that cannot be used for a new app is an error (exit 1); with ``locked``,
+    a document that differs from the lock refuses the plan (exit 3).
+    """
     current = registry.list_apps()
     environment = desired.environment
+    lock = LockFile.load(desired.lock_path)
+    sources = gather_sources(
+        desired.apps,
+        {app.external_client_id for app in current if app.external_client_id},
+        fetcher or make_fetcher(environment.cimd),
+        lock,
+        strict=desired.strict,
+    )
+    if sources.errors:
+        raise ManifestError(sources.diagnostics)
+    if locked and sources.unlocked:
+        raise UnsafePlanError(
+            f"--locked: these documents differ from {lock.path.name}; review the change and "
+            "update the lock (reconciler lock) in a pull request:\n  "
+            + "\n  ".join(sources.unlocked)
+        )
     result = plan(
         desired.apps,
         current,
@@ -55,8 +107,26 @@ def read_and_plan(desired: Desired, registry: Registry) -> tuple[Plan, list[App]
         environment=environment.name,
         safety=environment.safety,
         manifest_digest=desired.digest,
+        documents=sources.documents,
     )
-    return result, current
+    return Reading(result, current, sources)
+
+
+def make_fetcher(policy: CimdPolicy) -> CimdFetcher:
+    """The safe fetcher; SSL_CERT_FILE names extra CAs to trust, as for other tools."""
+    bundle = os.environ.get("SSL_CERT_FILE")
+    context = ssl.create_default_context(cafile=bundle) if bundle else None
+    return CimdFetcher(policy, ssl_context=context)
+
+
+def update_lock(path: Path, sources: Sequence[Source]) -> list[str]:
+    """Write the lock entries for these (fetched, valid) documents; return their URLs."""
+    fresh = [source for source in sources if source.origin == "fetched"]
+    if not fresh:
+        return []
+    lock = LockFile.load(path)
+    lock.with_entries(source.lock_entry() for source in fresh).save()
+    return [source.url for source in fresh]
 
 
 def open_for(environment: Environment, connection: Connection | None = None) -> Registry:

@@ -8,11 +8,13 @@ from typing import Any
 
 from deepdiff import DeepDiff
 
-from reconciler.changes import Adopt, Change, Create, Delete, FieldChange, Update
+from reconciler.changes import Adopt, Change, Create, Delete, FieldChange, Refresh, Update
+from reconciler.cimd_mapping import DOCUMENT_FIELDS, mapped_fields
 from reconciler.config import Safety
 from reconciler.model import App, DesiredApp, canonical, project
 from reconciler.plan import Conflict, Notice, Plan
 from reconciler.risks import risks
+from reconciler.sources import Source
 from reconciler.stamp import Stamp, value_hash
 
 __all__ = ["plan"]
@@ -27,9 +29,14 @@ def plan(
     environment: str | None = None,
     safety: Safety | None = None,
     manifest_digest: str = "",
+    documents: Mapping[str, Source] | None = None,
 ) -> Plan:
-    """What it takes to make the registry hold ``desired`` (for this owner, and only that)."""
-    state = _Planning(owner, actual)
+    """What it takes to make the registry hold ``desired`` (for this owner, and only that).
+
+    ``documents`` are the CIMD documents to register or refresh from, by URL; a CIMD app
+    whose document is missing keeps what the registry holds.
+    """
+    state = _Planning(owner, actual, documents or {})
     for spec in sorted(desired, key=lambda s: s.key):
         state.reconcile(spec)
     state.delete_unclaimed()
@@ -50,6 +57,7 @@ def plan(
 class _Planning:
     owner: str
     actual: Sequence[App]
+    documents: Mapping[str, Source]
     changes: list[Change] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
@@ -127,16 +135,25 @@ class _Planning:
 
     def create(self, spec: DesiredApp) -> Change:
         after = spec.comparable()
+        diff = [FieldChange(name, None, value) for name, value in after.items()]
+        source = self.documents.get(spec.cimd) if spec.cimd else None
+        upstream: dict[str, Any] = {}
+        if source is not None:
+            upstream = _document_fields(spec, source)
+            diff = [
+                FieldChange(f"document.{n}", None, v, ("upstream",)) for n, v in upstream.items()
+            ] + diff
         return Create(
             key=spec.key,
             after=after,
-            diff=tuple(FieldChange(name, None, value) for name, value in after.items()),
+            diff=tuple(diff),
             reasons=("new",),
-            risks=risks("create", None, after),
+            risks=risks("create", None, {**upstream, **after}),
             protect=spec.protect,
             cimd=spec.cimd,
-            location=spec.location,
+            location=spec.where,
             keys=_keys(spec),
+            source=source.to_data() if source is not None else None,
         )
 
     def converge(self, spec: DesiredApp, app: App) -> Change | None:
@@ -148,8 +165,12 @@ class _Planning:
             diff.append(FieldChange("protect", stamp.protect, spec.protect, ("manifest",)))
         if stamp is not None and stamp.key != spec.key:
             diff.append(FieldChange("key", stamp.key, spec.key, ("manifest",)))
-        if stamp is not None and not diff:
+        source = self.documents.get(spec.cimd) if spec.cimd else None
+        upstream = _upstream_changes(spec, app, source) if source is not None else []
+        if stamp is not None and not diff and not upstream:
             return None
+        if upstream:
+            return self.refresh(spec, app, before, after, upstream + diff, source)
         kind: type[Change] = Update if stamp is not None else Adopt
         reasons = (
             ("adopt",)
@@ -166,9 +187,44 @@ class _Planning:
             risks=risks(kind.ACTION, before, after),
             protect=spec.protect,
             cimd=spec.cimd,
-            location=spec.location,
+            location=spec.where,
             fingerprint=app.fingerprint(),
             keys=_keys(spec) if any(c.path.startswith("credentials") for c in diff) else (),
+        )
+
+    def refresh(
+        self,
+        spec: DesiredApp,
+        app: App,
+        before: dict[str, Any],
+        after: dict[str, Any],
+        diff: list[FieldChange],
+        source: Source | None,
+    ) -> Change:
+        """Re-register from the changed document, then re-apply the declared fields."""
+        seen = {
+            c.path.removeprefix("document."): c.before
+            for c in diff
+            if c.path.startswith("document.")
+        }
+        new = {
+            c.path.removeprefix("document."): c.after
+            for c in diff
+            if c.path.startswith("document.")
+        }
+        return Refresh(
+            key=spec.key,
+            client_id=app.client_id,
+            before=before,
+            after=after,
+            diff=tuple(diff),
+            reasons=tuple(dict.fromkeys(r for change in diff for r in change.reasons)),
+            risks=risks("refresh", {**seen, **before}, {**new, **after}),
+            protect=spec.protect,
+            cimd=spec.cimd,
+            location=spec.where,
+            fingerprint=app.fingerprint(),
+            source=source.to_data() if source is not None else None,
         )
 
     def delete(self, app: App, *, note: str | None = None) -> Change:
@@ -202,7 +258,7 @@ class _Planning:
             self.changes.append(self.delete(app))
 
     def refuse(self, spec: DesiredApp, message: str) -> None:
-        self.conflicts.append(Conflict(spec.key, message, spec.location))
+        self.conflicts.append(Conflict(spec.key, message, spec.where))
 
 
 def field_changes(
@@ -243,6 +299,25 @@ def _reasons(
     if value_hash(before.get(name)) != applied:
         reasons.append("drift")
     return tuple(reasons) or ("drift",)
+
+
+def _document_fields(spec: DesiredApp, source: Source) -> dict[str, Any]:
+    """The client fields the document sets and the manifest does not override."""
+    mapped = mapped_fields(source.url, source.document)
+    return canonical(
+        {n: mapped[n] for n in DOCUMENT_FIELDS if n in mapped and n not in spec.fields}
+    )
+
+
+def _upstream_changes(spec: DesiredApp, app: App, source: Source) -> list[FieldChange]:
+    """Where the registered app no longer matches its document: a refresh is due."""
+    wanted = _document_fields(spec, source)
+    held = canonical({name: app.record.get(name) for name in wanted})
+    return [
+        FieldChange(f"document.{name}", held[name], wanted[name], ("upstream",))
+        for name in wanted
+        if held[name] != wanted[name]
+    ]
 
 
 def _keys(spec: DesiredApp) -> tuple[dict[str, Any], ...]:

@@ -87,8 +87,9 @@ def _flips(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     rotation_new = _member(new.get("refresh_token"), "rotation_type")
     if rotation_old == "rotating" and rotation_new == "non-rotating":
         found.append("refresh-rotation-off")
-    if "credentials" in new and old.get("credentials") != new.get("credentials"):
-        found.append("keys-changed")
+    for keys in ("credentials", "jwks_uri"):
+        if keys in new and old.get(keys) != new.get(keys):
+            found.append("keys-changed")
     return found
 
 

@@ -103,7 +103,7 @@ def test_changed_callback_is_one_field_diff(project: Project) -> None:
     )
     result = project.run("plan", "--detailed-exitcode", "--format", "json")
     assert result.exit_code == 2
-    plan = json.loads(result.output)
+    plan = json.loads(result.stdout)
     [change] = plan["changes"]
     assert (change["action"], change["key"]) == ("update", "payments-dashboard")
     assert [d["path"] for d in change["diff"]] == ["callbacks"]
@@ -124,7 +124,7 @@ def test_removed_app_is_deleted_and_protected_app_kept(project: Project) -> None
             "  payments-dashboard-gone:\n    name: x\n    type: spa\n  unused:",
         )
     )
-    plan = json.loads(project.run("plan", "--format", "json").output)
+    plan = json.loads(project.run("plan", "--format", "json").stdout)
     actions = {(c["action"], c["key"]) for c in plan["changes"]}
     assert ("delete", "mobile-wallet") in actions
     assert ("delete", "payments-settlement-worker") in actions
@@ -139,7 +139,7 @@ def test_edit_in_registry_shows_as_drift(project: Project) -> None:
     tenant.close()
     result = project.run("plan", "--format", "json", "--detailed-exitcode")
     assert result.exit_code == 2
-    [change] = json.loads(result.output)["changes"]
+    [change] = json.loads(result.stdout)["changes"]
     assert change["reasons"] == ["drift"]
     text = project.run("plan").output
     assert "drift" in text

@@ -25,6 +25,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from reconciler.cimd_mapping import CIMD_GRANT_TYPES, mapped_fields
 from reconciler.errors import ApiError
 
 __all__ = [
@@ -81,7 +82,6 @@ CREDENTIAL_TYPE_FOR_METHOD = {
     "self_signed_tls_client_auth": "x509_cert",
 }
 CIMD_APP_TYPES = ("native", "regular_web")
-CIMD_GRANT_TYPES = ("authorization_code", "refresh_token")
 #: Auth0's documented list, plus what auth0-deploy-cli and terraform also send.
 CIMD_EDITABLE_FIELDS = frozenset(
     "app_type grant_types jwt_configuration description oidc_conformant "
@@ -514,28 +514,13 @@ def cimd_mapped_fields(url: str, document: object) -> JsonObject:
             check(document[name], rule, name)
     if document.get("client_id", url) != url:
         raise invalid_body("The document's client_id must equal its URL", "client_id")
-    offered = document.get("grant_types", ["authorization_code"])
-    grant_types = list(dict.fromkeys(g for g in offered if g in CIMD_GRANT_TYPES))
-    if not grant_types:
+    mapped = mapped_fields(url, document)
+    if not mapped["grant_types"]:
         raise invalid_body(
             "grant_types must include authorization_code or refresh_token", "grant_types"
         )
-    auth_method = document.get("token_endpoint_auth_method", "none")
-    mapped: JsonObject = {
-        "external_client_id": url,
-        "name": document.get("client_name") or urlsplit(url).hostname or url,
-        "app_type": "native" if document.get("application_type") == "native" else "regular_web",
-        "callbacks": list(document.get("redirect_uris", [])),
-        "grant_types": grant_types,
-        "token_endpoint_auth_method": auth_method,
-    }
-    for name in ("logo_uri", "description"):
-        if name in document:
-            mapped[name] = document[name]
-    if auth_method == "private_key_jwt":
-        if "jwks_uri" not in document:
-            raise invalid_body("Missing required property: jwks_uri (for private_key_jwt)")
-        mapped["jwks_uri"] = document["jwks_uri"]
+    if mapped["token_endpoint_auth_method"] == "private_key_jwt" and "jwks_uri" not in mapped:
+        raise invalid_body("Missing required property: jwks_uri (for private_key_jwt)")
     return mapped
 
 
