@@ -5,13 +5,17 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import stat
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
+import reconciler.pipeline
+from reconciler.cimd import CimdFetcher
 from reconciler.cli import cli
+from reconciler.config import CimdPolicy
 from reconciler.registries.tenant import Tenant
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
@@ -50,8 +54,18 @@ class Project:
         path.write_text(text.replace(old, new))
 
 
+def offline_fetcher(policy: CimdPolicy) -> CimdFetcher:
+    """No network here: every name fails to resolve, as on an offline machine."""
+
+    def resolve(host: str, port: int) -> list[str]:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    return CimdFetcher(policy, resolver=resolve)
+
+
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
+    monkeypatch.setattr(reconciler.pipeline, "make_fetcher", offline_fetcher)
     root = tmp_path / "repo"
     shutil.copytree(EXAMPLES, root)
     monkeypatch.chdir(root)
