@@ -208,3 +208,20 @@ def test_apply_without_terminal_or_flag_refuses(project: Project) -> None:
     result = project.run("apply")
     assert result.exit_code == 1
     assert "--auto-approve" in result.output
+
+
+def test_safety_threshold_prints_the_plan_refuses_and_force_overrides(project: Project) -> None:
+    project.edit("reconciler.yaml", "  min_owned: 10", "  min_owned: 5")
+    (project.root / "apps" / "payments.yaml").unlink()
+    (project.root / "apps" / "mobile.yaml").unlink()
+    (project.root / "apps" / "web.yaml").unlink()
+    planned = project.run("plan")
+    assert planned.exit_code == 0
+    assert "apply will refuse" in planned.output.lower() or "--force" in planned.output
+    refused = project.run("apply", "--auto-approve")
+    assert refused.exit_code == 3
+    assert "- payments-settlement-worker" in refused.output  # the plan was shown in full
+    assert project.app("payments-settlement-worker")
+    forced = project.run("apply", "--auto-approve", "--force")
+    assert forced.exit_code == 0, forced.output
+    assert "payments-dashboard" in forced.output  # protected: kept, and said so
