@@ -28,6 +28,7 @@ from reconciler.plan import Plan
 from reconciler.registries import open_registry
 from reconciler.registries.sqlite import seed_sqlite
 from reconciler.render import RENDERERS, render_text
+from reconciler.report import progress_line, render_report
 from reconciler.secrets import SecretsFile
 from reconciler.sources import Source, gather_sources
 from reconciler.workspace import Options, Workspace
@@ -281,7 +282,7 @@ def apply_command(
             )
     finally:
         registry.close()
-    click.echo(summarize(report))
+    click.echo(render_report(report))
     locked_urls = update_lock(workspace.config.root / LOCK_NAME, applied_sources(report))
     if locked_urls:
         click.echo(f"{LOCK_NAME}: recorded {len(locked_urls)} document(s) just registered.")
@@ -340,15 +341,6 @@ def export_command(ctx: click.Context, /, out: Path, **given: Any) -> None:
             )
 
 
-PAST = {
-    "adopt": "adopted",
-    "create": "created",
-    "update": "updated",
-    "refresh": "refreshed",
-    "delete": "deleted",
-}
-
-
 @cli.group("registry")
 def registry_group() -> None:
     """Work on the embedded registry directly (rehearsals, fixtures)."""
@@ -400,40 +392,7 @@ def show_warnings(warnings: list[Diagnostic]) -> None:
 
 
 def show_progress(index: int, total: int, result: ChangeResult) -> None:
-    change = result.change
-    outcome = PAST[change.ACTION] if result.ok else f"FAILED: {result.error}"
-    where = f" ({result.client_id})" if result.client_id else ""
-    click.echo(f"[{index}/{total}] {change.SYMBOL} {change.key}{where}: {outcome}", err=True)
-
-
-def summarize(report: ApplyReport) -> str:
-    done = [r for r in report.results if r.ok]
-    counts: dict[str, int] = {}
-    for result in done:
-        counts[result.change.ACTION] = counts.get(result.change.ACTION, 0) + 1
-    parts = ", ".join(f"{n} {PAST[action]}" for action, n in counts.items())
-    lines = []
-    failed = [r for r in report.results if not r.ok]
-    if failed or report.skipped:
-        lines.append(
-            f"Apply failed: {parts or 'nothing applied'}; "
-            f"{len(failed)} failed, {len(report.skipped)} not attempted."
-        )
-        lines.extend(f"  {r.change.SYMBOL} {r.change.key}: {r.error}" for r in failed)
-        lines.append("Run apply again: it converges from wherever this run stopped.")
-    else:
-        lines.append(f"Apply complete: {parts or 'no changes'}.")
-    if report.secrets_saved:
-        lines.append(
-            f"{report.secrets_saved} new client secrets written to the --secrets-out file."
-        )
-    if report.secrets_unsaved:
-        lines.append(
-            "New client secrets were not saved (no --secrets-out) for: "
-            + ", ".join(report.secrets_unsaved)
-            + ". Read or rotate them in the registry."
-        )
-    return "\n".join(lines)
+    click.echo(progress_line(index, total, result), err=True)
 
 
 def confirm_or_refuse() -> None:

@@ -1,0 +1,54 @@
+"""What an apply did, for people: a line per change as it goes, and the closing summary."""
+
+from __future__ import annotations
+
+from reconciler.applier import ApplyReport, ChangeResult
+
+__all__ = ["PAST", "progress_line", "render_report"]
+
+PAST = {
+    "adopt": "adopted",
+    "create": "created",
+    "update": "updated",
+    "refresh": "refreshed",
+    "delete": "deleted",
+}
+
+
+def progress_line(index: int, total: int, result: ChangeResult) -> str:
+    """``[3/10] + web (client id): created``, one line as each change finishes."""
+    change = result.change
+    outcome = PAST[change.ACTION] if result.ok else f"FAILED: {result.error}"
+    where = f" ({result.client_id})" if result.client_id else ""
+    return f"[{index}/{total}] {change.SYMBOL} {change.key}{where}: {outcome}"
+
+
+def render_report(report: ApplyReport) -> str:
+    """What an apply did, failed to do, and where the new secrets went."""
+    done = [r for r in report.results if r.ok]
+    counts: dict[str, int] = {}
+    for result in done:
+        counts[result.change.ACTION] = counts.get(result.change.ACTION, 0) + 1
+    parts = ", ".join(f"{n} {PAST[action]}" for action, n in counts.items())
+    lines = []
+    failed = [r for r in report.results if not r.ok]
+    if failed or report.skipped:
+        lines.append(
+            f"Apply failed: {parts or 'nothing applied'}; "
+            f"{len(failed)} failed, {len(report.skipped)} not attempted."
+        )
+        lines.extend(f"  {r.change.SYMBOL} {r.change.key}: {r.error}" for r in failed)
+        lines.append("Run apply again: it converges from wherever this run stopped.")
+    else:
+        lines.append(f"Apply complete: {parts or 'no changes'}.")
+    if report.secrets_saved:
+        lines.append(
+            f"{report.secrets_saved} new client secrets written to the --secrets-out file."
+        )
+    if report.secrets_unsaved:
+        lines.append(
+            "New client secrets were not saved (no --secrets-out) for: "
+            + ", ".join(report.secrets_unsaved)
+            + ". Read or rotate them in the registry."
+        )
+    return "\n".join(lines)
