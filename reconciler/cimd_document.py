@@ -153,6 +153,7 @@ def validate_document(
         *_response_type_findings(document),
         *_description_findings(document),
         *_information_uri_findings(document),
+        *_contacts_findings(document),
         *_unknown_field_findings(document),
     ]
     if same_origin_only:
@@ -287,6 +288,8 @@ def _redirect_uri_problem(uri: str, native: bool) -> str | None:
         return "is not a valid URI"
     if "#" in uri:
         return "must not have a fragment (RFC 6749 §3.1.2)"
+    if native and parts.scheme == "https" and host in LOOPBACK_REDIRECT_HOSTS:
+        return "must use http, not https, on a loopback host (RFC 8252 §7.3)"
     if parts.scheme == "https" and host:
         return None
     if parts.scheme == "http" and host in LOOPBACK_REDIRECT_HOSTS:
@@ -306,8 +309,14 @@ def _secret_findings(document: Mapping[str, Any]) -> Iterator[Finding]:
 
 
 def _authentication_findings(url: str, document: Mapping[str, Any]) -> Iterator[Finding]:
-    method = document.get("token_endpoint_auth_method", "none")
     path = "$.token_endpoint_auth_method"
+    if "token_endpoint_auth_method" not in document:
+        yield _error(
+            "$",
+            "token_endpoint_auth_method is missing: RFC 7591's default, client_secret_basic, "
+            "is a shared secret, which a CIMD client cannot have; say none or private_key_jwt",
+        )
+    method = document.get("token_endpoint_auth_method", "none")
     if method in SHARED_SECRET_AUTH_METHODS:
         yield _error(path, f"{_show(method)} needs a shared secret; use none or private_key_jwt")
     elif method not in ALLOWED_AUTH_METHODS:
@@ -378,10 +387,15 @@ def _information_uri_problem(value: object) -> str | None:
         return "must be a string"
     scheme = _scheme(value)
     if scheme in DANGEROUS_SCHEMES:
-        return f"must not use the {scheme}: scheme; only http and https are allowed"
-    if scheme not in ("http", "https") or not _host(value):
-        return "must be an absolute http or https URI"
+        return f"must not use the {scheme}: scheme; only https is allowed"
+    if scheme != "https" or not _host(value):
+        return "must be an absolute https URI (a document's URIs are fetched or shown to users)"
     return None
+
+
+def _contacts_findings(document: Mapping[str, Any]) -> Iterator[Finding]:
+    if "contacts" in document and not _is_string_list(document["contacts"]):
+        yield _error("$.contacts", "must be an array of strings (RFC 7591 §2)")
 
 
 def _unknown_field_findings(document: Mapping[str, Any]) -> Iterator[Finding]:

@@ -171,7 +171,7 @@ CASES: list[tuple[str, dict[str, Any], list[tuple[str, str]]]] = [
         {"token_endpoint_auth_method": "tls_client_auth"},
         [(E, "$.token_endpoint_auth_method")],
     ),
-    ("auth method absent", {"token_endpoint_auth_method": REMOVED}, []),
+    ("auth method absent", {"token_endpoint_auth_method": REMOVED}, [(E, "$")]),
     (
         "private_key_jwt with a same-origin jwks_uri",
         {
@@ -318,7 +318,7 @@ CASES: list[tuple[str, dict[str, Any], list[tuple[str, str]]]] = [
             "tos_uri": "https://app.example/tos",
             "policy_uri": "https://app.example/privacy",
         },
-        [],
+        [(E, "$.logo_uri")],
     ),
     ("javascript logo_uri", {"logo_uri": "javascript:alert(1)"}, [(E, "$.logo_uri")]),
     ("data logo_uri", {"logo_uri": "data:image/png;base64,AAAA"}, [(E, "$.logo_uri")]),
@@ -383,7 +383,7 @@ def test_messages_say_what_is_wrong() -> None:
         '$.token_endpoint_auth_method: error: "client_secret_basic" needs a shared secret; use '
         "none or private_key_jwt",
         "$.description: error: is 150 characters long; at most 140 are allowed",
-        "$.logo_uri: error: must not use the javascript: scheme; only http and https are allowed",
+        "$.logo_uri: error: must not use the javascript: scheme; only https is allowed",
     ]
 
 
