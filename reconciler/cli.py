@@ -63,6 +63,26 @@ _GLOBAL_OPTIONS = [
         type=click.Path(path_type=Path, dir_okay=False),
         help="Settings file (default: the nearest reconciler.yaml).",
     ),
+    click.option(
+        "--auth0-base-url",
+        "auth0_base_url",
+        default=None,
+        help="Auth0 API base URL, e.g. a local `reconciler serve`.",
+    ),
+    click.option(
+        "--max-rps",
+        "max_rps",
+        type=click.FloatRange(min=0.1),
+        default=None,
+        help="Cap on requests per second to the registry.",
+    ),
+    click.option(
+        "--parallelism",
+        "parallelism",
+        type=click.IntRange(1, 64),
+        default=None,
+        help="Writes in flight at once (default: 4 for Auth0, 1 otherwise).",
+    ),
 ]
 
 
