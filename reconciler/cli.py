@@ -30,6 +30,7 @@ from reconciler.registries.sqlite import seed_sqlite
 from reconciler.render import RENDERERS, render_text
 from reconciler.report import progress_line, render_report
 from reconciler.secrets import SecretsFile
+from reconciler.server import serve
 from reconciler.sources import Source, gather_sources
 from reconciler.workspace import Options, Workspace
 from reconciler.yamlfile import load_yaml_file
@@ -382,6 +383,9 @@ def seed_command(ctx: click.Context, /, file: Path, **given: Any) -> None:
         )
     added, kept = seed_sqlite(environment.registry, clients)
     click.echo(f"Seeded {len(added)} apps into {environment.registry} ({len(kept)} already there).")
+
+
+cli.add_command(serve)
 
 
 def render(plan: Plan, fmt: str) -> str:

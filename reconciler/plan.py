@@ -99,7 +99,9 @@ class Plan:
                 f"  {c.location}: {c.message}" if c.location else f"  {c.message}"
                 for c in self.conflicts
             )
-            raise UnsafePlanError(f"refused: apps owned by someone else\n{lines}")
+            raise UnsafePlanError(
+                f"refused: the manifests ask for apps this owner may not touch\n{lines}"
+            )
         reasons = self.unsafe_reasons()
         if reasons and not force:
             raise UnsafePlanError(

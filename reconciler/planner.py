@@ -82,7 +82,10 @@ class _Planning:
                 )
 
     def reconcile(self, spec: DesiredApp) -> None:
+        refused = len(self.conflicts)
         target = self.target(spec)
+        if len(self.conflicts) > refused:
+            return
         if target is None:
             self.changes.append(self.create(spec))
             return

@@ -153,3 +153,10 @@ def test_safety_threshold() -> None:
     converge(registry, *apps)
     result = plan_for(registry, *apps[:6], safety=Safety(max_delete_fraction=0.3, min_owned=10))
     assert result.unsafe_reasons() == ["4 of 10 owned apps would be deleted (more than 30%)"]
+
+
+def test_adopting_a_client_id_that_is_not_there_is_refused_not_created() -> None:
+    _, registry = memory_registry()
+    result = plan_for(registry, desired("legacy", client_id="nope0000", **WEB))
+    assert not result.changes
+    assert [c.message for c in result.conflicts] == ["client_id 'nope0000' is not in the registry"]

@@ -10,7 +10,6 @@ route's scope (403) and finally the tenant. ``/oauth/token`` issues the tokens a
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from reconciler.errors import ApiError, RegistryBusyError, RegistryError
@@ -47,8 +46,6 @@ class ManagementApp:
         tenant: Tenant,
         settings: AppSettings,
         documents: DocumentSource,
-        *,
-        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.settings = settings
         self.auth = ManagementAuth(
@@ -59,7 +56,6 @@ class ManagementApp:
         self.limiter = RateLimiter(settings.rate_limit)
         self.faults = FaultQueue()
         self.log = RequestLog()
-        self._sleep = sleep
         clients = ClientsRoutes(tenant)
         cimd = CimdRoutes(tenant, documents, allow_loopback=settings.allow_loopback_documents)
         # The CIMD routes come first: /clients/cimd/... must not be read as a client id.
@@ -92,7 +88,7 @@ class ManagementApp:
     def _answer(self, request: Request) -> Response:
         fault = self.faults.take(request.path)
         if fault is not None:
-            self._sleep(fault.delay)
+            time.sleep(fault.delay)
             if fault.status is not None:
                 return self._fault_response(request, fault.status, fault.retry_after)
         if request.path == TOKEN_PATH:

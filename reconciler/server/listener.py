@@ -75,6 +75,7 @@ class Server:
         self._access_log = access_log
         self._httpd: _HttpServer | None = None
         self._thread: threading.Thread | None = None
+        self._serving = False
         self.app: ManagementApp | None = None
 
     @property
@@ -109,6 +110,7 @@ class Server:
         """Serve in a background thread; returns the base URL."""
         base_url = self.bind()
         if self._thread is None:
+            self._serving = True
             self._thread = threading.Thread(
                 target=self._serve, name=f"reconciler-serve {base_url}", daemon=True
             )
@@ -118,13 +120,16 @@ class Server:
     def serve_forever(self) -> None:
         """Serve in this thread until ``stop()`` or KeyboardInterrupt."""
         self.bind()
+        self._serving = True
         self._serve()
 
     def stop(self) -> None:
         httpd, self._httpd = self._httpd, None
         if httpd is None:
             return
-        httpd.shutdown()
+        if self._serving:  # shutdown() waits for a serve loop, forever if none ever ran
+            httpd.shutdown()
+            self._serving = False
         httpd.server_close()
         httpd.close_connections()
         if self._thread is not None:

@@ -238,6 +238,15 @@ def test_cimd_preview_and_register(auth0: ManagementClient) -> None:
     assert client.is_first_party is False
 
 
+def test_plain_http_to_the_tls_port_fails_and_serving_goes_on(
+    server: Server, trusting_http: httpx.Client
+) -> None:
+    with httpx.Client() as plain, pytest.raises(httpx.TransportError):
+        plain.get(server.base_url.replace("https://", "http://") + "/__control/health")
+
+    assert trusting_http.get(f"{server.base_url}/__control/health").status_code == 200
+
+
 def _token_with_scope(http: httpx.Client, domain: str, scope: str) -> str:
     response = http.post(
         f"https://{domain}/oauth/token",

@@ -6,6 +6,7 @@ import base64
 import http.client
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -1057,7 +1058,7 @@ def test_twenty_clients_created_at_once_all_succeed(
 
     def create_one(n: int) -> None:
         with httpx.Client(base_url=server.base_url, timeout=30) as client:
-            barrier.wait()
+            barrier.wait(timeout=30)
             response = client.post(
                 "/api/v2/clients", json={"name": f"Concurrent {n}"}, headers=headers
             )
@@ -1114,6 +1115,18 @@ def test_startup_is_quick_and_stop_ends_keep_alive_connections(tenant: Tenant) -
     assert startup_seconds < 5  # generous: the figure is printed, not timed
 
 
+def test_a_server_that_only_bound_stops_at_once(tenant: Tenant) -> None:
+    server = Server(tenant, client_id=MANAGEMENT_ID, client_secret=MANAGEMENT_SECRET)
+    base_url = server.bind()
+
+    server.stop()
+
+    with pytest.raises(RuntimeError):
+        server.base_url  # noqa: B018
+    with httpx.Client() as client, pytest.raises(httpx.TransportError):
+        client.get(f"{base_url}/__control/health")
+
+
 def test_the_server_refuses_a_bad_configuration(tenant: Tenant) -> None:
     with pytest.raises(ValueError, match="rate limit"):
         Server(tenant, client_id=MANAGEMENT_ID, client_secret=MANAGEMENT_SECRET, rate_limit="lots")
@@ -1143,16 +1156,41 @@ def test_serve_runs_until_interrupted_and_prints_how_to_connect(tmp_path: Path) 
     )
     try:
         assert process.stdout is not None
-        first_line = process.stdout.readline()
+        ready, _, _ = select.select([process.stdout], [], [], 30)
+        first_line = process.stdout.readline() if ready else ""
         base_url = first_line.rsplit(" ", 1)[-1].strip()
         with httpx.Client(base_url=base_url) as client:
             health = client.get("/__control/health")
     finally:
         process.send_signal(signal.SIGINT)
-        output, errors = process.communicate(timeout=10)
+        process.wait(timeout=10)
+    assert process.stdout is not None and process.stderr is not None
+    output, errors = first_line + process.stdout.read(), process.stderr.read()
+    process.stdout.close()
+    process.stderr.close()
 
     assert base_url.startswith("http://127.0.0.1:")
     assert health.status_code == 200
     assert "client_id:" in output
-    assert "given-secret" not in first_line + output
+    assert "given-secret" not in output
     assert process.returncode == 0, errors
+
+
+def test_serve_prints_a_generated_secret_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupted(self: Server) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Server, "serve_forever", interrupted)
+    runner = CliRunner(
+        env={"RECONCILER_SERVE_CLIENT_ID": None, "RECONCILER_SERVE_CLIENT_SECRET": None}
+    )
+
+    result = runner.invoke(serve, ["--port", "0", "--db", str(tmp_path / "r.db")])
+
+    assert result.exit_code == 0, result.output
+    secret_lines = [line for line in result.output.splitlines() if "client_secret:" in line]
+    assert len(secret_lines) == 1
+    assert "generated" in secret_lines[0]
+    assert len(secret_lines[0].split()[1]) == 64
