@@ -8,7 +8,6 @@ import json
 import re
 import socket
 import ssl
-import time
 from dataclasses import replace
 
 import httpx
@@ -268,11 +267,9 @@ def test_a_body_of_exactly_5_kb_is_read(server: DocumentServer, trust: ssl.SSLCo
 def test_a_slow_drip_body_times_out(server: DocumentServer, trust: ssl.SSLContext) -> None:
     url = server.serve_document("/slow.json", drip_seconds=0.05)  # about 10 s for the body
 
-    started = time.monotonic()
-    with pytest.raises(CimdError, match="timed out") as caught:
+    with pytest.raises(CimdError, match="timed out") as caught:  # unbounded, it would succeed
         fetcher(trust, timeout_seconds=1.0).fetch(url)
 
-    assert time.monotonic() - started < 3.0
     assert str(caught.value).startswith(url)
 
 
@@ -280,21 +277,15 @@ def test_a_slow_drip_of_headers_times_out(server: DocumentServer, trust: ssl.SSL
     # Each byte comes well within any per-read timeout: only a deadline can stop this.
     url = server.serve_document("/slow.json", drip_seconds=0.1, drip_head=True)
 
-    started = time.monotonic()
     with pytest.raises(CimdError, match="timed out"):
         fetcher(trust, timeout_seconds=1.0).fetch(url)
-
-    assert time.monotonic() - started < 3.0
 
 
 def test_a_slow_answer_times_out(server: DocumentServer, trust: ssl.SSLContext) -> None:
     url = server.serve_document("/slow.json", delay=3.0)
 
-    started = time.monotonic()
     with pytest.raises(CimdError, match="timed out"):
         fetcher(trust, timeout_seconds=0.5).fetch(url)
-
-    assert time.monotonic() - started < 2.5
 
 
 @pytest.mark.parametrize(
@@ -397,14 +388,12 @@ def test_fetch_many_runs_in_parallel(server: DocumentServer, trust: ssl.SSLConte
     delay = 0.3
     urls = [server.serve_document(f"/app-{i}.json", delay=delay) for i in range(8)]
 
-    started = time.monotonic()
     results = fetcher(trust, parallelism=8).fetch_many(urls)
-    elapsed = time.monotonic() - started
 
     assert list(results) == urls
     assert all(isinstance(result, FetchedDocument) for result in results.values())
-    assert elapsed < delay * len(urls) / 2
-    assert server.max_concurrent > 1
+    # No timing assertion (shared machines): the server saw the requests overlap.
+    assert server.max_concurrent >= 4
 
 
 def test_fetch_many_stays_within_the_parallelism(
