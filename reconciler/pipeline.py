@@ -15,7 +15,7 @@ from pathlib import Path
 from reconciler.cimd import CimdFetcher
 from reconciler.config import CimdPolicy, Environment
 from reconciler.desired import desired_apps
-from reconciler.diagnostics import Diagnostic
+from reconciler.diagnostics import Diagnostic, Location, Severity
 from reconciler.errors import ManifestError, UnsafePlanError
 from reconciler.lockfile import LockFile
 from reconciler.model import App, DesiredApp
@@ -91,6 +91,7 @@ def read_and_plan(
         lock,
         strict=desired.strict,
     )
+    sources.diagnostics.extend(registry_verdicts(registry, desired.apps, current))
     if sources.errors:
         raise ManifestError(sources.diagnostics)
     if locked and sources.unlocked:
@@ -110,6 +111,41 @@ def read_and_plan(
         documents=sources.documents,
     )
     return Reading(result, current, sources)
+
+
+def registry_verdicts(
+    registry: Registry, apps: Sequence[DesiredApp], current: Sequence[App]
+) -> list[Diagnostic]:
+    """What the registry itself says of each CIMD document (Auth0's cimd/preview).
+
+    Its violations stop a new app (the registry would refuse to register it) and are
+    warnings for an app that exists; its warnings are warnings.
+    """
+    preview = getattr(registry, "preview_cimd", None)
+    if not callable(preview):
+        return []
+    registered = {app.external_client_id for app in current}
+    found: list[Diagnostic] = []
+    for app in apps:
+        if not app.cimd:
+            continue
+        answer = preview(app.cimd)
+        if not isinstance(answer, dict):
+            continue
+        where = app.location or Location(app.key)
+        validation = answer.get("validation") or {}
+        blocking = Severity.WARNING if app.cimd in registered else Severity.ERROR
+        for problem in answer.get("errors") or []:
+            found.append(
+                Diagnostic(where, "registry-cimd", f"{app.cimd}: {problem}", Severity.WARNING)
+            )
+        for violation in validation.get("violations") or []:
+            found.append(Diagnostic(where, "registry-cimd", f"{app.cimd}: {violation}", blocking))
+        for warning in validation.get("warnings") or []:
+            found.append(
+                Diagnostic(where, "registry-cimd", f"{app.cimd}: {warning}", Severity.WARNING)
+            )
+    return found
 
 
 def make_fetcher(policy: CimdPolicy) -> CimdFetcher:

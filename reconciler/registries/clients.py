@@ -133,6 +133,11 @@ class ClientsRegistry:
         client, _ = self.api.cimd_register(url, dict(document))
         return self._reread(client)
 
+    def preview_cimd(self, url: str) -> dict[str, Any] | None:
+        """The registry's own verdict on a CIMD document, when it offers one (Auth0's preview)."""
+        preview = getattr(self.api, "cimd_preview", None)
+        return preview(url) if callable(preview) else None
+
     def lock(self) -> AbstractContextManager[None]:
         return self._lock() if self._lock is not None else _no_lock()
 

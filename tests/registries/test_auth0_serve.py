@@ -164,3 +164,15 @@ def test_key_rotation_through_the_credentials_routes(
     assert "keys-changed" in change["risks"]
     assert run(*auth0(base), "apply", "--auto-approve").exit_code == 0
     assert run(*auth0(base), "plan", "--detailed-exitcode").exit_code == 0
+
+
+def test_the_registrys_own_cimd_verdict_shows_in_the_plan(
+    project: Path, served: tuple[Server, str]
+) -> None:
+    _, base = served
+    seed_served(base, json.loads((project / "seed.json").read_text())["clients"])
+    broken = {"client_id": "https://elsewhere.example/c.json", "client_name": "Partner"}
+    httpx.post(f"{base}/__control/documents", json={PARTNER: broken}).raise_for_status()
+    refused = run(*auth0(base), "plan")
+    assert refused.exit_code == 1
+    assert "registry-cimd" in refused.output and PARTNER in refused.output
