@@ -7,6 +7,7 @@ from reconciler.model import DesiredApp
 from reconciler.plan import Plan
 from reconciler.planner import plan
 from reconciler.registries.clients import ClientsRegistry
+from reconciler.sources import Source
 from tests.helpers import desired, memory_registry, seed
 
 OWNER = "team-a"
@@ -160,3 +161,75 @@ def test_adopting_a_client_id_that_is_not_there_is_refused_not_created() -> None
     result = plan_for(registry, desired("legacy", client_id="nope0000", **WEB))
     assert not result.changes
     assert [c.message for c in result.conflicts] == ["client_id 'nope0000' is not in the registry"]
+
+
+def _source(url: str, name: str = "Partner") -> Source:
+    document = {
+        "client_id": url,
+        "client_name": name,
+        "redirect_uris": ["https://p.example/cb"],
+        "grant_types": ["authorization_code"],
+        "token_endpoint_auth_method": "none",
+    }
+    return Source(url, document, "sha256:x", "2026-01-01T00:00:00+00:00", "fetched")
+
+
+def test_cimd_url_change_is_a_delete_and_a_create_flagged() -> None:
+    _, registry = memory_registry()
+    old, new = "https://p.example/a.json", "https://p.example/b.json"
+    spec = desired("partner", cimd=old, type="regular_web")
+    first = plan(
+        [spec],
+        registry.list_apps(),
+        owner=OWNER,
+        registry=registry.uri,
+        documents={old: _source(old)},
+    )
+    assert apply_plan(first, registry, registry.list_apps()).ok
+    moved = desired("partner", cimd=new, type="regular_web")
+    result = plan(
+        [moved],
+        registry.list_apps(),
+        owner=OWNER,
+        registry=registry.uri,
+        documents={new: _source(new)},
+    )
+    assert [(type(c), c.cimd) for c in result.changes] == [(Create, new), (Delete, old)]
+    assert "url-changed" in result.changes[1].risks
+
+
+def test_document_change_upstream_is_a_refresh_that_keeps_declared_fields() -> None:
+    _, registry = memory_registry()
+    url = "https://p.example/a.json"
+    spec = desired("partner", cimd=url, type="regular_web", description="Ours")
+    first = plan(
+        [spec],
+        registry.list_apps(),
+        owner=OWNER,
+        registry=registry.uri,
+        documents={url: _source(url)},
+    )
+    assert apply_plan(first, registry, registry.list_apps()).ok
+    again = plan(
+        [spec],
+        registry.list_apps(),
+        owner=OWNER,
+        registry=registry.uri,
+        documents={url: _source(url)},
+    )
+    assert again.is_empty
+    renamed = {url: _source(url, "Partner Pro")}
+    [change] = plan(
+        [spec], registry.list_apps(), owner=OWNER, registry=registry.uri, documents=renamed
+    ).changes
+    assert change.ACTION == "refresh"
+    assert [(d.path, d.before, d.after) for d in change.diff] == [
+        ("document.name", "Partner", "Partner Pro")
+    ]
+    assert apply_plan(
+        plan([spec], registry.list_apps(), owner=OWNER, registry=registry.uri, documents=renamed),
+        registry,
+        registry.list_apps(),
+    ).ok
+    [app] = registry.list_apps()
+    assert (app.fields["name"], app.fields["description"]) == ("Partner Pro", "Ours")

@@ -1,0 +1,110 @@
+"""CIMD sources over real HTTPS: each failure gives its documented result, and nothing is locked."""
+
+from __future__ import annotations
+
+import json
+import ssl
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from reconciler.lockfile import LockFile
+from reconciler.model import DesiredApp
+from reconciler.pipeline import update_lock
+from reconciler.sources import gather_sources
+from tests.cimd_server import HOST, DocumentServer, TableResolver, client_document, fetcher
+
+PATH = "/oauth/client.json"
+Publish = Callable[[DocumentServer], None]
+
+
+def publish_valid(server: DocumentServer) -> None:
+    server.serve_json(PATH, client_document(server.url(PATH)))
+
+
+FAILURES: dict[str, tuple[Publish, str]] = {
+    "mismatched client_id": (
+        lambda s: s.serve_json(PATH, client_document(f"https://{HOST}/other.json")),
+        "client_id",
+    ),
+    "default port written out": (
+        lambda s: s.serve_json(PATH, client_document(s.url(PATH).replace(f":{s.port}", ":443"))),
+        "client_id",
+    ),
+    "oversize body": (
+        lambda s: s.serve_json(PATH, {**client_document(s.url(PATH)), "x": "y" * 6000}),
+        "5120-byte limit",
+    ),
+    "slow body": (
+        lambda s: s.serve_json(PATH, client_document(s.url(PATH)), drip_seconds=0.05),
+        "timed out",
+    ),
+    "redirect": (
+        lambda s: s.serve(
+            PATH, b"", status=302, headers={"Location": "https://evil.example/c.json"}
+        ),
+        "evil.example",
+    ),
+    "404": (lambda s: s.serve(PATH, b"gone", status=404), "404"),
+    "non-JSON": (lambda s: s.serve(PATH, b"<html>hello</html>"), "JSON"),
+    "private key in a JWKS": (
+        lambda s: s.serve_json(
+            PATH,
+            {
+                **client_document(s.url(PATH)),
+                "jwks": {"keys": [{"kty": "RSA", "n": "AQAB", "e": "AQAB", "d": "secret"}]},
+            },
+        ),
+        "jwks",
+    ),
+}
+
+
+def app_for(url: str) -> DesiredApp:
+    return DesiredApp(key="partner", fields={}, cimd=url)
+
+
+@pytest.mark.parametrize("case", sorted(FAILURES))
+def test_a_bad_document_is_never_locked(
+    case: str, server: DocumentServer, trust: ssl.SSLContext, tmp_path: Path
+) -> None:
+    publish, cause = FAILURES[case]
+    publish(server)
+    lock = LockFile(tmp_path / "reconciler.lock")
+    sources = gather_sources(
+        [app_for(server.url(PATH))], (), fetcher(trust, timeout_seconds=1.0), lock
+    )
+    [problem] = sources.errors
+    assert cause in problem.message, problem.message
+    assert "cannot be registered" in problem.message
+    assert sources.documents == {}
+    assert update_lock(lock.path, list(sources.documents.values())) == []
+    assert not lock.path.exists()
+
+
+def test_a_private_address_is_refused_before_any_request(
+    server: DocumentServer, trust: ssl.SSLContext, tmp_path: Path
+) -> None:
+    publish_valid(server)
+    private = TableResolver({HOST: [["10.0.0.5"]]})
+    lock = LockFile(tmp_path / "reconciler.lock")
+    sources = gather_sources([app_for(server.url(PATH))], (), fetcher(trust, private), lock)
+    [problem] = sources.errors
+    assert "private" in problem.message
+    assert server.requests == []
+    assert not lock.path.exists()
+
+
+def test_a_valid_document_is_used_and_locked(
+    server: DocumentServer, trust: ssl.SSLContext, tmp_path: Path
+) -> None:
+    publish_valid(server)
+    url = server.url(PATH)
+    lock = LockFile(tmp_path / "reconciler.lock")
+    sources = gather_sources([app_for(url)], (), fetcher(trust), lock)
+    assert sources.errors == [] and sources.unlocked == [url]
+    assert update_lock(lock.path, list(sources.documents.values())) == [url]
+    written = json.loads(lock.path.read_text())["documents"][url]
+    assert written["sha256"] == sources.documents[url].sha256
+    assert written["document"]["client_id"] == url
