@@ -89,6 +89,10 @@ class App:
     external_client_id: str | None = None
     record: Mapping[str, Any] = field(default_factory=dict)
     credential_ids: Mapping[str, str] = field(default_factory=dict)
+    #: Why the registry cannot show or change this app, and what to do (None: it can).
+    unreachable: str | None = None
+    #: What a reader of a change to this app should know about how the registry holds it.
+    note: str | None = None
 
     @property
     def is_cimd(self) -> bool:

@@ -9,8 +9,9 @@ import hashlib
 import os
 import ssl
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 from reconciler.cimd import CimdFetcher
 from reconciler.config import CimdPolicy, Environment
@@ -19,7 +20,7 @@ from reconciler.diagnostics import Diagnostic, Location, Severity
 from reconciler.errors import ManifestError, UnsafePlanError
 from reconciler.lockfile import LockFile
 from reconciler.model import App, DesiredApp
-from reconciler.plan import Plan
+from reconciler.plan import Notice, Plan
 from reconciler.planner import plan
 from reconciler.registries import Connection, Registry, open_registry
 from reconciler.sources import Fetcher, Source, Sources, gather_sources
@@ -109,8 +110,28 @@ def read_and_plan(
         safety=environment.safety,
         manifest_digest=desired.digest,
         documents=sources.documents,
+        cimd_note=getattr(registry, "cimd_note", None),
     )
+    orphans = [
+        Notice("orphan", intent.orphan_message(), intent.key)
+        for intent in (registry.orphans() if isinstance(registry, ReportsOrphans) else [])
+    ]
+    if orphans:
+        result = replace(result, notices=result.notices + tuple(orphans))
     return Reading(result, current, sources)
+
+
+@runtime_checkable
+class ReportsOrphans(Protocol):
+    """A registry that cannot list its apps may have lost track of some: it says which."""
+
+    def orphans(self) -> Sequence[Orphan]: ...
+
+
+class Orphan(Protocol):
+    key: str
+
+    def orphan_message(self) -> str: ...
 
 
 def registry_verdicts(

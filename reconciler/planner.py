@@ -30,13 +30,15 @@ def plan(
     safety: Safety | None = None,
     manifest_digest: str = "",
     documents: Mapping[str, Source] | None = None,
+    cimd_note: str | None = None,
 ) -> Plan:
     """What it takes to make the registry hold ``desired`` (for this owner, and only that).
 
     ``documents`` are the CIMD documents to register or refresh from, by URL; a CIMD app
-    whose document is missing keeps what the registry holds.
+    whose document is missing keeps what the registry holds. ``cimd_note`` is what the
+    registry does with a CIMD app instead of registering it, if it does not.
     """
-    state = _Planning(owner, actual, documents or {})
+    state = _Planning(owner, actual, documents or {}, cimd_note)
     for spec in sorted(desired, key=lambda s: s.key):
         state.reconcile(spec)
     state.delete_unclaimed()
@@ -58,6 +60,7 @@ class _Planning:
     owner: str
     actual: Sequence[App]
     documents: Mapping[str, Source]
+    cimd_note: str | None
     changes: list[Change] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
@@ -101,6 +104,16 @@ class _Planning:
             )
             return
         self.claimed.add(target.client_id)
+        if target.unreachable:
+            self.notices.append(
+                Notice(
+                    "unreachable",
+                    f"{spec.key} ({target.client_id}): {target.unreachable}",
+                    spec.key,
+                    spec.where,
+                )
+            )
+            return
         if bool(spec.cimd) != target.is_cimd:
             self.refuse(
                 spec,
@@ -157,6 +170,7 @@ class _Planning:
             location=spec.where,
             keys=_keys(spec),
             source=source.to_data() if source is not None else None,
+            notes=(self.cimd_note,) if spec.cimd and self.cimd_note else (),
         )
 
     def converge(self, spec: DesiredApp, app: App) -> Change | None:
@@ -193,6 +207,7 @@ class _Planning:
             location=spec.where,
             fingerprint=app.fingerprint(),
             keys=_keys(spec) if any(c.path.startswith("credentials") for c in diff) else (),
+            notes=(app.note,) if app.note else (),
         )
 
     def refresh(
@@ -228,6 +243,7 @@ class _Planning:
             location=spec.where,
             fingerprint=app.fingerprint(),
             source=source.to_data() if source is not None else None,
+            notes=(app.note,) if app.note else (),
         )
 
     def delete(self, app: App, *, note: str | None = None) -> Change:

@@ -29,6 +29,10 @@ def open_registry(uri: str, connection: Connection | None = None) -> Registry:
         from reconciler.registries.auth0 import open_auth0
 
         return open_auth0(uri, base_url=settings.auth0_base_url, max_rps=settings.max_rps)
+    if uri.startswith(("dcr+https://", "dcr+http://")):
+        from reconciler.registries.dcr import open_dcr
+
+        return open_dcr(uri)
     raise InputError(
         f"unsupported registry {uri!r}: use sqlite:PATH, auth0://TENANT_DOMAIN or dcr+https://ISSUER"
     )

@@ -1,0 +1,384 @@
+"""``dcr+https://ISSUER``: any authorization server with RFC 7591 and RFC 7592.
+
+The server keeps no reconciler metadata and cannot list clients, so what reconciler
+knows lives in a local state file (``dcr_state``): each app's client id, management URI
+and registration access token, its stamp and the values last applied. Membership in that
+file is ownership. Before each registration an intent is journaled (``dcr_journal``), so
+a run killed between the server's answer and the state write leaves a reported possible
+orphan, never a hidden one. A new registration access token, wherever it comes back, is
+written to the state before anything else happens.
+
+URI: ``dcr+https://ISSUER[?state=PATH]`` (``dcr+http://`` for loopback issuers only).
+The state file is ``PATH``, else ``$RECONCILER_DCR_STATE``, else
+``.reconciler/dcr-state.json``; a relative path is taken from the working directory.
+``$DCR_INITIAL_ACCESS_TOKEN`` is sent with each registration when the server needs one.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit, urlunsplit
+
+import httpx
+
+from reconciler.errors import ApiError, ConflictError, InputError, RegistryError
+from reconciler.model import App, Credential, canonical
+from reconciler.registries.base import Created
+from reconciler.registries.dcr_apps import (
+    cimd_app,
+    cimd_note,
+    document_fields,
+    registered_app,
+    status_of,
+    unreachable_app,
+    unreachable_hint,
+)
+from reconciler.registries.dcr_files import exclusive_flock, remove_stale_temporaries
+from reconciler.registries.dcr_http import NotSent, RegistrationApi
+from reconciler.registries.dcr_journal import CreateIntent, IntentJournal
+from reconciler.registries.dcr_metadata import (
+    NEVER_SENT,
+    SECRET_METHODS,
+    ignored_fields,
+    registration_metadata,
+)
+from reconciler.registries.dcr_state import Registration, StateFile, now
+from reconciler.stamp import Stamp
+
+__all__ = [
+    "DEFAULT_STATE",
+    "IAT_ENV",
+    "STATE_ENV",
+    "DcrRegistry",
+    "open_dcr",
+]
+
+DEFAULT_STATE = Path(".reconciler/dcr-state.json")
+STATE_ENV = "RECONCILER_DCR_STATE"
+IAT_ENV = "DCR_INITIAL_ACCESS_TOKEN"
+LOCK_WAIT_SECONDS = 5.0
+READ_PARALLELISM = 8
+
+
+class DcrRegistry:
+    """The Registry protocol over RFC 7591/7592 and the local state file."""
+
+    def __init__(
+        self,
+        uri: str,
+        api: RegistrationApi,
+        state: StateFile,
+        *,
+        lock_wait_seconds: float = LOCK_WAIT_SECONDS,
+    ) -> None:
+        self.uri = uri
+        self.api = api
+        self.state = state
+        self.journal = IntentJournal(state.journal_path, state.mutex)
+        self._lock_wait = lock_wait_seconds
+
+    @property
+    def issuer(self) -> str:
+        return self.api.issuer
+
+    @property
+    def cimd_note(self) -> str:
+        """Said on every CIMD change: such a server registers nothing for a CIMD app."""
+        return cimd_note(self.issuer)
+
+    def list_apps(self) -> list[App]:
+        """Every app in the state, each read with its own token (RFC 7592 has no list)."""
+        self.api.discover()
+        registrations = list(self.state.registrations().values())
+        with ThreadPoolExecutor(max_workers=READ_PARALLELISM) as pool:
+            return list(pool.map(self._read, registrations))
+
+    def orphans(self) -> list[CreateIntent]:
+        """Registrations that were sent but never recorded: possible orphan clients."""
+        recorded = {r.intent for r in self.state.registrations().values() if r.intent}
+        return [
+            intent
+            for intent in self.journal.pending()
+            if intent.issuer == self.issuer and intent.id not in recorded
+        ]
+
+    def dismiss_orphans(self, intent_ids: Iterable[str]) -> None:
+        for intent_id in intent_ids:
+            self.journal.settle(intent_id)
+
+    def create(
+        self, fields: Mapping[str, Any], credentials: Sequence[Credential], stamp: Stamp
+    ) -> Created:
+        discovery = self.api.discover()
+        key = stamp.key
+        held = self.state.registrations().get(key)
+        if held is not None:
+            raise ConflictError(
+                f"app {key!r}: the DCR state already holds client {held.client_id} for it"
+            )
+        written = {**fields, **({"credentials": list(credentials)} if credentials else {})}
+        body = _present(registration_metadata(written, discovery.profile))
+        intent = self.journal.begin(
+            key, self.issuer, discovery.registration_endpoint, fields.get("name")
+        )
+        try:
+            answer = self.api.register(body, what=f"registering app {key!r}")
+        except (NotSent, ApiError) as exc:
+            if isinstance(exc, NotSent) or exc.status < 500:
+                self.journal.settle(intent.id)  # refused or never sent: nothing was created
+            raise
+        registration = Registration(
+            key=key,
+            client_id=str(answer["client_id"]),
+            registration_client_uri=answer.get("registration_client_uri"),
+            registration_access_token=answer.get("registration_access_token"),
+            stamp=stamp,
+            applied=_applied_values(fields),
+            ignored=ignored_fields(_applied_values(fields), answer, discovery.profile),
+            intent=intent.id,
+            written_at=now(),
+        )
+        self.state.put(registration)
+        self.journal.settle(intent.id)
+        method = answer.get("token_endpoint_auth_method")
+        secret = answer.get("client_secret") if method in SECRET_METHODS else None
+        app = registered_app(registration, answer, discovery.profile)
+        return Created(app, secret if isinstance(secret, str) else None)
+
+    def update(self, current: App, changes: Mapping[str, Any], stamp: Stamp) -> App:
+        applied = _applied_after(current, changes, stamp)
+        registration = self._registration_for(current)
+        if current.is_cimd:
+            return self._record_cimd(current, registration, stamp, applied)
+        if registration is None:
+            raise ConflictError(
+                f"app {stamp.key!r}: client {current.client_id} is not in the DCR state "
+                f"{self.state.path}, so reconciler cannot manage it"
+            )
+        uri, token = registration.registration_client_uri, registration.registration_access_token
+        if status_of(current).get("status") == "unreachable" or not uri or not token:
+            raise RegistryError(f"app {stamp.key!r}: {self._hint(registration)}")
+        profile = self.api.discover().profile
+        body = {k: v for k, v in current.record.items() if k not in NEVER_SENT}
+        body.pop("reconciler_dcr", None)
+        body.update(registration_metadata(changes, profile))
+        body = _present(body)
+        body["client_id"] = registration.client_id
+        what = f"updating app {stamp.key!r} (client {registration.client_id})"
+        answer = self.api.replace(uri, token, body, what=what)
+        if answer is None:
+            raise RegistryError(f"{what}: 401 from {self.issuer}: {self._hint(registration)}")
+        updated = replace(
+            registration.with_token(
+                answer.get("registration_access_token") or token,
+                answer.get("registration_client_uri"),
+            ),
+            key=stamp.key,
+            stamp=stamp,
+            applied=applied,
+            ignored=ignored_fields(applied, answer, profile),
+        )
+        self.state.put(updated, previous_key=registration.key)
+        return registered_app(updated, answer, profile)
+
+    def delete(self, current: App) -> None:
+        registration = self._registration_for(current)
+        if registration is None:
+            return
+        uri, token = registration.registration_client_uri, registration.registration_access_token
+        if not registration.cimd and uri and token:
+            what = f"deleting app {registration.key!r} (client {registration.client_id})"
+            self.api.remove(uri, token, what=what)
+        self.state.remove(registration.key, registration.client_id)
+
+    def register_cimd(self, url: str, document: Mapping[str, Any], current: App | None) -> App:
+        """Registers nothing: the server fetches the document itself when the client is used.
+
+        Returns the app as it will be recorded; ``update`` (which the applier calls next
+        with the stamp) writes it to the state.
+        """
+        if not self.api.discover().cimd_supported:
+            raise RegistryError(
+                f"{self.issuer} does not advertise client_id_metadata_document_supported: it "
+                f"cannot use the metadata document {url}"
+            )
+        registration = Registration(
+            key=current.stamp.key if current and current.stamp else url,
+            client_id=url,
+            registration_client_uri=None,
+            stamp=current.stamp if current else None,
+            applied=dict(current.fields) if current else {},
+            cimd=url,
+            document_fields=document_fields(url, document),
+        )
+        return cimd_app(registration, self.issuer)
+
+    def adopt(
+        self,
+        key: str,
+        client_id: str,
+        registration_access_token: str,
+        registration_client_uri: str | None = None,
+    ) -> App:
+        """Start (or resume) managing an existing client with a token from its server.
+
+        Without ``registration_client_uri`` the usual ``REGISTRATION_ENDPOINT/CLIENT_ID`` is
+        used. A client adopted afresh is unstamped: a manifest naming its client_id adopts
+        it on the next apply. Re-adopting the client a key already names keeps its stamp.
+        """
+        discovery = self.api.discover()
+        uri = registration_client_uri or (
+            f"{discovery.registration_endpoint.rstrip('/')}/{client_id}"
+        )
+        what = f"adopting client {client_id} as {key!r}"
+        metadata = self.api.read(uri, registration_access_token, what=what)
+        if metadata is None:
+            raise RegistryError(f"{what}: {self.issuer} refused the registration access token")
+        held = self.state.registrations().get(key)
+        same = held is not None and held.client_id == client_id
+        registration = Registration(
+            key=key,
+            client_id=client_id,
+            registration_client_uri=metadata.get("registration_client_uri") or uri,
+            registration_access_token=(
+                metadata.get("registration_access_token") or registration_access_token
+            ),
+            stamp=held.stamp if held is not None and same else None,
+            applied=held.applied if held is not None and same else {},
+            ignored=held.ignored if held is not None and same else (),
+            written_at=now(),
+        )
+        self.state.put(registration)
+        return registered_app(registration, metadata, discovery.profile)
+
+    def forget(self, key: str) -> None:
+        """Drop an app from the state (its client, if any, is left on the server)."""
+        self.state.remove(key)
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        busy = (
+            f"another apply holds the DCR state {self.state.path} (lock file "
+            f"{self.state.lock_path}); wait for it to finish"
+        )
+        with exclusive_flock(self.state.lock_path, self._lock_wait, busy):
+            with self.state.mutex.held():
+                remove_stale_temporaries(self.state.path)
+                remove_stale_temporaries(self.journal.path)
+            recorded = {r.intent for r in self.state.registrations().values() if r.intent}
+            self.journal.compact(lambda i: i.issuer == self.issuer and i.id in recorded)
+            yield
+
+    def close(self) -> None:
+        self.api.http.close()
+
+    def _read(self, registration: Registration) -> App:
+        if registration.cimd:
+            return cimd_app(registration, self.issuer)
+        uri, token = registration.registration_client_uri, registration.registration_access_token
+        if not uri or not token:
+            reason = "the server gave no registration_client_uri or registration_access_token"
+            return unreachable_app(registration, reason, self._hint(registration))
+        what = f"reading app {registration.key!r} (client {registration.client_id})"
+        metadata = self.api.read(uri, token, what=what)
+        if metadata is None:
+            reason = f"{self.issuer} answered 401 to the registration access token"
+            return unreachable_app(registration, reason, self._hint(registration))
+        fresh_token = metadata.get("registration_access_token")
+        fresh_uri = metadata.get("registration_client_uri")
+        if (fresh_token and fresh_token != token) or (fresh_uri and fresh_uri != uri):
+            registration = registration.with_token(fresh_token or token, fresh_uri)
+            self.state.put(registration)
+        return registered_app(registration, metadata, self.api.discover().profile)
+
+    def _registration_for(self, app: App) -> Registration | None:
+        for registration in self.state.registrations().values():
+            if registration.client_id == app.client_id:
+                return registration
+        return None
+
+    def _record_cimd(
+        self,
+        current: App,
+        registration: Registration | None,
+        stamp: Stamp,
+        applied: Mapping[str, Any],
+    ) -> App:
+        url = current.external_client_id or current.client_id
+        documented = {k: v for k, v in current.record.items() if k != "reconciler_dcr"}
+        recorded = Registration(
+            key=stamp.key,
+            client_id=url,
+            registration_client_uri=None,
+            stamp=stamp,
+            applied=applied,
+            cimd=url,
+            document_fields=documented,
+            written_at=now(),
+        )
+        previous = registration.key if registration is not None else None
+        self.state.put(recorded, previous_key=previous)
+        return cimd_app(recorded, self.issuer)
+
+    def _hint(self, registration: Registration) -> str:
+        return unreachable_hint(registration, self.issuer, self.state.path)
+
+
+def open_dcr(
+    uri: str,
+    *,
+    environ: Mapping[str, str] | None = None,
+    client: httpx.Client | None = None,
+    root: Path | None = None,
+) -> DcrRegistry:
+    """``dcr+https://ISSUER[?state=PATH]``; see the module docstring."""
+    env = os.environ if environ is None else environ
+    parts = urlsplit(uri)
+    if parts.scheme not in ("dcr+https", "dcr+http") or not parts.hostname:
+        raise InputError(f"registry {uri!r}: use dcr+https://ISSUER (dcr+http:// for loopback)")
+    if parts.username or parts.password or parts.fragment:
+        raise InputError(f"registry {uri!r}: an issuer has no user, password or fragment")
+    query = parse_qs(parts.query, keep_blank_values=True)
+    unknown = set(query) - {"state"}
+    if unknown:
+        raise InputError(f"registry {uri!r}: unknown parameter(s) {', '.join(sorted(unknown))}")
+    scheme = parts.scheme.removeprefix("dcr+")
+    issuer = urlunsplit((scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
+    named = (query.get("state") or [""])[-1] or env.get(STATE_ENV) or str(DEFAULT_STATE)
+    state_path = Path(named).expanduser()
+    if not state_path.is_absolute():
+        state_path = (root or Path.cwd()) / state_path
+    http = client or httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0))
+    api = RegistrationApi(http, issuer, initial_access_token=env.get(IAT_ENV) or None)
+    return DcrRegistry(uri, api, StateFile(state_path, issuer))
+
+
+def _applied_values(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Canonical values as stored: credentials by their public summaries only."""
+    values = dict(fields)
+    if "credentials" in values:
+        values["credentials"] = [
+            c.summary() if isinstance(c, Credential) else dict(c) for c in values["credentials"]
+        ]
+    return canonical(values)
+
+
+def _applied_after(current: App, changes: Mapping[str, Any], stamp: Stamp) -> dict[str, Any]:
+    """Every owned field's value once ``changes`` are written over ``current``."""
+    changed = _applied_values(changes)
+    return {
+        name: changed[name] if name in changed else current.fields.get(name)
+        for name in stamp.applied
+        if name in changed or name in current.fields
+    }
+
+
+def _present(members: Mapping[str, Any]) -> dict[str, Any]:
+    """Members with a value (a full-replacement PUT removes what it leaves out)."""
+    return {name: value for name, value in members.items() if value is not None}

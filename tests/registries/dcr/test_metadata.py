@@ -1,0 +1,140 @@
+"""The canonical <-> RFC 7591 mapping, without a server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from reconciler.errors import InputError
+from reconciler.model import Credential
+from reconciler.registries.dcr_metadata import (
+    Profile,
+    ignored_fields,
+    registration_metadata,
+    server_view,
+)
+from tests.registries.dcr.support import rsa_public_pem
+
+NODE = Profile(("code id_token", "code", "id_token", "none"))
+
+
+def test_each_app_type_maps_to_web_or_native_with_consistent_response_types() -> None:
+    spa = registration_metadata(
+        {"app_type": "spa", "grant_types": ["authorization_code", "refresh_token"]}, NODE
+    )
+    assert spa == {
+        "application_type": "web",
+        "grant_types": ["authorization_code", "refresh_token"],
+        "response_types": ["code"],
+    }
+    native = registration_metadata({"app_type": "native"}, NODE)
+    assert native == {"application_type": "native"}
+    m2m = registration_metadata({"grant_types": ["client_credentials"]}, NODE)
+    assert m2m["response_types"] == []
+
+
+def test_implicit_uses_a_response_type_the_server_supports() -> None:
+    grants = {"grant_types": ["implicit"]}
+    assert registration_metadata(grants, NODE)["response_types"] == ["id_token"]
+    rfc = Profile(("code", "token"))
+    assert registration_metadata(grants, rfc)["response_types"] == ["token"]
+
+
+def test_contacts_come_from_client_metadata_and_the_rest_is_not_sent() -> None:
+    members = registration_metadata(
+        {"client_metadata": {"contacts": "a@example.com, b@example.com", "team": "pay"}}, NODE
+    )
+    assert members == {"contacts": ["a@example.com", "b@example.com"]}
+    assert registration_metadata({"client_metadata": {"team": "pay"}}, NODE) == {"contacts": None}
+    assert registration_metadata({"web_origins": ["https://a.example"]}, NODE) == {}
+
+
+def test_credentials_become_public_jwks_with_their_kid() -> None:
+    pem = rsa_public_pem()
+    rsa_key = Credential("k1", pem, "RS256", Credential.kid_for(pem))
+    ec_pem = (
+        ec.generate_private_key(ec.SECP256R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    ec_key = Credential("k2", ec_pem, "ES256", "ec-kid-0000")
+    jwks = registration_metadata({"credentials": [rsa_key, ec_key]}, NODE)["jwks"]["keys"]
+    assert [(k["kty"], k["kid"], k["alg"], k["use"]) for k in jwks] == [
+        ("RSA", rsa_key.kid, "RS256", "sig"),
+        ("EC", "ec-kid-0000", "ES256", "sig"),
+    ]
+    assert jwks[1]["crv"] == "P-256" and len(jwks[1]["x"]) == 43
+    assert registration_metadata({"credentials": []}, NODE) == {"jwks": None}
+    with pytest.raises(InputError, match="not a PEM public key"):
+        registration_metadata({"credentials": [Credential("bad", "nope")]}, NODE)
+
+
+SERVER: dict[str, Any] = {
+    "client_id": "c1",
+    "client_name": "Dashboard",
+    "application_type": "web",
+    "token_endpoint_auth_method": "none",
+    "grant_types": ["refresh_token", "authorization_code"],
+    "response_types": ["code"],
+    "redirect_uris": ["https://b.example/cb", "https://a.example/cb"],
+    "post_logout_redirect_uris": [],
+    "subject_type": "public",
+    "contacts": ["ops@example.com"],
+}
+APPLIED: dict[str, Any] = {
+    "name": "Dashboard",
+    "app_type": "spa",
+    "token_endpoint_auth_method": "none",
+    "grant_types": ["authorization_code", "refresh_token"],
+    "callbacks": ["https://a.example/cb", "https://b.example/cb"],
+    "oidc_conformant": True,
+    "web_origins": ["https://a.example"],
+    "client_metadata": {"contacts": "ops@example.com", "team": "dash"},
+}
+
+
+def test_what_the_server_holds_as_applied_reads_back_as_applied() -> None:
+    view = server_view(SERVER, APPLIED, (), NODE)
+    assert {name: view.fields[name] for name in APPLIED} == {
+        **APPLIED,
+        "grant_types": ["authorization_code", "refresh_token"],
+    }
+    assert view.not_held == ("oidc_conformant", "web_origins")
+    assert "subject_type" not in view.fields
+
+
+def test_what_the_server_changed_reads_back_as_the_server_has_it() -> None:
+    edited = {
+        **SERVER,
+        "application_type": "native",
+        "redirect_uris": ["https://c.example/cb"],
+        "contacts": ["other@example.com"],
+    }
+    view = server_view(edited, APPLIED, (), NODE)
+    assert view.fields["app_type"] == "native"
+    assert view.fields["callbacks"] == ["https://c.example/cb"]
+    assert view.fields["client_metadata"] == {"contacts": "other@example.com", "team": "dash"}
+
+
+def test_an_ignored_member_is_not_drift_but_a_removed_one_is() -> None:
+    applied = {"logo_uri": "https://a.example/logo.png", "name": "Dashboard"}
+    assert ignored_fields(applied, SERVER, NODE) == ("logo_uri",)
+    ignored = server_view(SERVER, applied, ("logo_uri",), NODE)
+    assert ignored.fields["logo_uri"] == "https://a.example/logo.png"
+    assert ignored.not_held == ("logo_uri",)
+    removed = server_view(SERVER, applied, (), NODE)
+    assert "logo_uri" not in removed.fields
+
+
+def test_app_type_is_derived_for_an_unstamped_client() -> None:
+    def kind(**metadata: Any) -> Any:
+        return server_view(metadata, {}, (), NODE).fields["app_type"]
+
+    assert kind(application_type="native") == "native"
+    assert kind(grant_types=["client_credentials"]) == "non_interactive"
+    assert kind(token_endpoint_auth_method="none") == "spa"
+    assert kind(token_endpoint_auth_method="client_secret_basic") == "regular_web"
