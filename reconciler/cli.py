@@ -218,7 +218,7 @@ def plan_command(
     workspace = Workspace.open(options_from(ctx, paths, **given))
     desired = load_desired(workspace, strict=strict)
     show_warnings(desired.warnings)
-    registry = open_for(desired.environment, workspace.options.connection())
+    registry = open_for(desired.environment, workspace.connection())
     try:
         reading = read_and_plan(desired, registry, locked=locked)
     finally:
@@ -270,13 +270,13 @@ def apply_command(
         plan = Plan.from_json(saved.read_text("utf-8"), str(saved))
         registry = open_registry(
             workspace.config.resolve_registry(options.registry or plan.registry),
-            options.connection(),
+            workspace.connection(),
         )
         digest = manifest_digest(workspace.manifest_paths, workspace.config.root)
     else:
         desired = load_desired(workspace, strict=strict)
         show_warnings(desired.warnings)
-        registry = open_for(desired.environment, workspace.options.connection())
+        registry = open_for(desired.environment, workspace.connection())
     try:
         with registry.lock():
             if saved is not None:
@@ -343,7 +343,7 @@ def export_command(ctx: click.Context, /, out: Path, **given: Any) -> None:
     """Write the registry's apps as manifests (no secrets, no stamps)."""
     workspace = Workspace.open(options_from(ctx, (), **given))
     environment = workspace.environment()
-    registry = open_for(environment, workspace.options.connection())
+    registry = open_for(environment, workspace.connection())
     try:
         apps = registry.list_apps()
     finally:

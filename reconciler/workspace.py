@@ -36,9 +36,6 @@ class Options:
     max_rps: float | None = None
     parallelism: int | None = None
 
-    def connection(self) -> Connection:
-        return Connection(auth0_base_url=self.auth0_base_url, max_rps=self.max_rps)
-
 
 @dataclass
 class ValidationReport:
@@ -72,6 +69,14 @@ class Workspace:
         else:
             roots = (config.root if config.path else Path.cwd(),)
         return cls(config, [_shown(path) for path in discover(roots)], options)
+
+    def connection(self) -> Connection:
+        """How to reach the registry: command-line settings, and the project root."""
+        return Connection(
+            auth0_base_url=self.options.auth0_base_url,
+            max_rps=self.options.max_rps,
+            root=self.config.root,
+        )
 
     def environment(self, name: str | None = None) -> Environment:
         command_line: dict[str, str] = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from reconciler.errors import InputError
 from reconciler.registries.base import Created, Registry
@@ -16,6 +17,8 @@ class Connection:
 
     auth0_base_url: str | None = None
     max_rps: float | None = None
+    #: The project root (where reconciler.yaml is): relative local state is kept under it.
+    root: Path | None = None
 
 
 def open_registry(uri: str, connection: Connection | None = None) -> Registry:
@@ -32,7 +35,7 @@ def open_registry(uri: str, connection: Connection | None = None) -> Registry:
     if uri.startswith(("dcr+https://", "dcr+http://")):
         from reconciler.registries.dcr import open_dcr
 
-        return open_dcr(uri)
+        return open_dcr(uri, root=settings.root)
     raise InputError(
         f"unsupported registry {uri!r}: use sqlite:PATH, auth0://TENANT_DOMAIN or dcr+https://ISSUER"
     )
