@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -26,6 +28,7 @@ from reconciler.pipeline import (
 )
 from reconciler.plan import Plan
 from reconciler.registries import open_registry
+from reconciler.registries.dcr import DcrRegistry
 from reconciler.registries.sqlite import seed_sqlite
 from reconciler.render import RENDERERS, render_text
 from reconciler.report import progress_line, render_report
@@ -386,6 +389,70 @@ def seed_command(ctx: click.Context, /, file: Path, **given: Any) -> None:
 
 
 cli.add_command(serve)
+
+
+@cli.group("dcr")
+def dcr_group() -> None:
+    """Manage the local state of a dcr+https:// registry (RFC 7592 cannot list clients)."""
+
+
+def open_dcr_state(ctx: click.Context, given: dict[str, Any]) -> DcrRegistry:
+    workspace = Workspace.open(options_from(ctx, (), **given))
+    registry = open_for(workspace.environment(), workspace.connection())
+    if not isinstance(registry, DcrRegistry):
+        raise InputError(f"{registry.uri} is not a dcr+https:// registry")
+    return registry
+
+
+@dcr_group.command("orphans")
+@click.option("--dismiss", multiple=True, metavar="ID", help="Forget a reported intent.")
+@global_options
+@click.pass_context
+def dcr_orphans(ctx: click.Context, /, dismiss: tuple[str, ...], **given: Any) -> None:
+    """List registrations that were sent but never recorded (clients that may exist)."""
+    with closing(open_dcr_state(ctx, given)) as registry, registry.lock():
+        if dismiss:
+            registry.dismiss_orphans(dismiss)
+        for intent in registry.orphans():
+            click.echo(f"{intent.id}  {intent.orphan_message()}")
+
+
+@dcr_group.command("forget")
+@click.argument("key")
+@global_options
+@click.pass_context
+def dcr_forget(ctx: click.Context, /, key: str, **given: Any) -> None:
+    """Drop KEY from the state (its client, if any, stays on the server)."""
+    with closing(open_dcr_state(ctx, given)) as registry, registry.lock():
+        registry.forget(key)
+    click.echo(f"{key}: no longer in {registry.state.path}; the next apply registers it anew.")
+
+
+@dcr_group.command("adopt")
+@click.argument("key")
+@click.argument("client_id")
+@click.option("--registration-client-uri", default=None, help="As the server gave it.")
+@global_options
+@click.pass_context
+def dcr_adopt(
+    ctx: click.Context,
+    /,
+    key: str,
+    client_id: str,
+    registration_client_uri: str | None,
+    **given: Any,
+) -> None:
+    """Manage CLIENT_ID as KEY; its registration access token comes from
+    DCR_REGISTRATION_ACCESS_TOKEN (never the command line, which other users can see)."""
+    token = os.environ.get("DCR_REGISTRATION_ACCESS_TOKEN")
+    if not token:
+        raise InputError(
+            "set DCR_REGISTRATION_ACCESS_TOKEN to the client's registration access token"
+        )
+    owner = Workspace.open(options_from(ctx, (), **given)).environment().owner
+    with closing(open_dcr_state(ctx, given)) as registry, registry.lock():
+        registry.adopt(key, client_id, token, registration_client_uri, owner=owner)
+    click.echo(f"{key}: managing client {client_id}; plan to see what converging it changes.")
 
 
 def render(plan: Plan, fmt: str) -> str:

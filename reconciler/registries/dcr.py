@@ -225,12 +225,15 @@ class DcrRegistry:
         client_id: str,
         registration_access_token: str,
         registration_client_uri: str | None = None,
+        *,
+        owner: str | None = None,
     ) -> App:
         """Start (or resume) managing an existing client with a token from its server.
 
         Without ``registration_client_uri`` the usual ``REGISTRATION_ENDPOINT/CLIENT_ID`` is
-        used. A client adopted afresh is unstamped: a manifest naming its client_id adopts
-        it on the next apply. Re-adopting the client a key already names keeps its stamp.
+        used. Re-adopting the client a key already names keeps its stamp; a client adopted
+        afresh is stamped for ``owner`` as ``key`` (nothing applied yet, so the next plan
+        converges it), or, with no owner, left unstamped for a manifest naming its client_id.
         """
         discovery = self.api.discover()
         uri = registration_client_uri or (
@@ -242,6 +245,7 @@ class DcrRegistry:
             raise RegistryError(f"{what}: {self.issuer} refused the registration access token")
         held = self.state.registrations().get(key)
         same = held is not None and held.client_id == client_id
+        fresh = Stamp(owner, key, {}) if owner else None
         registration = Registration(
             key=key,
             client_id=client_id,
@@ -249,7 +253,7 @@ class DcrRegistry:
             registration_access_token=(
                 metadata.get("registration_access_token") or registration_access_token
             ),
-            stamp=held.stamp if held is not None and same else None,
+            stamp=held.stamp if held is not None and same else fresh,
             applied=held.applied if held is not None and same else {},
             ignored=held.ignored if held is not None and same else (),
             written_at=now(),

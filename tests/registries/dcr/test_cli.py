@@ -143,3 +143,27 @@ def test_a_client_gone_from_the_server_is_said_not_recreated(project: Project) -
     [notice] = plan["notices"]
     assert notice["kind"] == "unreachable" and notice["key"] == "worker"
     assert "adopt" in notice["message"] and "remove the entry 'worker'" in notice["message"]
+
+
+def test_forget_then_adopt_a_gone_client_back(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert project.run("apply", "--auto-approve").exit_code == 0
+    held = project.state()["web"]
+    assert project.run("dcr", "forget", "web").exit_code == 0
+    assert "web" not in project.state()
+    monkeypatch.setenv("DCR_REGISTRATION_ACCESS_TOKEN", held["registration_access_token"])
+    adopted = project.run(
+        "dcr",
+        "adopt",
+        "web",
+        held["client_id"],
+        "--registration-client-uri",
+        held["registration_client_uri"],
+    )
+    assert adopted.exit_code == 0, adopted.output
+    assert project.run("dcr", "orphans").output == ""
+    applied = project.run("apply", "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    assert project.run("plan", "--detailed-exitcode").exit_code == 0
+    assert project.state()["web"]["client_id"] == held["client_id"]
