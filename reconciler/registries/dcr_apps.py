@@ -78,10 +78,12 @@ def unreachable_app(registration: Registration, reason: str, hint: str) -> App:
 def unreachable_hint(registration: Registration, issuer: str, state_path: Path) -> str:
     return (
         f"the client was deleted on {issuer}, or its registration access token was revoked "
-        "(RFC 7592 answers 401 to both). To register a new client for it, remove the entry "
-        f"{registration.key!r} from {state_path} (issuers / {issuer} / apps) and apply; to "
+        "(RFC 7592 answers 401 to both). To register a new client for it, run "
+        f"`reconciler dcr forget {registration.key}` (it leaves {state_path}) and apply; to "
         f"keep client {registration.client_id}, get a new registration access token for it "
-        "from the server's administrator and adopt it with that token."
+        "from the server's administrator and run "
+        f"`DCR_REGISTRATION_ACCESS_TOKEN=... reconciler dcr adopt {registration.key} "
+        f"{registration.client_id}`."
     )
 
 

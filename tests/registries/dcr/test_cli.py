@@ -142,7 +142,8 @@ def test_a_client_gone_from_the_server_is_said_not_recreated(project: Project) -
     assert plan["changes"] == []
     [notice] = plan["notices"]
     assert notice["kind"] == "unreachable" and notice["key"] == "worker"
-    assert "adopt" in notice["message"] and "remove the entry 'worker'" in notice["message"]
+    assert "reconciler dcr forget worker" in notice["message"]
+    assert "reconciler dcr adopt worker" in notice["message"]
 
 
 def test_forget_then_adopt_a_gone_client_back(
