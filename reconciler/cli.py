@@ -221,7 +221,7 @@ def plan_command(
     workspace = Workspace.open(options_from(ctx, paths, **given))
     desired = load_desired(workspace, strict=strict)
     show_warnings(desired.warnings)
-    registry = open_for(desired.environment, workspace.connection())
+    registry = open_for(desired.environment, workspace.connection(read_only=True))
     try:
         reading = read_and_plan(desired, registry, locked=locked)
     finally:
@@ -346,7 +346,7 @@ def export_command(ctx: click.Context, /, out: Path, **given: Any) -> None:
     """Write the registry's apps as manifests (no secrets, no stamps)."""
     workspace = Workspace.open(options_from(ctx, (), **given))
     environment = workspace.environment()
-    registry = open_for(environment, workspace.connection())
+    registry = open_for(environment, workspace.connection(read_only=True))
     try:
         apps = registry.list_apps()
     finally:

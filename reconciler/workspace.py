@@ -70,12 +70,13 @@ class Workspace:
             roots = (config.root if config.path else Path.cwd(),)
         return cls(config, [_shown(path) for path in discover(roots)], options)
 
-    def connection(self) -> Connection:
+    def connection(self, *, read_only: bool = False) -> Connection:
         """How to reach the registry: command-line settings, and the project root."""
         return Connection(
             auth0_base_url=self.options.auth0_base_url,
             max_rps=self.options.max_rps,
             root=self.config.root,
+            read_only=read_only,
         )
 
     def environment(self, name: str | None = None) -> Environment:

@@ -225,3 +225,14 @@ def test_safety_threshold_prints_the_plan_refuses_and_force_overrides(project: P
     forced = project.run("apply", "--auto-approve", "--force")
     assert forced.exit_code == 0, forced.output
     assert "payments-dashboard" in forced.output  # protected: kept, and said so
+
+
+def test_plan_reads_a_missing_registry_as_empty_and_leaves_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.yaml").write_text("apps:\n  web: {name: Web, type: spa}\n")
+    result = CliRunner().invoke(cli, ["plan", "--detailed-exitcode"])
+    assert result.exit_code == 2
+    assert "+ web" in result.output
+    assert not (tmp_path / ".reconciler").exists()

@@ -19,6 +19,8 @@ class Connection:
     max_rps: float | None = None
     #: The project root (where reconciler.yaml is): relative local state is kept under it.
     root: Path | None = None
+    #: For commands that only read (plan, export): a missing embedded registry is not created.
+    read_only: bool = False
 
 
 def open_registry(uri: str, connection: Connection | None = None) -> Registry:
@@ -27,7 +29,7 @@ def open_registry(uri: str, connection: Connection | None = None) -> Registry:
     if uri.startswith("sqlite:"):
         from reconciler.registries.sqlite import open_sqlite
 
-        return open_sqlite(uri)
+        return open_sqlite(uri, create=not settings.read_only)
     if uri.startswith("auth0://"):
         from reconciler.registries.auth0 import open_auth0
 

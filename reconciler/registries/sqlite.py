@@ -8,16 +8,18 @@ from typing import Any
 
 from reconciler.errors import InputError
 from reconciler.registries.clients import ClientsRegistry
-from reconciler.registries.tenant import Tenant
+from reconciler.registries.tenant import MEMORY, Tenant
 
 __all__ = ["open_sqlite", "seed_sqlite"]
 
 LOCK_WAIT_SECONDS = 5.0
 
 
-def open_sqlite(uri: str) -> ClientsRegistry:
+def open_sqlite(uri: str, *, create: bool = True) -> ClientsRegistry:
+    """The embedded registry in the file the URI names; ``create=False`` reads a missing
+    file as an empty registry instead of creating it (a plan leaves no file behind)."""
     path = Path(uri.removeprefix("sqlite:"))
-    tenant = Tenant(path)
+    tenant = Tenant(path if create or path.exists() else MEMORY)
     return ClientsRegistry(tenant, uri, lock=lambda: tenant.exclusive(LOCK_WAIT_SECONDS))
 
 
