@@ -137,6 +137,19 @@ class ReconcilerGroup(click.Group):
         except ReconcilerError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)
+        except OSError as exc:
+            where = f" ({exc.filename})" if exc.filename else ""
+            click.echo(f"error: {exc.strerror or exc}{where}", err=True)
+            sys.exit(1)
+        except Exception as exc:  # a bug: say so plainly, traceback only on request
+            if os.environ.get("RECONCILER_DEBUG"):
+                raise
+            click.echo(
+                f"internal error: {type(exc).__name__}: {exc} "
+                "(set RECONCILER_DEBUG=1 for the traceback, and please report it)",
+                err=True,
+            )
+            sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)
 
 

@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from reconciler.errors import InputError
+
 __all__ = ["SecretsFile"]
 
 
@@ -27,6 +29,7 @@ class SecretsFile:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
+        self._check_writable()
         if self.path.exists():
             try:
                 existing = json.loads(self.path.read_text("utf-8"))
@@ -44,6 +47,20 @@ class SecretsFile:
                 "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
             }
             self._write()
+
+    def _check_writable(self) -> None:
+        """Refuse before anything is created: a secret with nowhere to go would be lost."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            descriptor, probe = tempfile.mkstemp(prefix=".secrets-", dir=self.path.parent)
+            os.close(descriptor)
+            Path(probe).unlink()
+        except OSError as exc:
+            raise InputError(
+                f"--secrets-out {self.path}: cannot write there ({exc.strerror})"
+            ) from exc
+        if self.path.is_dir():
+            raise InputError(f"--secrets-out {self.path}: is a directory")
 
     def _write(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

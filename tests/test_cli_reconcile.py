@@ -236,3 +236,15 @@ def test_plan_reads_a_missing_registry_as_empty_and_leaves_no_file(
     assert result.exit_code == 2
     assert "+ web" in result.output
     assert not (tmp_path / ".reconciler").exists()
+
+
+def test_an_unwritable_secrets_file_is_refused_before_anything_is_created(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.yaml").write_text("apps:\n  worker: {name: Worker, type: m2m}\n")
+    (tmp_path / "taken").write_text("a file, not a directory")
+    result = CliRunner().invoke(cli, ["apply", "--auto-approve", "--secrets-out", "taken/s.json"])
+    assert result.exit_code == 1
+    assert "--secrets-out taken/s.json: cannot write there" in result.output
+    assert not (tmp_path / ".reconciler").exists()
