@@ -8,11 +8,9 @@ create whose outcome is unknown is looked up by its stamp before it is ever sent
 from __future__ import annotations
 
 import os
-import random
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -20,6 +18,7 @@ import httpx
 from reconciler.errors import ApiError, InputError, RegistryError
 from reconciler.registries.clients import ClientsRegistry
 from reconciler.registries.ratelimit import RateGovernor
+from reconciler.registries.retry import RetryPolicy
 from reconciler.stamp import APP_KEY, OWNER_KEY
 
 __all__ = ["ManagementApi", "RetryPolicy", "TokenSource", "open_auth0"]
@@ -33,18 +32,6 @@ _SCOPE_HINTS = {
     "PATCH": "update:clients",
     "DELETE": "delete:clients",
 }
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    attempts: int = 5
-    base_delay: float = 0.5
-    max_delay: float = 10.0
-    max_rate_limit_wait: float = 120.0
-
-    def backoff(self, attempt: int) -> float:
-        ceiling = min(self.max_delay, self.base_delay * 2**attempt)
-        return random.uniform(ceiling / 2, ceiling)
 
 
 class TokenSource:

@@ -12,7 +12,6 @@ secrets never reach a message.
 from __future__ import annotations
 
 import ipaddress
-import random
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -24,6 +23,7 @@ import httpx
 
 from reconciler.errors import ApiError, InputError, RegistryError
 from reconciler.registries.dcr_metadata import Profile
+from reconciler.registries.retry import RetryPolicy
 
 __all__ = [
     "Discovery",
@@ -42,14 +42,7 @@ class NotSent(RegistryError):
     """The request never reached the server: nothing was registered or changed."""
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    attempts: int = 3
-    base_delay: float = 0.25
-
-    def backoff(self, attempt: int) -> float:
-        ceiling = self.base_delay * 2**attempt
-        return random.uniform(ceiling / 2, ceiling)
+DCR_RETRY = RetryPolicy(attempts=3, base_delay=0.25)
 
 
 @dataclass(frozen=True)
@@ -85,7 +78,7 @@ class RegistrationApi:
         self.http = http
         self.issuer = issuer.rstrip("/")
         self._initial_access_token = initial_access_token
-        self._retry = retry or RetryPolicy()
+        self._retry = retry or DCR_RETRY
         self._sleep = sleep
         self._discovery: Discovery | None = None
         self._discovering = threading.Lock()
