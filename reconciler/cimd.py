@@ -1,11 +1,12 @@
 """Safe fetching of Client ID Metadata Documents and the key sets they point to.
 
 Before any connection, a URL is checked, its host is resolved once, and every address it
-resolves to is vetted against the RFC 6890 special-use ranges (CIMD §8.6). The connection
-then goes to that vetted address, whatever the name would resolve to a moment later,
-while the Host header, TLS SNI and certificate verification keep using the URL's host
-name. The whole fetch has one deadline; the body is read as a stream and cut at a size
-limit. Nothing is cached here: a failed fetch leaves nothing behind (CIMD §5.2).
+resolves to is vetted against the RFC 6890 special-use ranges (CIMD §8.6, ``addresses``).
+The connection then goes to that vetted address (``pinned``), whatever the name would
+resolve to a moment later, while the Host header, TLS SNI and certificate verification
+keep using the URL's host name. The whole fetch has one deadline; the body is read as a
+stream and cut at a size limit. Nothing is cached here: a failed fetch leaves nothing
+behind (CIMD §5.2); ``caching`` says when a fetched document should be fetched again.
 """
 
 from __future__ import annotations
@@ -13,26 +14,31 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import json
-import socket
 import ssl
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpcore
 import httpx
 
 from reconciler import __version__
+from reconciler.addresses import (
+    Resolver,
+    domain_allowed,
+    is_ip_literal,
+    resolve_host,
+    special_use_reason,
+)
+from reconciler.caching import MAX_RECHECK_SECONDS, MIN_RECHECK_SECONDS, recheck_after_seconds
 from reconciler.cimd_document import jwks_findings
 from reconciler.cimd_url import cimd_url_problems
 from reconciler.config import CimdPolicy
 from reconciler.errors import CimdError
+from reconciler.pinned import PinnedTransport, TransportFactory, VettedEndpoint
 
 __all__ = [
     "DOCUMENT_MAX_BYTES",
@@ -53,8 +59,6 @@ __all__ = [
 
 DOCUMENT_MAX_BYTES = 5 * 1024  # CIMD §8.7, Auth0
 JWKS_MAX_BYTES = 12 * 1024  # Auth0
-MIN_RECHECK_SECONDS = 30
-MAX_RECHECK_SECONDS = 24 * 60 * 60
 HTTPS_PORT = 443
 _REQUEST_HEADERS = {
     "Accept": "application/json",
@@ -62,9 +66,6 @@ _REQUEST_HEADERS = {
     "Accept-Encoding": "identity",
     "User-Agent": f"reconciler/{__version__} (CIMD fetcher)",
 }
-
-Resolver = Callable[[str, int], list[str]]
-"""(host, port) -> the IP addresses the host resolves to."""
 
 
 @dataclass(frozen=True)
@@ -76,19 +77,6 @@ class FetchedDocument:
     fetched_at: str  # ISO 8601 UTC, whole seconds
     #: When to fetch again, from the response's caching headers (0: on every run).
     recheck_after_seconds: int = MIN_RECHECK_SECONDS
-
-
-@dataclass(frozen=True)
-class VettedEndpoint:
-    """Where one fetch may connect, and by when it must be over."""
-
-    host: str  # the URL's host: Host header, SNI and the certificate's name
-    address: str  # the vetted IP address the connection goes to
-    port: int
-    deadline: float  # on the time.monotonic() clock
-
-
-TransportFactory = Callable[[VettedEndpoint], httpx.BaseTransport]
 
 
 class CimdFetcher:
@@ -173,7 +161,7 @@ class CimdFetcher:
         return VettedEndpoint(host=host, address=addresses[0], port=port, deadline=deadline)
 
     def _resolve(self, url: str, host: str, port: int) -> list[str]:
-        if _is_ip_literal(host):
+        if is_ip_literal(host):
             if not ipaddress.ip_address(host).is_loopback:
                 raise CimdError(f"{url}: refused: an IP address host is allowed only for loopback")
             return [host]
@@ -330,303 +318,3 @@ def _https_url_problems(url: str) -> list[str]:
     if any(ord(c) <= 0x20 or ord(c) == 0x7F or c == "\\" for c in url):
         problems.append("contains whitespace, control characters or a backslash")
     return problems
-
-
-# -- addresses -------------------------------------------------------------------------------
-
-
-def resolve_host(host: str, port: int) -> list[str]:
-    """Every address ``host`` resolves to, in the resolver's order (the default Resolver)."""
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return list(dict.fromkeys(str(info[4][0]) for info in infos))
-
-
-def domain_allowed(host: str, allow_domains: Iterable[str]) -> bool:
-    """Whether ``host`` is one of ``allow_domains``; ``*.example.com`` matches subdomains only."""
-    host = host.lower()
-    for pattern in (p.lower() for p in allow_domains):
-        if pattern.startswith("*.") and host.endswith(pattern[1:]):
-            return True
-        if host == pattern:
-            return True
-    return False
-
-
-def _networks(
-    names: Mapping[str, str],
-) -> list[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str]]:
-    return [(ipaddress.ip_network(network), name) for network, name in names.items()]
-
-
-# The first match names the range, so narrower ranges come before the ones holding them.
-_SPECIAL_USE = _networks(
-    {
-        "0.0.0.0/8": "'this network'",
-        "10.0.0.0/8": "private-use",
-        "100.64.0.0/10": "shared address space (carrier-grade NAT)",
-        "127.0.0.0/8": "loopback",
-        "169.254.0.0/16": "link-local",
-        "172.16.0.0/12": "private-use",
-        "192.0.0.0/24": "reserved for IETF protocol assignments",
-        "192.0.2.0/24": "reserved for documentation",
-        "192.88.99.0/24": "6to4 relay anycast",
-        "192.168.0.0/16": "private-use",
-        "198.18.0.0/15": "reserved for benchmarking",
-        "198.51.100.0/24": "reserved for documentation",
-        "203.0.113.0/24": "reserved for documentation",
-        "224.0.0.0/4": "multicast",
-        "255.255.255.255/32": "limited broadcast",
-        "240.0.0.0/4": "reserved",
-        "::/128": "unspecified",
-        "::1/128": "loopback",
-        "::/96": "IPv4-compatible (deprecated)",
-        "64:ff9b:1::/48": "local-use NAT64",
-        "100::/64": "discard-only",
-        "2001:db8::/32": "reserved for documentation",
-        "2001::/23": "reserved for IETF protocol assignments",
-        "3fff::/20": "reserved for documentation",
-        "5f00::/16": "segment routing (SRv6)",
-        "fc00::/7": "unique local",
-        "fe80::/10": "link-local",
-        "fec0::/10": "site-local",
-        "ff00::/8": "multicast",
-    }
-)
-_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
-
-
-def special_use_reason(address: str) -> str | None:
-    """Why ``address`` must not be fetched from (a special-use range), or None if it may.
-
-    Raises ValueError when ``address`` is not an IP address.
-    """
-    ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address):
-        translated = _translated_ipv4(ip)
-        if translated is not None:
-            reason = special_use_reason(str(translated))
-            return f"{translated} in IPv6 form, {reason}" if reason else None
-        for carried in _tunnelled_ipv4s(ip):
-            reason = special_use_reason(str(carried))
-            if reason:
-                return f"a tunnel address carrying {carried}, {reason}"
-    for network, name in _SPECIAL_USE:
-        if ip in network:
-            return f"{name} ({network})"
-    if ip.is_reserved or not ip.is_global:
-        return "not globally routable"
-    return None
-
-
-def _translated_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    """The IPv4 address that an IPv4-mapped or NAT64 address stands for."""
-    if ip.ipv4_mapped is not None:
-        return ip.ipv4_mapped
-    if ip in _NAT64:
-        return ipaddress.IPv4Address(int(ip) & 0xFFFF_FFFF)
-    return None
-
-
-def _tunnelled_ipv4s(ip: ipaddress.IPv6Address) -> tuple[ipaddress.IPv4Address, ...]:
-    """The IPv4 addresses inside a 6to4 or Teredo address."""
-    if ip.sixtofour is not None:
-        return (ip.sixtofour,)
-    if ip.teredo is not None:
-        return ip.teredo
-    return ()
-
-
-def _is_ip_literal(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
-
-
-# -- caching headers (CIMD §5.2) -------------------------------------------------------------
-
-
-def recheck_after_seconds(headers: Mapping[str, str], *, now: datetime | None = None) -> int:
-    """How long a fetched document may be relied on: 0 means fetch it again on every run.
-
-    ``s-maxage``, then ``max-age``, then ``Expires`` (against ``Date``), clamped to 30 s-24 h;
-    ``no-store`` and ``no-cache`` mean every run.
-    """
-    lowered = {name.lower(): value for name, value in headers.items()}
-    directives = _cache_directives(lowered.get("cache-control", ""))
-    if "no-store" in directives or "no-cache" in directives:
-        return 0
-    for name in ("s-maxage", "max-age"):
-        value = directives.get(name, "")
-        if value.isdigit():
-            return _clamped(int(value))
-    if "expires" in lowered:
-        expires = _http_date(lowered["expires"])
-        date = _http_date(lowered.get("date", "")) or now or datetime.now(UTC)
-        seconds = (expires - date).total_seconds() if expires else 0
-        return _clamped(int(seconds))
-    return MIN_RECHECK_SECONDS
-
-
-def _cache_directives(cache_control: str) -> dict[str, str]:
-    directives: dict[str, str] = {}
-    for part in cache_control.split(","):
-        name, _, value = part.strip().partition("=")
-        if name:
-            directives[name.lower()] = value.strip().strip('"')
-    return directives
-
-
-def _http_date(value: str) -> datetime | None:
-    try:
-        parsed = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _clamped(seconds: int) -> int:
-    return max(MIN_RECHECK_SECONDS, min(MAX_RECHECK_SECONDS, seconds))
-
-
-# -- the pinned connection -------------------------------------------------------------------
-
-
-class PinnedTransport(httpx.BaseTransport):
-    """An httpx transport whose every connection goes to one vetted address.
-
-    Requests keep their URL, so httpcore still sends the URL's host as the Host header and
-    as TLS SNI, and verifies the certificate against it; only the TCP connection is pinned
-    to ``endpoint.address``. Every network operation ends by ``endpoint.deadline``.
-    """
-
-    def __init__(self, endpoint: VettedEndpoint, ssl_context: ssl.SSLContext) -> None:
-        self._pool = httpcore.ConnectionPool(
-            ssl_context=ssl_context,
-            max_connections=1,
-            retries=0,
-            network_backend=_PinnedBackend(endpoint),
-        )
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        assert isinstance(request.stream, httpx.SyncByteStream)
-        core_request = httpcore.Request(
-            method=request.method,
-            url=httpcore.URL(
-                scheme=request.url.raw_scheme,
-                host=request.url.raw_host,
-                port=request.url.port,
-                target=request.url.raw_path,
-            ),
-            headers=request.headers.raw,
-            content=request.stream,
-            extensions=request.extensions,
-        )
-        with _as_httpx_errors():
-            core_response = self._pool.handle_request(core_request)
-        return httpx.Response(
-            status_code=core_response.status,
-            headers=core_response.headers,
-            stream=_ResponseStream(core_response),
-            extensions=core_response.extensions,
-        )
-
-    def close(self) -> None:
-        self._pool.close()
-
-
-class _ResponseStream(httpx.SyncByteStream):
-    def __init__(self, response: httpcore.Response) -> None:
-        self._response = response
-
-    def __iter__(self) -> Iterator[bytes]:
-        with _as_httpx_errors():
-            yield from self._response.iter_stream()
-
-    def close(self) -> None:
-        self._response.close()
-
-
-@contextmanager
-def _as_httpx_errors() -> Iterator[None]:
-    """An httpx transport raises httpx's exceptions, never httpcore's."""
-    try:
-        yield
-    except httpcore.TimeoutException as exc:
-        raise httpx.TimeoutException(str(exc)) from exc
-    except (
-        httpcore.NetworkError,
-        httpcore.ProtocolError,
-        httpcore.UnsupportedProtocol,
-        httpcore.ProxyError,
-    ) as exc:
-        raise httpx.TransportError(str(exc)) from exc
-
-
-class _PinnedBackend(httpcore.NetworkBackend):
-    def __init__(self, endpoint: VettedEndpoint) -> None:
-        self._endpoint = endpoint
-        self._backend = httpcore.SyncBackend()
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.NetworkStream:
-        endpoint = self._endpoint
-        if host.lower() != endpoint.host.lower():
-            raise httpcore.ConnectError(f"{host} is not the vetted host {endpoint.host}")
-        stream = self._backend.connect_tcp(
-            endpoint.address,
-            endpoint.port,
-            _within(endpoint.deadline, timeout, httpcore.ConnectTimeout),
-            local_address,
-            socket_options,
-        )
-        return _DeadlineStream(stream, endpoint.deadline)
-
-
-class _DeadlineStream(httpcore.NetworkStream):
-    """A network stream whose reads, writes and TLS handshake all end by one deadline.
-
-    Per-read timeouts alone would let a server that drips a byte at a time hold a fetch
-    open for ever.
-    """
-
-    def __init__(self, stream: httpcore.NetworkStream, deadline: float) -> None:
-        self._stream = stream
-        self._deadline = deadline
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._stream.read(max_bytes, _within(self._deadline, timeout, httpcore.ReadTimeout))
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._stream.write(buffer, _within(self._deadline, timeout, httpcore.WriteTimeout))
-
-    def close(self) -> None:
-        self._stream.close()
-
-    def start_tls(
-        self,
-        ssl_context: ssl.SSLContext,
-        server_hostname: str | None = None,
-        timeout: float | None = None,
-    ) -> httpcore.NetworkStream:
-        remaining = _within(self._deadline, timeout, httpcore.ConnectTimeout)
-        tls = self._stream.start_tls(ssl_context, server_hostname, remaining)
-        return _DeadlineStream(tls, self._deadline)
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._stream.get_extra_info(info)
-
-
-def _within(deadline: float, timeout: float | None, expired: type[Exception]) -> float:
-    """``timeout`` shortened to the time left before ``deadline``."""
-    remaining = deadline - time.monotonic()
-    if remaining <= 0:
-        raise expired("the time allowed for the whole fetch has run out")
-    return remaining if timeout is None else min(timeout, remaining)

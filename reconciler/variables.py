@@ -40,16 +40,22 @@ def substitute(file: YamlFile, variables: Variables) -> tuple[Any, list[Diagnost
         file.data, {path[:i] for path in file.templated for i in range(len(path))}
     )
     problems: list[Diagnostic] = []
+    if file.templated == [()]:  # the whole document is one string
+        return _expand(file.data, variables, _where(file, ()), problems), problems
     for path in file.templated:
         parent = data
         for part in path[:-1]:
             parent = parent[part]
-        original = parent[path[-1]]
-        where = file.locate(path)
-        if path in file.quoted:
-            where = Location(where.file, where.line, where.column + 1)
-        parent[path[-1]] = _expand(original, variables, where, problems)
+        parent[path[-1]] = _expand(parent[path[-1]], variables, _where(file, path), problems)
     return data, problems
+
+
+def _where(file: YamlFile, path: JsonPath) -> Location:
+    """Where a string's text starts: one column past the quote of a quoted scalar."""
+    where = file.locate(path)
+    if path in file.quoted:
+        return Location(where.file, where.line, where.column + 1)
+    return where
 
 
 def _expand(text: str, variables: Variables, where: Location, problems: list[Diagnostic]) -> str:

@@ -35,3 +35,12 @@ def test_undefined_variable_points_at_the_reference() -> None:
     assert [(p.rule, p.location) for p in problems] == [
         ("undefined-variable", Location("f.yaml", 1, 13))
     ]
+
+
+def test_a_document_that_is_one_templated_string() -> None:
+    file = load_yaml_bytes(b'"x-${MISSING}"\n', "f.yaml")
+    data, problems = substitute(file, variables())
+    assert data == "x-${MISSING}"
+    assert [(p.rule, p.location) for p in problems] == [
+        ("undefined-variable", Location("f.yaml", 1, 4))
+    ]
