@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from reconciler.fields import MANAGED_FIELDS
+from reconciler.stamp import METADATA_LIMIT, STAMP_KEYS, Stamp
+
+values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@given(
+    st.text(min_size=1, max_size=100),
+    st.text(min_size=1, max_size=63),
+    st.dictionaries(st.sampled_from(MANAGED_FIELDS), values),
+    st.booleans(),
+)
+def test_a_stamp_reads_back_as_written_and_fits_auth0s_limits(
+    owner: str, key: str, fields: dict[str, Any], protect: bool
+) -> None:
+    stamp = Stamp.for_fields(owner, key, fields, protect=protect)
+    metadata = stamp.to_metadata()
+    assert Stamp.read(metadata) == stamp
+    assert set(metadata) == set(STAMP_KEYS) and len(STAMP_KEYS) < METADATA_LIMIT
+    assert all(len(value) <= 255 for value in metadata.values())
+
+
+def test_every_owned_field_fits_in_one_metadata_value() -> None:
+    stamp = Stamp.for_fields("o", "k", {name: name for name in MANAGED_FIELDS}, protect=True)
+    assert len(stamp.to_metadata()["reconciler_applied"]) <= 255
+    again = Stamp.read(stamp.to_metadata())
+    assert again is not None and set(again.applied) == set(MANAGED_FIELDS)
