@@ -11,7 +11,7 @@ from typing import Any
 from reconciler.errors import InputError, ManifestError
 from reconciler.schema import CONFIG_SCHEMA, check_schema
 from reconciler.variables import Variables
-from reconciler.yamlfile import YamlError, YamlFile, load_yaml_file
+from reconciler.yamlfile import DEFAULT_MAX_BYTES, YamlError, YamlFile, load_yaml_file
 
 __all__ = [
     "CONFIG_NAMES",
@@ -81,6 +81,7 @@ class Config:
     safety: Safety = Safety()
     cimd: CimdPolicy = CimdPolicy()
     source: YamlFile | None = None
+    max_manifest_bytes: int = DEFAULT_MAX_BYTES
 
     def environment_names(self) -> list[str]:
         return list(self.environments)
@@ -172,6 +173,7 @@ def load_config(path: Path | None, *, root: Path | None = None) -> Config:
             ),
         ),
         source=source,
+        max_manifest_bytes=int(data.get("max_manifest_bytes", DEFAULT_MAX_BYTES)),
     )
     default = config.default_environment
     if default is not None and default not in config.environments:

@@ -91,7 +91,7 @@ class Workspace:
         )
 
     def parse(self) -> tuple[list[YamlFile], list[Diagnostic]]:
-        return parse_files(self.manifest_paths)
+        return parse_files(self.manifest_paths, max_bytes=self.config.max_manifest_bytes)
 
     def manifests(self, environment: Environment, *, strict: bool = False) -> ManifestSet:
         """Parsed, substituted and checked manifests; parse errors become diagnostics."""

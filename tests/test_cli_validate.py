@@ -137,3 +137,11 @@ def test_missing_path_is_reported(tmp_path: Path) -> None:
     code, output = run("validate", str(tmp_path / "nope.yaml"))
     assert code == 1
     assert "file-missing" in output
+
+
+def test_the_size_limit_comes_from_the_settings(tmp_path: Path) -> None:
+    (tmp_path / "reconciler.yaml").write_text("owner: team\nmax_manifest_bytes: 2048\n")
+    (tmp_path / "a.yaml").write_text("apps: {}\n# " + "x" * 3000 + "\n")
+    code, output = run("validate", str(tmp_path / "a.yaml"))
+    assert code == 1
+    assert "error[file-too-large]: file is 3012 bytes, over the limit of 2048 bytes" in output
