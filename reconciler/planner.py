@@ -42,6 +42,7 @@ def plan(
     for spec in sorted(desired, key=lambda s: s.key):
         state.reconcile(spec)
     state.delete_unclaimed()
+    state.hint_renames()
     return Plan(
         owner=owner,
         registry=registry,
@@ -258,6 +259,28 @@ class _Planning:
             cimd=app.external_client_id,
             fingerprint=app.fingerprint(),
         )
+
+    def hint_renames(self) -> None:
+        """A key renamed in a manifest is a delete and a create: say how to keep the app."""
+        created = {
+            (c.after.get("name"), c.after.get("app_type")): c
+            for c in self.changes
+            if isinstance(c, Create) and c.after and not c.cimd
+        }
+        for change in self.changes:
+            if not isinstance(change, Delete) or change.before is None:
+                continue
+            twin = created.get((change.before.get("name"), change.before.get("app_type")))
+            if twin is not None:
+                self.notices.append(
+                    Notice(
+                        "rename",
+                        f"{twin.key} looks like {change.key} renamed: to keep the app (its id, "
+                        f"secret and grants) add `client_id: {change.client_id}` to {twin.key}",
+                        twin.key,
+                        twin.location,
+                    )
+                )
 
     def delete_unclaimed(self) -> None:
         for key, app in sorted(self.owned.items()):

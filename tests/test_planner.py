@@ -233,3 +233,15 @@ def test_document_change_upstream_is_a_refresh_that_keeps_declared_fields() -> N
     ).ok
     [app] = registry.list_apps()
     assert (app.fields["name"], app.fields["description"]) == ("Partner Pro", "Ours")
+
+
+def test_a_renamed_key_is_a_delete_and_a_create_with_a_hint_to_keep_the_app() -> None:
+    _, registry = memory_registry()
+    converge(registry, desired("web", **WEB))
+    [app] = registry.list_apps()
+    result = plan_for(registry, desired("portal", **WEB))
+    assert [(type(c), c.key) for c in result.changes] == [(Create, "portal"), (Delete, "web")]
+    [notice] = result.notices
+    assert notice.kind == "rename" and f"client_id: {app.client_id}" in notice.message
+    kept = plan_for(registry, desired("portal", client_id=app.client_id, **WEB))
+    assert [(type(c), [d.path for d in c.diff]) for c in kept.changes] == [(Update, ["key"])]
