@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from reconciler.cimd import CimdFetcher
+from reconciler.collector import collector_paused
 from reconciler.config import CimdPolicy, Environment
 from reconciler.desired import desired_apps
 from reconciler.diagnostics import Diagnostic, Location, Severity
@@ -82,7 +83,8 @@ def read_and_plan(
     A document that cannot be used for a new app is an error (exit 1); with ``locked``,
     a document that differs from the lock refuses the plan (exit 3).
     """
-    current = registry.list_apps()
+    with collector_paused():
+        current = registry.list_apps()
     environment = desired.environment
     lock = LockFile.load(desired.lock_path)
     sources = gather_sources(

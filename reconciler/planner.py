@@ -10,6 +10,7 @@ from deepdiff import DeepDiff
 
 from reconciler.changes import Adopt, Change, Create, Delete, FieldChange, Refresh, Update
 from reconciler.cimd_mapping import DOCUMENT_FIELDS, mapped_fields
+from reconciler.collector import collector_paused
 from reconciler.config import Safety
 from reconciler.model import App, DesiredApp, canonical, project
 from reconciler.plan import Conflict, Notice, Plan
@@ -39,10 +40,11 @@ def plan(
     registry does with a CIMD app instead of registering it, if it does not.
     """
     state = _Planning(owner, actual, documents or {}, cimd_note)
-    for spec in sorted(desired, key=lambda s: s.key):
-        state.reconcile(spec)
-    state.delete_unclaimed()
-    state.hint_renames()
+    with collector_paused():
+        for spec in sorted(desired, key=lambda s: s.key):
+            state.reconcile(spec)
+        state.delete_unclaimed()
+        state.hint_renames()
     return Plan(
         owner=owner,
         registry=registry,
