@@ -143,7 +143,8 @@ def test_removed_app_is_deleted_and_protected_app_kept(project: Project) -> None
     assert ("delete", "mobile-wallet") in actions
     assert ("delete", "payments-settlement-worker") in actions
     assert ("delete", "payments-dashboard") not in actions
-    assert [n["key"] for n in plan["notices"]] == ["payments-dashboard"]
+    notices = {(n["kind"], n["key"]) for n in plan["notices"]}
+    assert notices == {("protected", "payments-dashboard"), ("rename", "mobile-wallet-renamed")}
 
 
 def test_edit_in_registry_shows_as_drift(project: Project) -> None:
