@@ -97,7 +97,9 @@ class TokenSource:
                 f"Auth0 refused the management client credentials ({response.status_code}): "
                 f"{_message(response)}"
             )
-        body = response.json()
+        body = _json(response, "POST /oauth/token")
+        if not isinstance(body, dict) or not body.get("access_token"):
+            raise RegistryError(f"{self._base_url}/oauth/token answered without an access_token")
         self._token = str(body["access_token"])
         lifetime = float(body.get("expires_in", 86400))
         self._expires_at = self._clock() + max(lifetime - _TOKEN_MARGIN_SECONDS, lifetime / 2)
@@ -280,7 +282,7 @@ class ManagementApi:
                 statuses.append(status)
             if status == 204 or not response.content:
                 return None
-            return response.json()
+            return _json(response, f"{method} {path}")
 
 
 class _Unknown(RegistryError):
@@ -306,6 +308,15 @@ def _api_error(response: httpx.Response, method: str, path: str) -> ApiError:
         f"{method} {path}: {message}",
         body.get("errorCode"),
     )
+
+
+def _json(response: httpx.Response, what: str) -> Any:
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise RegistryError(
+            f"{what}: the answer ({response.status_code}) is not JSON: {response.text[:120]!r}"
+        ) from exc
 
 
 def _message(response: httpx.Response) -> str:

@@ -201,3 +201,9 @@ def test_token_is_cached_and_refreshed_after_401() -> None:
 def test_missing_credentials_are_a_clear_input_error() -> None:
     with pytest.raises(InputError, match="AUTH0_CLIENT_ID"):
         open_auth0("auth0://t.example.com", environ={})
+
+
+def test_an_answer_that_is_not_json_is_a_clear_registry_error() -> None:
+    management, _ = api(lambda r: httpx.Response(200, text="<html>proxy login</html>"))
+    with pytest.raises(RegistryError, match="is not JSON: '<html>proxy login</html>'"):
+        management.patch_client("x", {})
