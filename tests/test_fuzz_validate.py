@@ -13,36 +13,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reconciler.cli import cli
+from reconciler.schema import MANIFEST_SCHEMA, load_schema
 
 LOCATED = re.compile(
     r"^(?P<file>[^:]+):(?P<line>\d+):(?P<col>\d+): (error|warning)\[[a-z0-9-]+\]: .+"
 )
-FIELDS = [
-    "name",
-    "type",
-    "description",
-    "callbacks",
-    "allowed_origins",
-    "web_origins",
-    "allowed_logout_urls",
-    "initiate_login_uri",
-    "logo_uri",
-    "grant_types",
-    "token_endpoint_auth_method",
-    "is_first_party",
-    "oidc_conformant",
-    "refresh_token",
-    "jwt_configuration",
-    "organization_usage",
-    "metadata",
-    "credentials",
-    "client_id",
-    "cimd",
-    "protect",
-    "allow_legacy_grants",
-    "legacy_grants_reason",
-    "client_secret",
-]
+FIELDS = [*load_schema(MANIFEST_SCHEMA)["$defs"]["app"]["properties"], "client_secret"]
 scalars = (
     st.none()
     | st.booleans()
