@@ -68,6 +68,8 @@ class Fetcher(Protocol):
 
     def fetch_many(self, urls: Sequence[str]) -> dict[str, FetchedDocument | CimdError]: ...
 
+    def fetch_jwks(self, url: str) -> FetchedDocument: ...
+
 
 def gather_sources(
     apps: Sequence[DesiredApp],
@@ -94,6 +96,8 @@ def gather_sources(
                         Diagnostic(where, "cimd-document", message, Severity.WARNING)
                     )
             errors = [f"{f.path}: {f.message}" for f in findings if f.is_error]
+            if not errors:
+                errors = _key_set_problems(outcome.document, fetcher)
             if errors:
                 problem = CimdError(f"{url}: invalid document: " + "; ".join(errors))
             else:
@@ -112,6 +116,18 @@ def gather_sources(
         assert problem is not None
         result.diagnostics.append(_unusable(url, app, problem, registered, lock, result, strict))
     return result
+
+
+def _key_set_problems(document: Mapping[str, Any], fetcher: Fetcher) -> list[str]:
+    """A private_key_jwt document's keys must be fetchable, public, and at most 12 KB."""
+    jwks_uri = document.get("jwks_uri")
+    if not isinstance(jwks_uri, str):
+        return []
+    try:
+        fetcher.fetch_jwks(jwks_uri)
+    except CimdError as exc:
+        return [f"$.jwks_uri: {exc}"]
+    return []
 
 
 def _unusable(

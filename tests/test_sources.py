@@ -108,3 +108,41 @@ def test_a_valid_document_is_used_and_locked(
     written = json.loads(lock.path.read_text())["documents"][url]
     assert written["sha256"] == sources.documents[url].sha256
     assert written["document"]["client_id"] == url
+
+
+def key_document(server: DocumentServer, **fields: object) -> None:
+    server.serve_json(
+        PATH,
+        client_document(
+            server.url(PATH),
+            token_endpoint_auth_method="private_key_jwt",
+            jwks_uri=server.url("/jwks.json"),
+            **fields,
+        ),
+    )
+
+
+PUBLIC_KEY = {
+    "kty": "EC",
+    "crv": "P-256",
+    "kid": "k1",
+    "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+    "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0",
+}
+
+
+def test_a_private_key_jwt_documents_keys_are_fetched_and_must_be_public(
+    server: DocumentServer, trust: ssl.SSLContext, tmp_path: Path
+) -> None:
+    key_document(server)
+    server.serve_json("/jwks.json", {"keys": [{**PUBLIC_KEY, "d": "private"}]})
+    lock = LockFile(tmp_path / "reconciler.lock")
+    refused = gather_sources([app_for(server.url(PATH))], (), fetcher(trust), lock)
+    [problem] = refused.errors
+    assert "$.jwks_uri" in problem.message and "$.keys[0].d" in problem.message
+    assert refused.documents == {}
+
+    server.serve_json("/jwks.json", {"keys": [PUBLIC_KEY]})
+    accepted = gather_sources([app_for(server.url(PATH))], (), fetcher(trust), lock)
+    assert accepted.errors == [] and list(accepted.documents) == [server.url(PATH)]
+    assert "/jwks.json" in [r.path for r in server.requests]
