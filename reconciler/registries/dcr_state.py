@@ -75,10 +75,6 @@ class Registration:
     intent: str | None = None
     written_at: str = ""
 
-    @property
-    def manageable(self) -> bool:
-        return bool(self.registration_client_uri and self.registration_access_token)
-
     def with_token(self, token: str, uri: str | None = None) -> Registration:
         return replace(
             self,
