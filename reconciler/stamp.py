@@ -6,8 +6,14 @@ hold at most 255 characters):
     reconciler_owner    the owner named in reconciler.yaml
     reconciler_key      the app key from the manifests
     reconciler_applied  ``v1:`` then, for each owned field, one letter naming the field and
-                        six hex digits of the hash of the value last applied; then
-                        ``;protect`` when the app is protected
+                        six hex digits of the hash of the value last applied; then flags:
+                        ``;protect`` when the app is protected, ``;pending`` while the
+                        secret the registry handed out for it may not have reached a sink
+                        (set in the write that creates the app, cleared only after the
+                        sink is durably written), ``;f=`` and six hex digits of the hash
+                        of the manifest file (relative to the project root) the app was
+                        last applied from, so a partial run knows which removed apps are
+                        its own to delete
 
 The per-field hashes let a plan tell a manifest change from an edit made elsewhere (drift)
 field by field, without keeping any state outside the registry.
@@ -18,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from reconciler.fields import MANAGED_FIELDS
@@ -29,6 +35,7 @@ __all__ = [
     "RESERVED_PREFIX",
     "STAMP_KEYS",
     "Stamp",
+    "file_hash",
     "value_hash",
 ]
 
@@ -41,7 +48,9 @@ METADATA_LIMIT = 10
 MAX_USER_METADATA_KEYS = METADATA_LIMIT - len(STAMP_KEYS)
 
 _VERSION = "v1:"
-_PROTECT = ";protect"
+_PROTECT = "protect"
+_PENDING = "pending"
+_FILE = "f="
 _CODES = "abcdefghijklmnopqrstuvwxyz0123456789"
 _CODE_OF = {name: _CODES[i] for i, name in enumerate(MANAGED_FIELDS)}
 _FIELD_OF = {code: name for name, code in _CODE_OF.items()}
@@ -53,20 +62,36 @@ def value_hash(value: Any) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:_HASH_LENGTH]
 
 
+def file_hash(relative_path: str) -> str:
+    """The short hash a stamp keeps of the manifest file an app was applied from."""
+    return value_hash(relative_path.replace("\\", "/"))
+
+
 @dataclass(frozen=True)
 class Stamp:
     owner: str
     key: str
     applied: Mapping[str, str]
     protect: bool = False
+    #: The secret handed out for this app may not have reached a sink yet.
+    pending: bool = False
+    #: ``file_hash`` of the manifest file the app was last applied from ("" unknown).
+    source: str = ""
 
     @classmethod
     def for_fields(
-        cls, owner: str, key: str, fields: Mapping[str, Any], *, protect: bool = False
+        cls,
+        owner: str,
+        key: str,
+        fields: Mapping[str, Any],
+        *,
+        protect: bool = False,
+        pending: bool = False,
+        source: str = "",
     ) -> Stamp:
         """The stamp for an app whose owned fields were just set to ``fields``."""
         hashes = {name: value_hash(value) for name, value in fields.items() if name in _CODE_OF}
-        return cls(owner, key, hashes, protect)
+        return cls(owner, key, hashes, protect, pending, source)
 
     @classmethod
     def read(cls, metadata: Mapping[str, Any]) -> Stamp | None:
@@ -76,25 +101,32 @@ class Stamp:
             return None
         text = metadata.get(APPLIED_KEY)
         text = text if isinstance(text, str) else ""
-        protect = text.endswith(_PROTECT)
-        body = text.removesuffix(_PROTECT).removeprefix(_VERSION)
+        body, *flags = text.removeprefix(_VERSION).split(";")
         step = 1 + _HASH_LENGTH
         applied = {
             _FIELD_OF[body[i]]: body[i + 1 : i + step]
             for i in range(0, len(body) - step + 1, step)
             if body[i] in _FIELD_OF
         }
-        return cls(owner, key, applied, protect)
+        source = next((f.removeprefix(_FILE) for f in flags if f.startswith(_FILE)), "")
+        return cls(owner, key, applied, _PROTECT in flags, _PENDING in flags, source)
 
     def to_metadata(self) -> dict[str, str]:
         body = "".join(
             _CODE_OF[name] + self.applied[name] for name in MANAGED_FIELDS if name in self.applied
         )
+        flags = [_PROTECT] if self.protect else []
+        flags += [_PENDING] if self.pending else []
+        flags += [_FILE + self.source] if self.source else []
         return {
             OWNER_KEY: self.owner,
             APP_KEY: self.key,
-            APPLIED_KEY: _VERSION + body + (_PROTECT if self.protect else ""),
+            APPLIED_KEY: _VERSION + body + "".join(";" + flag for flag in flags),
         }
+
+    def delivered(self) -> Stamp:
+        """The same stamp once the app's secret is durably in a sink."""
+        return replace(self, pending=False)
 
     def applied_hash(self, name: str) -> str | None:
         return self.applied.get(name)

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from reconciler.fields import MANAGED_FIELDS
-from reconciler.stamp import METADATA_LIMIT, STAMP_KEYS, Stamp
+from reconciler.stamp import METADATA_LIMIT, STAMP_KEYS, Stamp, file_hash
 
 values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=20),
@@ -22,11 +22,14 @@ values = st.recursive(
     st.text(min_size=1, max_size=63),
     st.dictionaries(st.sampled_from(MANAGED_FIELDS), values),
     st.booleans(),
+    st.booleans(),
+    st.text(max_size=200),
 )
 def test_a_stamp_reads_back_as_written_and_fits_auth0s_limits(
-    owner: str, key: str, fields: dict[str, Any], protect: bool
+    owner: str, key: str, fields: dict[str, Any], protect: bool, pending: bool, path: str
 ) -> None:
-    stamp = Stamp.for_fields(owner, key, fields, protect=protect)
+    source = file_hash(path) if path else ""
+    stamp = Stamp.for_fields(owner, key, fields, protect=protect, pending=pending, source=source)
     metadata = stamp.to_metadata()
     assert Stamp.read(metadata) == stamp
     assert set(metadata) == set(STAMP_KEYS) and len(STAMP_KEYS) < METADATA_LIMIT
@@ -34,7 +37,31 @@ def test_a_stamp_reads_back_as_written_and_fits_auth0s_limits(
 
 
 def test_every_owned_field_fits_in_one_metadata_value() -> None:
-    stamp = Stamp.for_fields("o", "k", {name: name for name in MANAGED_FIELDS}, protect=True)
+    stamp = Stamp.for_fields(
+        "o",
+        "k",
+        {name: name for name in MANAGED_FIELDS},
+        protect=True,
+        pending=True,
+        source=file_hash("apps/a-very/long/path/to/some/manifest.yaml"),
+    )
     assert len(stamp.to_metadata()["reconciler_applied"]) <= 255
     again = Stamp.read(stamp.to_metadata())
     assert again is not None and set(again.applied) == set(MANAGED_FIELDS)
+    assert again.pending and again.protect and again.source == stamp.source
+
+
+def test_stamps_written_before_flags_existed_still_read() -> None:
+    old = {
+        "reconciler_owner": "o",
+        "reconciler_key": "k",
+        "reconciler_applied": "v1:a123456;protect",
+    }
+    stamp = Stamp.read(old)
+    assert stamp is not None and stamp.protect and not stamp.pending and stamp.source == ""
+    assert stamp.applied == {MANAGED_FIELDS[0]: "123456"}
+
+
+def test_delivered_clears_only_the_pending_flag() -> None:
+    stamp = Stamp("o", "k", {"name": "abcdef"}, protect=True, pending=True, source="0a1b2c")
+    assert stamp.delivered() == Stamp("o", "k", {"name": "abcdef"}, True, False, "0a1b2c")

@@ -30,7 +30,21 @@ through these methods only. Implementations translate their own failures into
 
 ``lock()``
     A context manager held for a whole apply: a second apply against the same registry
-    waits briefly, then fails with RegistryBusyError.
+    waits for it (bounded), then fails with RegistryBusyError.
+
+Optional capabilities (checked with ``isinstance``; a backend offers what it can):
+
+``ReadsSecrets.read_secret(current)``
+    The app's current secret read back from the registry, or None when this registry
+    (or the credentials it was opened with) cannot show it.
+
+``RotatesSecrets.rotate_secret(current)``
+    Replace the app's secret and return the new one: the old one stops working.
+
+Secret delivery: ``create`` is given a stamp with ``pending`` set when the app gets a
+secret; the applier writes the secret to the sink, then clears the flag with
+``update(current, {}, stamp.delivered())``, a write of the stamp alone. An app whose
+stamp still says ``pending`` may never have had its secret delivered.
 """
 
 from __future__ import annotations
@@ -38,12 +52,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from reconciler.model import App, Credential
 from reconciler.stamp import Stamp
 
-__all__ = ["Created", "Registry"]
+__all__ = ["Created", "ReadsSecrets", "Registry", "RotatesSecrets"]
 
 
 @dataclass(frozen=True)
@@ -70,3 +84,13 @@ class Registry(Protocol):
     def lock(self) -> AbstractContextManager[None]: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class ReadsSecrets(Protocol):
+    def read_secret(self, current: App) -> str | None: ...
+
+
+@runtime_checkable
+class RotatesSecrets(Protocol):
+    def rotate_secret(self, current: App) -> str: ...
