@@ -144,7 +144,13 @@ class _Executor:
 
     def run(self, change: Change) -> str | None:
         after = dict(change.after or {})
-        stamp = Stamp.for_fields(self.plan.owner, change.key, after, protect=change.protect)
+        stamp = Stamp.for_fields(
+            self.plan.owner,
+            change.key,
+            after,
+            protect=change.protect,
+            source=change.stamp_source,
+        )
         if isinstance(change, Delete):
             self.registry.delete(self.current(change))
             return change.client_id

@@ -15,6 +15,7 @@ from reconciler.config import Safety
 from reconciler.model import App, DesiredApp, canonical, project
 from reconciler.plan import Conflict, Notice, Plan
 from reconciler.risks import risks
+from reconciler.scope import Scope
 from reconciler.sources import Source
 from reconciler.stamp import Stamp, value_hash
 
@@ -32,17 +33,24 @@ def plan(
     manifest_digest: str = "",
     documents: Mapping[str, Source] | None = None,
     cimd_note: str | None = None,
+    scope: Scope | None = None,
 ) -> Plan:
     """What it takes to make the registry hold ``desired`` (for this owner, and only that).
 
     ``documents`` are the CIMD documents to register or refresh from, by URL; a CIMD app
     whose document is missing keeps what the registry holds. ``cimd_note`` is what the
-    registry does with a CIMD app instead of registering it, if it does not.
+    registry does with a CIMD app instead of registering it, if it does not. ``desired``
+    is every app of the project; with a partial ``scope``, only the apps it covers are
+    planned, and the others only keep their registry apps from being deleted.
     """
-    state = _Planning(owner, actual, documents or {}, cimd_note)
+    scope = scope or Scope()
+    state = _Planning(owner, actual, documents or {}, cimd_note, scope=scope)
     with collector_paused():
         for spec in sorted(desired, key=lambda s: s.key):
-            state.reconcile(spec)
+            if scope.covers(spec.key, spec.file):
+                state.reconcile(spec)
+            else:
+                state.leave_alone(spec)
         state.delete_unclaimed()
         state.hint_renames()
     return Plan(
@@ -55,6 +63,7 @@ def plan(
         owned=len(state.owned),
         manifest_digest=manifest_digest,
         safety=safety or Safety(),
+        scope=scope,
     )
 
 
@@ -68,6 +77,7 @@ class _Planning:
     notices: list[Notice] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
     claimed: set[str] = field(default_factory=set)
+    scope: Scope = field(default_factory=Scope)
 
     def __post_init__(self) -> None:
         self.owned: dict[str, App] = {}
@@ -128,6 +138,15 @@ class _Planning:
         if change is not None:
             self.changes.append(change)
 
+    def leave_alone(self, spec: DesiredApp) -> None:
+        """An app outside a partial run's scope: no change, and its registry app is kept."""
+        mine = self.owned.get(spec.key)
+        named = self.by_id.get(spec.client_id) if spec.client_id else None
+        registered = self.by_url.get(spec.cimd) if spec.cimd else None
+        for app in (mine, named, registered):
+            if app is not None:
+                self.claimed.add(app.client_id)
+
     def target(self, spec: DesiredApp) -> App | None:
         """The registry app this spec is about, or None when it must be created."""
         mine = self.owned.get(spec.key)
@@ -171,6 +190,7 @@ class _Planning:
             protect=spec.protect,
             cimd=spec.cimd,
             location=spec.where,
+            file=spec.file,
             keys=_keys(spec),
             source=source.to_data() if source is not None else None,
             notes=(self.cimd_note,) if spec.cimd and self.cimd_note else (),
@@ -208,6 +228,7 @@ class _Planning:
             protect=spec.protect,
             cimd=spec.cimd,
             location=spec.where,
+            file=spec.file,
             fingerprint=app.fingerprint(),
             keys=_keys(spec) if any(c.path.startswith("credentials") for c in diff) else (),
             notes=(app.note,) if app.note else (),
@@ -244,6 +265,7 @@ class _Planning:
             protect=spec.protect,
             cimd=spec.cimd,
             location=spec.where,
+            file=spec.file,
             fingerprint=app.fingerprint(),
             source=source.to_data() if source is not None else None,
             notes=(app.note,) if app.note else (),
@@ -289,6 +311,9 @@ class _Planning:
             if app.client_id in self.claimed:
                 continue
             assert app.stamp is not None
+            if not self.scope.may_delete(key, app.stamp.source):
+                self.keep_outside_scope(key, app)
+                continue
             if app.stamp.protect:
                 self.notices.append(
                     Notice(
@@ -300,6 +325,20 @@ class _Planning:
                 )
                 continue
             self.changes.append(self.delete(app))
+
+    def keep_outside_scope(self, key: str, app: App) -> None:
+        """A removed app a partial run may not delete: named when only the files hid it."""
+        if not self.scope.files or not self.scope.targets_key(key):
+            return
+        self.notices.append(
+            Notice(
+                "out-of-scope",
+                f"{key} ({app.client_id}) is no longer in the manifests, but its stamp does "
+                "not say it was last applied from the files of this partial run: kept. "
+                "A run on every manifest deletes it.",
+                key,
+            )
+        )
 
     def refuse(self, spec: DesiredApp, message: str) -> None:
         self.conflicts.append(Conflict(spec.key, message, spec.where))
