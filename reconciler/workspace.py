@@ -138,8 +138,8 @@ class Workspace:
 
     def nothing_found(self) -> str:
         """Why there is nothing to do: which places held no manifest file."""
-        searched = self.options.paths or self.project_roots
-        where = ", ".join(str(_shown(path)) for path in searched)
+        searched = self.options.paths or tuple(root.resolve() for root in self.project_roots)
+        where = ", ".join(str(path) for path in searched)
         return (
             f"no manifest files found in {where} (a manifest is a YAML file with a top-level "
             "`apps:` key); check the paths, the working directory, or `manifests:` in "
