@@ -31,8 +31,8 @@ from reconciler.workspace import Workspace
 __all__ = [
     "LOCK_NAME",
     "Desired",
-    "check_targets",
     "Reading",
+    "check_targets",
     "load_desired",
     "make_fetcher",
     "manifest_digest",
