@@ -184,6 +184,7 @@ class _Executor:
             after,
             protect=change.protect,
             pending=pending or still_pending,
+            source=change.stamp_source,
         )
 
     def write(self, current: App, changes: Mapping[str, Any], stamp: Stamp) -> App:

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from reconciler.stamp import file_hash
+
 __all__ = [
     "Adopt",
     "CHANGE_TYPES",
@@ -53,6 +55,7 @@ class Change:
     ``keys`` carries the public keys (PEM) a create or key rotation needs: public, so
     safe in a plan file, but never part of the diff people read. ``source`` is the CIMD
     document a create or refresh registers from (URL, sha256, origin, the document).
+    ``file`` is the manifest file that declares the app, relative to the project root.
     """
 
     key: str
@@ -69,6 +72,7 @@ class Change:
     notes: tuple[str, ...] = field(default=())
     keys: tuple[Mapping[str, Any], ...] = ()
     source: Mapping[str, Any] | None = None
+    file: str = ""
 
     ACTION: ClassVar[str] = ""
     SYMBOL: ClassVar[str] = ""
@@ -77,12 +81,18 @@ class Change:
     def sort_key(self) -> tuple[int, str]:
         return (self.ORDER, self.key)
 
+    @property
+    def stamp_source(self) -> str:
+        """What the stamp records of the manifest file the app is applied from."""
+        return file_hash(self.file) if self.file else ""
+
     def to_data(self) -> dict[str, Any]:
         data: dict[str, Any] = {"action": self.ACTION, "symbol": self.SYMBOL, "key": self.key}
         optional = {
             "client_id": self.client_id,
             "cimd": self.cimd,
             "location": self.location or None,
+            "file": self.file or None,
             "fingerprint": self.fingerprint,
         }
         data.update({k: v for k, v in optional.items() if v is not None})
@@ -117,6 +127,7 @@ class Change:
             notes=tuple(data.get("notes", ())),
             keys=tuple(data.get("keys", ())),
             source=data.get("source"),
+            file=data.get("file", ""),
         )
 
 

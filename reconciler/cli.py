@@ -91,6 +91,15 @@ _GLOBAL_OPTIONS = [
 ]
 
 
+TARGET_OPTION = click.option(
+    "--target",
+    "targets",
+    multiple=True,
+    metavar="KEY",
+    help="Plan only apps whose key matches (repeatable; * and ? globs).",
+)
+
+
 def global_options(function: F) -> F:
     """The options every command takes, before or after the subcommand name."""
     for option in reversed(_GLOBAL_OPTIONS):
@@ -115,6 +124,7 @@ def options_from(ctx: click.Context, paths: tuple[Path, ...], **given: Any) -> O
         auth0_base_url=pick("auth0_base_url"),
         max_rps=pick("max_rps"),
         parallelism=pick("parallelism"),
+        targets=tuple(given.get("targets") or ()),
     )
 
 
@@ -218,6 +228,7 @@ def validate(
 @click.option(
     "--locked", is_flag=True, help="Refuse (exit 3) CIMD documents that differ from the lock."
 )
+@TARGET_OPTION
 @global_options
 @click.pass_context
 def plan_command(
@@ -264,6 +275,7 @@ def plan_command(
 @click.option(
     "--locked", is_flag=True, help="Refuse (exit 3) CIMD documents that differ from the lock."
 )
+@TARGET_OPTION
 @global_options
 @click.pass_context
 def apply_command(
@@ -280,6 +292,11 @@ def apply_command(
 ) -> None:
     """Apply a saved plan (apply PLAN.json), or plan and apply in one run."""
     saved = saved_plan(paths)
+    if saved is not None and given.get("targets"):
+        raise InputError(
+            f"{saved}: a saved plan keeps the scope it was made with; "
+            "plan again with --target instead"
+        )
     options = options_from(ctx, () if saved else paths, **given)
     workspace = Workspace.open(options)
     secrets = SecretsFile(secrets_out) if secrets_out else None
@@ -289,7 +306,7 @@ def apply_command(
             workspace.config.resolve_registry(options.registry or plan.registry),
             workspace.connection(),
         )
-        digest = manifest_digest(workspace.manifest_paths, workspace.config.root)
+        digest = manifest_digest(workspace.paths_with(plan.scope.files), workspace.config.root)
     else:
         desired = load_desired(workspace, strict=strict)
         show_warnings(desired.warnings)
@@ -379,7 +396,7 @@ def lock_command(ctx: click.Context, /, paths: tuple[Path, ...], **given: Any) -
     desired = load_desired(workspace)
     path = workspace.config.root / LOCK_NAME
     sources = gather_sources(
-        desired.apps, (), make_fetcher(desired.environment.cimd), LockFile(path), strict=True
+        desired.in_scope(), (), make_fetcher(desired.environment.cimd), LockFile(path), strict=True
     )
     show_warnings(sources.diagnostics)
     written = update_lock(path, list(sources.documents.values()))

@@ -28,6 +28,7 @@ from reconciler.fields import SECRET_METHODS
 from reconciler.model import App, DesiredApp, canonical, project
 from reconciler.plan import Conflict, Notice, Plan
 from reconciler.risks import risks
+from reconciler.scope import Scope
 from reconciler.sources import Source
 from reconciler.stamp import Stamp, value_hash
 
@@ -45,18 +46,27 @@ def plan(
     manifest_digest: str = "",
     documents: Mapping[str, Source] | None = None,
     cimd_note: str | None = None,
+    scope: Scope | None = None,
 ) -> Plan:
     """What it takes to make the registry hold ``desired`` (for this owner, and only that).
 
     ``documents`` are the CIMD documents to register or refresh from, by URL; a CIMD app
     whose document is missing keeps what the registry holds. ``cimd_note`` is what the
-    registry does with a CIMD app instead of registering it, if it does not.
+    registry does with a CIMD app instead of registering it, if it does not. ``desired``
+    is every app of the project; with a partial ``scope``, only the apps it covers are
+    planned, and the others only keep their registry apps from being deleted.
     """
+    scope = scope or Scope()
     named = frozenset(spec.client_id for spec in desired if spec.client_id)
-    state = _Planning(owner, actual, documents or {}, cimd_note, named)
+    declared = {spec.key: spec.file for spec in desired}
+    state = _Planning(owner, actual, documents or {}, cimd_note, named, scope=scope)
     with collector_paused():
+        state.resolve_duplicates(declared)
         for spec in sorted(desired, key=lambda s: s.key):
-            state.reconcile(spec)
+            if scope.covers(spec.key, spec.file):
+                state.reconcile(spec)
+            else:
+                state.leave_alone(spec)
         state.delete_unclaimed()
         state.hint_renames()
     return Plan(
@@ -69,6 +79,7 @@ def plan(
         owned=len(state.owned),
         manifest_digest=manifest_digest,
         safety=safety or Safety(),
+        scope=scope,
     )
 
 
@@ -121,23 +132,38 @@ class _Planning:
     notices: list[Notice] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
     claimed: set[str] = field(default_factory=set)
+    scope: Scope = field(default_factory=Scope)
 
     def __post_init__(self) -> None:
         self.owned: dict[str, App] = {}
         self.by_id = {app.client_id: app for app in self.actual}
         self.by_url = {app.external_client_id: app for app in self.actual if app.external_client_id}
-        twins: dict[str, list[App]] = {}
+        self.twins: dict[str, list[App]] = {}
         for app in self.actual:
             if app.owned_by(self.owner):
                 assert app.stamp is not None
-                twins.setdefault(app.stamp.key, []).append(app)
-        for key, apps in twins.items():
-            self.owned[key] = self.resolve_duplicates(key, apps)
+                self.twins.setdefault(app.stamp.key, []).append(app)
+                self.owned.setdefault(app.stamp.key, app)
 
-    def resolve_duplicates(self, key: str, apps: list[App]) -> App:
-        """One app per key: extra apps this owner created for a key (a create sent twice by a
-        fault, or by two runs at once) are deleted, keeping the one whose secret was
-        delivered. Two apps whose secrets may both be in use are left for a person."""
+    def resolve_duplicates(self, declared: Mapping[str, str]) -> None:
+        """One app per key, for the keys this run covers (see ``keep_one``)."""
+        for key, apps in self.twins.items():
+            if len(apps) < 2:
+                continue
+            covered = (
+                self.scope.covers(key, declared[key])
+                if key in declared
+                else all(self.scope.may_delete(key, a.stamp.source) for a in apps if a.stamp)
+            )
+            if covered:
+                self.owned[key] = self.keep_one(key, apps)
+            else:
+                self.claimed.update(app.client_id for app in apps[1:])
+
+    def keep_one(self, key: str, apps: list[App]) -> App:
+        """Extra apps this owner created for a key (a create sent twice by a fault, or by two
+        runs at once) are deleted, keeping the one whose secret was delivered. Two apps
+        whose secrets may both be in use are left for a person."""
         keeper, *extras = sorted(
             apps, key=lambda app: (app.client_id not in self.named, *_keeper_order(app))
         )
@@ -218,6 +244,15 @@ class _Planning:
             ),
         )
 
+    def leave_alone(self, spec: DesiredApp) -> None:
+        """An app outside a partial run's scope: no change, and its registry app is kept."""
+        mine = self.owned.get(spec.key)
+        named = self.by_id.get(spec.client_id) if spec.client_id else None
+        registered = self.by_url.get(spec.cimd) if spec.cimd else None
+        for app in (mine, named, registered):
+            if app is not None:
+                self.claimed.add(app.client_id)
+
     def target(self, spec: DesiredApp) -> App | None:
         """The registry app this spec is about, or None when it must be created."""
         mine = self.owned.get(spec.key)
@@ -269,6 +304,7 @@ class _Planning:
             protect=spec.protect,
             cimd=spec.cimd,
             location=spec.where,
+            file=spec.file,
             keys=_keys(spec),
             source=source.to_data() if source is not None else None,
             notes=(self.cimd_note,) if spec.cimd and self.cimd_note else (),
@@ -306,6 +342,7 @@ class _Planning:
             protect=spec.protect,
             cimd=spec.cimd,
             location=spec.where,
+            file=spec.file,
             fingerprint=app.fingerprint(),
             keys=_keys(spec) if any(c.path.startswith("credentials") for c in diff) else (),
             notes=(app.note,) if app.note else (),
@@ -342,6 +379,7 @@ class _Planning:
             protect=spec.protect,
             cimd=spec.cimd,
             location=spec.where,
+            file=spec.file,
             fingerprint=app.fingerprint(),
             source=source.to_data() if source is not None else None,
             notes=(app.note,) if app.note else (),
@@ -388,6 +426,9 @@ class _Planning:
             if app.client_id in self.claimed:
                 continue
             assert app.stamp is not None
+            if not self.scope.may_delete(key, app.stamp.source):
+                self.keep_outside_scope(key, app)
+                continue
             if app.stamp.protect:
                 self.notices.append(
                     Notice(
@@ -399,6 +440,20 @@ class _Planning:
                 )
                 continue
             self.changes.append(self.delete(app))
+
+    def keep_outside_scope(self, key: str, app: App) -> None:
+        """A removed app a partial run may not delete: named when only the files hid it."""
+        if not self.scope.files or not self.scope.targets_key(key):
+            return
+        self.notices.append(
+            Notice(
+                "out-of-scope",
+                f"{key} ({app.client_id}) is no longer in the manifests, but its stamp does "
+                "not say it was last applied from the files of this partial run: kept. "
+                "A run on every manifest deletes it.",
+                key,
+            )
+        )
 
     def refuse(self, spec: DesiredApp, message: str) -> None:
         self.conflicts.append(Conflict(spec.key, message, spec.where))

@@ -150,7 +150,7 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
     header = (
         f"Plan for owner {plan.owner}, environment {_environment(plan)}, registry {plan.registry}"
     )
-    lines = [palette.bold(header), ""]
+    lines = [palette.bold(header), *plan.scope.describe(), ""]
     for change in plan.changes:
         lines.extend(_text_change(change, palette))
         lines.append("")
@@ -250,6 +250,7 @@ def render_markdown(plan: Plan) -> str:
     marker = f"<!-- reconciler-plan: {_html(plan.owner)} {_html(_environment(plan))} -->"
     heading = f"### reconciler plan: {_html(plan.owner)} / {_html(_environment(plan))}"
     lines = [marker, heading, "", f"Registry {_code(plan.registry)}", ""]
+    lines.extend(f"> {_html(line)}\n" for line in plan.scope.describe())
     if not plan.is_empty:
         lines.extend(_markdown_counts(plan))
     lines.extend([f"**{_closing_line(plan)}**", ""])
