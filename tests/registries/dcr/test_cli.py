@@ -76,7 +76,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, issuer: str) -> Pro
 
 
 def test_apply_then_no_changes_and_the_secret_gets_a_token(project: Project) -> None:
-    applied = project.run("apply", "--auto-approve", "--secrets-out", "secrets.json")
+    applied = project.run("apply", "--auto-approve", "--first-run", "--secrets-out", "secrets.json")
     assert applied.exit_code == 0, applied.output
     assert "4 created" in applied.output
     again = project.run("plan", "--detailed-exitcode")
@@ -103,7 +103,7 @@ def test_apply_then_no_changes_and_the_secret_gets_a_token(project: Project) -> 
 
 
 def test_a_manifest_edit_updates_and_a_removed_app_is_deleted(project: Project) -> None:
-    assert project.run("apply", "--auto-approve").exit_code == 0
+    assert project.run("apply", "--auto-approve", "--first-run").exit_code == 0
     token_before = project.state()["web"]["registration_access_token"]
     project.edit('metadata: {contacts: "portal-team@example.com"}', "")
     project.edit("    name: Web portal", "    name: Customer portal")
@@ -129,7 +129,7 @@ def test_a_manifest_edit_updates_and_a_removed_app_is_deleted(project: Project) 
 def test_a_client_gone_from_the_server_is_said_not_recreated(project: Project) -> None:
     import httpx
 
-    assert project.run("apply", "--auto-approve").exit_code == 0
+    assert project.run("apply", "--auto-approve", "--first-run").exit_code == 0
     gone = project.state()["worker"]
     deleted = httpx.delete(
         gone["registration_client_uri"],
@@ -137,19 +137,25 @@ def test_a_client_gone_from_the_server_is_said_not_recreated(project: Project) -
     )
     assert deleted.status_code == 204
     planned = project.run("plan", "--format", "json", "--detailed-exitcode")
-    assert planned.exit_code == 0, planned.output
+    assert planned.exit_code == 2, "a declared app that is gone is not a match"
     plan = json.loads(planned.stdout)
-    assert plan["changes"] == []
+    assert plan["changes"] == [] and plan["matches_registry"] is False
     [notice] = plan["notices"]
     assert notice["kind"] == "unreachable" and notice["key"] == "worker"
     assert "reconciler dcr forget worker" in notice["message"]
     assert "reconciler dcr adopt worker" in notice["message"]
+    text = project.run("plan", "--detailed-exitcode")
+    assert text.exit_code == 2
+    assert "matches the manifests" not in text.output
+    assert "does not match the manifests" in text.output
+    applied = project.run("apply", "--auto-approve")
+    assert applied.exit_code == 0 and "worker" in applied.output, "apply names it too"
 
 
 def test_forget_then_adopt_a_gone_client_back(
     project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert project.run("apply", "--auto-approve").exit_code == 0
+    assert project.run("apply", "--auto-approve", "--first-run").exit_code == 0
     held = project.state()["web"]
     assert project.run("dcr", "forget", "web").exit_code == 0
     assert "web" not in project.state()
