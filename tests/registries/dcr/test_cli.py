@@ -174,3 +174,52 @@ def test_forget_then_adopt_a_gone_client_back(
     assert applied.exit_code == 0, applied.output
     assert project.run("plan", "--detailed-exitcode").exit_code == 0
     assert project.state()["web"]["client_id"] == held["client_id"]
+
+
+MISSING = (
+    "DCR state .reconciler/dcr-state.json not found: every app would be registered as new; "
+    "restore it from your CI cache, or pass --first-run on the very first apply"
+)
+
+
+def test_a_missing_state_is_named_first_and_plan_exits_3_as_apply_would(
+    project: Project,
+) -> None:
+    planned = project.run("plan", "--detailed-exitcode")
+    assert planned.exit_code == 3, planned.output
+    assert planned.output.splitlines()[2] == f"missing-state: {MISSING}"
+    as_json = json.loads(project.run("plan", "--format", "json").stdout)
+    assert as_json["notices"][0] == {"kind": "missing-state", "message": MISSING, "key": None}
+    assert as_json["matches_registry"] is False
+    first = project.run("plan", "--detailed-exitcode", "--first-run")
+    assert first.exit_code == 2, first.output
+    assert "--first-run says this is the first run" in first.output
+
+
+def test_apply_refuses_to_register_anew_without_first_run(project: Project) -> None:
+    refused = project.run("apply", "--auto-approve", "--secrets-out", "secrets.json")
+    assert refused.exit_code == 3, refused.output
+    assert f"error: refused: {MISSING}" in refused.output
+    assert not (project.root / ".reconciler" / "dcr-state.json").exists()
+    assert not (project.root / "secrets.json").exists()
+
+    assert project.run("plan", "-o", "plan.json", "--first-run").exit_code == 0
+    saved = project.run("apply", "plan.json")
+    assert saved.exit_code == 3, "a saved plan is judged by the state as it is now"
+    assert project.run("apply", "plan.json", "--first-run").exit_code == 0
+    assert set(project.state()) == {"web", "spa", "worker", "mobile"}
+
+
+def test_a_state_emptied_by_deletes_is_not_missing(project: Project) -> None:
+    assert project.run("apply", "--auto-approve", "--first-run").exit_code == 0
+    manifest = project.root / "apps" / "apps.yaml"
+    manifest.write_text("apps: {}\n")
+    emptied = project.run("apply", "--auto-approve", "--force")
+    assert emptied.exit_code == 0, emptied.output
+    assert project.state() == {}
+    manifest.write_text(APPS)
+    planned = project.run("plan", "--detailed-exitcode")
+    assert planned.exit_code == 2 and "missing-state" not in planned.output
+    again = project.run("apply", "--auto-approve")
+    assert again.exit_code == 0, again.output
+    assert set(project.state()) == {"web", "spa", "worker", "mobile"}
