@@ -16,8 +16,10 @@ __all__ = [
     "Change",
     "Create",
     "Delete",
+    "Deliver",
     "FieldChange",
     "Refresh",
+    "Rotate",
     "Update",
 ]
 
@@ -151,14 +153,33 @@ class Refresh(Change):
 
 
 @dataclass(frozen=True)
+class Deliver(Change):
+    """Deliver the secret of an app whose stamp says it may never have reached a sink:
+    read it back where the registry allows, rotate it where it does not."""
+
+    ACTION: ClassVar[str] = "deliver"
+    SYMBOL: ClassVar[str] = "»"
+    ORDER: ClassVar[int] = 4
+
+
+@dataclass(frozen=True)
+class Rotate(Change):
+    """Replace an app's secret and deliver the new one (``reconciler rotate-secret``)."""
+
+    ACTION: ClassVar[str] = "rotate"
+    SYMBOL: ClassVar[str] = "↻"
+    ORDER: ClassVar[int] = 4
+
+
+@dataclass(frozen=True)
 class Delete(Change):
     """Deletes come last: a run that fails part way has removed nothing yet."""
 
     ACTION: ClassVar[str] = "delete"
     SYMBOL: ClassVar[str] = "-"
-    ORDER: ClassVar[int] = 4
+    ORDER: ClassVar[int] = 5
 
 
 CHANGE_TYPES: dict[str, type[Change]] = {
-    kind.ACTION: kind for kind in (Adopt, Create, Update, Refresh, Delete)
+    kind.ACTION: kind for kind in (Adopt, Create, Update, Refresh, Deliver, Rotate, Delete)
 }

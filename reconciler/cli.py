@@ -28,6 +28,7 @@ from reconciler.pipeline import (
     update_lock,
 )
 from reconciler.plan import Plan
+from reconciler.planner import plan_rotation
 from reconciler.registries import open_registry
 from reconciler.registries.dcr import DcrRegistry
 from reconciler.registries.sqlite import seed_sqlite
@@ -337,6 +338,48 @@ def apply_command(
     locked_urls = update_lock(workspace.config.root / LOCK_NAME, applied_sources(report))
     if locked_urls:
         click.echo(f"{LOCK_NAME}: recorded {len(locked_urls)} document(s) just registered.")
+    ctx.exit(0 if report.ok else 1)
+
+
+@cli.command("rotate-secret")
+@click.argument("keys", nargs=-1, required=True)
+@click.option(
+    "--secrets-out",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="JSON file (mode 0600) the new secrets are written to.",
+)
+@click.option("--auto-approve", is_flag=True, help="Rotate without asking.")
+@global_options
+@click.pass_context
+def rotate_secret_command(
+    ctx: click.Context,
+    /,
+    keys: tuple[str, ...],
+    secrets_out: Path,
+    auto_approve: bool,
+    **given: Any,
+) -> None:
+    """Replace the client secret of each app KEY (globs allowed) and deliver the new one.
+
+    The old secret stops working at once. A run stopped part way leaves the app marked as
+    pending, and the next apply or rotate-secret delivers its secret."""
+    options = options_from(ctx, (), **given)
+    workspace = Workspace.open(options)
+    environment = workspace.environment()
+    secrets = SecretsFile(secrets_out)
+    registry = open_for(environment, workspace.connection())
+    try:
+        with registry.lock():
+            current = registry.list_apps()
+            plan = plan_rotation(keys, current, owner=environment.owner, registry=registry.uri)
+            click.echo(render_text(plan, color=is_terminal()), nl=False)
+            if not auto_approve:
+                confirm_or_refuse()
+            report = apply_plan(plan, registry, current, secrets=secrets, progress=show_progress)
+    finally:
+        registry.close()
+    click.echo(render_report(report))
     ctx.exit(0 if report.ok else 1)
 
 

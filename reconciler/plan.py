@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler import __version__
-from reconciler.changes import Change, Create, Delete, Update
+from reconciler.changes import CHANGE_TYPES, Change, Create, Delete, Update
 from reconciler.config import Safety
 from reconciler.errors import InputError, UnsafePlanError
 from reconciler.model import digest
@@ -97,7 +97,7 @@ class Plan:
         return sum(1 for change in self.changes if type(change) is kind)
 
     def counts(self) -> dict[str, int]:
-        totals = {"adopt": 0, "create": 0, "update": 0, "refresh": 0, "delete": 0}
+        totals = {kind: 0 for kind in CHANGE_TYPES}
         for change in self.changes:
             totals[change.ACTION] += 1
         return totals

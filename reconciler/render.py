@@ -27,14 +27,24 @@ _ACTION_PHRASES = {
     "create": "will be created",
     "update": "will be updated in place",
     "refresh": "will be re-registered from its metadata document",
+    "deliver": "will have its secret delivered to --secrets-out (it may never have been)",
+    "rotate": "will have its secret rotated and delivered to --secrets-out",
     "delete": "will be deleted",
 }
 _DRIFT_PHRASE = "drift: edited outside reconciler"
 _ALWAYS_COUNTED = ("create", "update", "delete")
-_COUNTED_WHEN_PRESENT = ("adopt", "refresh")
+_COUNTED_WHEN_PRESENT = ("adopt", "refresh", "deliver", "rotate")
 
 _ANSI_CODES = {"bold": "1", "red": "31", "green": "32", "yellow": "33", "cyan": "36"}
-_SYMBOL_COLOURS = {"+": "green", "~": "yellow", "-": "red", "@": "cyan", "←": "cyan"}
+_SYMBOL_COLOURS = {
+    "+": "green",
+    "~": "yellow",
+    "-": "red",
+    "@": "cyan",
+    "←": "cyan",
+    "»": "cyan",
+    "↻": "yellow",
+}
 _FIELD_INDENT = " " * 6
 _ITEM_INDENT = " " * 8
 

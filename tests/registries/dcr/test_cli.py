@@ -44,6 +44,8 @@ class Project:
         self.outputs: list[str] = []
 
     def run(self, *args: str) -> Result:
+        if args[:1] == ("apply",) and "--secrets-out" not in args:
+            args = (*args, "--secrets-out", "secrets.json")
         result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
         self.outputs.append(result.output)
         return result
@@ -223,3 +225,15 @@ def test_a_state_emptied_by_deletes_is_not_missing(project: Project) -> None:
     again = project.run("apply", "--auto-approve")
     assert again.exit_code == 0, again.output
     assert set(project.state()) == {"web", "spa", "worker", "mobile"}
+
+
+def test_rotate_secret_says_why_a_dcr_secret_cannot_be_rotated(project: Project) -> None:
+    assert project.run("apply", "--auto-approve", "--first-run").exit_code == 0
+    before = project.secrets()["worker"]["client_secret"]
+    rotated = project.run("rotate-secret", "worker", "--auto-approve", "--secrets-out", "s.json")
+    assert rotated.exit_code == 1, rotated.output
+    assert "cannot rotate the secret" in rotated.output
+    assert "RFC 7592 has no way to ask a server for a new client secret" in rotated.output
+    worker = project.secrets()["worker"]
+    granted = token_for(project.issuer, worker["client_id"], before)
+    assert granted.status_code == 200, "the secret still works: nothing was changed"

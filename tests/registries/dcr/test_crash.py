@@ -26,13 +26,15 @@ other client is a named orphan. No temporary file is left beside the state or th
 The state file is parsed at every kill, and continuously by a watcher thread throughout.
 The kills: one at a random time from process start (start-up, discovery, reads, planning;
 at the latest at the first registration), then alternately right after a registration's
-answer reached the client (the orphan window, and the one between the state write and the
-sink write) and at a random delay after one (anywhere in the next create). Set CRASH_SEED
-to replay a run.
+answer reached the client (the orphan window) and at a random delay after one (anywhere in
+the next create); and once between the state write and the sink write ("undelivered"):
+the test takes the sink's own lock after a registration, so the apply stops at its next
+sink write with that app recorded, then kills it there. Set CRASH_SEED to replay a run.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import random
@@ -60,7 +62,7 @@ from tests.registries.dcr.recording_proxy import Ledger, Registered, free_port, 
 from tests.registries.dcr.support import bearer
 
 KEYS = [f"app-{n:02d}" for n in range(50)]
-ROUNDS = ("early", "window", "delayed", "window", "delayed", "window")
+ROUNDS = ("early", "window", "undelivered", "window", "delayed", "window")
 CLI = [sys.executable, "-c", "from reconciler.cli import main; main()"]
 APPLY = [*CLI, "apply", "--auto-approve", "--first-run", "--secrets-out", "secrets.json"]
 SINK = "secrets.json"
@@ -137,6 +139,14 @@ class AfterKill:
     sink: dict[str, Any]
     plan: str
 
+    def undelivered(self) -> list[str]:
+        """Keys the state holds whose client's secret is not in the sink."""
+        return [
+            key
+            for key, entry in self.state.items()
+            if self.sink.get(key, {}).get("client_id") != entry["client_id"]
+        ]
+
 
 @dataclass
 class Crashed:
@@ -186,15 +196,23 @@ def crashed(proxied: tuple[str, Ledger], tmp_path_factory: pytest.TempPathFactor
             process = subprocess.Popen(
                 APPLY, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
             )
-            arm_kill(kind, process, ledger, rng)
+            if kind == "undelivered":
+                sink_lock = kill_at_the_sink_write(process, ledger, run, rng)
+            else:
+                arm_kill(kind, process, ledger, rng)
             _, stderr = process.communicate(timeout=60)
             ledger.on_registered = None
+            if kind == "undelivered":
+                sink_lock.release()
             assert process.returncode in (-signal.SIGKILL, 0), stderr.decode() + run.replay
             run.kills += process.returncode == -signal.SIGKILL
             held = run.state()  # valid JSON at every kill
             assert len(held) < len(KEYS), f"round {kind!r} finished the apply {run.replay}"
             planned = run.plan()
-            run.after_kills.append(AfterKill(kind, held, run.sink(), planned.stdout))
+            after = AfterKill(kind, held, run.sink(), planned.stdout)
+            run.after_kills.append(after)
+            if kind == "undelivered":
+                assert after.undelivered(), f"no app was left undelivered {run.replay}"
 
         final = subprocess.run(APPLY, cwd=root, capture_output=True, text=True, timeout=60)
         assert final.returncode == 0, final.stdout + final.stderr + run.replay
@@ -286,10 +304,8 @@ def test_after_every_kill_each_undelivered_secret_is_pending_and_named(
     crashed: Crashed,
 ) -> None:
     for after in crashed.after_kills:
-        for key, entry in after.state.items():
-            if after.sink.get(key, {}).get("client_id") == entry["client_id"]:
-                continue
-            stamp = Stamp.read(entry["stamp"])
+        for key in after.undelivered():
+            stamp = Stamp.read(after.state[key]["stamp"])
             assert stamp is not None and stamp.pending, f"{after.kind}: {key} {crashed.replay}"
             assert re.search(rf"\b{key}\b", after.plan), f"{key} not named {crashed.replay}"
 
@@ -367,6 +383,58 @@ def arm_kill(
             process.kill()
 
     ledger.on_registered = registered
+
+
+class SinkLock:
+    """The sink's own cross-process lock (``.NAME.lock`` beside it), taken by the test."""
+
+    def __init__(self, sink: Path) -> None:
+        self._descriptor = os.open(sink.parent / f".{sink.name}.lock", os.O_RDWR | os.O_CREAT)
+        self._held = threading.Event()
+
+    def take(self) -> None:
+        fcntl.flock(self._descriptor, fcntl.LOCK_EX)
+        self._held.set()
+
+    def wait_taken(self) -> None:
+        assert self._held.wait(timeout=30), "no registration happened"
+
+    def release(self) -> None:
+        if self._held.is_set():
+            fcntl.flock(self._descriptor, fcntl.LOCK_UN)
+        os.close(self._descriptor)
+
+
+def kill_at_the_sink_write(
+    process: subprocess.Popen[bytes], ledger: Ledger, run: Crashed, rng: random.Random
+) -> SinkLock:
+    """After a random registration, hold the sink: the apply blocks at its next sink write,
+    with that app already recorded in the state; SIGKILL it there."""
+    sink_lock = SinkLock(run.root / SINK)
+    after = rng.randint(1, 6)
+    seen = 0
+
+    def registered() -> None:
+        nonlocal seen
+        seen += 1
+        if seen == after:
+            sink_lock.take()
+
+    def kill_once_recorded_but_undelivered() -> None:
+        sink_lock.wait_taken()
+        while process.poll() is None:
+            try:
+                state, sink = run.state(), run.sink()
+            except ValueError:
+                continue  # the sink or state read mid-replace by another reader
+            if AfterKill("", state, sink, "").undelivered():
+                process.kill()
+                return
+            threading.Event().wait(0.005)
+
+    ledger.on_registered = registered
+    threading.Thread(target=kill_once_recorded_but_undelivered, daemon=True).start()
+    return sink_lock
 
 
 def apps_in(state_path: Path, issuer: str) -> dict[str, Any]:
