@@ -54,7 +54,6 @@ from typing import Any
 import httpx
 import pytest
 
-import reconciler.changes
 from reconciler.registries.dcr import DcrRegistry, open_dcr
 from reconciler.stamp import Stamp
 from tests.peers import oidc_provider
@@ -66,11 +65,6 @@ ROUNDS = ("early", "window", "undelivered", "window", "delayed", "window")
 CLI = [sys.executable, "-c", "from reconciler.cli import main; main()"]
 APPLY = [*CLI, "apply", "--auto-approve", "--first-run", "--secrets-out", "secrets.json"]
 SINK = "secrets.json"
-#: The applier that marks created apps pending and re-delivers them (main: "Secret delivery").
-DELIVERY = hasattr(reconciler.changes, "Deliver")
-needs_delivery = pytest.mark.skipif(
-    not DELIVERY, reason="needs the applier's secret delivery (pending marker, Deliver)"
-)
 
 
 def client_name(key: str) -> str:
@@ -299,7 +293,6 @@ def test_no_temporary_file_is_left_beside_the_state(crashed: Crashed) -> None:
     assert leftovers == []
 
 
-@needs_delivery
 def test_after_every_kill_each_undelivered_secret_is_pending_and_named(
     crashed: Crashed,
 ) -> None:
@@ -310,7 +303,6 @@ def test_after_every_kill_each_undelivered_secret_is_pending_and_named(
             assert re.search(rf"\b{key}\b", after.plan), f"{key} not named {crashed.replay}"
 
 
-@needs_delivery
 def test_no_secret_is_lost_silently(crashed: Crashed) -> None:
     held, sink = crashed.state(), crashed.sink()
     for key, entry in held.items():
