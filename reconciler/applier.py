@@ -213,9 +213,12 @@ class _Executor:
             how = "read back"
         if secret is None:
             if not isinstance(self.registry, RotatesSecrets):
+                cannot = "cannot rotate" if how == "rotated" else "can neither show nor rotate"
+                why = getattr(self.registry, "rotation_unsupported", None)
                 raise RegistryError(
-                    f"{change.key}: {self.registry.uri} can neither show nor rotate the secret "
-                    f"of client {current.client_id}; replace the app (delete and create it)"
+                    f"{change.key}: {self.registry.uri} {cannot} the secret of client "
+                    f"{current.client_id}; "
+                    + (why if isinstance(why, str) else "replace the app (delete and create it)")
                 )
             if not stamp.pending:
                 current = self.write(current, {}, replace(stamp, pending=True))
@@ -229,7 +232,15 @@ class _Executor:
         if secret is None or self.secrets is None:
             self.report.secrets_unsaved.append(key)
             return
-        self.secrets.add(key, app.client_id, secret, self.registry.uri, how)
+        try:
+            self.secrets.add(key, app.client_id, secret, self.registry.uri, how)
+        except OSError as exc:
+            self.report.secrets_unsaved.append(key)
+            raise ReconcilerError(
+                f"{key}: its secret could not be written to {self.secrets.path} "
+                f"({exc.strerror or exc}); the app stays marked as pending and the next "
+                "apply with --secrets-out delivers it"
+            ) from exc
         self.write(app, {}, stamp.delivered())
         self.report.secrets_saved[key] = how
 

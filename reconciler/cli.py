@@ -19,6 +19,7 @@ from reconciler.export import export_apps
 from reconciler.lockfile import LockFile
 from reconciler.pipeline import (
     LOCK_NAME,
+    check_registration_allowed,
     load_desired,
     make_fetcher,
     manifest_digest,
@@ -229,6 +230,11 @@ def validate(
     "--locked", is_flag=True, help="Refuse (exit 3) CIMD documents that differ from the lock."
 )
 @TARGET_OPTION
+@click.option(
+    "--first-run",
+    is_flag=True,
+    help="The registry's local state (DCR) does not exist yet: register every app anew.",
+)
 @global_options
 @click.pass_context
 def plan_command(
@@ -240,6 +246,7 @@ def plan_command(
     detailed_exitcode: bool,
     strict: bool,
     locked: bool,
+    first_run: bool,
     **given: Any,
 ) -> None:
     """Show what apply would change, without changing anything."""
@@ -248,7 +255,7 @@ def plan_command(
     show_warnings(desired.warnings)
     registry = open_for(desired.environment, workspace.connection(read_only=True))
     try:
-        reading = read_and_plan(desired, registry, locked=locked)
+        reading = read_and_plan(desired, registry, locked=locked, first_run=first_run)
     finally:
         registry.close()
     show_warnings(reading.sources.diagnostics)
@@ -256,9 +263,9 @@ def plan_command(
     if out is not None:
         write_file(out, plan.to_json())
     click.echo(render(plan, fmt), nl=False)
-    if plan.conflicts:
+    if plan.conflicts or plan.registration_refusals():
         ctx.exit(3)
-    ctx.exit(2 if detailed_exitcode and not plan.is_empty else 0)
+    ctx.exit(2 if detailed_exitcode and not plan.matches_registry else 0)
 
 
 @cli.command("apply")
@@ -276,6 +283,11 @@ def plan_command(
     "--locked", is_flag=True, help="Refuse (exit 3) CIMD documents that differ from the lock."
 )
 @TARGET_OPTION
+@click.option(
+    "--first-run",
+    is_flag=True,
+    help="The registry's local state (DCR) does not exist yet: register every app anew.",
+)
 @global_options
 @click.pass_context
 def apply_command(
@@ -288,6 +300,7 @@ def apply_command(
     continue_on_error: bool,
     strict: bool,
     locked: bool,
+    first_run: bool,
     **given: Any,
 ) -> None:
     """Apply a saved plan (apply PLAN.json), or plan and apply in one run."""
@@ -317,11 +330,12 @@ def apply_command(
                 current = registry.list_apps()
                 check_fresh(plan, current, digest)
             else:
-                reading = read_and_plan(desired, registry, locked=locked)
+                reading = read_and_plan(desired, registry, locked=locked, first_run=first_run)
                 show_warnings(reading.sources.diagnostics)
                 plan, current = reading.plan, reading.current
             click.echo(render_text(plan, color=is_terminal()), nl=False)
             plan.raise_if_unsafe(force=force)
+            check_registration_allowed(plan, registry, first_run=first_run)
             if plan.is_empty:
                 ctx.exit(0)
             if saved is None and not auto_approve:

@@ -24,6 +24,7 @@ from reconciler.model import App, DesiredApp
 from reconciler.plan import Notice, Plan
 from reconciler.planner import plan
 from reconciler.registries import Connection, Registry, open_registry
+from reconciler.registries.base import HeaderNote, ReportsHeaderNotes
 from reconciler.scope import Scope
 from reconciler.sources import Fetcher, Source, Sources, gather_sources
 from reconciler.workspace import Workspace
@@ -33,6 +34,7 @@ __all__ = [
     "Desired",
     "Reading",
     "check_targets",
+    "check_registration_allowed",
     "load_desired",
     "make_fetcher",
     "manifest_digest",
@@ -84,13 +86,21 @@ def load_desired(workspace: Workspace, *, strict: bool = False) -> Desired:
 
 
 def read_and_plan(
-    desired: Desired, registry: Registry, *, fetcher: Fetcher | None = None, locked: bool = False
+    desired: Desired,
+    registry: Registry,
+    *,
+    fetcher: Fetcher | None = None,
+    locked: bool = False,
+    first_run: bool = False,
 ) -> Reading:
     """Read every app once, fetch every CIMD document once, then plan.
 
     A document that cannot be used for a new app is an error (exit 1); with ``locked``,
-    a document that differs from the lock refuses the plan (exit 3).
+    a document that differs from the lock refuses the plan (exit 3). What the registry
+    says of itself (``header_notes``) leads the notices; ``first_run`` marks a note that
+    refuses creates as accepted.
     """
+    header = [_header_notice(note, first_run) for note in header_notes(registry)]
     with collector_paused():
         current = registry.list_apps()
     environment = desired.environment
@@ -129,8 +139,8 @@ def read_and_plan(
         Notice("orphan", intent.orphan_message(), intent.key)
         for intent in (registry.orphans() if isinstance(registry, ReportsOrphans) else [])
     ]
-    if orphans:
-        result = replace(result, notices=result.notices + tuple(orphans))
+    if orphans or header:
+        result = replace(result, notices=(*header, *result.notices, *orphans))
     return Reading(result, current, sources)
 
 
@@ -145,6 +155,28 @@ def check_targets(desired: Desired, current: Sequence[App]) -> None:
             "--target matches no app declared in the manifests and no app owner "
             f"{owner!r} has in {desired.environment.registry}: " + ", ".join(unmatched)
         )
+
+
+def header_notes(registry: Registry) -> list[HeaderNote]:
+    return list(registry.header_notes()) if isinstance(registry, ReportsHeaderNotes) else []
+
+
+def check_registration_allowed(plan: Plan, registry: Registry, *, first_run: bool) -> None:
+    """Refuse (exit 3) to create apps where the registry says it could duplicate them.
+
+    Asked of the registry as it is now, so a saved plan is judged by today's state.
+    """
+    if first_run or not any(change.ACTION == "create" for change in plan.changes):
+        return
+    refusing = [note.message for note in header_notes(registry) if note.refuses_creates]
+    if refusing:
+        raise UnsafePlanError("refused: " + "; ".join(refusing))
+
+
+def _header_notice(note: HeaderNote, first_run: bool) -> Notice:
+    if note.refuses_creates and first_run:
+        return Notice("first-run", note.first_run_message or note.message)
+    return Notice(note.kind, note.message)
 
 
 @runtime_checkable

@@ -8,15 +8,32 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler import __version__
-from reconciler.changes import CHANGE_TYPES, Change, Delete, Update
+from reconciler.changes import CHANGE_TYPES, Change, Create, Delete, Update
 from reconciler.config import Safety
 from reconciler.errors import InputError, UnsafePlanError
 from reconciler.model import digest
 from reconciler.scope import Scope
 
-__all__ = ["FORMAT_VERSION", "Conflict", "Notice", "Plan"]
+__all__ = [
+    "FORMAT_VERSION",
+    "HEADER_NOTICES",
+    "MISMATCH_NOTICES",
+    "REFUSES_CREATES",
+    "Conflict",
+    "Notice",
+    "Plan",
+]
 
-FORMAT_VERSION = "1.0"
+FORMAT_VERSION = "1.1"
+
+#: Notices that mean the registry does not hold what the manifests declare, even when the
+#: plan has no change to make: a declared app whose client is gone or cannot be read, a
+#: registry whose local state was not found, a client that may exist unrecorded.
+MISMATCH_NOTICES = frozenset({"unreachable", "missing-state", "orphan"})
+#: Notices about the registry as a whole, said first, under the plan's header.
+HEADER_NOTICES = frozenset({"missing-state", "first-run"})
+#: Notices that make apply refuse to create apps (exit 3) unless told it is a first run.
+REFUSES_CREATES = frozenset({"missing-state"})
 
 
 @dataclass(frozen=True)
@@ -67,6 +84,17 @@ class Plan:
     @property
     def is_empty(self) -> bool:
         return not self.changes
+
+    @property
+    def matches_registry(self) -> bool:
+        """No change to make and nothing seen that differs (``MISMATCH_NOTICES``)."""
+        return self.is_empty and not any(n.kind in MISMATCH_NOTICES for n in self.notices)
+
+    def registration_refusals(self) -> list[str]:
+        """Why apply would refuse this plan's creates (``REFUSES_CREATES`` notices)."""
+        if not any(isinstance(change, Create) for change in self.changes):
+            return []
+        return [n.message for n in self.notices if n.kind in REFUSES_CREATES]
 
     def count(self, kind: type[Change]) -> int:
         return sum(1 for change in self.changes if type(change) is kind)
@@ -120,6 +148,7 @@ class Plan:
             "environment": self.environment,
             "manifest_digest": self.manifest_digest,
             "owned": self.owned,
+            "matches_registry": self.matches_registry,
             "summary": self.counts(),
             "safety": {
                 "max_delete_fraction": self.safety.max_delete_fraction,

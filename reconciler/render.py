@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from reconciler.changes import CHANGE_TYPES, Change, Create, Delete, FieldChange
-from reconciler.plan import Notice, Plan
+from reconciler.plan import HEADER_NOTICES, Notice, Plan
 from reconciler.risks import RISK_DESCRIPTIONS
 
 __all__ = ["RENDERERS", "render_json", "render_markdown", "render_text"]
@@ -114,10 +114,18 @@ def _counted_actions(plan: Plan) -> list[tuple[str, int]]:
 def _closing_line(plan: Plan) -> str:
     if plan.is_empty and plan.conflicts:
         return "No changes, but the plan is refused: see the conflicts."
+    if plan.is_empty and not plan.matches_registry:
+        return (
+            "No changes to apply, but the registry does not match the manifests: see the notices."
+        )
     if plan.is_empty:
         return "No changes. The registry matches the manifests."
     counted = ", ".join(f"{count} to {action}" for action, count in _counted_actions(plan))
     return f"Plan: {counted}."
+
+
+def _header_notices(plan: Plan) -> list[Notice]:
+    return [notice for notice in plan.notices if notice.kind in HEADER_NOTICES]
 
 
 def _refusal(plan: Plan) -> str:
@@ -151,10 +159,13 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
         f"Plan for owner {plan.owner}, environment {_environment(plan)}, registry {plan.registry}"
     )
     lines = [palette.bold(header), *plan.scope.describe(), ""]
+    for notice in _header_notices(plan):
+        lines.extend([palette.paint(f"{notice.kind}: {notice.message}", "yellow", "bold"), ""])
     for change in plan.changes:
         lines.extend(_text_change(change, palette))
         lines.append("")
-    lines.extend(_text_section("Notices:", [_text_notice(n) for n in plan.notices], palette))
+    notices = [_text_notice(n) for n in plan.notices if n.kind not in HEADER_NOTICES]
+    lines.extend(_text_section("Notices:", notices, palette))
     conflicts = [_text_where(c.location or c.key, c.message) for c in plan.conflicts]
     lines.extend(_text_section("Conflicts (refused: apply exits 3):", conflicts, palette))
     if plan.unsafe_reasons():
@@ -251,6 +262,8 @@ def render_markdown(plan: Plan) -> str:
     heading = f"### reconciler plan: {_html(plan.owner)} / {_html(_environment(plan))}"
     lines = [marker, heading, "", f"Registry {_code(plan.registry)}", ""]
     lines.extend(f"> {_html(line)}\n" for line in plan.scope.describe())
+    for notice in _header_notices(plan):
+        lines.extend([f"> [!WARNING]\n> {_html(notice.kind)}: {_html(notice.message)}", ""])
     if not plan.is_empty:
         lines.extend(_markdown_counts(plan))
     lines.extend([f"**{_closing_line(plan)}**", ""])
@@ -295,11 +308,12 @@ def _markdown_conflicts(plan: Plan) -> list[str]:
 
 
 def _markdown_notices(plan: Plan) -> list[str]:
-    if not plan.notices:
+    notices = [n for n in plan.notices if n.kind not in HEADER_NOTICES]
+    if not notices:
         return []
     items = [
         f"- {_html(n.kind)}: {_html(n.message)}" + (f" ({_code(n.location)})" if n.location else "")
-        for n in plan.notices
+        for n in notices
     ]
     return ["#### Notices", "", *items, ""]
 

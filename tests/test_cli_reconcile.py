@@ -239,6 +239,20 @@ def test_plan_reads_a_missing_registry_as_empty_and_leaves_no_file(
     assert not (tmp_path / ".reconciler").exists()
 
 
+def test_a_declared_app_deleted_in_the_registry_is_a_change(project: Project) -> None:
+    """The embedded registry's client is gone: the plan creates it again (exit 2)."""
+    client_id = str(project.app("payments-dashboard")["client_id"])
+    tenant = project.tenant
+    try:
+        tenant.delete_client(client_id)
+    finally:
+        tenant.close()
+    planned = project.run("plan", "--detailed-exitcode")
+    assert planned.exit_code == 2, planned.output
+    assert "+ payments-dashboard" in planned.output
+    assert "matches the manifests" not in planned.output
+
+
 def test_an_unwritable_secrets_file_is_refused_before_anything_is_created(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

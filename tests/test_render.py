@@ -163,6 +163,30 @@ def test_summary_line(changes: tuple[Change, ...], expected: str) -> None:
     assert summary(render_text(make_plan(*changes))) == expected
 
 
+def test_no_changes_but_an_unreachable_app_does_not_say_it_matches() -> None:
+    notice = Notice("unreachable", "worker (id-w): 401 from the server", "worker")
+    plan = make_plan(notices=(notice,))
+    text = render_text(plan)
+    assert "matches the manifests" not in text
+    assert summary(text) == (
+        "No changes to apply, but the registry does not match the manifests: see the notices."
+    )
+    assert "matches the manifests" not in render_markdown(plan).replace("does not match", "")
+    assert json.loads(render_json(plan))["matches_registry"] is False
+
+
+def test_a_registry_header_note_comes_first_under_the_header() -> None:
+    missing = Notice("missing-state", "DCR state .reconciler/dcr-state.json not found")
+    plan = make_plan(create(), notices=(missing, Notice("protected", "old kept", "old")))
+    lines = render_text(plan).splitlines()
+    assert lines[2] == "missing-state: DCR state .reconciler/dcr-state.json not found"
+    assert lines.count("missing-state: DCR state .reconciler/dcr-state.json not found") == 1
+    assert "  protected: old kept" in lines
+    markdown = render_markdown(plan)
+    assert markdown.index("missing-state") < markdown.index("| action | count |")
+    assert markdown.count("DCR state") == 1
+
+
 def test_changes_appear_in_plan_order_with_their_symbols() -> None:
     text = render_text(full_plan())
     headers = [line for line in text.splitlines() if re.match(r"  [@+~←-] ", line)]

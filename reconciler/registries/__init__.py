@@ -21,6 +21,8 @@ class Connection:
     root: Path | None = None
     #: For commands that only read (plan, export): a missing embedded registry is not created.
     read_only: bool = False
+    #: How long an apply waits for another one holding the registry (None: the default).
+    lock_wait_seconds: float | None = None
 
 
 def open_registry(uri: str, connection: Connection | None = None) -> Registry:
@@ -37,7 +39,7 @@ def open_registry(uri: str, connection: Connection | None = None) -> Registry:
     if uri.startswith(("dcr+https://", "dcr+http://")):
         from reconciler.registries.dcr import open_dcr
 
-        return open_dcr(uri, root=settings.root)
+        return open_dcr(uri, root=settings.root, lock_wait_seconds=settings.lock_wait_seconds)
     raise InputError(
         f"unsupported registry {uri!r}: use sqlite:PATH, auth0://TENANT_DOMAIN or dcr+https://ISSUER"
     )

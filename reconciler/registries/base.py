@@ -41,6 +41,12 @@ Optional capabilities (checked with ``isinstance``; a backend offers what it can
 ``RotatesSecrets.rotate_secret(current)``
     Replace the app's secret and return the new one: the old one stops working.
 
+``ReportsHeaderNotes.header_notes()``
+    What a plan must say first about the registry as a whole (``HeaderNote``), read fresh
+    on each call: for instance a DCR state file that was not found. A note with
+    ``refuses_creates`` makes apply refuse to create apps (exit 3) unless the run is
+    declared a first run.
+
 Secret delivery: ``create`` is given a stamp with ``pending`` set when the app gets a
 secret; the applier writes the secret to the sink, then clears the flag with
 ``update(current, {}, stamp.delivered())``, a write of the stamp alone. An app whose
@@ -57,13 +63,32 @@ from typing import Any, Protocol, runtime_checkable
 from reconciler.model import App, Credential
 from reconciler.stamp import Stamp
 
-__all__ = ["Created", "ReadsSecrets", "Registry", "RotatesSecrets"]
+__all__ = [
+    "Created",
+    "HeaderNote",
+    "ReadsSecrets",
+    "Registry",
+    "ReportsHeaderNotes",
+    "RotatesSecrets",
+]
 
 
 @dataclass(frozen=True)
 class Created:
     app: App
     secret: str | None = None
+
+
+@dataclass(frozen=True)
+class HeaderNote:
+    """Something about the registry as a whole that a plan says under its header."""
+
+    kind: str
+    message: str
+    #: Creating apps now could duplicate ones the registry already holds.
+    refuses_creates: bool = False
+    #: What the note says instead once the run is declared a first run.
+    first_run_message: str = ""
 
 
 class Registry(Protocol):
@@ -94,3 +119,8 @@ class ReadsSecrets(Protocol):
 @runtime_checkable
 class RotatesSecrets(Protocol):
     def rotate_secret(self, current: App) -> str: ...
+
+
+@runtime_checkable
+class ReportsHeaderNotes(Protocol):
+    def header_notes(self) -> Sequence[HeaderNote]: ...

@@ -12,12 +12,23 @@ URI: ``dcr+https://ISSUER[?state=PATH]`` (``dcr+http://`` for loopback issuers o
 The state file is ``PATH``, else ``$RECONCILER_DCR_STATE``, else
 ``.reconciler/dcr-state.json``; a relative path is taken from the working directory.
 ``$DCR_INITIAL_ACCESS_TOKEN`` is sent with each registration when the server needs one.
+
+Secrets: ``create`` stores the stamp it is given, so an app whose secret the applier has
+not yet written to a sink is recorded ``pending`` in the same write that records the
+client; ``update(current, {}, stamp.delivered())`` then clears it in the state alone (no
+request to the server). ``read_secret`` reads the secret back (RFC 7592 read). RFC 7592
+has no way to ask for a new secret (node-oidc-provider 9 keeps the secret across a PUT),
+so this backend does not offer ``rotate_secret``: see ``ROTATION_UNSUPPORTED``.
+
+A state file that does not exist (a CI runner that did not restore it) is said under the
+plan's header (``header_notes``): every app would be registered anew.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
@@ -29,7 +40,7 @@ import httpx
 
 from reconciler.errors import ApiError, ConflictError, InputError, RegistryError
 from reconciler.model import App, Credential, canonical
-from reconciler.registries.base import Created
+from reconciler.registries.base import Created, HeaderNote
 from reconciler.registries.dcr_apps import (
     cimd_app,
     cimd_note,
@@ -54,6 +65,8 @@ from reconciler.stamp import Stamp
 __all__ = [
     "DEFAULT_STATE",
     "IAT_ENV",
+    "LOCK_WAIT_SECONDS",
+    "ROTATION_UNSUPPORTED",
     "STATE_ENV",
     "DcrRegistry",
     "open_dcr",
@@ -62,8 +75,19 @@ __all__ = [
 DEFAULT_STATE = Path(".reconciler/dcr-state.json")
 STATE_ENV = "RECONCILER_DCR_STATE"
 IAT_ENV = "DCR_INITIAL_ACCESS_TOKEN"
-LOCK_WAIT_SECONDS = 5.0
+#: How long a second apply waits for the one holding the state (a long apply takes minutes).
+LOCK_WAIT_SECONDS = 900.0
 READ_PARALLELISM = 8
+ROTATION_UNSUPPORTED = (
+    "RFC 7592 has no way to ask a server for a new client secret (node-oidc-provider keeps "
+    "the secret across a PUT), so reconciler cannot rotate it: read it back where the server "
+    "shows it, or register a new client (`reconciler dcr forget KEY`, apply, then delete "
+    "the old client in the server's console)"
+)
+
+
+def _say_on_stderr(message: str) -> None:
+    print(f"reconciler: {message}", file=sys.stderr, flush=True)
 
 
 class DcrRegistry:
@@ -76,12 +100,16 @@ class DcrRegistry:
         state: StateFile,
         *,
         lock_wait_seconds: float = LOCK_WAIT_SECONDS,
+        on_wait: Callable[[str], None] = _say_on_stderr,
     ) -> None:
         self.uri = uri
         self.api = api
         self.state = state
         self.journal = IntentJournal(state.journal_path, state.mutex)
         self._lock_wait = lock_wait_seconds
+        self._on_wait = on_wait
+        #: Why ``rotate_secret`` is not offered, for a command that would rotate.
+        self.rotation_unsupported = ROTATION_UNSUPPORTED
 
     @property
     def issuer(self) -> str:
@@ -91,6 +119,24 @@ class DcrRegistry:
     def cimd_note(self) -> str:
         """Said on every CIMD change: such a server registers nothing for a CIMD app."""
         return cimd_note(self.issuer)
+
+    def header_notes(self) -> list[HeaderNote]:
+        """A state file that does not exist: every app would be registered as new."""
+        if self.state.path.exists():
+            return []
+        shown = _shown(self.state.path)
+        return [
+            HeaderNote(
+                "missing-state",
+                f"DCR state {shown} not found: every app would be registered as new; restore "
+                "it from your CI cache, or pass --first-run on the very first apply",
+                refuses_creates=True,
+                first_run_message=(
+                    f"DCR state {shown} not found, and --first-run says this is the first "
+                    "run: every app is registered as new"
+                ),
+            )
+        ]
 
     def list_apps(self) -> list[App]:
         """Every app in the state, each read with its own token (RFC 7592 has no list)."""
@@ -161,16 +207,12 @@ class DcrRegistry:
                 f"app {stamp.key!r}: client {current.client_id} is not in the DCR state "
                 f"{self.state.path}, so reconciler cannot manage it"
             )
+        if not changes:
+            return self._record_stamp(current, registration, stamp)
         uri, token = registration.registration_client_uri, registration.registration_access_token
         if status_of(current).get("status") == "unreachable" or not uri or not token:
             raise RegistryError(f"app {stamp.key!r}: {self._hint(registration)}")
         profile = self.api.discover().profile
-        if not changes and stamp.key == registration.key:
-            # Only the stamp changes (a secret delivered): the server holds no stamp, so this
-            # is a state write, and no PUT can rotate the registration access token.
-            restamped = replace(registration, stamp=stamp, written_at=now())
-            self.state.put(restamped)
-            return registered_app(restamped, current.record, profile)
         body = {k: v for k, v in current.record.items() if k not in NEVER_SENT}
         body.pop("reconciler_dcr", None)
         body.update(registration_metadata(changes, profile))
@@ -192,6 +234,22 @@ class DcrRegistry:
         )
         self.state.put(updated, previous_key=registration.key)
         return registered_app(updated, answer, profile)
+
+    def read_secret(self, current: App) -> str | None:
+        """The client's secret as an RFC 7592 read shows it; None when the server omits it."""
+        registration = self._registration_for(current)
+        if registration is None or registration.cimd:
+            return None
+        uri, token = registration.registration_client_uri, registration.registration_access_token
+        if not uri or not token:
+            raise RegistryError(f"app {registration.key!r}: {self._hint(registration)}")
+        what = f"reading the secret of app {registration.key!r} (client {registration.client_id})"
+        metadata = self.api.read(uri, token, what=what)
+        if metadata is None:
+            raise RegistryError(f"{what}: 401 from {self.issuer}: {self._hint(registration)}")
+        self._keep_fresh_token(registration, metadata)
+        secret = metadata.get("client_secret")
+        return secret if isinstance(secret, str) and secret else None
 
     def delete(self, current: App) -> None:
         registration = self._registration_for(current)
@@ -273,11 +331,20 @@ class DcrRegistry:
 
     @contextmanager
     def lock(self) -> Iterator[None]:
+        """Held for a whole apply; a second apply says that it waits, and waits its turn."""
+        held = f"the DCR state {self.state.path} (lock file {self.state.lock_path})"
         busy = (
-            f"another apply holds the DCR state {self.state.path} (lock file "
-            f"{self.state.lock_path}); wait for it to finish"
+            f"another apply still holds {held} after {self._lock_wait:g} s; let it finish, "
+            "then run again"
         )
-        with exclusive_flock(self.state.lock_path, self._lock_wait, busy):
+
+        def waiting() -> None:
+            self._on_wait(
+                f"waiting for another apply to finish: it holds {held}; waiting up to "
+                f"{self._lock_wait:g} s"
+            )
+
+        with exclusive_flock(self.state.lock_path, self._lock_wait, busy, on_wait=waiting):
             with self.state.mutex.held():
                 remove_stale_temporaries(self.state.path)
                 remove_stale_temporaries(self.journal.path)
@@ -300,12 +367,30 @@ class DcrRegistry:
         if metadata is None:
             reason = f"{self.issuer} answered 401 to the registration access token"
             return unreachable_app(registration, reason, self._hint(registration))
+        registration = self._keep_fresh_token(registration, metadata)
+        return registered_app(registration, metadata, self.api.discover().profile)
+
+    def _keep_fresh_token(
+        self, registration: Registration, metadata: Mapping[str, Any]
+    ) -> Registration:
+        """A read may hand out a new token or URI: stored before anything else happens."""
+        uri, token = registration.registration_client_uri, registration.registration_access_token
         fresh_token = metadata.get("registration_access_token")
         fresh_uri = metadata.get("registration_client_uri")
         if (fresh_token and fresh_token != token) or (fresh_uri and fresh_uri != uri):
-            registration = registration.with_token(fresh_token or token, fresh_uri)
+            registration = registration.with_token(fresh_token or token or "", fresh_uri)
             self.state.put(registration)
-        return registered_app(registration, metadata, self.api.discover().profile)
+        return registration
+
+    def _record_stamp(self, current: App, registration: Registration, stamp: Stamp) -> App:
+        """Only the stamp changes (a delivered secret, a key or protect flag): state only.
+
+        The stamp lives in the state alone, and the fields the server does not hold were
+        last applied as ``registration.applied`` says, so nothing is sent to the server.
+        """
+        recorded = replace(registration, key=stamp.key, stamp=stamp, written_at=now())
+        self.state.put(recorded, previous_key=registration.key)
+        return replace(current, stamp=stamp)
 
     def _registration_for(self, app: App) -> Registration | None:
         for registration in self.state.registrations().values():
@@ -346,8 +431,15 @@ def open_dcr(
     environ: Mapping[str, str] | None = None,
     client: httpx.Client | None = None,
     root: Path | None = None,
+    lock_wait_seconds: float | None = None,
+    on_wait: Callable[[str], None] | None = None,
 ) -> DcrRegistry:
-    """``dcr+https://ISSUER[?state=PATH]``; see the module docstring."""
+    """``dcr+https://ISSUER[?state=PATH]``; see the module docstring.
+
+    ``lock_wait_seconds`` bounds how long an apply waits for another one holding the state
+    (default ``LOCK_WAIT_SECONDS``); ``on_wait`` is told once that it waits (default: a
+    line on stderr).
+    """
     env = os.environ if environ is None else environ
     parts = urlsplit(uri)
     if parts.scheme not in ("dcr+https", "dcr+http") or not parts.hostname:
@@ -366,7 +458,21 @@ def open_dcr(
         state_path = (root or Path.cwd()) / state_path
     http = client or httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0))
     api = RegistrationApi(http, issuer, initial_access_token=env.get(IAT_ENV) or None)
-    return DcrRegistry(uri, api, StateFile(state_path, issuer))
+    return DcrRegistry(
+        uri,
+        api,
+        StateFile(state_path, issuer),
+        lock_wait_seconds=LOCK_WAIT_SECONDS if lock_wait_seconds is None else lock_wait_seconds,
+        on_wait=on_wait or _say_on_stderr,
+    )
+
+
+def _shown(path: Path) -> str:
+    """``path`` as people typed it: relative to the working directory when under it."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def _applied_values(fields: Mapping[str, Any]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -91,10 +91,16 @@ def remove_stale_temporaries(path: Path) -> None:
 
 
 @contextmanager
-def exclusive_flock(path: Path, wait_seconds: float, busy: str) -> Iterator[None]:
-    """Hold an advisory flock on ``path``; after ``wait_seconds`` raise RegistryBusyError."""
+def exclusive_flock(
+    path: Path, wait_seconds: float, busy: str, *, on_wait: Callable[[], None] | None = None
+) -> Iterator[None]:
+    """Hold an advisory flock on ``path``; after ``wait_seconds`` raise RegistryBusyError.
+
+    ``on_wait`` is called once, when the lock is first found held by someone else.
+    """
     descriptor = _open_lock_file(path)
     deadline = time.monotonic() + wait_seconds
+    waited = False
     try:
         while True:
             try:
@@ -103,6 +109,9 @@ def exclusive_flock(path: Path, wait_seconds: float, busy: str) -> Iterator[None
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     raise RegistryBusyError(busy) from None
+                if not waited and on_wait is not None:
+                    on_wait()
+                waited = True
                 time.sleep(_POLL_SECONDS)
         try:
             yield

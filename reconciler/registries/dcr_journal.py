@@ -60,8 +60,10 @@ class CreateIntent:
             f"possible orphan: app {self.key!r} was being registered at "
             f"{self.registration_endpoint} at {self.time} when the run stopped; the server may "
             f"hold a client{named} that reconciler never recorded (RFC 7592 cannot list "
-            "clients). Look for it in the server's admin console and delete it, then dismiss "
-            f"this report (intent {self.id})."
+            f"clients), and its secret may not have been delivered. Apply registers a new "
+            f"client for {self.key!r} (its secret goes to --secrets-out); look for the orphan "
+            "in the server's admin console and delete it, then dismiss this report "
+            f"(`reconciler dcr orphans --dismiss {self.id}`)."
         )
 
 

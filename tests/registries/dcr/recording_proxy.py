@@ -13,7 +13,7 @@ import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -27,6 +27,9 @@ class Registered:
     client_id: str
     client_name: str | None
     at: datetime
+    #: What the server handed out, so a test can act as the server's administrator.
+    registration_client_uri: str | None = None
+    registration_access_token: str | None = field(default=None, repr=False)
 
 
 class Ledger:
@@ -91,7 +94,13 @@ def recording_proxy(port: int, upstream: str) -> Iterator[Ledger]:
             if created:
                 data = answer.json()
                 ledger.add(
-                    Registered(data["client_id"], data.get("client_name"), datetime.now(UTC))
+                    Registered(
+                        data["client_id"],
+                        data.get("client_name"),
+                        datetime.now(UTC),
+                        data.get("registration_client_uri"),
+                        data.get("registration_access_token"),
+                    )
                 )
             if self.command == "DELETE" and answer.status_code == 204:
                 ledger.deleted.add(self.path.rsplit("/", 1)[-1])

@@ -83,7 +83,7 @@ def test_nothing_is_registered_and_the_server_uses_the_document(
     assert create["notes"] == [
         f"nothing is registered: {cimd_issuer} fetches the metadata document itself"
     ]
-    applied = run("apply", "--auto-approve")
+    applied = run("apply", "--auto-approve", "--first-run")
     assert applied.exit_code == 0, applied.output
     assert run("plan", "--detailed-exitcode").exit_code == 0
     assert list(json.loads((project / "reconciler.lock").read_text())["documents"]) == [url]

@@ -78,7 +78,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, issuer: str) -> Pro
 
 
 def test_apply_then_no_changes_and_the_secret_gets_a_token(project: Project) -> None:
-    applied = project.run("apply", "--auto-approve", "--secrets-out", "secrets.json")
+    applied = project.run("apply", "--auto-approve", "--first-run", "--secrets-out", "secrets.json")
     assert applied.exit_code == 0, applied.output
     assert "4 created" in applied.output
     again = project.run("plan", "--detailed-exitcode")
@@ -105,7 +105,7 @@ def test_apply_then_no_changes_and_the_secret_gets_a_token(project: Project) -> 
 
 
 def test_a_manifest_edit_updates_and_a_removed_app_is_deleted(project: Project) -> None:
-    assert project.run("apply", "--auto-approve").exit_code == 0
+    assert project.run("apply", "--auto-approve", "--first-run").exit_code == 0
     token_before = project.state()["web"]["registration_access_token"]
     project.edit('metadata: {contacts: "portal-team@example.com"}', "")
     project.edit("    name: Web portal", "    name: Customer portal")
@@ -131,7 +131,7 @@ def test_a_manifest_edit_updates_and_a_removed_app_is_deleted(project: Project) 
 def test_a_client_gone_from_the_server_is_said_not_recreated(project: Project) -> None:
     import httpx
 
-    assert project.run("apply", "--auto-approve").exit_code == 0
+    assert project.run("apply", "--auto-approve", "--first-run").exit_code == 0
     gone = project.state()["worker"]
     deleted = httpx.delete(
         gone["registration_client_uri"],
@@ -139,19 +139,25 @@ def test_a_client_gone_from_the_server_is_said_not_recreated(project: Project) -
     )
     assert deleted.status_code == 204
     planned = project.run("plan", "--format", "json", "--detailed-exitcode")
-    assert planned.exit_code == 0, planned.output
+    assert planned.exit_code == 2, "a declared app that is gone is not a match"
     plan = json.loads(planned.stdout)
-    assert plan["changes"] == []
+    assert plan["changes"] == [] and plan["matches_registry"] is False
     [notice] = plan["notices"]
     assert notice["kind"] == "unreachable" and notice["key"] == "worker"
     assert "reconciler dcr forget worker" in notice["message"]
     assert "reconciler dcr adopt worker" in notice["message"]
+    text = project.run("plan", "--detailed-exitcode")
+    assert text.exit_code == 2
+    assert "matches the manifests" not in text.output
+    assert "does not match the manifests" in text.output
+    applied = project.run("apply", "--auto-approve")
+    assert applied.exit_code == 0 and "worker" in applied.output, "apply names it too"
 
 
 def test_forget_then_adopt_a_gone_client_back(
     project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert project.run("apply", "--auto-approve").exit_code == 0
+    assert project.run("apply", "--auto-approve", "--first-run").exit_code == 0
     held = project.state()["web"]
     assert project.run("dcr", "forget", "web").exit_code == 0
     assert "web" not in project.state()
@@ -170,3 +176,64 @@ def test_forget_then_adopt_a_gone_client_back(
     assert applied.exit_code == 0, applied.output
     assert project.run("plan", "--detailed-exitcode").exit_code == 0
     assert project.state()["web"]["client_id"] == held["client_id"]
+
+
+MISSING = (
+    "DCR state .reconciler/dcr-state.json not found: every app would be registered as new; "
+    "restore it from your CI cache, or pass --first-run on the very first apply"
+)
+
+
+def test_a_missing_state_is_named_first_and_plan_exits_3_as_apply_would(
+    project: Project,
+) -> None:
+    planned = project.run("plan", "--detailed-exitcode")
+    assert planned.exit_code == 3, planned.output
+    assert planned.output.splitlines()[2] == f"missing-state: {MISSING}"
+    as_json = json.loads(project.run("plan", "--format", "json").stdout)
+    assert as_json["notices"][0] == {"kind": "missing-state", "message": MISSING, "key": None}
+    assert as_json["matches_registry"] is False
+    first = project.run("plan", "--detailed-exitcode", "--first-run")
+    assert first.exit_code == 2, first.output
+    assert "--first-run says this is the first run" in first.output
+
+
+def test_apply_refuses_to_register_anew_without_first_run(project: Project) -> None:
+    refused = project.run("apply", "--auto-approve", "--secrets-out", "secrets.json")
+    assert refused.exit_code == 3, refused.output
+    assert f"error: refused: {MISSING}" in refused.output
+    assert not (project.root / ".reconciler" / "dcr-state.json").exists()
+    assert not (project.root / "secrets.json").exists()
+
+    assert project.run("plan", "-o", "plan.json", "--first-run").exit_code == 0
+    saved = project.run("apply", "plan.json")
+    assert saved.exit_code == 3, "a saved plan is judged by the state as it is now"
+    assert project.run("apply", "plan.json", "--first-run").exit_code == 0
+    assert set(project.state()) == {"web", "spa", "worker", "mobile"}
+
+
+def test_a_state_emptied_by_deletes_is_not_missing(project: Project) -> None:
+    assert project.run("apply", "--auto-approve", "--first-run").exit_code == 0
+    manifest = project.root / "apps" / "apps.yaml"
+    manifest.write_text("apps: {}\n")
+    emptied = project.run("apply", "--auto-approve", "--force")
+    assert emptied.exit_code == 0, emptied.output
+    assert project.state() == {}
+    manifest.write_text(APPS)
+    planned = project.run("plan", "--detailed-exitcode")
+    assert planned.exit_code == 2 and "missing-state" not in planned.output
+    again = project.run("apply", "--auto-approve")
+    assert again.exit_code == 0, again.output
+    assert set(project.state()) == {"web", "spa", "worker", "mobile"}
+
+
+def test_rotate_secret_says_why_a_dcr_secret_cannot_be_rotated(project: Project) -> None:
+    assert project.run("apply", "--auto-approve", "--first-run").exit_code == 0
+    before = project.secrets()["worker"]["client_secret"]
+    rotated = project.run("rotate-secret", "worker", "--auto-approve", "--secrets-out", "s.json")
+    assert rotated.exit_code == 1, rotated.output
+    assert "cannot rotate the secret" in rotated.output
+    assert "RFC 7592 has no way to ask a server for a new client secret" in rotated.output
+    worker = project.secrets()["worker"]
+    granted = token_for(project.issuer, worker["client_id"], before)
+    assert granted.status_code == 200, "the secret still works: nothing was changed"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from reconciler.model import DesiredApp
 from reconciler.plan import Plan
 from reconciler.planner import plan
 from reconciler.registries.base import Created
-from reconciler.registries.dcr import DcrRegistry
+from reconciler.registries.dcr import DcrRegistry, open_dcr
 from reconciler.registries.dcr_apps import status_of
 from reconciler.secrets import SecretsFile
 from reconciler.stamp import Stamp
@@ -281,17 +282,49 @@ def test_cimd_apps_register_nothing(registry: DcrRegistry, state_path: Path) -> 
     assert registry.list_apps() == []
 
 
-def test_a_second_apply_waits_then_is_refused(
-    issuer: str, state_path: Path, opener: Opener
+def test_a_second_apply_says_it_waits_then_is_refused_when_the_wait_runs_out(
+    issuer: str, state_path: Path
 ) -> None:
-    first = opener(issuer, state_path)
-    second = opener(issuer, state_path)
-    second._lock_wait = 0.2
-    with first.lock():
-        with pytest.raises(RegistryBusyError, match="another apply holds"), second.lock():
+    said: list[str] = []
+    uri = f"dcr+{issuer}?state={state_path}"
+    first = open_dcr(uri, environ={})
+    second = open_dcr(uri, environ={}, lock_wait_seconds=0.2, on_wait=said.append)
+    try:
+        with first.lock():
+            with pytest.raises(RegistryBusyError, match="still holds .* after 0.2 s"):
+                with second.lock():
+                    pass
+        assert len(said) == 1 and "waiting for another apply" in said[0]
+        assert str(state_path) in said[0]
+        with second.lock():
             pass
-    with second.lock():
-        pass
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_second_apply_waits_for_the_first_and_then_goes_on(issuer: str, state_path: Path) -> None:
+    uri = f"dcr+{issuer}?state={state_path}"
+    first = open_dcr(uri, environ={})
+    waiting = threading.Event()
+    second = open_dcr(uri, environ={}, on_wait=lambda _: waiting.set())
+    order: list[str] = []
+
+    def apply_second() -> None:
+        with second.lock():
+            order.append("second")
+
+    try:
+        with first.lock():
+            worker = threading.Thread(target=apply_second)
+            worker.start()
+            assert waiting.wait(timeout=10), "the second apply never said it waits"
+            order.append("first")
+        worker.join(timeout=10)
+        assert order == ["first", "second"]
+    finally:
+        first.close()
+        second.close()
 
 
 def _manifest(spec: DesiredApp) -> dict[str, Any]:
