@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from typing import Any
 
 from reconciler.desired import desired_app
@@ -39,3 +41,12 @@ def seed(
         stamp = Stamp(owner, key, {}, protect)
         body["client_metadata"] = {**body.get("client_metadata", {}), **stamp.to_metadata()}
     return str(tenant.create_client(body)["client_id"])
+
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+
+
+def copy_examples(root: Path) -> None:
+    """The shipped examples without what a local run left in them (registry, secrets)."""
+    ignored = shutil.ignore_patterns(".reconciler", "secrets*.json", ".secrets*")
+    shutil.copytree(EXAMPLES, root, ignore=ignored)

@@ -17,6 +17,7 @@ from reconciler.cimd import CimdFetcher
 from reconciler.cli import cli
 from reconciler.config import CimdPolicy
 from reconciler.registries.tenant import Tenant
+from tests.helpers import copy_examples
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 
@@ -67,7 +68,7 @@ def offline_fetcher(policy: CimdPolicy) -> CimdFetcher:
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
     monkeypatch.setattr(reconciler.pipeline, "make_fetcher", offline_fetcher)
     root = tmp_path / "repo"
-    shutil.copytree(EXAMPLES, root)
+    copy_examples(root)
     monkeypatch.chdir(root)
     here = Project(root)
     assert here.run("registry", "seed", "registry-seed.json").exit_code == 0

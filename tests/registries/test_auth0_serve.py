@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from click.testing import CliRunner, Result
 from reconciler.cli import cli
 from reconciler.registries.tenant import Tenant
 from reconciler.server import Server
+from tests.helpers import copy_examples
 
 EXAMPLES = Path(__file__).parent.parent.parent / "examples"
 MANAGEMENT_ID = "mgmtClientForTests000000000000aa"
@@ -45,7 +45,7 @@ def served(tmp_path: Path) -> Iterator[tuple[Server, str]]:
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = tmp_path / "repo"
-    shutil.copytree(EXAMPLES, root)
+    copy_examples(root)
     monkeypatch.chdir(root)
     monkeypatch.setenv("AUTH0_CLIENT_ID", MANAGEMENT_ID)
     monkeypatch.setenv("AUTH0_CLIENT_SECRET", MANAGEMENT_SECRET)
