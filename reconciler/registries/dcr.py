@@ -340,8 +340,10 @@ def open_dcr(
     environ: Mapping[str, str] | None = None,
     client: httpx.Client | None = None,
     root: Path | None = None,
+    timeout: float = 30.0,
 ) -> DcrRegistry:
-    """``dcr+https://ISSUER[?state=PATH]``; see the module docstring."""
+    """``dcr+https://ISSUER[?state=PATH]``; see the module docstring. ``timeout``: the
+    HTTP read timeout of each request (--timeout)."""
     env = os.environ if environ is None else environ
     parts = urlsplit(uri)
     if parts.scheme not in ("dcr+https", "dcr+http") or not parts.hostname:
@@ -358,7 +360,7 @@ def open_dcr(
     state_path = Path(named).expanduser()
     if not state_path.is_absolute():
         state_path = (root or Path.cwd()) / state_path
-    http = client or httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0))
+    http = client or httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)))
     api = RegistrationApi(http, issuer, initial_access_token=env.get(IAT_ENV) or None)
     return DcrRegistry(uri, api, StateFile(state_path, issuer))
 
