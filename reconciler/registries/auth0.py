@@ -423,6 +423,7 @@ def open_auth0(
     lock: bool = True,
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT_SECONDS,
     notify: Callable[[str], None] | None = None,
+    retry: RetryPolicy | None = None,
 ) -> ClientsRegistry:
     """``auth0://TENANT_DOMAIN``; credentials from AUTH0_CLIENT_ID/SECRET or AUTH0_TOKEN.
 
@@ -450,7 +451,7 @@ def open_auth0(
         base,
         tokens,
         governor=RateGovernor(max_rps=max_rps),
-        retry=RetryPolicy(in_doubt_wait=timeout),
+        retry=retry or RetryPolicy(in_doubt_wait=timeout),
     )
     hidden = [tokens.client_id] if tokens.client_id else []
     if not lock:
