@@ -47,6 +47,7 @@ LEASE_SCOPES = (
     "delete:resource_servers",
 )
 _SKEW_SECONDS = 5.0
+_FIRST_POLL_SECONDS = 0.2
 _NAME = re.compile(
     r"reconciler apply lease: (?P<host>\S+) pid (?P<pid>\d+) "
     r"since (?P<since>\S+) until (?P<until>\S+)\Z"
@@ -120,7 +121,7 @@ class TenantLease:
         tenant: str,
         wait_seconds: float = 600.0,
         ttl: float = 60.0,
-        poll_seconds: float = 1.0,
+        poll_seconds: float = 5.0,
         notify: Callable[[str], None] = lambda message: None,
         wall_clock: Callable[[], float] = time.time,
         clock: Callable[[], float] = time.monotonic,
@@ -169,6 +170,7 @@ class TenantLease:
     def _acquire(self) -> None:
         deadline = self._clock() + self._wait
         announced: str | None = None
+        pause = min(_FIRST_POLL_SECONDS, self._poll)
         while True:
             holder = Holder.me(self._wall_clock(), self._ttl)
             started = self._clock()
@@ -209,7 +211,8 @@ class TenantLease:
                     f"until {_iso(other.until)}; gave up after {self._wait:g} s (--lock-timeout). "
                     f"If no apply runs, delete the API {LEASE_IDENTIFIER} or wait for it to expire"
                 )
-            time.sleep(min(self._poll, remaining))
+            time.sleep(min(pause, remaining))
+            pause = min(pause * 1.5, self._poll)  # short applies end soon; long ones cost few reads
 
     def _release(self) -> None:
         self._stop.set()

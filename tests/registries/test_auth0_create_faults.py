@@ -51,7 +51,9 @@ def close_registries() -> Iterator[None]:
         _OPENED.pop().close()
 
 
-def registry(served: TlsServe, *, timeout: float = 30.0, token: str | None = None) -> ClientsRegistry:
+def registry(
+    served: TlsServe, *, timeout: float = 30.0, token: str | None = None
+) -> ClientsRegistry:
     """An auth0:// registry on ``served`` (closed when the test ends)."""
     credentials = (
         {"AUTH0_TOKEN": token}
@@ -189,7 +191,10 @@ def test_429_with_and_without_retry_after_on_every_route(
     target.delete(app)
     assert reader.apps_by_key(OWNER) == {}
     with served.http() as http:
-        statuses = [e["status"] for e in http.get(f"{served.base_url}/__control/requests").json()["requests"]]
+        statuses = [
+            e["status"]
+            for e in http.get(f"{served.base_url}/__control/requests").json()["requests"]
+        ]
     assert statuses.count(429) == 4
 
 

@@ -47,9 +47,7 @@ def api(served: TlsServe) -> Iterator[ManagementApi]:
 
 def lease(api: Any, messages: list[str] | None = None, **settings: Any) -> TenantLease:
     sink = messages if messages is not None else []
-    return TenantLease(
-        api, tenant="tenant.test", poll_seconds=0.05, notify=sink.append, **settings
-    )
+    return TenantLease(api, tenant="tenant.test", poll_seconds=0.05, notify=sink.append, **settings)
 
 
 def poll(condition: Any, seconds: float = 10.0) -> None:
