@@ -9,14 +9,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from reconciler.changes import Adopt, Change, Create, Delete, Refresh, Update
-from reconciler.errors import InputError, ReconcilerError, StalePlanError
+from reconciler.changes import Adopt, Change, Create, Delete, Deliver, Refresh, Rotate, Update
+from reconciler.errors import InputError, ReconcilerError, RegistryError, StalePlanError
+from reconciler.fields import SECRET_METHODS
 from reconciler.model import App, Credential
 from reconciler.plan import Plan
-from reconciler.registries.base import Registry
+from reconciler.registries.base import ReadsSecrets, Registry, RotatesSecrets
 from reconciler.secrets import SecretsFile
 from reconciler.stamp import Stamp
 
@@ -35,7 +36,9 @@ class ChangeResult:
 class ApplyReport:
     results: list[ChangeResult] = field(default_factory=list)
     skipped: list[Change] = field(default_factory=list)
-    secrets_saved: int = 0
+    #: How each secret reached the sink, by app key: created, read back, rotated...
+    secrets_saved: dict[str, str] = field(default_factory=dict)
+    #: Apps whose secret is not in a sink; their stamps still say ``pending``.
     secrets_unsaved: list[str] = field(default_factory=list)
 
     @property
@@ -144,28 +147,91 @@ class _Executor:
 
     def run(self, change: Change) -> str | None:
         after = dict(change.after or {})
-        stamp = Stamp.for_fields(self.plan.owner, change.key, after, protect=change.protect)
         if isinstance(change, Delete):
             self.registry.delete(self.current(change))
             return change.client_id
+        if isinstance(change, Deliver | Rotate):
+            return self.deliver(change)
         if isinstance(change, Create) and change.cimd:
             app = self.registry.register_cimd(change.cimd, self.document(change), None)
-            return self.registry.update(app, _with_keys(after, change), stamp).client_id
+            return self.write(app, _with_keys(after, change), self.stamp(change, after)).client_id
         if isinstance(change, Create):
+            gets_secret = after.get("token_endpoint_auth_method") in SECRET_METHODS
+            stamp = self.stamp(change, after, pending=gets_secret)
             created = self.registry.create(after, _credentials(change), stamp)
-            if created.secret is not None:
-                self.keep_secret(change.key, created.app.client_id, created.secret)
+            self.by_id[created.app.client_id] = created.app
+            if gets_secret:
+                self.hand_over(change.key, created.app, stamp, created.secret, "created")
             return created.app.client_id
         if isinstance(change, Refresh):
             app = self.registry.register_cimd(
                 change.cimd or "", self.document(change), self.current(change)
             )
-            return self.registry.update(app, _with_keys(after, change), stamp).client_id
+            return self.write(app, _with_keys(after, change), self.stamp(change, after)).client_id
         assert isinstance(change, Update | Adopt)
         current = self.current(change)
         before = dict(change.before or {})
         changed = {name: value for name, value in after.items() if before.get(name) != value}
-        return self.registry.update(current, _with_keys(changed, change), stamp).client_id
+        return self.write(current, _with_keys(changed, change), self.stamp(change, after)).client_id
+
+    def stamp(self, change: Change, after: Mapping[str, Any], *, pending: bool = False) -> Stamp:
+        """The stamp to write; an app whose secret is still undelivered stays ``pending``."""
+        held = self.by_id.get(change.client_id or "")
+        still_pending = held is not None and held.stamp is not None and held.stamp.pending
+        return Stamp.for_fields(
+            self.plan.owner,
+            change.key,
+            after,
+            protect=change.protect,
+            pending=pending or still_pending,
+            source=change.stamp_source,
+        )
+
+    def write(self, current: App, changes: Mapping[str, Any], stamp: Stamp) -> App:
+        app = self.registry.update(current, changes, stamp)
+        self.by_id[app.client_id] = app
+        return app
+
+    def deliver(self, change: Change) -> str:
+        """A pending secret re-delivered (read back, else rotated), or a rotation asked for."""
+        current = self.current(change)
+        stamp = current.stamp
+        if stamp is None:
+            raise ReconcilerError(f"{change.key}: client {current.client_id} carries no stamp")
+        if self.secrets is None:
+            raise InputError(
+                f"{change.key}: its secret needs a --secrets-out file to be delivered to"
+            )
+        if isinstance(change, Deliver) and self.secrets.holds(change.key, current.client_id):
+            self.write(current, {}, stamp.delivered())
+            self.report.secrets_saved[change.key] = "already in the sink"
+            return current.client_id
+        secret = None
+        how = "rotated"
+        if isinstance(change, Deliver) and isinstance(self.registry, ReadsSecrets):
+            secret = self.registry.read_secret(current)
+            how = "read back"
+        if secret is None:
+            if not isinstance(self.registry, RotatesSecrets):
+                raise RegistryError(
+                    f"{change.key}: {self.registry.uri} can neither show nor rotate the secret "
+                    f"of client {current.client_id}; replace the app (delete and create it)"
+                )
+            if not stamp.pending:
+                current = self.write(current, {}, replace(stamp, pending=True))
+            secret = self.registry.rotate_secret(current)
+            how = "rotated"
+        self.hand_over(change.key, current, current.stamp or stamp, secret, how)
+        return current.client_id
+
+    def hand_over(self, key: str, app: App, stamp: Stamp, secret: str | None, how: str) -> None:
+        """Into the sink durably, then the stamp says so; else the app stays ``pending``."""
+        if secret is None or self.secrets is None:
+            self.report.secrets_unsaved.append(key)
+            return
+        self.secrets.add(key, app.client_id, secret, self.registry.uri, how)
+        self.write(app, {}, stamp.delivered())
+        self.report.secrets_saved[key] = how
 
     def current(self, change: Change) -> App:
         app = self.by_id.get(change.client_id or "")
@@ -180,13 +246,6 @@ class _Executor:
         if not isinstance(document, Mapping):
             raise ReconcilerError(f"{change.key}: no valid metadata document for {change.cimd}")
         return document
-
-    def keep_secret(self, key: str, client_id: str, secret: str) -> None:
-        if self.secrets is None:
-            self.report.secrets_unsaved.append(key)
-            return
-        self.secrets.add(key, client_id, secret, self.registry.uri)
-        self.report.secrets_saved += 1
 
 
 def _credentials(change: Change) -> list[Credential]:

@@ -10,14 +10,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from reconciler.stamp import file_hash
+
 __all__ = [
     "Adopt",
     "CHANGE_TYPES",
     "Change",
     "Create",
     "Delete",
+    "Deliver",
     "FieldChange",
     "Refresh",
+    "Rotate",
     "Update",
 ]
 
@@ -51,6 +55,7 @@ class Change:
     ``keys`` carries the public keys (PEM) a create or key rotation needs: public, so
     safe in a plan file, but never part of the diff people read. ``source`` is the CIMD
     document a create or refresh registers from (URL, sha256, origin, the document).
+    ``file`` is the manifest file that declares the app, relative to the project root.
     """
 
     key: str
@@ -67,6 +72,7 @@ class Change:
     notes: tuple[str, ...] = field(default=())
     keys: tuple[Mapping[str, Any], ...] = ()
     source: Mapping[str, Any] | None = None
+    file: str = ""
 
     ACTION: ClassVar[str] = ""
     SYMBOL: ClassVar[str] = ""
@@ -75,12 +81,18 @@ class Change:
     def sort_key(self) -> tuple[int, str]:
         return (self.ORDER, self.key)
 
+    @property
+    def stamp_source(self) -> str:
+        """What the stamp records of the manifest file the app is applied from."""
+        return file_hash(self.file) if self.file else ""
+
     def to_data(self) -> dict[str, Any]:
         data: dict[str, Any] = {"action": self.ACTION, "symbol": self.SYMBOL, "key": self.key}
         optional = {
             "client_id": self.client_id,
             "cimd": self.cimd,
             "location": self.location or None,
+            "file": self.file or None,
             "fingerprint": self.fingerprint,
         }
         data.update({k: v for k, v in optional.items() if v is not None})
@@ -115,6 +127,7 @@ class Change:
             notes=tuple(data.get("notes", ())),
             keys=tuple(data.get("keys", ())),
             source=data.get("source"),
+            file=data.get("file", ""),
         )
 
 
@@ -151,14 +164,33 @@ class Refresh(Change):
 
 
 @dataclass(frozen=True)
+class Deliver(Change):
+    """Deliver the secret of an app whose stamp says it may never have reached a sink:
+    read it back where the registry allows, rotate it where it does not."""
+
+    ACTION: ClassVar[str] = "deliver"
+    SYMBOL: ClassVar[str] = "»"
+    ORDER: ClassVar[int] = 4
+
+
+@dataclass(frozen=True)
+class Rotate(Change):
+    """Replace an app's secret and deliver the new one (``reconciler rotate-secret``)."""
+
+    ACTION: ClassVar[str] = "rotate"
+    SYMBOL: ClassVar[str] = "↻"
+    ORDER: ClassVar[int] = 4
+
+
+@dataclass(frozen=True)
 class Delete(Change):
     """Deletes come last: a run that fails part way has removed nothing yet."""
 
     ACTION: ClassVar[str] = "delete"
     SYMBOL: ClassVar[str] = "-"
-    ORDER: ClassVar[int] = 4
+    ORDER: ClassVar[int] = 5
 
 
 CHANGE_TYPES: dict[str, type[Change]] = {
-    kind.ACTION: kind for kind in (Adopt, Create, Update, Refresh, Delete)
+    kind.ACTION: kind for kind in (Adopt, Create, Update, Refresh, Deliver, Rotate, Delete)
 }

@@ -27,6 +27,7 @@ from reconciler.pipeline import (
     update_lock,
 )
 from reconciler.plan import Plan
+from reconciler.planner import plan_rotation
 from reconciler.registries import open_registry
 from reconciler.registries.dcr import DcrRegistry
 from reconciler.registries.sqlite import seed_sqlite
@@ -111,6 +112,15 @@ _GLOBAL_OPTIONS = [
 ]
 
 
+TARGET_OPTION = click.option(
+    "--target",
+    "targets",
+    multiple=True,
+    metavar="KEY",
+    help="Plan only apps whose key matches (repeatable; * and ? globs).",
+)
+
+
 def global_options(function: F) -> F:
     """The options every command takes, before or after the subcommand name."""
     for option in reversed(_GLOBAL_OPTIONS):
@@ -138,6 +148,7 @@ def options_from(ctx: click.Context, paths: tuple[Path, ...], **given: Any) -> O
         timeout=pick("timeout"),
         lock_timeout=pick("lock_timeout"),
         no_lock=bool(pick("no_lock")),
+        targets=tuple(given.get("targets") or ()),
     )
 
 
@@ -241,6 +252,7 @@ def validate(
 @click.option(
     "--locked", is_flag=True, help="Refuse (exit 3) CIMD documents that differ from the lock."
 )
+@TARGET_OPTION
 @global_options
 @click.pass_context
 def plan_command(
@@ -287,6 +299,7 @@ def plan_command(
 @click.option(
     "--locked", is_flag=True, help="Refuse (exit 3) CIMD documents that differ from the lock."
 )
+@TARGET_OPTION
 @global_options
 @click.pass_context
 def apply_command(
@@ -303,6 +316,11 @@ def apply_command(
 ) -> None:
     """Apply a saved plan (apply PLAN.json), or plan and apply in one run."""
     saved = saved_plan(paths)
+    if saved is not None and given.get("targets"):
+        raise InputError(
+            f"{saved}: a saved plan keeps the scope it was made with; "
+            "plan again with --target instead"
+        )
     options = options_from(ctx, () if saved else paths, **given)
     workspace = Workspace.open(options)
     secrets = SecretsFile(secrets_out) if secrets_out else None
@@ -312,7 +330,7 @@ def apply_command(
             workspace.config.resolve_registry(options.registry or plan.registry),
             workspace.connection(),
         )
-        digest = manifest_digest(workspace.manifest_paths, workspace.config.root)
+        digest = manifest_digest(workspace.paths_with(plan.scope.files), workspace.config.root)
     else:
         desired = load_desired(workspace, strict=strict)
         show_warnings(desired.warnings)
@@ -350,6 +368,48 @@ def apply_command(
     ctx.exit(0 if report.ok else 1)
 
 
+@cli.command("rotate-secret")
+@click.argument("keys", nargs=-1, required=True)
+@click.option(
+    "--secrets-out",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="JSON file (mode 0600) the new secrets are written to.",
+)
+@click.option("--auto-approve", is_flag=True, help="Rotate without asking.")
+@global_options
+@click.pass_context
+def rotate_secret_command(
+    ctx: click.Context,
+    /,
+    keys: tuple[str, ...],
+    secrets_out: Path,
+    auto_approve: bool,
+    **given: Any,
+) -> None:
+    """Replace the client secret of each app KEY (globs allowed) and deliver the new one.
+
+    The old secret stops working at once. A run stopped part way leaves the app marked as
+    pending, and the next apply or rotate-secret delivers its secret."""
+    options = options_from(ctx, (), **given)
+    workspace = Workspace.open(options)
+    environment = workspace.environment()
+    secrets = SecretsFile(secrets_out)
+    registry = open_for(environment, workspace.connection())
+    try:
+        with registry.lock():
+            current = registry.list_apps()
+            plan = plan_rotation(keys, current, owner=environment.owner, registry=registry.uri)
+            click.echo(render_text(plan, color=is_terminal()), nl=False)
+            if not auto_approve:
+                confirm_or_refuse()
+            report = apply_plan(plan, registry, current, secrets=secrets, progress=show_progress)
+    finally:
+        registry.close()
+    click.echo(render_report(report))
+    ctx.exit(0 if report.ok else 1)
+
+
 @cli.command("lock")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @global_options
@@ -360,7 +420,7 @@ def lock_command(ctx: click.Context, /, paths: tuple[Path, ...], **given: Any) -
     desired = load_desired(workspace)
     path = workspace.config.root / LOCK_NAME
     sources = gather_sources(
-        desired.apps, (), make_fetcher(desired.environment.cimd), LockFile(path), strict=True
+        desired.in_scope(), (), make_fetcher(desired.environment.cimd), LockFile(path), strict=True
     )
     show_warnings(sources.diagnostics)
     written = update_lock(path, list(sources.documents.values()))

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.fields import APP_TYPES, CIMD_EDITABLE
-from reconciler.manifest import ManifestApp
+from reconciler.manifest import ManifestApp, relative_name
 from reconciler.model import Credential, DesiredApp
 
 __all__ = ["TYPE_DEFAULTS", "desired_app", "desired_apps"]
@@ -36,11 +36,12 @@ _OURS = {"type", "metadata", "credentials", "client_id", "cimd", "protect"}
 _LINT_ONLY = {"allow_legacy_grants", "legacy_grants_reason"}
 
 
-def desired_apps(apps: Iterable[ManifestApp]) -> list[DesiredApp]:
-    return [desired_app(app) for app in sorted(apps, key=lambda a: a.key)]
+def desired_apps(apps: Iterable[ManifestApp], root: Path | None = None) -> list[DesiredApp]:
+    """Each app in canonical fields; ``root`` is the project root its file is named under."""
+    return [desired_app(app, root) for app in sorted(apps, key=lambda a: a.key)]
 
 
-def desired_app(app: ManifestApp) -> DesiredApp:
+def desired_app(app: ManifestApp, root: Path | None = None) -> DesiredApp:
     data = app.data
     kind = data.get("type")
     fields: dict[str, Any] = {}
@@ -70,6 +71,7 @@ def desired_app(app: ManifestApp) -> DesiredApp:
         protect=bool(data.get("protect", False)),
         credentials=credentials,
         location=app.location,
+        file=relative_name(Path(app.file.path), root) if root is not None else "",
     )
 
 

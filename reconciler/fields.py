@@ -8,6 +8,7 @@ __all__ = [
     "MANAGED_FIELDS",
     "MANIFEST_TYPES",
     "PARTIAL_OBJECTS",
+    "SECRET_METHODS",
     "SET_LIKE_FIELDS",
 ]
 
@@ -48,6 +49,8 @@ SET_LIKE_FIELDS = frozenset(
 )
 #: Objects the server fills with defaults: only the members a manifest names are owned.
 PARTIAL_OBJECTS = frozenset({"refresh_token", "jwt_configuration"})
+#: The token endpoint auth methods for which a registry hands out a client secret.
+SECRET_METHODS = frozenset({"client_secret_post", "client_secret_basic", "client_secret_jwt"})
 #: Fields Auth0 lets you edit on an app registered from a CIMD document.
 CIMD_EDITABLE = frozenset(
     {

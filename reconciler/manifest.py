@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +16,15 @@ from reconciler.schema import MANIFEST_SCHEMA, check_schema
 from reconciler.variables import Variables, substitute
 from reconciler.yamlfile import DEFAULT_MAX_BYTES, JsonPath, YamlError, YamlFile, load_yaml_file
 
-__all__ = ["ManifestApp", "ManifestSet", "discover", "evaluate", "parse_files"]
+__all__ = [
+    "ManifestApp",
+    "ManifestSet",
+    "discover",
+    "evaluate",
+    "looks_like_manifest",
+    "parse_files",
+    "relative_name",
+]
 
 SUFFIXES = (".yaml", ".yml")
 
@@ -51,24 +60,70 @@ class ManifestSet:
             raise ManifestError(self.diagnostics)
 
 
-def discover(paths: Iterable[Path]) -> list[Path]:
-    """YAML files under ``paths``: directories recursively, hidden entries and settings skipped."""
+def discover(paths: Iterable[Path], *, manifest_roots: Sequence[Path] = ()) -> list[Path]:
+    """Manifest files under ``paths``: directories recursively, hidden entries and settings skipped.
+
+    A file named in ``paths`` is always a manifest, and so is every YAML file under one of
+    ``manifest_roots`` (the ``manifests:`` of reconciler.yaml). Elsewhere in a directory, a
+    YAML file counts only when it looks like a manifest, so a docker-compose.yml, mkdocs.yml
+    or CI workflow in the tree is no error.
+    """
+    roots = [root.resolve() for root in manifest_roots]
     found: list[Path] = []
     for path in paths:
-        if path.is_dir():
-            for candidate in sorted(path.rglob("*")):
-                relative = candidate.relative_to(path).parts
-                if any(part.startswith(".") for part in relative):
-                    continue
-                if candidate.suffix in SUFFIXES and candidate.is_file():
-                    if candidate.name not in CONFIG_NAMES:
-                        found.append(candidate)
-        else:
+        if not path.is_dir():
             found.append(path)
+            continue
+        for candidate in sorted(path.rglob("*")):
+            relative = candidate.relative_to(path).parts
+            if any(part.startswith(".") for part in relative):
+                continue
+            if candidate.suffix not in SUFFIXES or candidate.name in CONFIG_NAMES:
+                continue
+            if not candidate.is_file():
+                continue
+            if _under(candidate, roots) or looks_like_manifest(candidate):
+                found.append(candidate)
     unique: dict[Path, None] = {}
     for path in found:
         unique.setdefault(path, None)
     return list(unique)
+
+
+# A top-level ``apps`` key: at column 0 in block style (bare or quoted, after an optional
+# BOM), or as the first key of a top-level flow mapping (``{"apps": ...}``, JSON as YAML).
+_TOP_LEVEL_APPS = re.compile(
+    rb"""^(?:\xef\xbb\xbf)?(?:apps|"apps"|'apps')[ \t]*:(?:[ \t\r]|$)""", re.MULTILINE
+)
+_FLOW_APPS = re.compile(rb"""\A(?:\xef\xbb\xbf)?(?:\s|#[^\n]*\n|---)*\{\s*["']?apps["']?\s*:""")
+
+
+def looks_like_manifest(path: Path) -> bool:
+    """A cheap test on the bytes: does the file have a top-level ``apps`` key?
+
+    Text, not a parse, so a file that does not parse but looks like a manifest is still
+    loaded and its syntax error reported. A file that cannot be read counts, so its error
+    shows too.
+    """
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return True
+    return bool(_TOP_LEVEL_APPS.search(raw) or _FLOW_APPS.match(raw))
+
+
+def relative_name(path: Path, root: Path) -> str:
+    """How a run names a manifest file: relative to the project root, posix (else absolute)."""
+    resolved = path.resolve()
+    try:
+        return resolved.relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return resolved.as_posix()
+
+
+def _under(path: Path, roots: Sequence[Path]) -> bool:
+    resolved = path.resolve()
+    return any(resolved == root or resolved.is_relative_to(root) for root in roots)
 
 
 def parse_files(

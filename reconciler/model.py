@@ -68,6 +68,8 @@ class DesiredApp:
     protect: bool = False
     credentials: tuple[Credential, ...] = ()
     location: Location | None = None
+    #: The manifest file that declares it, relative to the project root (posix).
+    file: str = ""
 
     @property
     def where(self) -> str:

@@ -9,7 +9,7 @@ import hashlib
 import os
 import ssl
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -18,12 +18,13 @@ from reconciler.collector import collector_paused
 from reconciler.config import CimdPolicy, Environment
 from reconciler.desired import desired_apps
 from reconciler.diagnostics import Diagnostic, Location, Severity
-from reconciler.errors import ManifestError, UnsafePlanError
+from reconciler.errors import InputError, ManifestError, UnsafePlanError
 from reconciler.lockfile import LockFile
 from reconciler.model import App, DesiredApp
 from reconciler.plan import Notice, Plan
 from reconciler.planner import plan
 from reconciler.registries import Connection, Registry, open_registry
+from reconciler.scope import Scope
 from reconciler.sources import Fetcher, Source, Sources, gather_sources
 from reconciler.workspace import Workspace
 
@@ -31,6 +32,7 @@ __all__ = [
     "LOCK_NAME",
     "Desired",
     "Reading",
+    "check_targets",
     "load_desired",
     "make_fetcher",
     "manifest_digest",
@@ -49,6 +51,11 @@ class Desired:
     digest: str
     lock_path: Path
     strict: bool = False
+    #: What the run plans; ``apps`` holds every app of the project all the same.
+    scope: Scope = field(default_factory=Scope)
+
+    def in_scope(self) -> list[DesiredApp]:
+        return [app for app in self.apps if self.scope.covers(app.key, app.file)]
 
 
 @dataclass
@@ -67,11 +74,12 @@ def load_desired(workspace: Workspace, *, strict: bool = False) -> Desired:
     manifests.raise_for_errors()
     return Desired(
         environment,
-        desired_apps(manifests.apps.values()),
+        desired_apps(manifests.apps.values(), workspace.config.root),
         [d for d in manifests.diagnostics if not d.is_error],
         manifest_digest(workspace.manifest_paths, workspace.config.root),
         workspace.config.root / LOCK_NAME,
         strict,
+        workspace.scope,
     )
 
 
@@ -86,15 +94,17 @@ def read_and_plan(
     with collector_paused():
         current = registry.list_apps()
     environment = desired.environment
+    check_targets(desired, current)
+    shown = desired.in_scope()
     lock = LockFile.load(desired.lock_path)
     sources = gather_sources(
-        desired.apps,
+        shown,
         {app.external_client_id for app in current if app.external_client_id},
         fetcher or make_fetcher(environment.cimd),
         lock,
         strict=desired.strict,
     )
-    sources.diagnostics.extend(registry_verdicts(registry, desired.apps, current))
+    sources.diagnostics.extend(registry_verdicts(registry, shown, current))
     if sources.errors:
         raise ManifestError(sources.diagnostics)
     if locked and sources.unlocked:
@@ -113,6 +123,7 @@ def read_and_plan(
         manifest_digest=desired.digest,
         documents=sources.documents,
         cimd_note=getattr(registry, "cimd_note", None),
+        scope=desired.scope,
     )
     orphans = [
         Notice("orphan", intent.orphan_message(), intent.key)
@@ -121,6 +132,19 @@ def read_and_plan(
     if orphans:
         result = replace(result, notices=result.notices + tuple(orphans))
     return Reading(result, current, sources)
+
+
+def check_targets(desired: Desired, current: Sequence[App]) -> None:
+    """A --target that matches no declared app and no owned app is a typo: say which."""
+    owner = desired.environment.owner
+    keys = [app.key for app in desired.apps]
+    keys += [app.stamp.key for app in current if app.stamp is not None and app.owned_by(owner)]
+    unmatched = desired.scope.unmatched(keys)
+    if unmatched:
+        raise InputError(
+            "--target matches no app declared in the manifests and no app owner "
+            f"{owner!r} has in {desired.environment.registry}: " + ", ".join(unmatched)
+        )
 
 
 @runtime_checkable

@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler import __version__
-from reconciler.changes import Change, Delete, Update
+from reconciler.changes import CHANGE_TYPES, Change, Delete, Update
 from reconciler.config import Safety
 from reconciler.errors import InputError, UnsafePlanError
 from reconciler.model import digest
+from reconciler.scope import Scope
 
 __all__ = ["FORMAT_VERSION", "Conflict", "Notice", "Plan"]
 
@@ -57,6 +58,8 @@ class Plan:
     environment: str | None = None
     manifest_digest: str = ""
     safety: Safety = field(default_factory=Safety)
+    #: What a partial run was shown (paths, --target); empty for a full run.
+    scope: Scope = field(default_factory=Scope)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "changes", tuple(sorted(self.changes, key=Change.sort_key)))
@@ -69,7 +72,7 @@ class Plan:
         return sum(1 for change in self.changes if type(change) is kind)
 
     def counts(self) -> dict[str, int]:
-        totals = {"adopt": 0, "create": 0, "update": 0, "refresh": 0, "delete": 0}
+        totals = {kind: 0 for kind in CHANGE_TYPES}
         for change in self.changes:
             totals[change.ACTION] += 1
         return totals
@@ -128,6 +131,8 @@ class Plan:
             "notices": [notice.to_data() for notice in self.notices],
             "conflicts": [conflict.to_data() for conflict in self.conflicts],
         }
+        if self.scope.is_partial:
+            data["scope"] = self.scope.to_data()
         data["checksum"] = "sha256:" + digest(data)
         return data
 
@@ -157,6 +162,7 @@ class Plan:
             changes=tuple(Change.from_data(c) for c in data.get("changes", ())),
             notices=tuple(Notice(**n) for n in data.get("notices", ())),
             conflicts=tuple(Conflict(**c) for c in data.get("conflicts", ())),
+            scope=Scope.from_data(data.get("scope")),
         )
 
     @classmethod

@@ -4,21 +4,35 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from typing import Any
 
 from deepdiff import DeepDiff
 
-from reconciler.changes import Adopt, Change, Create, Delete, FieldChange, Refresh, Update
+from reconciler.changes import (
+    Adopt,
+    Change,
+    Create,
+    Delete,
+    Deliver,
+    FieldChange,
+    Refresh,
+    Rotate,
+    Update,
+)
 from reconciler.cimd_mapping import DOCUMENT_FIELDS, mapped_fields
 from reconciler.collector import collector_paused
 from reconciler.config import Safety
+from reconciler.errors import InputError
+from reconciler.fields import SECRET_METHODS
 from reconciler.model import App, DesiredApp, canonical, project
 from reconciler.plan import Conflict, Notice, Plan
 from reconciler.risks import risks
+from reconciler.scope import Scope
 from reconciler.sources import Source
 from reconciler.stamp import Stamp, value_hash
 
-__all__ = ["plan"]
+__all__ = ["plan", "plan_rotation"]
 
 
 def plan(
@@ -32,17 +46,27 @@ def plan(
     manifest_digest: str = "",
     documents: Mapping[str, Source] | None = None,
     cimd_note: str | None = None,
+    scope: Scope | None = None,
 ) -> Plan:
     """What it takes to make the registry hold ``desired`` (for this owner, and only that).
 
     ``documents`` are the CIMD documents to register or refresh from, by URL; a CIMD app
     whose document is missing keeps what the registry holds. ``cimd_note`` is what the
-    registry does with a CIMD app instead of registering it, if it does not.
+    registry does with a CIMD app instead of registering it, if it does not. ``desired``
+    is every app of the project; with a partial ``scope``, only the apps it covers are
+    planned, and the others only keep their registry apps from being deleted.
     """
-    state = _Planning(owner, actual, documents or {}, cimd_note)
+    scope = scope or Scope()
+    named = frozenset(spec.client_id for spec in desired if spec.client_id)
+    declared = {spec.key: spec.file for spec in desired}
+    state = _Planning(owner, actual, documents or {}, cimd_note, named, scope=scope)
     with collector_paused():
+        state.resolve_duplicates(declared)
         for spec in sorted(desired, key=lambda s: s.key):
-            state.reconcile(spec)
+            if scope.covers(spec.key, spec.file):
+                state.reconcile(spec)
+            else:
+                state.leave_alone(spec)
         state.delete_unclaimed()
         state.hint_renames()
     return Plan(
@@ -55,7 +79,45 @@ def plan(
         owned=len(state.owned),
         manifest_digest=manifest_digest,
         safety=safety or Safety(),
+        scope=scope,
     )
+
+
+def plan_rotation(
+    patterns: Sequence[str], actual: Sequence[App], *, owner: str, registry: str
+) -> Plan:
+    """A plan that rotates the secret of each owned app whose key matches a pattern (globs)."""
+    owned = sorted(
+        (app for app in actual if app.owned_by(owner)),
+        key=lambda app: app.stamp.key if app.stamp else "",
+    )
+    changes: list[Change] = []
+    for pattern in patterns:
+        matched = [a for a in owned if a.stamp and fnmatchcase(a.stamp.key, pattern)]
+        if not matched:
+            raise InputError(f"rotate-secret: no app of owner {owner!r} has the key {pattern!r}")
+        for app in matched:
+            assert app.stamp is not None
+            method = app.fields.get("token_endpoint_auth_method")
+            if method not in SECRET_METHODS:
+                raise InputError(
+                    f"rotate-secret: {app.stamp.key} ({app.client_id}) has no client secret "
+                    f"(token_endpoint_auth_method {method or 'none'})"
+                )
+            if any(change.client_id == app.client_id for change in changes):
+                continue
+            changes.append(
+                Rotate(
+                    key=app.stamp.key,
+                    client_id=app.client_id,
+                    reasons=("rotate-secret",),
+                    risks=("secret-rotated",),
+                    protect=app.stamp.protect,
+                    fingerprint=app.fingerprint(),
+                    notes=("the current secret stops working at once",),
+                )
+            )
+    return Plan(owner=owner, registry=registry, changes=tuple(changes))
 
 
 @dataclass
@@ -64,28 +126,66 @@ class _Planning:
     actual: Sequence[App]
     documents: Mapping[str, Source]
     cimd_note: str | None
+    #: Client ids the manifests name: never the duplicate that is deleted.
+    named: frozenset[str] = frozenset()
     changes: list[Change] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
     claimed: set[str] = field(default_factory=set)
+    scope: Scope = field(default_factory=Scope)
 
     def __post_init__(self) -> None:
         self.owned: dict[str, App] = {}
         self.by_id = {app.client_id: app for app in self.actual}
         self.by_url = {app.external_client_id: app for app in self.actual if app.external_client_id}
+        self.twins: dict[str, list[App]] = {}
         for app in self.actual:
-            if not app.owned_by(self.owner):
+            if app.owned_by(self.owner):
+                assert app.stamp is not None
+                self.twins.setdefault(app.stamp.key, []).append(app)
+                self.owned.setdefault(app.stamp.key, app)
+
+    def resolve_duplicates(self, declared: Mapping[str, str]) -> None:
+        """One app per key, for the keys this run covers (see ``keep_one``)."""
+        for key, apps in self.twins.items():
+            if len(apps) < 2:
                 continue
-            assert app.stamp is not None
-            twin = self.owned.setdefault(app.stamp.key, app)
-            if twin is not app:
-                self.conflicts.append(
-                    Conflict(
-                        app.stamp.key,
-                        f"two registry apps ({twin.client_id}, {app.client_id}) carry the key "
-                        f"{app.stamp.key!r} for owner {self.owner!r}; delete one by hand",
-                    )
+            covered = (
+                self.scope.covers(key, declared[key])
+                if key in declared
+                else all(self.scope.may_delete(key, a.stamp.source) for a in apps if a.stamp)
+            )
+            if covered:
+                self.owned[key] = self.keep_one(key, apps)
+            else:
+                self.claimed.update(app.client_id for app in apps[1:])
+
+    def keep_one(self, key: str, apps: list[App]) -> App:
+        """Extra apps this owner created for a key (a create sent twice by a fault, or by two
+        runs at once) are deleted, keeping the one whose secret was delivered. Two apps
+        whose secrets may both be in use are left for a person."""
+        keeper, *extras = sorted(
+            apps, key=lambda app: (app.client_id not in self.named, *_keeper_order(app))
+        )
+        if not extras:
+            return keeper
+        delivered = [app for app in apps if _holds_delivered_secret(app)]
+        protected = [app for app in extras if _protected(app)]
+        if len(delivered) > 1 or protected:
+            ids = ", ".join(app.client_id for app in apps)
+            why = "each secret may be in use" if len(delivered) > 1 else "protected ones among them"
+            self.conflicts.append(
+                Conflict(
+                    key,
+                    f"registry apps {ids} all carry the key {key!r} for owner {self.owner!r} "
+                    f"({why}); delete the ones nobody uses by hand",
                 )
+            )
+            return keeper
+        for extra in extras:
+            self.changes.append(self.delete(extra, note="duplicate"))
+            self.claimed.add(extra.client_id)
+        return keeper
 
     def reconcile(self, spec: DesiredApp) -> None:
         refused = len(self.conflicts)
@@ -127,6 +227,31 @@ class _Planning:
         change = self.converge(spec, target)
         if change is not None:
             self.changes.append(change)
+        if stamp is not None and stamp.pending:
+            self.changes.append(self.deliver(spec, target))
+
+    def deliver(self, spec: DesiredApp, app: App) -> Change:
+        return Deliver(
+            key=spec.key,
+            client_id=app.client_id,
+            reasons=("secret not delivered",),
+            protect=spec.protect,
+            location=spec.where,
+            fingerprint=app.fingerprint(),
+            notes=(
+                "its stamp says the secret the registry handed out may never have reached "
+                "a --secrets-out file (a run stopped in between)",
+            ),
+        )
+
+    def leave_alone(self, spec: DesiredApp) -> None:
+        """An app outside a partial run's scope: no change, and its registry app is kept."""
+        mine = self.owned.get(spec.key)
+        named = self.by_id.get(spec.client_id) if spec.client_id else None
+        registered = self.by_url.get(spec.cimd) if spec.cimd else None
+        for app in (mine, named, registered):
+            if app is not None:
+                self.claimed.add(app.client_id)
 
     def target(self, spec: DesiredApp) -> App | None:
         """The registry app this spec is about, or None when it must be created."""
@@ -144,6 +269,14 @@ class _Planning:
                 self.refuse(spec, f"client_id {spec.client_id!r} is not in the registry")
                 if mine is not None:
                     self.claimed.add(mine.client_id)  # refused, so not deleted either
+                return None
+            if mine is not None and mine.client_id != found.client_id and _protected(mine):
+                self.refuse(
+                    spec,
+                    f"app {spec.key!r} names client {found.client_id}, but the protected client "
+                    f"{mine.client_id} carries this key: remove `protect` from it first",
+                )
+                self.claimed.add(mine.client_id)
                 return None
             return found
         if mine is not None and mine.is_cimd:
@@ -171,6 +304,7 @@ class _Planning:
             protect=spec.protect,
             cimd=spec.cimd,
             location=spec.where,
+            file=spec.file,
             keys=_keys(spec),
             source=source.to_data() if source is not None else None,
             notes=(self.cimd_note,) if spec.cimd and self.cimd_note else (),
@@ -208,6 +342,7 @@ class _Planning:
             protect=spec.protect,
             cimd=spec.cimd,
             location=spec.where,
+            file=spec.file,
             fingerprint=app.fingerprint(),
             keys=_keys(spec) if any(c.path.startswith("credentials") for c in diff) else (),
             notes=(app.note,) if app.note else (),
@@ -244,6 +379,7 @@ class _Planning:
             protect=spec.protect,
             cimd=spec.cimd,
             location=spec.where,
+            file=spec.file,
             fingerprint=app.fingerprint(),
             source=source.to_data() if source is not None else None,
             notes=(app.note,) if app.note else (),
@@ -251,12 +387,13 @@ class _Planning:
 
     def delete(self, app: App, *, note: str | None = None) -> Change:
         key = app.stamp.key if app.stamp else app.client_id
-        labels = ("deletion", note) if note == "url-changed" else ("deletion",)
+        labels = ("deletion", note) if note in ("url-changed", "duplicate") else ("deletion",)
         return Delete(
             key=key,
             client_id=app.client_id,
             before=canonical(app.fields),
             reasons=(note,) if note else ("removed from manifests",),
+            notes=(_DUPLICATE_NOTE,) if note == "duplicate" else (),
             risks=labels,
             cimd=app.external_client_id,
             fingerprint=app.fingerprint(),
@@ -289,6 +426,9 @@ class _Planning:
             if app.client_id in self.claimed:
                 continue
             assert app.stamp is not None
+            if not self.scope.may_delete(key, app.stamp.source):
+                self.keep_outside_scope(key, app)
+                continue
             if app.stamp.protect:
                 self.notices.append(
                     Notice(
@@ -301,8 +441,43 @@ class _Planning:
                 continue
             self.changes.append(self.delete(app))
 
+    def keep_outside_scope(self, key: str, app: App) -> None:
+        """A removed app a partial run may not delete: named when only the files hid it."""
+        if not self.scope.files or not self.scope.targets_key(key):
+            return
+        self.notices.append(
+            Notice(
+                "out-of-scope",
+                f"{key} ({app.client_id}) is no longer in the manifests, but its stamp does "
+                "not say it was last applied from the files of this partial run: kept. "
+                "A run on every manifest deletes it.",
+                key,
+            )
+        )
+
     def refuse(self, spec: DesiredApp, message: str) -> None:
         self.conflicts.append(Conflict(spec.key, message, spec.where))
+
+
+_DUPLICATE_NOTE = (
+    "a second app for this key (a create that was sent twice); the app whose secret was "
+    "delivered is kept"
+)
+
+
+def _holds_delivered_secret(app: App) -> bool:
+    method = app.fields.get("token_endpoint_auth_method")
+    return method in SECRET_METHODS and app.stamp is not None and not app.stamp.pending
+
+
+def _protected(app: App) -> bool:
+    return app.stamp is not None and app.stamp.protect
+
+
+def _keeper_order(app: App) -> tuple[bool, bool, str]:
+    """Delivered before pending, protected first, then a stable order, so every run keeps
+    the same app."""
+    return (app.stamp is not None and app.stamp.pending, not _protected(app), app.client_id)
 
 
 def field_changes(

@@ -27,14 +27,24 @@ _ACTION_PHRASES = {
     "create": "will be created",
     "update": "will be updated in place",
     "refresh": "will be re-registered from its metadata document",
+    "deliver": "will have its secret delivered to --secrets-out (it may never have been)",
+    "rotate": "will have its secret rotated and delivered to --secrets-out",
     "delete": "will be deleted",
 }
 _DRIFT_PHRASE = "drift: edited outside reconciler"
 _ALWAYS_COUNTED = ("create", "update", "delete")
-_COUNTED_WHEN_PRESENT = ("adopt", "refresh")
+_COUNTED_WHEN_PRESENT = ("adopt", "refresh", "deliver", "rotate")
 
 _ANSI_CODES = {"bold": "1", "red": "31", "green": "32", "yellow": "33", "cyan": "36"}
-_SYMBOL_COLOURS = {"+": "green", "~": "yellow", "-": "red", "@": "cyan", "←": "cyan"}
+_SYMBOL_COLOURS = {
+    "+": "green",
+    "~": "yellow",
+    "-": "red",
+    "@": "cyan",
+    "←": "cyan",
+    "»": "cyan",
+    "↻": "yellow",
+}
 _FIELD_INDENT = " " * 6
 _ITEM_INDENT = " " * 8
 
@@ -140,7 +150,7 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
     header = (
         f"Plan for owner {plan.owner}, environment {_environment(plan)}, registry {plan.registry}"
     )
-    lines = [palette.bold(header), ""]
+    lines = [palette.bold(header), *plan.scope.describe(), ""]
     for change in plan.changes:
         lines.extend(_text_change(change, palette))
         lines.append("")
@@ -240,6 +250,7 @@ def render_markdown(plan: Plan) -> str:
     marker = f"<!-- reconciler-plan: {_html(plan.owner)} {_html(_environment(plan))} -->"
     heading = f"### reconciler plan: {_html(plan.owner)} / {_html(_environment(plan))}"
     lines = [marker, heading, "", f"Registry {_code(plan.registry)}", ""]
+    lines.extend(f"> {_html(line)}\n" for line in plan.scope.describe())
     if not plan.is_empty:
         lines.extend(_markdown_counts(plan))
     lines.extend([f"**{_closing_line(plan)}**", ""])

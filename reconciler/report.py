@@ -11,6 +11,8 @@ PAST = {
     "create": "created",
     "update": "updated",
     "refresh": "refreshed",
+    "deliver": "secrets delivered",
+    "rotate": "secrets rotated",
     "delete": "deleted",
 }
 
@@ -42,13 +44,19 @@ def render_report(report: ApplyReport) -> str:
     else:
         lines.append(f"Apply complete: {parts or 'no changes'}.")
     if report.secrets_saved:
+        ways: dict[str, list[str]] = {}
+        for key, how in sorted(report.secrets_saved.items()):
+            ways.setdefault(how, []).append(key)
+        detail = "; ".join(f"{how}: {', '.join(keys)}" for how, keys in ways.items())
         lines.append(
-            f"{report.secrets_saved} new client secrets written to the --secrets-out file."
+            f"{len(report.secrets_saved)} client secrets written to the --secrets-out file "
+            f"({detail})."
         )
     if report.secrets_unsaved:
         lines.append(
-            "New client secrets were not saved (no --secrets-out) for: "
-            + ", ".join(report.secrets_unsaved)
-            + ". Read or rotate them in the registry."
+            "Secrets NOT delivered for: "
+            + ", ".join(sorted(report.secrets_unsaved))
+            + ". Their stamps say so: the next `apply --secrets-out FILE` delivers them "
+            "(read back where the registry allows, else rotated)."
         )
     return "\n".join(lines)

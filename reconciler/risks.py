@@ -23,6 +23,8 @@ RISK_DESCRIPTIONS = {
     "refresh-rotation-off": "refresh token rotation turned off",
     "keys-changed": "client authentication keys changed",
     "url-changed": "CIMD URL changed: a new client; grants and consent are lost",
+    "secret-rotated": "the client secret is replaced: the old one stops working at once",
+    "duplicate": "a second app for one key is deleted; the one whose secret was delivered stays",
 }
 
 _REDIRECT_FIELDS = ("callbacks", "allowed_logout_urls")

@@ -19,6 +19,7 @@ from reconciler.planner import plan
 from reconciler.registries.base import Created
 from reconciler.registries.clients import ClientsRegistry
 from reconciler.registries.sqlite import open_sqlite
+from reconciler.secrets import SecretsFile
 from reconciler.stamp import Stamp
 from tests.helpers import desired, memory_registry
 
@@ -51,16 +52,17 @@ def plan_for(registry: ClientsRegistry, specs: list[Any]) -> tuple[Plan, list[Ap
     return plan(specs, current, owner=OWNER, registry=registry.uri), current
 
 
-def test_stops_at_first_failure_then_converges_without_duplicates() -> None:
+def test_stops_at_first_failure_then_converges_without_duplicates(tmp_path: Path) -> None:
     _, inner = memory_registry()
     flaky = FailingOnce(inner, fail_at=3)
+    sink = SecretsFile(tmp_path / "secrets.json")
     first, current = plan_for(flaky, apps(5))
-    report = apply_plan(first, flaky, current)
+    report = apply_plan(first, flaky, current, secrets=sink)
     assert [r.ok for r in report.results] == [True, True, False]
     assert len(report.skipped) == 2
     second, current = plan_for(flaky, apps(5))
     assert [c.key for c in second.changes] == ["app-2", "app-3", "app-4"]
-    assert apply_plan(second, flaky, current).ok
+    assert apply_plan(second, flaky, current, secrets=sink).ok
     names = sorted(a.fields["name"] for a in flaky.list_apps())
     assert names == [f"App {i}" for i in range(5)]
     assert plan_for(flaky, apps(5))[0].is_empty

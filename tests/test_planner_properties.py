@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -11,6 +13,7 @@ from reconciler.applier import apply_plan
 from reconciler.changes import Adopt, Create, Delete
 from reconciler.model import App
 from reconciler.planner import plan
+from reconciler.secrets import SecretsFile
 from tests.helpers import desired, memory_registry, seed
 
 OWNER = "team-a"
@@ -99,7 +102,9 @@ def test_apply_then_plan_is_empty_and_only_owned_apps_are_touched(data: st.DataO
 
     if first.conflicts:
         return
-    report = apply_plan(first, registry, before)
+    with tempfile.TemporaryDirectory() as sink_directory:
+        sink = SecretsFile(Path(sink_directory) / "secrets.json")
+        report = apply_plan(first, registry, before, secrets=sink)
     assert report.ok, [r.error for r in report.results if not r.ok]
     again = plan(specs, registry.list_apps(), owner=OWNER, registry=registry.uri)
     assert again.is_empty, [c.to_data() for c in again.changes]

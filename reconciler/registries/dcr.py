@@ -165,6 +165,12 @@ class DcrRegistry:
         if status_of(current).get("status") == "unreachable" or not uri or not token:
             raise RegistryError(f"app {stamp.key!r}: {self._hint(registration)}")
         profile = self.api.discover().profile
+        if not changes and stamp.key == registration.key:
+            # Only the stamp changes (a secret delivered): the server holds no stamp, so this
+            # is a state write, and no PUT can rotate the registration access token.
+            restamped = replace(registration, stamp=stamp, written_at=now())
+            self.state.put(restamped)
+            return registered_app(restamped, current.record, profile)
         body = {k: v for k, v in current.record.items() if k not in NEVER_SENT}
         body.pop("reconciler_dcr", None)
         body.update(registration_metadata(changes, profile))

@@ -112,9 +112,9 @@ def test_injected_429s_and_5xx_still_converge_without_duplicates(
         f"{base}/__control/inject",
         json={"status": 503, "count": 2, "path_prefix": "/api/v2/clients"},
     ).raise_for_status()
-    first = run(*auth0(base), "apply", "--auto-approve")
+    first = run(*auth0(base), "apply", "--auto-approve", "--secrets-out", "secrets.json")
     httpx.post(f"{base}/__control/inject", json={"status": 500, "count": 2}).raise_for_status()
-    second = run(*auth0(base), "apply", "--auto-approve")
+    second = run(*auth0(base), "apply", "--auto-approve", "--secrets-out", "secrets.json")
     assert second.exit_code == 0, first.output + second.output
     assert run(*auth0(base), "plan", "--detailed-exitcode").exit_code == 0
     token = httpx.post(
@@ -144,7 +144,8 @@ def test_key_rotation_through_the_credentials_routes(
 
     _, base = served
     seed_served(base, json.loads((project / "seed.json").read_text())["clients"])
-    assert run(*auth0(base), "apply", "--auto-approve").exit_code == 0
+    secrets = ("--secrets-out", "secrets.json")
+    assert run(*auth0(base), "apply", "--auto-approve", *secrets).exit_code == 0
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key()
     (project / "keys" / "ledger-2027.pem").write_bytes(
         key.public_bytes(

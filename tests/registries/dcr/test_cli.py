@@ -44,6 +44,8 @@ class Project:
         self.outputs: list[str] = []
 
     def run(self, *args: str) -> Result:
+        if args[:1] == ("apply",) and "--secrets-out" not in args:
+            args = (*args, "--secrets-out", "secrets.json")
         result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
         self.outputs.append(result.output)
         return result

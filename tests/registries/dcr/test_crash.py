@@ -49,7 +49,8 @@ from tests.registries.dcr.support import bearer
 
 KEYS = [f"app-{n:02d}" for n in range(50)]
 ROUNDS = ("early", "window", "delayed", "window", "delayed", "window")
-APPLY = [sys.executable, "-c", "from reconciler.cli import main; main()", "apply"]
+RECONCILER = [sys.executable, "-c", "from reconciler.cli import main; main()"]
+APPLY = [*RECONCILER, "apply", "--secrets-out", "secrets.json"]
 
 
 def client_name(key: str) -> str:
@@ -149,7 +150,7 @@ def test_killed_applies_converge_and_every_orphan_is_reported(
     assert kills >= 4, replay
 
     plan = subprocess.run(
-        [*APPLY[:-1], "plan", "--detailed-exitcode"], cwd=tmp_path, capture_output=True
+        [*RECONCILER, "plan", "--detailed-exitcode"], cwd=tmp_path, capture_output=True
     )
     assert plan.returncode == 0, plan.stdout.decode() + plan.stderr.decode() + replay
 

@@ -20,6 +20,7 @@ from reconciler.planner import plan
 from reconciler.registries.base import Created
 from reconciler.registries.dcr import DcrRegistry
 from reconciler.registries.dcr_apps import status_of
+from reconciler.secrets import SecretsFile
 from reconciler.stamp import Stamp
 from tests.helpers import desired
 from tests.registries.dcr.support import (
@@ -44,7 +45,8 @@ def planned(registry: DcrRegistry, *specs: DesiredApp) -> Plan:
 def converge(registry: DcrRegistry, *specs: DesiredApp) -> Plan:
     current = registry.list_apps()
     made = plan(list(specs), current, owner=OWNER, registry=registry.uri)
-    report = apply_plan(made, registry, current)
+    sink = SecretsFile(registry.state.path.parent / "secrets.json")
+    report = apply_plan(made, registry, current, secrets=sink)
     assert report.ok, [r.error for r in report.results]
     return made
 
