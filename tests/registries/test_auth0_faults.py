@@ -121,8 +121,9 @@ def test_300_apps_converge_through_429s_5xx_and_a_late_answer(
     secrets = reader.secrets_by_key(OWNER)
     confidential = {key: secret for key, secret in secrets.items() if secret is not None}
     assert len(confidential) == 200
-    # Needs the lead's secret delivery for the late-answered create when the listed
-    # body carries no secret; with read:client_keys (serve's default) it does.
+    # The adopted creates (after-commit 5xx, the late answer) came back from the list
+    # with their secret (serve grants read:client_keys); the plan above exiting 0 says
+    # no stamp is still pending delivery.
     assert delivered(root) == confidential
 
     # Updates and deletes under 5xx, before and after the write.
