@@ -89,6 +89,27 @@ _GLOBAL_OPTIONS = [
         default=None,
         help="Writes in flight at once (default: 4 for Auth0, 1 otherwise).",
     ),
+    click.option(
+        "--timeout",
+        "timeout",
+        type=click.FloatRange(min=0.1),
+        default=None,
+        help="HTTP read timeout of a registry request, in seconds (default 30).",
+    ),
+    click.option(
+        "--lock-timeout",
+        "lock_timeout",
+        type=click.FloatRange(min=0),
+        default=None,
+        help="How long apply waits for another apply's lock or lease (default 600 s).",
+    ),
+    click.option(
+        "--no-lock",
+        "no_lock",
+        is_flag=True,
+        default=None,
+        help="Take no apply lock or lease (as terraform -lock=false).",
+    ),
 ]
 
 
@@ -125,6 +146,9 @@ def options_from(ctx: click.Context, paths: tuple[Path, ...], **given: Any) -> O
         auth0_base_url=pick("auth0_base_url"),
         max_rps=pick("max_rps"),
         parallelism=pick("parallelism"),
+        timeout=pick("timeout"),
+        lock_timeout=pick("lock_timeout"),
+        no_lock=bool(pick("no_lock")),
         targets=tuple(given.get("targets") or ()),
     )
 

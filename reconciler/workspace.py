@@ -38,6 +38,9 @@ class Options:
     auth0_base_url: str | None = None
     max_rps: float | None = None
     parallelism: int | None = None
+    timeout: float | None = None
+    lock_timeout: float | None = None
+    no_lock: bool = False
     targets: tuple[str, ...] = ()
 
 
@@ -118,6 +121,8 @@ class Workspace:
             max_rps=self.options.max_rps,
             root=self.config.root,
             read_only=read_only,
+            **_given(timeout=self.options.timeout, lock_timeout=self.options.lock_timeout),
+            lock=not self.options.no_lock,
         )
 
     def environment(self, name: str | None = None) -> Environment:
@@ -188,3 +193,8 @@ def _shown(path: Path) -> Path:
         return path.resolve().relative_to(Path.cwd())
     except ValueError:
         return path
+
+
+def _given(**settings: float | None) -> dict[str, float]:
+    """The settings the command line gave (the rest keep Connection's defaults)."""
+    return {name: value for name, value in settings.items() if value is not None}

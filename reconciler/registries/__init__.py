@@ -21,8 +21,12 @@ class Connection:
     root: Path | None = None
     #: For commands that only read (plan, export): a missing embedded registry is not created.
     read_only: bool = False
-    #: How long an apply waits for another one holding the registry (None: the default).
-    lock_wait_seconds: float | None = None
+    #: HTTP read timeout of each registry request, in seconds (--timeout).
+    timeout: float = 30.0
+    #: How long an apply waits for another one's lock or lease (--lock-timeout).
+    lock_timeout: float = 600.0
+    #: False: take no apply lock or lease (--no-lock).
+    lock: bool = True
 
 
 def open_registry(uri: str, connection: Connection | None = None) -> Registry:
@@ -31,15 +35,31 @@ def open_registry(uri: str, connection: Connection | None = None) -> Registry:
     if uri.startswith("sqlite:"):
         from reconciler.registries.sqlite import open_sqlite
 
-        return open_sqlite(uri, create=not settings.read_only)
+        return open_sqlite(
+            uri,
+            create=not settings.read_only,
+            lock_timeout=settings.lock_timeout if settings.lock else None,
+        )
     if uri.startswith("auth0://"):
         from reconciler.registries.auth0 import open_auth0
 
-        return open_auth0(uri, base_url=settings.auth0_base_url, max_rps=settings.max_rps)
+        return open_auth0(
+            uri,
+            base_url=settings.auth0_base_url,
+            max_rps=settings.max_rps,
+            timeout=settings.timeout,
+            lock=settings.lock,
+            lock_timeout=settings.lock_timeout,
+        )
     if uri.startswith(("dcr+https://", "dcr+http://")):
         from reconciler.registries.dcr import open_dcr
 
-        return open_dcr(uri, root=settings.root, lock_wait_seconds=settings.lock_wait_seconds)
+        return open_dcr(
+            uri,
+            root=settings.root,
+            timeout=settings.timeout,
+            lock_wait_seconds=settings.lock_timeout,
+        )
     raise InputError(
         f"unsupported registry {uri!r}: use sqlite:PATH, auth0://TENANT_DOMAIN or dcr+https://ISSUER"
     )

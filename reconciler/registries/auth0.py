@@ -8,6 +8,7 @@ create whose outcome is unknown is looked up by its stamp before it is ever sent
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -17,14 +18,18 @@ import httpx
 
 from reconciler.errors import ApiError, InputError, RegistryError
 from reconciler.registries.clients import ClientsRegistry
+from reconciler.registries.lease import TenantLease
 from reconciler.registries.ratelimit import RateGovernor
 from reconciler.registries.retry import RetryPolicy
 from reconciler.stamp import APP_KEY, OWNER_KEY
 
-__all__ = ["ManagementApi", "RetryPolicy", "TokenSource", "open_auth0"]
+__all__ = ["CreateInDoubtError", "ManagementApi", "RetryPolicy", "TokenSource", "open_auth0"]
 
 PAGE_SIZE = 100
+DEFAULT_TIMEOUT_SECONDS = 30.0
+DEFAULT_LOCK_TIMEOUT_SECONDS = 600.0
 _TOKEN_MARGIN_SECONDS = 60
+_MIN_POLL_SECONDS = 0.1
 _UNSENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _SCOPE_HINTS = {
     "GET": "read:clients",
@@ -158,15 +163,40 @@ class ManagementApi:
         return list(clients.values())
 
     def create_client(self, body: dict[str, Any]) -> dict[str, Any]:
-        try:
-            return dict(self._call("POST", "/api/v2/clients", json=body, resend=False))
-        except _Unknown as unknown:
-            found = self._find_stamped(body)
-            if found is None:
-                raise RegistryError(
-                    f"creating {body.get('name')!r} failed and it is not in the tenant: {unknown}"
-                ) from unknown
-            return found
+        """POST /clients, never sent twice while its first sending may have worked.
+
+        A 5xx answer means the request completed with an error, but perhaps after the
+        write (an answer lost between the database and the edge): the app is looked up
+        by its stamp; found, it is the answer; absent, it was not created and the create
+        is sent again, a bounded number of times. No answer at all (a timeout, a dropped
+        connection) leaves it in doubt: it is looked up, polling for a bounded time, and
+        if it never appears the change fails as in doubt, for the next apply to resolve.
+        """
+        attempt = 0
+        while True:
+            try:
+                return dict(self._call("POST", "/api/v2/clients", json=body, resend=False))
+            except _FailedAnswer as failed:
+                found = self._find_stamped(body)
+                if found is not None:
+                    return found
+                attempt += 1
+                if attempt >= self._retry.attempts:
+                    raise RegistryError(
+                        f"creating {body.get('name')!r} failed {attempt} times ({failed}) and it "
+                        "is not in the tenant: nothing was created, the next apply creates it"
+                    ) from failed
+                self._sleep(self._retry.backoff(attempt))
+            except _NoAnswer as unanswered:
+                found = self._await_stamped(body)
+                if found is not None:
+                    return found
+                raise CreateInDoubtError(
+                    f"creating {body.get('name')!r} (key {_stamp_key(body)!r}): {unanswered}; "
+                    f"it is still not in the tenant after {self._retry.in_doubt_wait:g} s, so "
+                    "the outcome is unknown. It was not sent again: the next apply adopts it "
+                    "if it has appeared, else creates it"
+                ) from unanswered
 
     def patch_client(self, client_id: str, body: dict[str, Any]) -> dict[str, Any]:
         return dict(self._call("PATCH", f"/api/v2/clients/{client_id}", json=body))
@@ -203,7 +233,32 @@ class ManagementApi:
     def close(self) -> None:
         self._client.close()
 
+    def get_client(self, client_id: str) -> dict[str, Any]:
+        return dict(self._call("GET", f"/api/v2/clients/{client_id}"))
+
+    def rotate_secret(self, client_id: str) -> dict[str, Any]:
+        """POST /clients/{id}/rotate-secret (update:client_keys): the client, new secret."""
+        return dict(self._call("POST", f"/api/v2/clients/{client_id}/rotate-secret"))
+
+    def create_resource_server(self, body: dict[str, Any]) -> dict[str, Any]:
+        return dict(self._call("POST", "/api/v2/resource-servers", json=body))
+
+    def resource_server_by_identifier(self, identifier: str) -> dict[str, Any] | None:
+        body = self._call(
+            "GET", "/api/v2/resource-servers", params={"identifiers": identifier, "per_page": 10}
+        )
+        listed = body.get("resource_servers", []) if isinstance(body, dict) else body
+        return next((dict(r) for r in listed if r.get("identifier") == identifier), None)
+
+    def patch_resource_server(self, server_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        return dict(self._call("PATCH", f"/api/v2/resource-servers/{server_id}", json=body))
+
+    def delete_resource_server(self, server_id: str) -> None:
+        self._call("DELETE", f"/api/v2/resource-servers/{server_id}")
+
     def _find_stamped(self, body: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The client stamped with ``body``'s owner and key: one full read, as the API has
+        no search on client_metadata (``q`` on /clients takes only client-grant terms)."""
         metadata = body.get("client_metadata") or {}
         owner, key = metadata.get(OWNER_KEY), metadata.get(APP_KEY)
         if not owner or not key:
@@ -213,6 +268,21 @@ class ManagementApi:
             if found.get(OWNER_KEY) == owner and found.get(APP_KEY) == key:
                 return client
         return None
+
+    def _await_stamped(self, body: Mapping[str, Any]) -> dict[str, Any] | None:
+        """``_find_stamped``, polled with backoff while the request may still be running
+        (for ``in_doubt_wait`` seconds of waiting between the reads)."""
+        waited = 0.0
+        attempt = 0
+        while True:
+            found = self._find_stamped(body)
+            remaining = self._retry.in_doubt_wait - waited
+            if found is not None or remaining <= 0:
+                return found
+            attempt += 1
+            pause = min(max(self._retry.backoff(attempt), _MIN_POLL_SECONDS), remaining)
+            self._sleep(pause)
+            waited += pause
 
     def _call(
         self,
@@ -243,7 +313,7 @@ class ManagementApi:
                 self.requests += 1
                 sent = not isinstance(exc, _UNSENT)
                 if sent and not resend:
-                    raise _Unknown(f"{method} {path}: {exc}") from exc
+                    raise _NoAnswer(f"no answer came ({type(exc).__name__}: {exc})") from exc
                 attempt += 1
                 if attempt >= self._retry.attempts:
                     raise RegistryError(
@@ -265,8 +335,8 @@ class ManagementApi:
                     )
                 continue  # the governor holds every sender until the bucket refills
             if status >= 500:
-                if not resend and status != 503:
-                    raise _Unknown(f"{method} {path}: {status} {_message(response)}")
+                if not resend:
+                    raise _FailedAnswer(f"{status} {_message(response)}")
                 attempt += 1
                 if attempt >= self._retry.attempts:
                     raise _api_error(response, method, path)
@@ -285,8 +355,20 @@ class ManagementApi:
             return _json(response, f"{method} {path}")
 
 
-class _Unknown(RegistryError):
-    """A write whose outcome is unknown: sent, but no clear answer came back."""
+class CreateInDoubtError(RegistryError):
+    """A create that was sent and never answered, and has not appeared in the tenant."""
+
+
+class _FailedAnswer(RegistryError):
+    """A write answered with a 5xx: it completed, with an error, perhaps after committing."""
+
+
+class _NoAnswer(RegistryError):
+    """A write that was sent and never answered: it may still be running server-side."""
+
+
+def _stamp_key(body: Mapping[str, Any]) -> object:
+    return (body.get("client_metadata") or {}).get(APP_KEY)
 
 
 def _api_error(response: httpx.Response, method: str, path: str) -> ApiError:
@@ -337,14 +419,26 @@ def open_auth0(
     environ: Mapping[str, str] | None = None,
     client: httpx.Client | None = None,
     verify: Any = True,
+    timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    lock: bool = True,
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT_SECONDS,
+    notify: Callable[[str], None] | None = None,
+    retry: RetryPolicy | None = None,
 ) -> ClientsRegistry:
-    """``auth0://TENANT_DOMAIN``; credentials from AUTH0_CLIENT_ID/SECRET or AUTH0_TOKEN."""
+    """``auth0://TENANT_DOMAIN``; credentials from AUTH0_CLIENT_ID/SECRET or AUTH0_TOKEN.
+
+    ``timeout`` is the read timeout of every request (a create not answered within it is
+    looked up for as long again before it is called in doubt); ``lock`` takes the apply
+    lease in the tenant (``lease.py``), waiting up to ``lock_timeout`` for another apply.
+    """
     env = os.environ if environ is None else environ
     domain = uri.removeprefix("auth0://").strip("/")
     if not domain:
         raise InputError(f"registry {uri!r} names no tenant domain (auth0://TENANT.auth0.com)")
     base = (base_url or env.get("AUTH0_BASE_URL") or f"https://{domain}").rstrip("/")
-    http = client or httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0), verify=verify)
+    http = client or httpx.Client(
+        timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)), verify=verify
+    )
     tokens = TokenSource(
         http,
         base,
@@ -352,6 +446,21 @@ def open_auth0(
         client_id=env.get("AUTH0_CLIENT_ID") or None,
         client_secret=env.get("AUTH0_CLIENT_SECRET") or None,
     )
-    api = ManagementApi(http, base, tokens, governor=RateGovernor(max_rps=max_rps))
+    api = ManagementApi(
+        http,
+        base,
+        tokens,
+        governor=RateGovernor(max_rps=max_rps),
+        retry=retry or RetryPolicy(in_doubt_wait=timeout),
+    )
     hidden = [tokens.client_id] if tokens.client_id else []
-    return ClientsRegistry(api, uri, hidden_client_ids=hidden)
+    if not lock:
+        return ClientsRegistry(api, uri, hidden_client_ids=hidden)
+    lease = TenantLease(api, tenant=domain, wait_seconds=lock_timeout, notify=notify or _to_stderr)
+    return ClientsRegistry(
+        api, uri, lock=lease.held, before_write=lease.check, hidden_client_ids=hidden
+    )
+
+
+def _to_stderr(message: str) -> None:
+    print(f"reconciler: {message}", file=sys.stderr, flush=True)

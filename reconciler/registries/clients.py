@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol
 
+from reconciler.errors import ApiError, RegistryError
 from reconciler.fields import MANAGED_FIELDS, PARTIAL_OBJECTS
 from reconciler.model import App, Credential
 from reconciler.registries.base import Created
@@ -33,6 +34,10 @@ class ClientsApi(Protocol):
 
     def delete_client(self, client_id: str) -> None: ...
 
+    def get_client(self, client_id: str) -> dict[str, Any]: ...
+
+    def rotate_secret(self, client_id: str) -> dict[str, Any]: ...
+
     def list_credentials(self, client_id: str) -> list[dict[str, Any]]: ...
 
     def create_credential(self, client_id: str, body: dict[str, Any]) -> dict[str, Any]: ...
@@ -51,11 +56,14 @@ class ClientsRegistry:
         uri: str,
         *,
         lock: Callable[[], AbstractContextManager[None]] | None = None,
+        before_write: Callable[[], None] = lambda: None,
         hidden_client_ids: Sequence[str] = (),
     ) -> None:
+        """``before_write`` runs before every write and raises to stop it (a lost lease)."""
         self.api = api
         self.uri = uri
         self._lock = lock
+        self._before_write = before_write
         self._hidden = set(hidden_client_ids)
 
     def list_apps(self) -> list[App]:
@@ -72,6 +80,7 @@ class ClientsRegistry:
     def create(
         self, fields: Mapping[str, Any], credentials: Sequence[Credential], stamp: Stamp
     ) -> Created:
+        self._before_write()
         body = _writable(fields)
         body["client_metadata"] = {
             **dict(fields.get("client_metadata") or {}),
@@ -90,6 +99,7 @@ class ClientsRegistry:
         return Created(self._reread(client), secret if isinstance(secret, str) else None)
 
     def update(self, current: App, changes: Mapping[str, Any], stamp: Stamp) -> App:
+        self._before_write()
         body = _writable({k: v for k, v in changes.items() if k not in PARTIAL_OBJECTS})
         for name in PARTIAL_OBJECTS & changes.keys():
             merged = {**dict(current.record.get(name) or {}), **dict(changes[name])}
@@ -127,9 +137,34 @@ class ClientsRegistry:
         return self._reread(client)
 
     def delete(self, current: App) -> None:
+        self._before_write()
         self.api.delete_client(current.client_id)
 
+    def read_secret(self, current: App) -> str | None:
+        """The secret as the registry shows it: None without read:client_keys (Auth0 then
+        leaves ``client_secret`` out of the answer, or answers 403)."""
+        try:
+            client = self.api.get_client(current.client_id)
+        except ApiError as exc:
+            if exc.status == 403:
+                return None
+            raise
+        secret = client.get("client_secret")
+        return secret if isinstance(secret, str) and secret else None
+
+    def rotate_secret(self, current: App) -> str:
+        """POST rotate-secret (update:client_keys): the old secret stops working at once."""
+        self._before_write()
+        client = self.api.rotate_secret(current.client_id)
+        secret = client.get("client_secret")
+        if not isinstance(secret, str) or not secret:
+            raise RegistryError(
+                f"rotating the secret of {current.client_id} answered no client_secret"
+            )
+        return secret
+
     def register_cimd(self, url: str, document: Mapping[str, Any], current: App | None) -> App:
+        self._before_write()
         client, _ = self.api.cimd_register(url, dict(document))
         return self._reread(client)
 

@@ -431,13 +431,15 @@ def open_dcr(
     environ: Mapping[str, str] | None = None,
     client: httpx.Client | None = None,
     root: Path | None = None,
+    timeout: float = 30.0,
     lock_wait_seconds: float | None = None,
     on_wait: Callable[[str], None] | None = None,
 ) -> DcrRegistry:
     """``dcr+https://ISSUER[?state=PATH]``; see the module docstring.
 
-    ``lock_wait_seconds`` bounds how long an apply waits for another one holding the state
-    (default ``LOCK_WAIT_SECONDS``); ``on_wait`` is told once that it waits (default: a
+    ``timeout`` is the HTTP read timeout of each request (--timeout); ``lock_wait_seconds``
+    bounds how long an apply waits for another one holding the state (--lock-timeout,
+    default ``LOCK_WAIT_SECONDS``); ``on_wait`` is told once that it waits (default: a
     line on stderr).
     """
     env = os.environ if environ is None else environ
@@ -456,7 +458,7 @@ def open_dcr(
     state_path = Path(named).expanduser()
     if not state_path.is_absolute():
         state_path = (root or Path.cwd()) / state_path
-    http = client or httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0))
+    http = client or httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)))
     api = RegistrationApi(http, issuer, initial_access_token=env.get(IAT_ENV) or None)
     return DcrRegistry(
         uri,

@@ -15,12 +15,18 @@ __all__ = ["open_sqlite", "seed_sqlite"]
 LOCK_WAIT_SECONDS = 5.0
 
 
-def open_sqlite(uri: str, *, create: bool = True) -> ClientsRegistry:
+def open_sqlite(
+    uri: str, *, create: bool = True, lock_timeout: float | None = LOCK_WAIT_SECONDS
+) -> ClientsRegistry:
     """The embedded registry in the file the URI names; ``create=False`` reads a missing
-    file as an empty registry instead of creating it (a plan leaves no file behind)."""
+    file as an empty registry instead of creating it (a plan leaves no file behind).
+    An apply waits up to ``lock_timeout`` for another one's lock (None: takes no lock)."""
     path = Path(uri.removeprefix("sqlite:"))
     tenant = Tenant(path if create or path.exists() else MEMORY)
-    return ClientsRegistry(tenant, uri, lock=lambda: tenant.exclusive(LOCK_WAIT_SECONDS))
+    if lock_timeout is None:
+        return ClientsRegistry(tenant, uri)
+    wait = lock_timeout
+    return ClientsRegistry(tenant, uri, lock=lambda: tenant.exclusive(wait))
 
 
 def seed_sqlite(uri: str, clients: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[str]]:

@@ -29,6 +29,7 @@ from reconciler.registries.tenant_records import (
     new_secret,
     now_timestamp,
 )
+from reconciler.registries.tenant_resource_servers import ResourceServers
 from reconciler.registries.tenant_rules import (
     JsonObject,
     check_cimd_patch,
@@ -58,6 +59,8 @@ class Tenant:
         self.name = name
         self._apply_lock = ApplyLock(self.path)
         self._store = TenantStore(self.path, busy_timeout=busy_timeout)
+        #: The tenant's APIs (resource servers), in the same file.
+        self.resource_servers = ResourceServers(self._store)
         try:
             self._initialize()
         except BaseException:

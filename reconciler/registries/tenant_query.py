@@ -29,12 +29,15 @@ _QUERY_DESCRIPTIONS = {
     "is_first_party": "Optional filter on whether or not a client is a first-party client.",
     "app_type": "Optional filter by a comma-separated list of application types.",
     "external_client_id": "Optional filter by the URL of a Client ID Metadata Document.",
+    "identifiers": "An optional filter on the resource server identifier. Must be URL encoded "
+    "and may be specified multiple times (max 10).",
 }
 
 
 def _query_error(detail: str, name: str) -> ApiError:
     message = (
-        f"Query validation error: '{detail}' on property {name} ({_QUERY_DESCRIPTIONS[name]})."
+        f"Query validation error: '{detail}' on property {name} "
+        f"({_QUERY_DESCRIPTIONS.get(name, name)})."
     )
     return ApiError(400, "Bad Request", message, "invalid_query_string")
 

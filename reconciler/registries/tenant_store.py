@@ -47,6 +47,12 @@ _SCHEMA = (
         body TEXT NOT NULL
     )""",
     "CREATE INDEX IF NOT EXISTS credentials_by_client ON credentials (client_id)",
+    """CREATE TABLE IF NOT EXISTS resource_servers (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        identifier TEXT NOT NULL UNIQUE,
+        body TEXT NOT NULL
+    )""",
 )
 
 
@@ -156,6 +162,7 @@ class TenantRows:
         return None if row is None else self._decode(row[0])
 
     def delete_everything(self) -> None:
+        self._connection.execute("DELETE FROM resource_servers")
         self._connection.execute("DELETE FROM credentials")
         self._connection.execute("DELETE FROM clients")
 
@@ -254,6 +261,46 @@ class TenantRows:
             "DELETE FROM credentials WHERE client_id = ? AND credential_id = ?",
             (client_id, credential_id),
         )
+
+    # -- resource servers (APIs) -------------------------------------------------------------
+
+    def resource_servers(
+        self, identifiers: tuple[str, ...], *, offset: int, limit: int
+    ) -> tuple[list[JsonObject], int]:
+        """One page of the APIs (those with these identifiers, if any), and how many match."""
+        where = f" WHERE identifier IN ({', '.join('?' * len(identifiers))})" if identifiers else ""
+        rows = self._connection.execute(
+            f"SELECT body FROM resource_servers{where} ORDER BY seq LIMIT ? OFFSET ?",
+            [*identifiers, limit, min(offset, _MAX_OFFSET)],
+        ).fetchall()
+        total = self._connection.execute(
+            f"SELECT COUNT(*) FROM resource_servers{where}", identifiers
+        ).fetchone()[0]
+        return [self._decode(body) for (body,) in rows], int(total)
+
+    def resource_server(self, server_id: str) -> JsonObject | None:
+        row = self._connection.execute(
+            "SELECT body FROM resource_servers WHERE id = ? OR identifier = ?",
+            (server_id, server_id),
+        ).fetchone()
+        return None if row is None else self._decode(row[0])
+
+    def insert_resource_server(self, server: JsonObject) -> bool:
+        """False when an API with this identifier exists (nothing is written)."""
+        inserted = self._connection.execute(
+            "INSERT INTO resource_servers (id, identifier, body) VALUES (?, ?, ?)"
+            " ON CONFLICT (identifier) DO NOTHING",
+            (server["id"], server["identifier"], _encode(server)),
+        )
+        return inserted.rowcount == 1
+
+    def update_resource_server(self, server: JsonObject) -> None:
+        self._connection.execute(
+            "UPDATE resource_servers SET body = ? WHERE id = ?", (_encode(server), server["id"])
+        )
+
+    def delete_resource_server(self, server_id: str) -> None:
+        self._connection.execute("DELETE FROM resource_servers WHERE id = ?", (server_id,))
 
     def _decode(self, text: str) -> JsonObject:
         try:

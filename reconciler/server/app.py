@@ -22,6 +22,7 @@ from reconciler.server.documents import DocumentSource, FixtureDocuments
 from reconciler.server.faults import FaultQueue, fault_error
 from reconciler.server.messages import Request, Response, error_response, not_found
 from reconciler.server.ratelimit import Decision, RateLimiter, RateLimitPolicy, too_many_requests
+from reconciler.server.resource_servers_api import ResourceServersRoutes
 from reconciler.server.routing import Call, Router
 
 __all__ = ["AppSettings", "ManagementApp"]
@@ -59,7 +60,8 @@ class ManagementApp:
         clients = ClientsRoutes(tenant)
         cimd = CimdRoutes(tenant, documents, allow_loopback=settings.allow_loopback_documents)
         # The CIMD routes come first: /clients/cimd/... must not be read as a client id.
-        self._router = Router([*cimd.routes(), *clients.routes()])
+        apis = ResourceServersRoutes(tenant)
+        self._router = Router([*cimd.routes(), *clients.routes(), *apis.routes()])
         self.control = ControlRoutes(
             tenant,
             faults=self.faults,
@@ -86,11 +88,20 @@ class ManagementApp:
         return accepted
 
     def _answer(self, request: Request) -> Response:
-        fault = self.faults.take(request.path)
-        if fault is not None:
-            time.sleep(fault.delay)
-            if fault.status is not None:
-                return self._fault_response(request, fault.status, fault.retry_after)
+        fault = self.faults.take(request.method, request.path)
+        if fault is None or not fault.after:
+            if fault is not None:
+                time.sleep(fault.delay)
+                if fault.status is not None:
+                    return self._fault_response(request, fault.status, fault.retry_after)
+            return self._handled(request)
+        handled = self._handled(request)  # the write commits; the answer is what fails
+        time.sleep(fault.delay)
+        if fault.status is not None:
+            return self._fault_response(request, fault.status, fault.retry_after)
+        return handled
+
+    def _handled(self, request: Request) -> Response:
         if request.path == TOKEN_PATH:
             return self.auth.token(request, self.audiences(request))
         if not request.path.startswith(API_PREFIX):
@@ -115,12 +126,15 @@ class ManagementApp:
         except RegistryError as exc:
             return error_response(ApiError(500, "Internal Server Error", str(exc)))
 
-    def _fault_response(self, request: Request, status: int, retry_after: int) -> Response:
+    def _fault_response(self, request: Request, status: int, retry_after: int | None) -> Response:
         if status != 429:
             return error_response(fault_error(status))
         limit = self.limiter.limit_for(request.method, request.path)
-        refusal = Decision(False, limit or 0, 0, float(retry_after))
+        refusal = Decision(False, limit or 0, 0, float(retry_after or 1))
         headers = refusal.headers(time.time())
         if limit is None:
             del headers["x-ratelimit-limit"]  # no bucket applies: there is no limit to name
+        if retry_after is None:
+            headers.pop("retry-after", None)
+            headers.pop("Retry-After", None)
         return error_response(too_many_requests(), headers)

@@ -45,6 +45,10 @@ MANAGEMENT_SCOPES = (
     "update:client_credentials",
     "delete:client_credentials",
     "read:client_summary",
+    "read:resource_servers",
+    "create:resource_servers",
+    "update:resource_servers",
+    "delete:resource_servers",
 )
 EXPIRED_TOKEN = "Expired token received for JSON Web Token validation"
 INVALID_TOKEN = "Invalid token"

@@ -17,7 +17,7 @@ from reconciler.server.auth import Grant, require_scope
 from reconciler.server.messages import Request, Response, json_response, no_content, read_json
 from reconciler.server.routing import Call, Route
 
-__all__ = ["ClientsRoutes", "readable_client"]
+__all__ = ["ClientsRoutes", "query_arguments", "readable_client"]
 
 #: GET /clients and GET /clients/{id} accept any of these.
 READ_SCOPES = ("read:clients", "read:client_keys", "read:client_credentials", "read:client_summary")
@@ -83,7 +83,7 @@ class ClientsRoutes:
 
     def list_clients(self, call: Call) -> Response:
         require_scope(call.grant, *READ_SCOPES)
-        answer = self.tenant.list_clients(**_query(call.request, LIST_PARAMETERS))
+        answer = self.tenant.list_clients(**query_arguments(call.request, LIST_PARAMETERS))
         if isinstance(answer, list):
             return json_response(200, [readable_client(c, call.grant) for c in answer])
         clients = [readable_client(c, call.grant) for c in answer["clients"]]
@@ -92,7 +92,7 @@ class ClientsRoutes:
     def get_client(self, call: Call) -> Response:
         require_scope(call.grant, *READ_SCOPES)
         client = self.tenant.get_client(
-            call.params["client_id"], **_query(call.request, GET_PARAMETERS)
+            call.params["client_id"], **query_arguments(call.request, GET_PARAMETERS)
         )
         return json_response(200, readable_client(client, call.grant))
 
@@ -151,7 +151,7 @@ class ClientsRoutes:
         return no_content()
 
 
-def _query(request: Request, allowed: tuple[str, ...]) -> dict[str, Any]:
+def query_arguments(request: Request, allowed: tuple[str, ...]) -> dict[str, Any]:
     """The query string as the tenant's keyword arguments; a repeated parameter stays a
     list, so the tenant refuses it as Auth0's validator does (``found type array``)."""
     arguments: dict[str, Any] = {}

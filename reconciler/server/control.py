@@ -6,7 +6,11 @@ the scene in one call. They are never rate limited, faulted or logged.
     POST   /__control/reset      empty tenant, no faults, full buckets, empty log
     POST   /__control/seed       {"clients": [...]}: clients as they exist elsewhere
     POST   /__control/documents  {URL: document | null}: CIMD document fixtures
-    POST   /__control/inject     {"status"?, "count"?, "delay"?, "path_prefix"?, "retry_after"?}
+    POST   /__control/inject     {"status"?, "count"?, "delay"?, "path_prefix"?, "method"?,
+                                  "retry_after"?, "after"?}: the next ``count`` matching
+                                  requests fail; ``after: true`` handles the request first
+                                  (the write commits), then delays or fails the answer;
+                                  ``retry_after: null`` sends a 429 without Retry-After
     GET    /__control/requests   the request log; DELETE clears it
     GET    /__control/health     {"status": "ok"}
 """

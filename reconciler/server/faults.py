@@ -2,7 +2,14 @@
 
 Tests use them to prove that a client backs off on 429, retries a 5xx and gives up on
 a slow answer, without waiting for a real outage. Faults are consumed in the order
-they were added, each by the requests whose path starts with its ``path_prefix``.
+they were added, each by the requests whose path starts with its ``path_prefix``
+(and, if it names one, whose ``method`` it is).
+
+By default a fault strikes before the request is handled: the delay passes, then the
+error is answered and nothing was written. With ``after`` the request is handled first
+(its write commits) and only then is the answer delayed, or replaced by the error:
+an answer that comes after the client's timeout, or a 5xx for a write that took place,
+which is what an outage between the database and the edge looks like.
 """
 
 from __future__ import annotations
@@ -21,7 +28,9 @@ FAULT_STATUSES: dict[int, tuple[str, str]] = {
     500: ("Internal Server Error", "An internal server error occurred"),
     502: ("Bad Gateway", "Bad Gateway"),
     503: ("Service Unavailable", "Service Unavailable"),
+    504: ("Gateway Timeout", "Gateway Timeout"),
 }
+_FIELDS = {"status", "count", "delay", "path_prefix", "retry_after", "after", "method"}
 _DEFAULT_PREFIX = "/api/v2"
 _MAX_DELAY_SECONDS = 300.0
 
@@ -31,10 +40,12 @@ class Fault:
     status: int | None  # None: answer normally, after the delay
     delay: float = 0.0
     path_prefix: str = _DEFAULT_PREFIX
-    retry_after: int = 1  # 429 only: the Retry-After it announces
+    retry_after: int | None = 1  # 429 only: the Retry-After it announces (None: no header)
+    after: bool = False  # strike after the request was handled (its write committed)
+    method: str | None = None  # only requests with this method (None: any)
 
-    def matches(self, path: str) -> bool:
-        return path.startswith(self.path_prefix)
+    def matches(self, method: str, path: str) -> bool:
+        return path.startswith(self.path_prefix) and self.method in (None, method)
 
 
 def fault_error(status: int) -> ApiError:
@@ -59,11 +70,11 @@ class FaultQueue:
         with self._lock:
             self._pending.append(_Pending(fault, count))
 
-    def take(self, path: str) -> Fault | None:
-        """The first pending fault for ``path``, counted as spent by this request."""
+    def take(self, method: str, path: str) -> Fault | None:
+        """The first pending fault for this request, counted as spent by it."""
         with self._lock:
             for pending in self._pending:
-                if pending.fault.matches(path):
+                if pending.fault.matches(method, path):
                     pending.requests_left -= 1
                     if pending.requests_left <= 0:
                         self._pending.remove(pending)
@@ -76,10 +87,12 @@ class FaultQueue:
 
 
 def parse_fault(body: object) -> tuple[Fault, int]:
-    """``{"status"?, "count"?, "delay"?, "path_prefix"?, "retry_after"?}`` -> (fault, count)."""
+    """``{"status"?, "count"?, "delay"?, "path_prefix"?, "method"?, "retry_after"?,
+    "after"?}`` -> (fault, count). ``retry_after: null`` answers a 429 without the header;
+    ``after: true`` strikes once the request has been handled."""
     if not isinstance(body, dict):
         raise invalid_body(f"Expected type object but found type {json_type(body)}")
-    unknown = set(body) - {"status", "count", "delay", "path_prefix", "retry_after"}
+    unknown = set(body) - _FIELDS
     if unknown:
         raise invalid_body(f"Additional properties not allowed: {', '.join(sorted(unknown))}")
     status = body.get("status")
@@ -91,11 +104,23 @@ def parse_fault(body: object) -> tuple[Fault, int]:
         raise invalid_body(f"status must be one of {allowed}", "status")
     count = _number(body.get("count", 1), "count", minimum=1, integer=True)
     seconds = _number(delay, "delay", minimum=0, maximum=_MAX_DELAY_SECONDS)
-    retry_after = _number(body.get("retry_after", 1), "retry_after", minimum=1, integer=True)
+    announced = body.get("retry_after", 1)
+    retry_after = (
+        None
+        if announced is None
+        else int(_number(announced, "retry_after", minimum=1, integer=True))
+    )
     prefix = body.get("path_prefix", _DEFAULT_PREFIX)
     if not isinstance(prefix, str) or not prefix.startswith("/"):
         raise invalid_body("path_prefix must be a path starting with /", "path_prefix")
-    return Fault(status, float(seconds), prefix, int(retry_after)), int(count)
+    after = body.get("after", False)
+    if not isinstance(after, bool):
+        raise invalid_body(f"Expected type boolean but found type {json_type(after)}", "after")
+    method = body.get("method")
+    if method is not None and method not in ("GET", "POST", "PATCH", "PUT", "DELETE"):
+        raise invalid_body("method must be one of GET, POST, PATCH, PUT, DELETE", "method")
+    fault = Fault(status, float(seconds), prefix, retry_after, after, method)
+    return fault, int(count)
 
 
 def _number(

@@ -1,0 +1,143 @@
+"""An independent reader of a `reconciler serve` tenant: Auth0's own Python SDK.
+
+The Auth0 tests count apps and read secrets through auth0-python, not through our
+backend, so a bug in ``reconciler/registries/auth0.py`` cannot hide itself. The SDK
+only speaks https, so ``TlsServe`` runs serve with a trustme certificate for 127.0.0.1,
+and ``SdkReader`` trusts its CA (the token is fetched with the same trusting client,
+so nothing global is changed).
+
+    with TlsServe(tmp_path / "tenant.db") as served:
+        reader = SdkReader(served.base_url, served.client_id, served.client_secret, served.ca_file)
+        assert reader.duplicates("platform-team/oauth-apps") == {}
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections import defaultdict
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import httpx
+import trustme
+from auth0.management import ManagementClient
+
+from reconciler.registries.tenant import Tenant
+from reconciler.server import Server
+from reconciler.stamp import APP_KEY, OWNER_KEY
+
+__all__ = ["MANAGEMENT_ID", "MANAGEMENT_SECRET", "SdkReader", "TlsServe"]
+
+MANAGEMENT_ID = "sdkReaderManagementClient0000aa"
+MANAGEMENT_SECRET = "sdk-reader-management-secret-0123456789"
+
+
+class TlsServe:
+    """``reconciler serve`` over TLS on loopback, on the tenant file at ``path``."""
+
+    def __init__(self, path: Path, *, rate_limit: str = "off") -> None:
+        self.client_id = MANAGEMENT_ID
+        self.client_secret = MANAGEMENT_SECRET
+        self._authority = trustme.CA()
+        self.ca_file = str(path.with_suffix(".ca.pem"))
+        self._authority.cert_pem.write_to_path(self.ca_file)
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        self._authority.issue_cert("127.0.0.1").configure_cert(context)
+        self.tenant = Tenant(path)
+        self.server = Server(
+            self.tenant,
+            client_id=MANAGEMENT_ID,
+            client_secret=MANAGEMENT_SECRET,
+            ssl_context=context,
+            rate_limit=rate_limit,
+        )
+        self.base_url = ""
+
+    def __enter__(self) -> TlsServe:
+        self.base_url = self.server.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.server.stop()
+        self.tenant.close()
+
+    def http(self) -> httpx.Client:
+        """A plain client that trusts the server (for /__control/ calls)."""
+        return httpx.Client(verify=_trusting(self.ca_file), timeout=30)
+
+    def inject(self, **fault: Any) -> None:
+        with self.http() as http:
+            http.post(f"{self.base_url}/__control/inject", json=fault).raise_for_status()
+
+
+class SdkReader:
+    """Counts apps by (owner, key) stamp and reads their secrets with auth0-python."""
+
+    def __init__(self, base_url: str, client_id: str, client_secret: str, ca_file: str) -> None:
+        self._http = httpx.Client(verify=_trusting(ca_file), timeout=30)
+        answer = self._http.post(
+            f"{base_url}/oauth/token",
+            json={
+                "grant_type": "client_credentials",
+                "client_id": client_id,
+                "client_secret": client_secret,
+                "audience": f"{base_url}/api/v2/",
+            },
+        )
+        answer.raise_for_status()
+        self._sdk = ManagementClient(
+            domain=base_url.removeprefix("https://"),
+            token=str(answer.json()["access_token"]),
+            httpx_client=self._http,
+        )
+
+    def clients(self) -> list[dict[str, Any]]:
+        """Every non-global client, as the SDK's pager reads them (with secrets)."""
+        return [
+            client.dict(exclude_none=True)
+            for client in self._sdk.clients.list(per_page=100, is_global=False)
+        ]
+
+    def apps_by_key(self, owner: str) -> dict[str, list[dict[str, Any]]]:
+        found: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for client in self.clients():
+            metadata = client.get("client_metadata") or {}
+            if metadata.get(OWNER_KEY) == owner and metadata.get(APP_KEY):
+                found[str(metadata[APP_KEY])].append(client)
+        return dict(found)
+
+    def duplicates(self, owner: str) -> dict[str, list[str]]:
+        """Each key that has more than one app, with their client ids."""
+        return {
+            key: [str(c["client_id"]) for c in apps]
+            for key, apps in self.apps_by_key(owner).items()
+            if len(apps) > 1
+        }
+
+    def secret(self, client_id: str) -> str | None:
+        """The secret as GET /clients/{id} shows it to a token with read:client_keys."""
+        secret = self._sdk.clients.get(client_id).client_secret
+        return secret if isinstance(secret, str) else None
+
+    def secrets_by_key(self, owner: str) -> dict[str, str | None]:
+        """Each key's secret (None for a public app); a doubled key is an error."""
+        secrets: dict[str, str | None] = {}
+        for key, apps in self.apps_by_key(owner).items():
+            assert len(apps) == 1, f"{key} has {len(apps)} apps"
+            app = apps[0]
+            confidential = app.get("token_endpoint_auth_method") not in (None, "none")
+            secrets[key] = self.secret(str(app["client_id"])) if confidential else None
+        return secrets
+
+    def close(self) -> None:
+        self._http.close()
+
+
+def _trusting(ca_file: str) -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=ca_file)
