@@ -14,7 +14,7 @@ import click
 from reconciler import __version__
 from reconciler.applier import ApplyReport, ChangeResult, apply_plan, check_fresh
 from reconciler.diagnostics import Diagnostic, render_diagnostics
-from reconciler.errors import InputError, ManifestError, ReconcilerError
+from reconciler.errors import InputError, ManifestError, ReconcilerError, UnsafePlanError
 from reconciler.export import export_apps
 from reconciler.lockfile import LockFile
 from reconciler.pipeline import (
@@ -246,6 +246,12 @@ def plan_command(
     click.echo(render(plan, fmt), nl=False)
     if plan.conflicts:
         ctx.exit(3)
+    if plan.unsafe_reasons():
+        raise UnsafePlanError(
+            "apply would refuse this plan, past the safety thresholds: "
+            + "; ".join(plan.unsafe_reasons())
+            + ". Review it; `apply --force` applies it anyway"
+        )
     ctx.exit(2 if detailed_exitcode and not plan.is_empty else 0)
 
 
