@@ -7,7 +7,9 @@ the scene in one call. They are never rate limited, faulted or logged.
     POST   /__control/seed       {"clients": [...]}: clients as they exist elsewhere
     POST   /__control/documents  {URL: document | null}: CIMD document fixtures
     POST   /__control/inject     {"status"?, "count"?, "delay"?, "path_prefix"?, "retry_after"?}
-    GET    /__control/requests   the request log; DELETE clears it
+    DELETE /__control/inject     drop every fault still pending
+    GET    /__control/requests   the request log, and how many requests are being answered
+                                 now ("in_flight", e.g. delayed by a fault); DELETE clears it
     GET    /__control/health     {"status": "ok"}
 """
 
@@ -16,7 +18,8 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from reconciler.errors import ApiError
@@ -48,6 +51,23 @@ class RequestLog:
     def __init__(self, limit: int = 10_000) -> None:
         self._lock = threading.Lock()
         self._entries: deque[dict[str, Any]] = deque(maxlen=limit)
+        self._in_flight = 0
+
+    @contextmanager
+    def answering(self) -> Iterator[None]:
+        """Count a request as in flight until its answer is ready (a client may be gone)."""
+        with self._lock:
+            self._in_flight += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+
+    @property
+    def in_flight(self) -> int:
+        with self._lock:
+            return self._in_flight
 
     def record(self, request: Request, status: int, started: float) -> None:
         entry = {
@@ -90,6 +110,7 @@ class ControlRoutes:
                 Route("POST", "/__control/seed", self.seed),
                 Route("POST", "/__control/documents", self.documents),
                 Route("POST", "/__control/inject", self.inject),
+                Route("DELETE", "/__control/inject", self.clear_faults),
                 Route("GET", "/__control/requests", self.requests),
                 Route("DELETE", "/__control/requests", self.clear_requests),
                 Route("GET", "/__control/health", self.health),
@@ -140,8 +161,12 @@ class ControlRoutes:
         self.faults.add(fault, count)
         return no_content()
 
+    def clear_faults(self, call: Call) -> Response:
+        self.faults.clear()
+        return no_content()
+
     def requests(self, call: Call) -> Response:
-        return json_response(200, {"requests": self.log.entries()})
+        return json_response(200, {"requests": self.log.entries(), "in_flight": self.log.in_flight})
 
     def clear_requests(self, call: Call) -> Response:
         self.log.clear()
