@@ -15,6 +15,7 @@ from typing import Any
 from reconciler.changes import Adopt, Change, Create, Delete, Deliver, Refresh, Rotate, Update
 from reconciler.errors import InputError, ReconcilerError, RegistryError, StalePlanError
 from reconciler.fields import SECRET_METHODS
+from reconciler.interrupts import Stop
 from reconciler.model import App, Credential
 from reconciler.plan import Plan
 from reconciler.registries.base import ReadsSecrets, Registry, RotatesSecrets
@@ -40,6 +41,7 @@ class ApplyReport:
     secrets_saved: dict[str, str] = field(default_factory=dict)
     #: Apps whose secret is not in a sink; their stamps still say ``pending``.
     secrets_unsaved: list[str] = field(default_factory=list)
+    interrupted: bool = False
 
     @property
     def ok(self) -> bool:
@@ -86,11 +88,12 @@ def apply_plan(
     continue_on_error: bool = False,
     progress: Progress | None = None,
     parallelism: int = 1,
+    stop: Stop | None = None,
 ) -> ApplyReport:
     """Execute every change of ``plan``; stop at the first failure unless told to go on.
 
     Changes of one kind run up to ``parallelism`` at a time; kinds run in plan order, so
-    deletes still come last. After a failure no new change starts.
+    deletes still come last. After a failure, or once ``stop`` is set, no new change starts.
     """
     by_id = {app.client_id: app for app in current}
     report = ApplyReport()
@@ -102,19 +105,24 @@ def apply_plan(
     def run(index: int, change: Change) -> None:
         if failed.is_set() and not continue_on_error:
             return
+        if stop is not None and not stop.begin():
+            return
         try:
             result = ChangeResult(change, True, executor.run(change))
         except ReconcilerError as exc:
             where = f" ({change.location})" if change.location else ""
             result = ChangeResult(change, False, change.client_id, f"{exc}{where}")
             failed.set()
+        finally:
+            if stop is not None:
+                stop.end()
         with lock:
             outcome[index] = result
             if progress is not None:
                 progress(len(outcome), len(plan.changes), result)
 
     for group in _groups(plan.changes):
-        if failed.is_set() and not continue_on_error:
+        if (failed.is_set() and not continue_on_error) or (stop is not None and stop.is_set()):
             break
         if parallelism <= 1 or len(group) == 1:
             for index, change in group:
@@ -127,6 +135,7 @@ def apply_plan(
             report.results.append(outcome[index])
         else:
             report.skipped.append(change)
+    report.interrupted = stop is not None and stop.is_set()
     return report
 
 

@@ -14,8 +14,9 @@ import click
 from reconciler import __version__
 from reconciler.applier import ApplyReport, ChangeResult, apply_plan, check_fresh
 from reconciler.diagnostics import Diagnostic, render_diagnostics
-from reconciler.errors import InputError, ManifestError, ReconcilerError
+from reconciler.errors import InputError, ManifestError, ReconcilerError, UnsafePlanError
 from reconciler.export import export_apps
+from reconciler.interrupts import Stop, stop_on_signals
 from reconciler.lockfile import LockFile
 from reconciler.pipeline import (
     LOCK_NAME,
@@ -43,6 +44,8 @@ from reconciler.yamlfile import load_yaml_file
 __all__ = ["cli", "main"]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+INTERRUPTED = 130  # Ctrl-C, as a shell reports it: 128 + SIGINT
 
 _GLOBAL_OPTIONS = [
     click.option(
@@ -163,7 +166,13 @@ class ReconcilerGroup(click.Group):
         except click.ClickException as exc:
             exc.show()
             sys.exit(1)
-        except click.exceptions.Abort:
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            sys.exit(INTERRUPTED)
+        except click.exceptions.Abort as exc:
+            if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):
+                click.echo("Interrupted.", err=True)
+                sys.exit(INTERRUPTED)
             click.echo("Aborted.", err=True)
             sys.exit(1)
         except ManifestError as exc:
@@ -289,6 +298,12 @@ def plan_command(
     click.echo(render(plan, fmt), nl=False)
     if plan.conflicts or plan.registration_refusals():
         ctx.exit(3)
+    if plan.unsafe_reasons():
+        raise UnsafePlanError(
+            "apply would refuse this plan, past the safety thresholds: "
+            + "; ".join(plan.unsafe_reasons())
+            + ". Review it; `apply --force` applies it anyway"
+        )
     ctx.exit(2 if detailed_exitcode and not plan.matches_registry else 0)
 
 
@@ -364,21 +379,26 @@ def apply_command(
                 ctx.exit(0)
             if saved is None and not auto_approve:
                 confirm_or_refuse()
-            report = apply_plan(
-                plan,
-                registry,
-                current,
-                secrets=secrets,
-                continue_on_error=continue_on_error,
-                progress=show_progress,
-                parallelism=options.parallelism or default_parallelism(registry.uri),
-            )
+            stop = Stop()
+            with stop_on_signals(stop):
+                report = apply_plan(
+                    plan,
+                    registry,
+                    current,
+                    secrets=secrets,
+                    continue_on_error=continue_on_error,
+                    progress=show_progress,
+                    parallelism=options.parallelism or default_parallelism(registry.uri),
+                    stop=stop,
+                )
     finally:
         registry.close()
     click.echo(render_report(report))
     locked_urls = update_lock(workspace.config.root / LOCK_NAME, applied_sources(report))
     if locked_urls:
         click.echo(f"{LOCK_NAME}: recorded {len(locked_urls)} document(s) just registered.")
+    if report.interrupted:
+        ctx.exit(stop.exit_code)
     ctx.exit(0 if report.ok else 1)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reconciler.applier import ApplyReport, ChangeResult
+from reconciler.changes import Change
 
 __all__ = ["PAST", "progress_line", "render_report"]
 
@@ -34,12 +35,15 @@ def render_report(report: ApplyReport) -> str:
     parts = ", ".join(f"{n} {PAST[action]}" for action, n in counts.items())
     lines = []
     failed = [r for r in report.results if not r.ok]
-    if failed or report.skipped:
+    if failed or report.skipped or report.interrupted:
+        verdict = "Apply interrupted" if report.interrupted else "Apply failed"
         lines.append(
-            f"Apply failed: {parts or 'nothing applied'}; "
+            f"{verdict}: {parts or 'nothing applied'}; "
             f"{len(failed)} failed, {len(report.skipped)} not attempted."
         )
         lines.extend(f"  {r.change.SYMBOL} {r.change.key}: {r.error}" for r in failed)
+        if report.skipped:
+            lines.append("  not attempted: " + _some_keys(report.skipped))
         lines.append("Run apply again: it converges from wherever this run stopped.")
     else:
         lines.append(f"Apply complete: {parts or 'no changes'}.")
@@ -60,3 +64,10 @@ def render_report(report: ApplyReport) -> str:
             "(read back where the registry allows, else rotated)."
         )
     return "\n".join(lines)
+
+
+def _some_keys(changes: list[Change], shown: int = 10) -> str:
+    """``+ web, + api, ... and 28 more``: enough to see where the run stopped."""
+    named = ", ".join(f"{c.SYMBOL} {c.key}" for c in changes[:shown])
+    rest = len(changes) - shown
+    return named + (f" and {rest} more" if rest > 0 else "")

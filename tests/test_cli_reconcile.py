@@ -218,8 +218,9 @@ def test_safety_threshold_prints_the_plan_refuses_and_force_overrides(project: P
     (project.root / "apps" / "mobile.yaml").unlink()
     (project.root / "apps" / "web.yaml").unlink()
     planned = project.run("plan")
-    assert planned.exit_code == 0
-    assert "apply will refuse" in planned.output.lower() or "--force" in planned.output
+    assert planned.exit_code == 3  # already in the pull request, not only at apply
+    assert "apply will refuse without --force" in planned.stdout
+    assert "`apply --force` applies it anyway" in planned.stderr
     refused = project.run("apply", "--auto-approve")
     assert refused.exit_code == 3
     assert "- payments-settlement-worker" in refused.output  # the plan was shown in full

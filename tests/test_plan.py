@@ -1,45 +1,175 @@
-"""Plan: whether the registry matches the manifests, and what refuses its creates."""
+"""The safety gate of a plan: the saved form's checks, the thresholds, ownership conflicts."""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import pytest
 
-from reconciler.changes import Create
-from reconciler.plan import MISMATCH_NOTICES, Notice, Plan
+from reconciler.changes import Create, Delete, Update
+from reconciler.config import Safety
+from reconciler.errors import InputError, UnsafePlanError
+from reconciler.model import digest
+from reconciler.plan import Conflict, Plan
+
+FINGERPRINT = "sha256:" + "cd" * 32
 
 
-def plan_with(*notices: Notice, creates: int = 0) -> Plan:
-    changes = tuple(Create(key=f"app-{n}", after={"name": "A"}) for n in range(creates))
-    return Plan(owner="team", registry="sqlite:r.db", changes=changes, notices=notices)
+def deletes(count: int) -> tuple[Delete, ...]:
+    return tuple(
+        Delete(key=f"gone-{n}", client_id=f"id-gone-{n}", fingerprint=FINGERPRINT)
+        for n in range(count)
+    )
 
 
-def test_no_change_and_no_notice_matches() -> None:
-    assert plan_with().matches_registry
-    assert plan_with(Notice("protected", "kept", "old")).matches_registry
-    assert plan_with(Notice("rename", "looks renamed", "new")).matches_registry
+def updates(count: int) -> tuple[Update, ...]:
+    return tuple(
+        Update(
+            key=f"moved-{n}",
+            client_id=f"id-moved-{n}",
+            before={"name": "Old"},
+            after={"name": "New"},
+            fingerprint=FINGERPRINT,
+        )
+        for n in range(count)
+    )
 
 
-@pytest.mark.parametrize("kind", sorted(MISMATCH_NOTICES))
-def test_a_notice_that_the_registry_differs_is_no_match(kind: str) -> None:
-    plan = plan_with(Notice(kind, "the registry differs", "web"))
-    assert plan.is_empty and not plan.matches_registry
-    assert plan.to_data()["matches_registry"] is False
+def owned_plan(owned: int, *changes: Any, min_owned: int = 10) -> Plan:
+    return Plan(
+        owner="team",
+        registry="sqlite:r.db",
+        changes=changes,
+        owned=owned,
+        safety=Safety(max_delete_fraction=0.3, max_update_fraction=0.3, min_owned=min_owned),
+    )
 
 
-def test_changes_are_no_match() -> None:
-    assert not plan_with(creates=1).matches_registry
+def saved(plan: Plan) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(plan.to_json())
+    return data
 
 
-def test_a_missing_state_refuses_creates_only() -> None:
-    missing = Notice("missing-state", "DCR state x not found")
-    assert plan_with(missing, creates=2).registration_refusals() == ["DCR state x not found"]
-    assert plan_with(missing).registration_refusals() == []
-    accepted = Notice("first-run", "DCR state x not found, first run")
-    assert plan_with(accepted, creates=2).registration_refusals() == []
+def resealed(data: dict[str, Any]) -> str:
+    """The plan file as an editor who knows the checksum rule would write it."""
+    body = {k: v for k, v in data.items() if k != "checksum"}
+    return json.dumps({**body, "checksum": "sha256:" + digest(body)})
 
 
-def test_matches_registry_is_in_the_saved_plan_and_survives_loading() -> None:
-    plan = plan_with(Notice("unreachable", "web (id): 401", "web"))
-    loaded = Plan.from_json(plan.to_json())
-    assert loaded.to_data()["matches_registry"] is False
-    assert loaded.to_data()["checksum"] == plan.to_data()["checksum"]
+# The saved form.
+
+
+def test_a_saved_plan_loads_back_unchanged() -> None:
+    plan = owned_plan(12, Create(key="web", after={"name": "Web"}), *deletes(1))
+    assert Plan.from_json(plan.to_json()).to_data() == plan.to_data()
+
+
+def test_a_plan_edited_after_it_was_saved_is_refused() -> None:
+    data = saved(owned_plan(12, Create(key="web", after={"callbacks": ["https://web.example/cb"]})))
+    data["changes"][0]["after"]["callbacks"] = ["https://attacker.example/cb"]
+    with pytest.raises(InputError, match="plan.json: the plan's checksum does not match"):
+        Plan.from_json(json.dumps(data), "plan.json")
+
+
+def test_a_plan_whose_safety_settings_were_loosened_is_refused() -> None:
+    data = saved(owned_plan(10, *deletes(5)))
+    assert data["unsafe"]
+    data["safety"]["max_delete_fraction"] = 1.0
+    data["unsafe"] = []
+    with pytest.raises(InputError, match="checksum does not match"):
+        Plan.from_json(json.dumps(data))
+
+
+def test_a_plan_without_its_checksum_is_refused() -> None:
+    data = saved(owned_plan(1))
+    del data["checksum"]
+    with pytest.raises(InputError, match="checksum does not match"):
+        Plan.from_json(json.dumps(data))
+
+
+def test_text_that_is_not_json_is_not_a_plan_file_and_says_where() -> None:
+    with pytest.raises(InputError, match=r"^notes\.json:1:10: not a plan file: "):
+        Plan.from_json('{"apps": nope}', "notes.json")
+
+
+@pytest.mark.parametrize("text", ['["changes"]', '{"apps": {}}', '"a plan"', "null"])
+def test_json_that_is_no_plan_is_not_a_plan_file(text: str) -> None:
+    with pytest.raises(InputError, match=r"^other\.json: not a plan file$"):
+        Plan.from_json(text, "other.json")
+
+
+@pytest.mark.parametrize("version", ["2.0", "0.9", "", None])
+def test_a_plan_of_another_format_version_is_refused_naming_both(version: str | None) -> None:
+    data = saved(owned_plan(1))
+    if version is None:
+        del data["format_version"]
+    else:
+        data["format_version"] = version
+    with pytest.raises(InputError, match=r"plan\.json: plan format .* is not supported \(need 1"):
+        Plan.from_json(resealed(data), "plan.json")
+
+
+def test_a_later_minor_format_version_still_loads() -> None:
+    data = saved(owned_plan(1))
+    data["format_version"] = "1.7"
+    assert Plan.from_json(resealed(data)).owner == "team"
+
+
+def test_a_sealed_plan_with_broken_fields_is_an_input_error() -> None:
+    data = saved(owned_plan(1))
+    del data["owner"]
+    with pytest.raises(InputError, match="not a valid plan file"):
+        Plan.from_json(resealed(data))
+
+
+# The thresholds.
+
+
+def test_below_min_owned_a_plan_may_delete_most_apps() -> None:
+    plan = owned_plan(9, *deletes(9), *updates(0))
+    assert plan.unsafe_reasons() == []
+    plan.raise_if_unsafe()
+
+
+def test_below_min_owned_a_plan_may_update_every_app() -> None:
+    owned_plan(4, *updates(4), min_owned=5).raise_if_unsafe()
+
+
+def test_at_min_owned_the_delete_threshold_refuses_unless_forced() -> None:
+    plan = owned_plan(10, *deletes(4))
+    assert plan.unsafe_reasons() == ["4 of 10 owned apps would be deleted (more than 30%)"]
+    with pytest.raises(UnsafePlanError, match="safety thresholds .*4 of 10 owned apps"):
+        plan.raise_if_unsafe()
+    plan.raise_if_unsafe(force=True)
+
+
+def test_above_min_owned_the_update_threshold_refuses_unless_forced() -> None:
+    plan = owned_plan(20, *updates(7))
+    assert plan.unsafe_reasons() == ["7 of 20 owned apps would be updated (more than 30%)"]
+    with pytest.raises(UnsafePlanError):
+        plan.raise_if_unsafe()
+    plan.raise_if_unsafe(force=True)
+
+
+def test_exactly_the_threshold_is_allowed() -> None:
+    owned_plan(10, *deletes(3), *updates(3)).raise_if_unsafe()
+
+
+def test_thresholds_survive_the_saved_form() -> None:
+    loaded = Plan.from_json(owned_plan(10, *deletes(4)).to_json())
+    with pytest.raises(UnsafePlanError):
+        loaded.raise_if_unsafe()
+
+
+# Ownership.
+
+
+def test_a_conflict_is_refused_even_when_forced() -> None:
+    conflict = Conflict("web", "app 'web' is owned by other-team", "apps/web.yaml:3:3")
+    plan = Plan(owner="team", registry="sqlite:r.db", conflicts=(conflict,))
+    for force in (False, True):
+        with pytest.raises(UnsafePlanError, match="apps/web.yaml:3:3: app 'web' is owned by"):
+            plan.raise_if_unsafe(force=force)
+    with pytest.raises(UnsafePlanError):
+        Plan.from_json(plan.to_json()).raise_if_unsafe(force=True)

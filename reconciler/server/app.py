@@ -74,8 +74,9 @@ class ManagementApp:
         if request.path.startswith(CONTROL_PREFIX):
             return self.control.handle(request)
         started = time.time()
-        response = self._answer(request)
-        self.log.record(request, response.status, started)
+        with self.log.answering():
+            response = self._answer(request)
+            self.log.record(request, response.status, started)
         return response
 
     def audiences(self, request: Request) -> set[str]:

@@ -11,7 +11,9 @@ the scene in one call. They are never rate limited, faulted or logged.
                                   requests fail; ``after: true`` handles the request first
                                   (the write commits), then delays or fails the answer;
                                   ``retry_after: null`` sends a 429 without Retry-After
-    GET    /__control/requests   the request log; DELETE clears it
+    DELETE /__control/inject     drop every fault still pending
+    GET    /__control/requests   the request log, and how many requests are being answered
+                                 now ("in_flight", e.g. delayed by a fault); DELETE clears it
     GET    /__control/health     {"status": "ok"}
 """
 
@@ -20,7 +22,8 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from reconciler.errors import ApiError
@@ -52,6 +55,23 @@ class RequestLog:
     def __init__(self, limit: int = 10_000) -> None:
         self._lock = threading.Lock()
         self._entries: deque[dict[str, Any]] = deque(maxlen=limit)
+        self._in_flight = 0
+
+    @contextmanager
+    def answering(self) -> Iterator[None]:
+        """Count a request as in flight until its answer is ready (a client may be gone)."""
+        with self._lock:
+            self._in_flight += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+
+    @property
+    def in_flight(self) -> int:
+        with self._lock:
+            return self._in_flight
 
     def record(self, request: Request, status: int, started: float) -> None:
         entry = {
@@ -94,6 +114,7 @@ class ControlRoutes:
                 Route("POST", "/__control/seed", self.seed),
                 Route("POST", "/__control/documents", self.documents),
                 Route("POST", "/__control/inject", self.inject),
+                Route("DELETE", "/__control/inject", self.clear_faults),
                 Route("GET", "/__control/requests", self.requests),
                 Route("DELETE", "/__control/requests", self.clear_requests),
                 Route("GET", "/__control/health", self.health),
@@ -144,8 +165,12 @@ class ControlRoutes:
         self.faults.add(fault, count)
         return no_content()
 
+    def clear_faults(self, call: Call) -> Response:
+        self.faults.clear()
+        return no_content()
+
     def requests(self, call: Call) -> Response:
-        return json_response(200, {"requests": self.log.entries()})
+        return json_response(200, {"requests": self.log.entries(), "in_flight": self.log.in_flight})
 
     def clear_requests(self, call: Call) -> Response:
         self.log.clear()

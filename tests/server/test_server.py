@@ -970,6 +970,13 @@ def test_an_injected_delay_slows_the_answer_down(
     assert slow_seconds >= 0.3
 
 
+def test_pending_faults_can_be_dropped(api: httpx.Client, headers: dict[str, str]) -> None:
+    api.post("/__control/inject", json={"status": 503, "count": 5})
+
+    assert api.delete("/__control/inject").status_code == 204
+    assert api.get("/api/v2/clients", headers=headers).status_code == 200
+
+
 def test_an_injected_fault_can_hit_the_token_endpoint(api: httpx.Client) -> None:
     api.post("/__control/inject", json={"status": 503, "path_prefix": "/oauth/token"})
 
@@ -1014,7 +1021,28 @@ def test_the_request_log_records_api_requests_only(
     ]
     assert all(abs(e["time"] - time.time()) < 30 for e in entries)
     assert api.delete("/__control/requests").status_code == 204
-    assert api.get("/__control/requests").json() == {"requests": []}
+    assert api.get("/__control/requests").json() == {"requests": [], "in_flight": 0}
+
+
+def test_the_request_log_counts_the_requests_being_answered(
+    server: Server, headers: dict[str, str]
+) -> None:
+    api_url = f"{server.base_url}/api/v2/clients"
+    control = f"{server.base_url}/__control/requests"
+    httpx.post(f"{server.base_url}/__control/inject", json={"delay": 1}).raise_for_status()
+    answered: list[int] = []
+    slow = threading.Thread(
+        target=lambda: answered.append(httpx.get(api_url, headers=headers).status_code)
+    )
+    slow.start()
+    try:
+        while httpx.get(control).json()["in_flight"] == 0:
+            assert slow.is_alive(), "the delayed request was answered before it was counted"
+        assert httpx.get(control).json()["requests"] == []  # not answered yet
+    finally:
+        slow.join()
+    log = httpx.get(control).json()
+    assert (answered, log["in_flight"], len(log["requests"])) == ([200], 0, 1)
 
 
 def test_seed_inserts_clients_with_their_ids_and_reset_empties_the_tenant(
