@@ -239,8 +239,9 @@ class _Planning:
             location=spec.where,
             fingerprint=app.fingerprint(),
             notes=(
-                "its stamp says the secret the registry handed out may never have reached "
-                "a --secrets-out file (a run stopped in between)",
+                "its stamp says the secret the registry handed out has not reached a "
+                "--secrets-out file (a run without --secrets-out, or one that stopped in "
+                "between)",
             ),
         )
 

@@ -12,8 +12,8 @@ PAST = {
     "create": "created",
     "update": "updated",
     "refresh": "refreshed",
-    "deliver": "secrets delivered",
-    "rotate": "secrets rotated",
+    "deliver": "secret delivered",
+    "rotate": "secret rotated",
     "delete": "deleted",
 }
 
@@ -32,7 +32,7 @@ def render_report(report: ApplyReport) -> str:
     counts: dict[str, int] = {}
     for result in done:
         counts[result.change.ACTION] = counts.get(result.change.ACTION, 0) + 1
-    parts = ", ".join(f"{n} {PAST[action]}" for action, n in counts.items())
+    parts = ", ".join(f"{n} {_counted(action, n)}" for action, n in counts.items())
     lines = []
     failed = [r for r in report.results if not r.ok]
     if failed or report.skipped or report.interrupted:
@@ -71,3 +71,9 @@ def _some_keys(changes: list[Change], shown: int = 10) -> str:
     named = ", ".join(f"{c.SYMBOL} {c.key}" for c in changes[:shown])
     rest = len(changes) - shown
     return named + (f" and {rest} more" if rest > 0 else "")
+
+
+def _counted(action: str, count: int) -> str:
+    """``3 created``, ``1 secret delivered``, ``2 secrets delivered``."""
+    past = PAST[action]
+    return past.replace("secret ", "secrets ") if count > 1 else past

@@ -1,0 +1,35 @@
+"""What an apply says it did: counts, failures, and where every secret went."""
+
+from __future__ import annotations
+
+from reconciler.applier import ApplyReport, ChangeResult
+from reconciler.changes import Create, Deliver
+from reconciler.report import progress_line, render_report
+
+
+def test_the_summary_says_how_each_secret_was_delivered_and_names_the_missing_ones() -> None:
+    report = ApplyReport(
+        results=[
+            ChangeResult(Create(key="a"), True, "id-a"),
+            ChangeResult(Create(key="b"), True, "id-b"),
+            ChangeResult(Deliver(key="c", client_id="id-c"), True, "id-c"),
+        ],
+        secrets_saved={"a": "created", "c": "read back"},
+        secrets_unsaved=["b"],
+    )
+    text = render_report(report)
+    assert "Apply complete: 2 created, 1 secret delivered." in text
+    assert "2 client secrets written to the --secrets-out file (created: a; read back: c)" in text
+    assert "Secrets NOT delivered for: b." in text
+
+
+def test_a_delivery_reads_as_one_secret_per_line() -> None:
+    line = progress_line(1, 2, ChangeResult(Deliver(key="c", client_id="id-c"), True, "id-c"))
+    assert line == "[1/2] » c (id-c): secret delivered"
+    two = ApplyReport(
+        results=[
+            ChangeResult(Deliver(key="c", client_id="id-c"), True, "id-c"),
+            ChangeResult(Deliver(key="d", client_id="id-d"), True, "id-d"),
+        ]
+    )
+    assert render_report(two).startswith("Apply complete: 2 secrets delivered.")
