@@ -24,6 +24,7 @@ Needs the scopes read:, create:, update: and delete:resource_servers.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import socket
@@ -33,6 +34,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 from reconciler.errors import ApiError, RegistryBusyError, RegistryError
@@ -79,8 +81,7 @@ class Holder:
 
     @classmethod
     def me(cls, now: float, ttl: float) -> Holder:
-        host = re.sub(r"[^A-Za-z0-9._-]", "-", socket.gethostname())[:60] or "unknown-host"
-        return cls(host, os.getpid(), now, now + ttl)
+        return cls(_this_host(), os.getpid(), now, now + ttl)
 
     @classmethod
     def parse(cls, name: object) -> Holder | None:
@@ -111,6 +112,19 @@ class Holder:
         if now > self.until + _SKEW_SECONDS:
             return True
         return self.host == Holder.me(now, 0).host and not _running(self.pid)
+
+
+def _this_host() -> str:
+    """The host name, and a hash of the kernel's boot id and this pid namespace: two
+    containers may share a host name (and pids), never all three, so a pid is judged
+    dead only where it means the same process."""
+    name = re.sub(r"[^A-Za-z0-9._-]", "-", socket.gethostname())[:60] or "unknown-host"
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        namespace = os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        return name
+    return f"{name}/{hashlib.sha256(f'{boot}:{namespace}'.encode()).hexdigest()[:8]}"
 
 
 class TenantLease:

@@ -119,6 +119,25 @@ def test_a_lease_of_a_dead_process_on_this_host_is_taken_over_at_once(
         pass
 
 
+def test_a_dead_pid_in_another_container_of_the_same_name_is_not_taken_over(
+    api: ManagementApi,
+) -> None:
+    """Containers on two machines may share a host name and pids: the pid is judged only
+    where the boot id and pid namespace are also this process's."""
+    import subprocess
+    import sys
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    me = Holder.me(time.time(), 600)
+    name = me.host.split("/")[0]
+    elsewhere = Holder(f"{name}/00000000", gone.pid, me.since, me.until)
+    api.create_resource_server({"identifier": LEASE_IDENTIFIER, "name": elsewhere.name()})
+    with pytest.raises(RegistryBusyError):
+        with lease(api, wait_seconds=0.5).held():
+            pass
+
+
 def test_a_waiter_never_deletes_a_newer_lease_than_the_expired_one_it_read(
     api: ManagementApi,
 ) -> None:
