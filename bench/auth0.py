@@ -53,7 +53,8 @@ def seed_by_applying(root: Path) -> None:
     desired = load_desired(Workspace.open(Options(registry=f"sqlite:{root / 'served.db'}")))
     registry = open_sqlite(f"sqlite:{root / 'served.db'}")
     reading = read_and_plan(desired, registry)
-    assert apply_plan(reading.plan, registry, reading.current).ok
+    sink = SecretsFile(root / "seeded-secrets.json")
+    assert apply_plan(reading.plan, registry, reading.current, secrets=sink).ok
     registry.close()
 
 

@@ -26,6 +26,7 @@ from reconciler.collector import collector_paused  # noqa: E402
 from reconciler.pipeline import load_desired, read_and_plan  # noqa: E402
 from reconciler.registries import open_registry  # noqa: E402
 from reconciler.render import render_json, render_markdown, render_text  # noqa: E402
+from reconciler.secrets import SecretsFile  # noqa: E402
 from reconciler.workspace import Options, Workspace  # noqa: E402
 
 
@@ -72,7 +73,8 @@ def main() -> None:
         registry = open_registry(registry_uri)
         reading = read_and_plan(desired, registry)
         started = time.perf_counter()
-        report = apply_plan(reading.plan, registry, reading.current)
+        sink = SecretsFile(root / "secrets.json")
+        report = apply_plan(reading.plan, registry, reading.current, secrets=sink)
         seeded = time.perf_counter() - started
         assert report.ok
 
@@ -135,7 +137,8 @@ def creates_figure(parent: Path, count: int) -> float:
     reading = read_and_plan(desired, registry)
     started = time.perf_counter()
     with registry.lock():
-        report = apply_plan(reading.plan, registry, reading.current)
+        sink = SecretsFile(root / "secrets.json")
+        report = apply_plan(reading.plan, registry, reading.current, secrets=sink)
     elapsed = time.perf_counter() - started
     assert report.ok and len(report.results) == count
     registry.close()
