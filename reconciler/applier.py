@@ -7,6 +7,7 @@ A saved plan is checked first, app by app, against what the registry holds now.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -19,10 +20,13 @@ from reconciler.interrupts import Stop
 from reconciler.model import App, Credential
 from reconciler.plan import Plan
 from reconciler.registries.base import ReadsSecrets, Registry, RotatesSecrets
-from reconciler.secrets import SecretsFile
+from reconciler.secrets import Delivery, SecretsFile
 from reconciler.stamp import Stamp
 
-__all__ = ["ApplyReport", "ChangeResult", "apply_plan", "check_fresh"]
+__all__ = ["ApplyReport", "ChangeResult", "DeliveryError", "apply_plan", "check_fresh"]
+
+_BATCH = 64
+_BATCH_SECONDS = 0.25
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,8 @@ class ChangeResult:
     ok: bool
     client_id: str | None = None
     error: str | None = None
+    #: How a secret was delivered (read back, rotated...), for a delivery or rotation.
+    detail: str | None = None
 
 
 @dataclass
@@ -94,10 +100,19 @@ def apply_plan(
 
     Changes of one kind run up to ``parallelism`` at a time; kinds run in plan order, so
     deletes still come last. After a failure, or once ``stop`` is set, no new change starts.
+    Without ``secrets``, pending secrets are not delivered, only named in the report.
     """
+    runnable = [
+        (index, change)
+        for index, change in enumerate(plan.changes)
+        if secrets is not None or not isinstance(change, Deliver)
+    ]
     by_id = {app.client_id: app for app in current}
     report = ApplyReport()
     executor = _Executor(plan, registry, by_id, secrets, report)
+    report.secrets_unsaved.extend(
+        change.key for change in plan.changes if secrets is None and isinstance(change, Deliver)
+    )
     outcome: dict[int, ChangeResult] = {}
     lock = threading.Lock()
     failed = threading.Event()
@@ -108,7 +123,23 @@ def apply_plan(
         if stop is not None and not stop.begin():
             return
         try:
-            result = ChangeResult(change, True, executor.run(change))
+            client_id = executor.run(change)
+            how = (
+                report.secrets_saved.get(change.key)
+                if isinstance(change, Deliver | Rotate)
+                else None
+            )
+            result = ChangeResult(change, True, client_id, detail=how)
+        except DeliveryError as exc:
+            where = f" ({change.location})" if change.location else ""
+            result = ChangeResult(change, False, change.client_id, f"{exc}{where}")
+            failed.set()
+            for other in exc.changes:
+                if other is not change:
+                    with lock:
+                        outcome[index_of[id(other)]] = ChangeResult(
+                            other, False, other.client_id, str(exc)
+                        )
         except ReconcilerError as exc:
             where = f" ({change.location})" if change.location else ""
             result = ChangeResult(change, False, change.client_id, f"{exc}{where}")
@@ -119,18 +150,37 @@ def apply_plan(
         with lock:
             outcome[index] = result
             if progress is not None:
-                progress(len(outcome), len(plan.changes), result)
+                progress(len(outcome), len(runnable), result)
 
-    for group in _groups(plan.changes):
-        if (failed.is_set() and not continue_on_error) or (stop is not None and stop.is_set()):
-            break
-        if parallelism <= 1 or len(group) == 1:
-            for index, change in group:
-                run(index, change)
-        else:
-            with ThreadPoolExecutor(max_workers=parallelism) as pool:
-                list(pool.map(lambda item: run(*item), group))
-    for index, change in enumerate(plan.changes):
+    index_of = {id(change): index for index, change in runnable}
+
+    def settle() -> None:
+        """The secrets still queued go to the sink; a failure fails their changes."""
+        try:
+            executor.flush()
+        except DeliveryError as exc:
+            failed.set()
+            with lock:
+                for change in exc.changes:
+                    where = f" ({change.location})" if change.location else ""
+                    outcome[index_of[id(change)]] = ChangeResult(
+                        change, False, change.client_id, f"{exc}{where}"
+                    )
+
+    try:
+        for group in _groups(runnable):
+            if (failed.is_set() and not continue_on_error) or (stop is not None and stop.is_set()):
+                break
+            if parallelism <= 1 or len(group) == 1:
+                for index, change in group:
+                    run(index, change)
+            else:
+                with ThreadPoolExecutor(max_workers=parallelism) as pool:
+                    list(pool.map(lambda item: run(*item), group))
+            settle()
+    finally:
+        settle()
+    for index, change in runnable:
         if index in outcome:
             report.results.append(outcome[index])
         else:
@@ -139,20 +189,47 @@ def apply_plan(
     return report
 
 
-def _groups(changes: Sequence[Change]) -> list[list[tuple[int, Change]]]:
+def _groups(changes: Sequence[tuple[int, Change]]) -> list[list[tuple[int, Change]]]:
     groups: dict[int, list[tuple[int, Change]]] = {}
-    for index, change in enumerate(changes):
+    for index, change in changes:
         groups.setdefault(change.ORDER, []).append((index, change))
     return [groups[order] for order in sorted(groups)]
 
 
 @dataclass
+class _Handover:
+    """A secret received, waiting for the next durable write of the sink."""
+
+    change: Change
+    delivery: Delivery
+    app: App
+    stamp: Stamp
+
+
+class DeliveryError(ReconcilerError):
+    """Secrets that could not be written to the sink; their apps stay ``pending``."""
+
+    def __init__(self, message: str, changes: Sequence[Change]) -> None:
+        super().__init__(message)
+        self.changes = list(changes)
+
+
+@dataclass
 class _Executor:
+    """Runs one change at a time (from many threads). Secrets received are written to the
+    sink in batches, so 10,000 creates do not cost 10,000 rewrites of the file: a batch
+    is written (durably) when it holds ``_BATCH`` secrets or its first one waited
+    ``_BATCH_SECONDS``, and at the end of each kind of change; each app's ``pending`` flag
+    is cleared only after the batch holding its secret is on disk."""
+
     plan: Plan
     registry: Registry
     by_id: dict[str, App]
     secrets: SecretsFile | None
     report: ApplyReport
+    _batch: list[_Handover] = field(default_factory=list)
+    _batch_since: float = 0.0
+    _batch_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def run(self, change: Change) -> str | None:
         after = dict(change.after or {})
@@ -170,7 +247,7 @@ class _Executor:
             created = self.registry.create(after, _credentials(change), stamp)
             self.by_id[created.app.client_id] = created.app
             if gets_secret:
-                self.hand_over(change.key, created.app, stamp, created.secret, "created")
+                self.hand_over(change, created.app, stamp, created.secret, "created")
             return created.app.client_id
         if isinstance(change, Refresh):
             app = self.registry.register_cimd(
@@ -206,11 +283,9 @@ class _Executor:
         current = self.current(change)
         stamp = current.stamp
         if stamp is None:
-            raise ReconcilerError(f"{change.key}: client {current.client_id} carries no stamp")
+            raise ReconcilerError(f"client {current.client_id} carries no stamp")
         if self.secrets is None:
-            raise InputError(
-                f"{change.key}: its secret needs a --secrets-out file to be delivered to"
-            )
+            raise InputError("its secret needs a --secrets-out file to be delivered to")
         if isinstance(change, Deliver) and self.secrets.holds(change.key, current.client_id):
             self.write(current, {}, stamp.delivered())
             self.report.secrets_saved[change.key] = "already in the sink"
@@ -225,7 +300,7 @@ class _Executor:
                 cannot = "cannot rotate" if how == "rotated" else "can neither show nor rotate"
                 why = getattr(self.registry, "rotation_unsupported", None)
                 raise RegistryError(
-                    f"{change.key}: {self.registry.uri} {cannot} the secret of client "
+                    f"{self.registry.uri} {cannot} the secret of client "
                     f"{current.client_id}; "
                     + (why if isinstance(why, str) else "replace the app (delete and create it)")
                 )
@@ -233,25 +308,56 @@ class _Executor:
                 current = self.write(current, {}, replace(stamp, pending=True))
             secret = self.registry.rotate_secret(current)
             how = "rotated"
-        self.hand_over(change.key, current, current.stamp or stamp, secret, how)
+        self.hand_over(change, current, current.stamp or stamp, secret, how)
         return current.client_id
 
-    def hand_over(self, key: str, app: App, stamp: Stamp, secret: str | None, how: str) -> None:
-        """Into the sink durably, then the stamp says so; else the app stays ``pending``."""
+    def hand_over(
+        self, change: Change, app: App, stamp: Stamp, secret: str | None, how: str
+    ) -> None:
+        """Queue the secret for the sink; the stamp says so once the sink is written."""
         if secret is None or self.secrets is None:
-            self.report.secrets_unsaved.append(key)
+            self.report.secrets_unsaved.append(change.key)
+            return
+        delivery = Delivery(change.key, app.client_id, secret, self.registry.uri, how)
+        with self._batch_lock:
+            if not self._batch:
+                self._batch_since = time.monotonic()
+            self._batch.append(_Handover(change, delivery, app, stamp))
+            due = len(self._batch) >= _BATCH or (
+                time.monotonic() - self._batch_since >= _BATCH_SECONDS
+            )
+        if due or isinstance(change, Deliver | Rotate):
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the queued secrets to the sink durably, then clear their apps' flags."""
+        with self._batch_lock:
+            batch, self._batch = self._batch, []
+        if not batch or self.secrets is None:
             return
         try:
-            self.secrets.add(key, app.client_id, secret, self.registry.uri, how)
+            self.secrets.add_many([handover.delivery for handover in batch])
         except OSError as exc:
-            self.report.secrets_unsaved.append(key)
-            raise ReconcilerError(
-                f"{key}: its secret could not be written to {self.secrets.path} "
-                f"({exc.strerror or exc}); the app stays marked as pending and the next "
-                "apply with --secrets-out delivers it"
+            self.report.secrets_unsaved.extend(handover.change.key for handover in batch)
+            raise DeliveryError(
+                f"secrets could not be written to {self.secrets.path} "
+                f"({exc.strerror or exc}); the apps stay marked as pending and the next "
+                "apply with --secrets-out delivers them",
+                [handover.change for handover in batch],
             ) from exc
-        self.write(app, {}, stamp.delivered())
-        self.report.secrets_saved[key] = how
+        failures: list[tuple[Change, ReconcilerError]] = []
+        for handover in batch:
+            try:
+                self.write(handover.app, {}, handover.stamp.delivered())
+            except ReconcilerError as exc:
+                failures.append((handover.change, exc))
+            # In the sink either way: a stamp still pending is found there by the next run.
+            self.report.secrets_saved[handover.change.key] = handover.delivery.how
+        if failures:
+            raise DeliveryError(
+                f"the secret is in the sink, but recording that failed: {failures[0][1]}",
+                [change for change, _ in failures],
+            )
 
     def current(self, change: Change) -> App:
         app = self.by_id.get(change.client_id or "")

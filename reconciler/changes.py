@@ -170,7 +170,7 @@ class Deliver(Change):
 
     ACTION: ClassVar[str] = "deliver"
     SYMBOL: ClassVar[str] = "»"
-    ORDER: ClassVar[int] = 4
+    ORDER: ClassVar[int] = -1  # first: a run cut off during its creates still delivers
 
 
 @dataclass(frozen=True)
@@ -179,7 +179,7 @@ class Rotate(Change):
 
     ACTION: ClassVar[str] = "rotate"
     SYMBOL: ClassVar[str] = "↻"
-    ORDER: ClassVar[int] = 4
+    ORDER: ClassVar[int] = -1
 
 
 @dataclass(frozen=True)

@@ -241,7 +241,8 @@ class _Planning:
             notes=(
                 "its stamp says the secret the registry handed out has not reached a "
                 "--secrets-out file (a run without --secrets-out, or one that stopped in "
-                "between)",
+                "between); apply reads it back where the registry shows it, else rotates it "
+                "(the old secret then stops working)",
             ),
         )
 

@@ -118,6 +118,8 @@ def _closing_line(plan: Plan) -> str:
         return (
             "No changes to apply, but the registry does not match the manifests: see the notices."
         )
+    if plan.is_empty and plan.scope.is_partial:
+        return "No changes within this partial run (apps outside it were not compared)."
     if plan.is_empty:
         return "No changes. The registry matches the manifests."
     counted = ", ".join(f"{count} to {action}" for action, count in _counted_actions(plan))

@@ -22,6 +22,8 @@ def progress_line(index: int, total: int, result: ChangeResult) -> str:
     """``[3/10] + web (client id): created``, one line as each change finishes."""
     change = result.change
     outcome = PAST[change.ACTION] if result.ok else f"FAILED: {result.error}"
+    if result.ok and result.detail:
+        outcome += f" ({result.detail})"
     where = f" ({result.client_id})" if result.client_id else ""
     return f"[{index}/{total}] {change.SYMBOL} {change.key}{where}: {outcome}"
 
@@ -52,9 +54,9 @@ def render_report(report: ApplyReport) -> str:
         for key, how in sorted(report.secrets_saved.items()):
             ways.setdefault(how, []).append(key)
         detail = "; ".join(f"{how}: {', '.join(keys)}" for how, keys in ways.items())
+        count = len(report.secrets_saved)
         lines.append(
-            f"{len(report.secrets_saved)} client secrets written to the --secrets-out file "
-            f"({detail})."
+            f"{count} client secret{'s' if count > 1 else ''} in the --secrets-out file ({detail})."
         )
     if report.secrets_unsaved:
         lines.append(

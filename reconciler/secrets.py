@@ -18,7 +18,7 @@ import os
 import re
 import tempfile
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,10 +27,21 @@ from typing import Any
 
 from reconciler.errors import InputError
 
-__all__ = ["SecretsFile"]
+__all__ = ["Delivery", "SecretsFile"]
 
 #: What killed runs of older versions left behind: ``mkstemp(prefix=".secrets-")``.
 _LEGACY_TEMPORARY = re.compile(r"^\.secrets-[A-Za-z0-9_]{8}$")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One secret on its way to the sink."""
+
+    key: str
+    client_id: str
+    secret: str
+    registry: str
+    how: str = "created"
 
 
 @dataclass
@@ -39,10 +50,17 @@ class SecretsFile:
 
     path: Path
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    #: What was last read or written, and the file's identity then: re-read only if it moved.
+    _entries: dict[str, Any] = field(default_factory=dict, repr=False)
+    _lines: dict[str, str] = field(default_factory=dict, repr=False)
+    _seen: tuple[int, int, int] | None = field(default=None, repr=False)
+    _shown: str = field(default="", repr=False)
 
     def __post_init__(self) -> None:
+        self._shown = str(self.path)
+        self.path = self.path.resolve()  # a link to the real sink: write the real one
         if self.path.is_dir():
-            raise InputError(f"--secrets-out {self.path}: is a directory")
+            raise InputError(f"--secrets-out {self._shown}: is a directory")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self._exclusive():
@@ -53,7 +71,7 @@ class SecretsFile:
                 Path(probe).unlink()
         except OSError as exc:
             raise InputError(
-                f"--secrets-out {self.path}: cannot write there ({exc.strerror})"
+                f"--secrets-out {self._shown}: cannot write there ({exc.strerror})"
             ) from exc
 
     def entry(self, key: str) -> Mapping[str, Any] | None:
@@ -71,61 +89,87 @@ class SecretsFile:
         self, key: str, client_id: str, secret: str, registry: str, how: str = "created"
     ) -> None:
         """Merge one secret into the sink, durably, before returning."""
+        self.add_many([Delivery(key, client_id, secret, registry, how)])
+
+    def add_many(self, deliveries: Sequence[Delivery]) -> None:
+        """Merge these secrets into the sink in one durable write, before returning."""
+        if not deliveries:
+            return
+        created_at = datetime.now(UTC).isoformat(timespec="seconds")
         with self._lock, self._exclusive():
             entries = self._read()
-            entries[key] = {
-                "client_id": client_id,
-                "client_secret": secret,
-                "registry": registry,
-                "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                "how": how,
-            }
+            for delivery in deliveries:
+                entries[delivery.key] = {
+                    "client_id": delivery.client_id,
+                    "client_secret": delivery.secret,
+                    "registry": delivery.registry,
+                    "created_at": created_at,
+                    "how": delivery.how,
+                }
+                self._lines.pop(delivery.key, None)
             self._write(entries)
 
     def _read(self) -> dict[str, Any]:
         """The sink's entries; a sink that is not ours to rewrite is refused."""
         try:
-            text = self.path.read_text("utf-8")
+            status = self.path.stat()
         except FileNotFoundError:
-            return {}
+            self._entries, self._lines, self._seen = {}, {}, None
+            return self._entries
+        seen = (status.st_ino, status.st_size, status.st_mtime_ns)
+        if seen == self._seen:
+            return self._entries
+        try:
+            text = self.path.read_text("utf-8")
         except UnicodeDecodeError as exc:
             raise self._refused("it is not UTF-8 text") from exc
-        if not text.strip():
-            return {}
-        try:
-            entries = json.loads(text)
-        except ValueError as exc:
-            raise self._refused(f"it is not valid JSON ({exc})") from exc
+        entries: Any = {}
+        if text.strip():
+            try:
+                entries = json.loads(text)
+            except ValueError as exc:
+                raise self._refused(f"it is not valid JSON ({exc})") from exc
         if not isinstance(entries, dict) or not all(
             isinstance(value, dict) for value in entries.values()
         ):
             raise self._refused("it is not a JSON object of {app key: {client_id, ...}}")
-        return entries
+        self._entries, self._lines, self._seen = entries, {}, seen
+        return self._entries
 
     def _refused(self, why: str) -> InputError:
         return InputError(
-            f"--secrets-out {self.path}: refusing to use this file: {why}; it may hold "
+            f"--secrets-out {self._shown}: refusing to use this file: {why}; it may hold "
             "secrets, so it is never rewritten: move it away or name another file"
         )
 
     def _write(self, entries: Mapping[str, Any]) -> None:
+        """One entry a line (each encoded once, by the C encoder), then fsync and rename."""
+        for key in entries.keys() - self._lines.keys():
+            self._lines[key] = (
+                f"  {json.dumps(key, ensure_ascii=False)}: "
+                f"{json.dumps(entries[key], sort_keys=True, ensure_ascii=False)}"
+            )
+        body = ",\n".join(self._lines[key] for key in sorted(entries))
+        text = "{\n" + body + "\n}\n" if entries else "{}\n"
         descriptor, temporary = self._temporary()
         try:
             os.fchmod(descriptor, 0o600)
             with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-                json.dump(entries, handle, indent=2, sort_keys=True)
-                handle.write("\n")
+                handle.write(text)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(temporary, self.path)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
+            self._seen = None
             raise
         directory = os.open(self.path.parent, os.O_RDONLY)
         try:
             os.fsync(directory)
         finally:
             os.close(directory)
+        status = self.path.stat()
+        self._seen = (status.st_ino, status.st_size, status.st_mtime_ns)
 
     def _temporary(self) -> tuple[int, str]:
         return tempfile.mkstemp(

@@ -21,7 +21,7 @@ from reconciler.planner import plan, plan_rotation
 from reconciler.registries.base import Created
 from reconciler.registries.clients import ClientsRegistry
 from reconciler.registries.tenant import Tenant
-from reconciler.secrets import SecretsFile
+from reconciler.secrets import Delivery, SecretsFile
 from reconciler.stamp import Stamp
 from tests.helpers import desired, memory_registry, seed
 
@@ -53,7 +53,7 @@ def sink_entries(path: Path) -> dict[str, Any]:
 class BrokenSink(SecretsFile):
     """A sink whose disk fails when the secret arrives (a full disk, a kill at that step)."""
 
-    def add(self, key: str, client_id: str, secret: str, registry: str, how: str = "") -> None:
+    def add_many(self, deliveries: Sequence[Delivery]) -> None:
         raise OSError(28, "No space left on device")
 
 
@@ -116,8 +116,9 @@ def test_without_a_sink_the_app_stays_pending_is_named_and_delivered_later(
     assert isinstance(change, Deliver) and change.key == "worker"
     assert "secret not delivered" in change.reasons
 
-    refused = apply_plan(again, registry, current)
-    assert not refused.ok and "--secrets-out" in (refused.results[0].error or "")
+    without = apply_plan(again, registry, current)
+    assert without.ok and without.results == [] and without.skipped == []
+    assert without.secrets_unsaved == ["worker"], "named, not attempted, not a failure"
 
     sink = SecretsFile(tmp_path / "secrets.json")
     delivered = apply_plan(again, registry, current, secrets=sink)
@@ -131,7 +132,9 @@ def test_a_sink_that_fails_after_the_create_leaves_the_app_pending(tmp_path: Pat
     tenant, registry = memory_registry()
     first, current = planned(registry, WORKER)
     report = apply_plan(first, registry, current, secrets=BrokenSink(tmp_path / "s.json"))
-    assert not report.ok
+    assert not report.ok and report.secrets_unsaved == ["worker"]
+    [failure] = report.results
+    assert "No space left on device" in (failure.error or "") and "pending" in (failure.error or "")
     assert stamp_of(registry, "worker").pending, "the registry still says: not delivered"
     [change] = planned(registry, WORKER)[0].changes
     assert isinstance(change, Deliver)
@@ -182,9 +185,9 @@ def test_an_update_keeps_the_pending_flag_until_the_secret_is_delivered(
     apply_plan(first, registry, current)
     renamed = desired("worker", name="Worker, renamed", type="m2m")
     again, current = planned(registry, renamed)
-    assert [c.ACTION for c in again.changes] == ["update", "deliver"]
+    assert [c.ACTION for c in again.changes] == ["deliver", "update"]
     report = apply_plan(again, registry, current)
-    assert not report.ok  # the delivery needs a sink
+    assert report.ok and report.secrets_unsaved == ["worker"]  # the delivery needs a sink
     assert stamp_of(registry, "worker").pending, "the update did not clear it"
     sink = SecretsFile(tmp_path / "secrets.json")
     third, current = planned(registry, renamed)
@@ -274,3 +277,47 @@ def test_rotation_replaces_the_secret_and_delivers_the_new_one(tmp_path: Path) -
         plan_rotation(["spa"], registry.list_apps(), owner=OWNER, registry=registry.uri)
     with pytest.raises(Exception, match="has the key 'nope'"):
         plan_rotation(["nope"], registry.list_apps(), owner=OWNER, registry=registry.uri)
+
+
+def test_a_link_to_the_real_sink_writes_the_real_file(tmp_path: Path) -> None:
+    real = tmp_path / "vault" / "secrets.json"
+    real.parent.mkdir()
+    link = tmp_path / "secrets.json"
+    link.symlink_to(real)
+    SecretsFile(link).add("worker", "id", "s3cret", "sqlite:r.db")
+    assert link.is_symlink() and sink_entries(real)["worker"]["client_secret"] == "s3cret"
+
+
+def test_deliveries_come_first_so_a_run_cut_off_in_its_creates_still_delivers(
+    tmp_path: Path,
+) -> None:
+    tenant, registry = memory_registry()
+    first, current = planned(registry, WORKER)
+    apply_plan(first, registry, current)
+    more = [desired(f"new-{n}", name=f"New {n}", type="m2m") for n in range(3)]
+    again, current = planned(registry, WORKER, *more)
+    assert [c.ACTION for c in again.changes] == ["deliver", "create", "create", "create"]
+
+
+def test_secrets_are_written_in_batches_and_every_flag_cleared_after_its_batch(
+    tmp_path: Path,
+) -> None:
+    class CountingSink(SecretsFile):
+        writes: list[int] = []
+
+        def add_many(self, deliveries: Sequence[Delivery]) -> None:
+            stamps = {stamp_of(registry, d.key).pending for d in deliveries}
+            assert stamps == {True}, "a flag is cleared only after its batch is on disk"
+            super().add_many(deliveries)
+            CountingSink.writes.append(len(deliveries))
+
+    tenant, registry = memory_registry()
+    workers = [desired(f"worker-{n:03d}", name=f"W{n}", type="m2m") for n in range(150)]
+    first, current = planned(registry, *workers)
+    sink = CountingSink(tmp_path / "secrets.json")
+    report = apply_plan(first, registry, current, secrets=sink)
+    assert report.ok and len(report.secrets_saved) == 150
+    assert sum(CountingSink.writes) == 150 and len(CountingSink.writes) < 10
+    entries = sink_entries(tmp_path / "secrets.json")
+    assert all(e["client_secret"] == held_secret(tenant, e["client_id"]) for e in entries.values())
+    assert planned(registry, *workers)[0].is_empty

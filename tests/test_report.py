@@ -19,7 +19,7 @@ def test_the_summary_says_how_each_secret_was_delivered_and_names_the_missing_on
     )
     text = render_report(report)
     assert "Apply complete: 2 created, 1 secret delivered." in text
-    assert "2 client secrets written to the --secrets-out file (created: a; read back: c)" in text
+    assert "2 client secrets in the --secrets-out file (created: a; read back: c)" in text
     assert "Secrets NOT delivered for: b." in text
 
 
@@ -33,3 +33,10 @@ def test_a_delivery_reads_as_one_secret_per_line() -> None:
         ]
     )
     assert render_report(two).startswith("Apply complete: 2 secrets delivered.")
+
+
+def test_a_delivery_line_says_how_and_deliveries_without_a_sink_are_named() -> None:
+    result = ChangeResult(Deliver(key="c", client_id="id-c"), True, "id-c", detail="rotated")
+    assert progress_line(1, 1, result) == "[1/1] » c (id-c): secret delivered (rotated)"
+    one = ApplyReport(secrets_saved={"c": "read back"})
+    assert "1 client secret in the --secrets-out file (read back: c)." in render_report(one)

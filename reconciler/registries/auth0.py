@@ -31,12 +31,7 @@ DEFAULT_LOCK_TIMEOUT_SECONDS = 600.0
 _TOKEN_MARGIN_SECONDS = 60
 _MIN_POLL_SECONDS = 0.1
 _UNSENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-_SCOPE_HINTS = {
-    "GET": "read:clients",
-    "POST": "create:clients",
-    "PATCH": "update:clients",
-    "DELETE": "delete:clients",
-}
+_VERBS = {"GET": "read", "POST": "create", "PATCH": "update", "DELETE": "delete"}
 
 
 class TokenSource:
@@ -380,7 +375,7 @@ def _api_error(response: httpx.Response, method: str, path: str) -> ApiError:
         body = {}
     message = str(body.get("message") or response.reason_phrase or "error")
     if response.status_code == 403 and "scope" in message.lower():
-        needed = _SCOPE_HINTS.get(method, "")
+        needed = _needed_scope(method, path)
         message += f" (grant the management client the {needed} scope)" if needed else ""
     elif response.status_code == 401:
         message += " (check AUTH0_CLIENT_ID / AUTH0_CLIENT_SECRET or AUTH0_TOKEN)"
@@ -390,6 +385,22 @@ def _api_error(response: httpx.Response, method: str, path: str) -> ApiError:
         f"{method} {path}: {message}",
         body.get("errorCode"),
     )
+
+
+def _needed_scope(method: str, path: str) -> str | None:
+    """The Management API scope a route needs (Auth0's API explorer lists one per route)."""
+    verb = _VERBS.get(method)
+    if verb is None:
+        return None
+    if path.endswith("/rotate-secret"):
+        return "update:client_keys"
+    if "/credentials" in path:
+        return f"{verb}:client_credentials"
+    if path.startswith("/api/v2/resource-servers"):
+        return f"{verb}:resource_servers"
+    if path.startswith("/api/v2/clients"):
+        return f"{verb}:clients"
+    return None
 
 
 def _json(response: httpx.Response, what: str) -> Any:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import secrets
 import socket
 import threading
 import time
@@ -51,7 +52,7 @@ LEASE_SCOPES = (
 _SKEW_SECONDS = 5.0
 _FIRST_POLL_SECONDS = 0.2
 _NAME = re.compile(
-    r"reconciler apply lease: (?P<host>\S+) pid (?P<pid>\d+) "
+    r"reconciler apply lease: (?P<host>\S+) pid (?P<pid>\d+)(?:\.(?P<run>[0-9a-f]+))? "
     r"since (?P<since>\S+) until (?P<until>\S+)\Z"
 )
 
@@ -78,10 +79,12 @@ class Holder:
     pid: int
     since: float
     until: float
+    #: Tells two leases of one process apart (a lease taken again after a lost answer).
+    run: str = ""
 
     @classmethod
-    def me(cls, now: float, ttl: float) -> Holder:
-        return cls(_this_host(), os.getpid(), now, now + ttl)
+    def me(cls, now: float, ttl: float, run: str = "") -> Holder:
+        return cls(_this_host(), os.getpid(), now, now + ttl, run)
 
     @classmethod
     def parse(cls, name: object) -> Holder | None:
@@ -94,14 +97,16 @@ class Holder:
                 int(found["pid"]),
                 _from_iso(found["since"]),
                 _from_iso(found["until"]),
+                found["run"] or "",
             )
         except ValueError:
             return None
 
     def name(self) -> str:
         return (
-            f"reconciler apply lease: {self.host} pid {self.pid} "
-            f"since {_iso(self.since)} until {_iso(self.until)}"
+            f"reconciler apply lease: {self.host} pid {self.pid}"
+            + (f".{self.run}" if self.run else "")
+            + f" since {_iso(self.since)} until {_iso(self.until)}"
         )
 
     def describe(self) -> str:
@@ -154,6 +159,7 @@ class TenantLease:
         self._lost: str | None = None
         self._stop = threading.Event()
         self._heartbeat: threading.Thread | None = None
+        self._run = secrets.token_hex(4)
 
     @contextmanager
     def held(self) -> Iterator[None]:
@@ -186,7 +192,7 @@ class TenantLease:
         announced: str | None = None
         pause = min(_FIRST_POLL_SECONDS, self._poll)
         while True:
-            holder = Holder.me(self._wall_clock(), self._ttl)
+            holder = Holder.me(self._wall_clock(), self._ttl, self._run)
             started = self._clock()
             try:
                 created = self._api.create_resource_server(
@@ -207,8 +213,18 @@ class TenantLease:
             if current is None:
                 continue  # released between our create and our read
             other = Holder.parse(current.get("name"))
-            if other is None or other.abandoned(self._wall_clock()):
-                why = "unreadable" if other is None else f"abandoned by {other.describe()}"
+            mine = other is not None and (other.host, other.pid, other.run) == (
+                holder.host,
+                holder.pid,
+                holder.run,
+            )
+            if other is None or mine or other.abandoned(self._wall_clock()):
+                if other is None:
+                    why = "unreadable"
+                elif mine:
+                    why = "taken by this very run in a request whose answer was lost"
+                else:
+                    why = f"abandoned by {other.describe()}"
                 self._notify(f"removing the apply lease on {self._tenant} ({why})")
                 self._delete(str(current["id"]))
                 continue

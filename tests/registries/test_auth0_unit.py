@@ -183,6 +183,25 @@ def test_403_names_the_missing_scope() -> None:
     assert caught.value.status == 403
 
 
+@pytest.mark.parametrize(
+    ("call", "scope"),
+    [
+        (lambda m: m.rotate_secret("x"), "update:client_keys"),
+        (lambda m: m.list_credentials("x"), "read:client_credentials"),
+        (lambda m: m.create_credential("x", {}), "create:client_credentials"),
+        (lambda m: m.patch_client("x", {}), "update:clients"),
+    ],
+)
+def test_the_403_hint_names_the_scope_of_the_route(
+    call: Callable[[ManagementApi], Any], scope: str
+) -> None:
+    body = {"statusCode": 403, "error": "Forbidden", "message": "Insufficient scope"}
+    management, _ = api(lambda r: httpx.Response(403, json=body))
+    with pytest.raises(ApiError) as caught:
+        call(management)
+    assert f"grant the management client the {scope} scope" in str(caught.value)
+
+
 def test_token_is_cached_and_refreshed_after_401() -> None:
     answers = iter(
         [

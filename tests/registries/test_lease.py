@@ -194,6 +194,21 @@ def test_the_heartbeat_renews_the_lease(api: ManagementApi) -> None:
         poll(lambda: api.resource_server_by_identifier(LEASE_IDENTIFIER)["name"] != first["name"])  # type: ignore[index]
 
 
+def test_a_lease_whose_create_answer_was_lost_is_known_as_its_own(
+    api: ManagementApi, served: TlsServe
+) -> None:
+    """A 500 after the write: the retry meets 409 from this very run's lease."""
+    served.inject(status=500, after=True, method="POST", path_prefix="/api/v2/resource-servers")
+    messages: list[str] = []
+    with lease(api, messages, wait_seconds=1).held():
+        held = api.resource_server_by_identifier(LEASE_IDENTIFIER)
+        holder = Holder.parse(held["name"]) if held else None
+        assert holder is not None and holder.pid == os.getpid()
+    assert any("this very run" in m for m in messages), messages
+    assert not any("waiting" in m for m in messages), messages
+    assert api.resource_server_by_identifier(LEASE_IDENTIFIER) is None
+
+
 def test_a_token_without_the_resource_server_scopes_names_them_and_no_lock(
     served: TlsServe,
 ) -> None:
