@@ -14,7 +14,7 @@ from typing import Any
 
 from reconciler.changes import Adopt, Change, Create, Delete, Deliver, Refresh, Rotate, Update
 from reconciler.errors import InputError, ReconcilerError, RegistryError, StalePlanError
-from reconciler.fields import SECRET_METHODS
+from reconciler.fields import SECRET_METHODS, gains_a_secret
 from reconciler.interrupts import Stop
 from reconciler.model import App, Credential
 from reconciler.plan import Plan
@@ -181,7 +181,8 @@ class _Executor:
         current = self.current(change)
         before = dict(change.before or {})
         changed = {name: value for name, value in after.items() if before.get(name) != value}
-        return self.write(current, _with_keys(changed, change), self.stamp(change, after)).client_id
+        stamp = self.stamp(change, after, pending=gains_a_secret(before, after))
+        return self.write(current, _with_keys(changed, change), stamp).client_id
 
     def stamp(self, change: Change, after: Mapping[str, Any], *, pending: bool = False) -> Stamp:
         """The stamp to write; an app whose secret is still undelivered stays ``pending``."""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 __all__ = [
     "APP_TYPES",
     "CIMD_EDITABLE",
@@ -10,6 +13,7 @@ __all__ = [
     "PARTIAL_OBJECTS",
     "SECRET_METHODS",
     "SET_LIKE_FIELDS",
+    "gains_a_secret",
 ]
 
 APP_TYPES = {
@@ -66,3 +70,11 @@ CIMD_EDITABLE = frozenset(
         "client_metadata",
     }
 )
+
+
+def gains_a_secret(before: Mapping[str, Any], after: Mapping[str, Any]) -> bool:
+    """Whether a change of ``token_endpoint_auth_method`` makes an app confidential: the
+    secret the registry holds for it (Auth0 keeps one for every client) was never
+    delivered, as nobody needed it until now."""
+    method = "token_endpoint_auth_method"
+    return after.get(method) in SECRET_METHODS and before.get(method) not in SECRET_METHODS

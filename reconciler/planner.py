@@ -24,7 +24,7 @@ from reconciler.cimd_mapping import DOCUMENT_FIELDS, mapped_fields
 from reconciler.collector import collector_paused
 from reconciler.config import Safety
 from reconciler.errors import InputError
-from reconciler.fields import SECRET_METHODS
+from reconciler.fields import SECRET_METHODS, gains_a_secret
 from reconciler.model import App, DesiredApp, canonical, project
 from reconciler.plan import Conflict, Notice, Plan
 from reconciler.risks import risks
@@ -228,9 +228,11 @@ class _Planning:
         if change is not None:
             self.changes.append(change)
         if stamp is not None and stamp.pending:
-            self.changes.append(self.deliver(spec, target))
+            self.changes.append(self.deliver(spec, target, _PENDING_NOTE))
+        elif change is not None and gains_a_secret(change.before or {}, change.after or {}):
+            self.changes.append(self.deliver(spec, target, _BECOMES_CONFIDENTIAL_NOTE))
 
-    def deliver(self, spec: DesiredApp, app: App) -> Change:
+    def deliver(self, spec: DesiredApp, app: App, note: str) -> Change:
         return Deliver(
             key=spec.key,
             client_id=app.client_id,
@@ -238,10 +240,7 @@ class _Planning:
             protect=spec.protect,
             location=spec.where,
             fingerprint=app.fingerprint(),
-            notes=(
-                "its stamp says the secret the registry handed out may never have reached "
-                "a --secrets-out file (a run stopped in between)",
-            ),
+            notes=(note,),
         )
 
     def leave_alone(self, spec: DesiredApp) -> None:
@@ -459,6 +458,13 @@ class _Planning:
         self.conflicts.append(Conflict(spec.key, message, spec.where))
 
 
+_PENDING_NOTE = (
+    "its stamp says the secret the registry handed out may never have reached "
+    "a --secrets-out file (a run stopped in between)"
+)
+_BECOMES_CONFIDENTIAL_NOTE = (
+    "it becomes confidential: the secret the registry holds for it was never delivered"
+)
 _DUPLICATE_NOTE = (
     "a second app for this key (a create that was sent twice); the app whose secret was "
     "delivered is kept"
