@@ -206,7 +206,8 @@ def portal(method: str) -> Any:
 def test_a_public_app_made_confidential_has_its_existing_secret_delivered(
     tmp_path: Path,
 ) -> None:
-    """The registry holds a secret for the public app too; nobody needed it until now."""
+    """The embedded tenant keeps a secret for the public app too; nobody needed it until
+    now, so it was never delivered: it is read back once the app needs it."""
     tenant, registry = memory_registry()
     sink = SecretsFile(tmp_path / "secrets.json")
     first, current = planned(registry, portal("none"))

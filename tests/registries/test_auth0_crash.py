@@ -28,9 +28,11 @@ After every kill: the sink, if present, is valid JSON; one app per key; every
 confidential app of the owner either has its secret in the sink (the same client id
 and the secret the SDK reads) or a stamp that says ``pending``; and every pending app is
 named by the next ``plan --format json`` (a ``deliver`` change, or a ``delete`` if its
-key was dropped). Each kill leaves beside the sink what a kill inside a sink write
-leaves (``.secrets.json.PID.XXXXXXXX.tmp``, and an older version's ``.secrets-XXXXXXXX``),
-and no such file may survive the start of the next run (its first request to serve).
+key was dropped). After each kill the test also plants beside the sink what a kill
+inside a sink write leaves (``.secrets.json.PID.XXXXXXXX.tmp`` with the dead run's pid,
+and an older version's ``.secrets-XXXXXXXX``): no such file, planted or real, may
+survive the start of the next run (its first request to serve comes after it opened
+the sink).
 
 Then applies run until one exits 0 (the first does, here), and: ``plan
 --detailed-exitcode`` exits 0; one app per declared key and none of the owner's apps
@@ -40,10 +42,11 @@ no stamp says pending; no temporary file is left.
 The focused test kills one apply between a create's answer and the sink write (through
 the sink's lock) and applies again: the app is not created twice, and its secret is read
 back (a token with read:client_keys) or, for a token without it, rotated, and the sink
-holds the secret the tenant has now. Auth0 shows ``client_secret`` only to tokens with
-read:client_keys (https://auth0.com/docs/api/management/v2/clients/get-clients-by-id,
-"Scopes: read:clients read:client_keys"), and rotates it with update:client_keys
-(https://auth0.com/docs/api/management/v2/clients/post-rotate-secret).
+holds the secret the tenant has now. Auth0 shows ``client_secret`` only to a token with
+read:client_keys (or read:client_credentials; the token here has neither), see
+https://auth0.com/docs/api/management/v2/clients/get-clients-by-id; it rotates it for a
+token with update:client_keys, see
+https://auth0.com/docs/api/management/v2/clients/post-rotate-secret.
 """
 
 from __future__ import annotations
