@@ -15,7 +15,7 @@ from typing import Any
 
 from reconciler.changes import Adopt, Change, Create, Delete, Deliver, Refresh, Rotate, Update
 from reconciler.errors import InputError, ReconcilerError, RegistryError, StalePlanError
-from reconciler.fields import SECRET_METHODS
+from reconciler.fields import SECRET_METHODS, gains_a_secret
 from reconciler.interrupts import Stop
 from reconciler.model import App, Credential
 from reconciler.plan import Plan
@@ -258,7 +258,13 @@ class _Executor:
         current = self.current(change)
         before = dict(change.before or {})
         changed = {name: value for name, value in after.items() if before.get(name) != value}
-        return self.write(current, _with_keys(changed, change), self.stamp(change, after)).client_id
+        gains = gains_a_secret(before, after)
+        app = self.write(
+            current, _with_keys(changed, change), self.stamp(change, after, pending=gains)
+        )
+        if gains:  # a secret nobody needed until now: delivered as a pending one is
+            self.fetch_secret(change, app, rotate=False)
+        return app.client_id
 
     def stamp(self, change: Change, after: Mapping[str, Any], *, pending: bool = False) -> Stamp:
         """The stamp to write; an app whose secret is still undelivered stays ``pending``."""
@@ -281,35 +287,42 @@ class _Executor:
     def deliver(self, change: Change) -> str:
         """A pending secret re-delivered (read back, else rotated), or a rotation asked for."""
         current = self.current(change)
-        stamp = current.stamp
-        if stamp is None:
+        if current.stamp is None:
             raise ReconcilerError(f"client {current.client_id} carries no stamp")
         if self.secrets is None:
             raise InputError("its secret needs a --secrets-out file to be delivered to")
         if isinstance(change, Deliver) and self.secrets.holds(change.key, current.client_id):
-            self.write(current, {}, stamp.delivered())
+            self.write(current, {}, current.stamp.delivered())
             self.report.secrets_saved[change.key] = "already in the sink"
             return current.client_id
-        secret = None
-        how = "rotated"
-        if isinstance(change, Deliver) and isinstance(self.registry, ReadsSecrets):
-            secret = self.registry.read_secret(current)
-            how = "read back"
-        if secret is None:
-            if not isinstance(self.registry, RotatesSecrets):
-                cannot = "cannot rotate" if how == "rotated" else "can neither show nor rotate"
-                why = getattr(self.registry, "rotation_unsupported", None)
-                raise RegistryError(
-                    f"{self.registry.uri} {cannot} the secret of client "
-                    f"{current.client_id}; "
-                    + (why if isinstance(why, str) else "replace the app (delete and create it)")
-                )
-            if not stamp.pending:
-                current = self.write(current, {}, replace(stamp, pending=True))
-            secret = self.registry.rotate_secret(current)
-            how = "rotated"
-        self.hand_over(change, current, current.stamp or stamp, secret, how)
+        self.fetch_secret(change, current, rotate=isinstance(change, Rotate))
         return current.client_id
+
+    def fetch_secret(self, change: Change, current: App, *, rotate: bool) -> None:
+        """Read the secret back, else rotate it (flagged ``pending`` first), and hand it
+        over to the sink."""
+        stamp = current.stamp
+        assert stamp is not None
+        if self.secrets is None:  # never rotate a secret there is nowhere to deliver
+            self.report.secrets_unsaved.append(change.key)
+            return
+        secret = None
+        if not rotate and isinstance(self.registry, ReadsSecrets):
+            secret = self.registry.read_secret(current)
+        if secret is not None:
+            self.hand_over(change, current, stamp, secret, "read back")
+            return
+        if not isinstance(self.registry, RotatesSecrets):
+            cannot = "cannot rotate" if rotate else "can neither show nor rotate"
+            why = getattr(self.registry, "rotation_unsupported", None)
+            raise RegistryError(
+                f"{self.registry.uri} {cannot} the secret of client {current.client_id}; "
+                + (why if isinstance(why, str) else "replace the app (delete and create it)")
+            )
+        if not stamp.pending:
+            current = self.write(current, {}, replace(stamp, pending=True))
+        secret = self.registry.rotate_secret(current)
+        self.hand_over(change, current, current.stamp or stamp, secret, "rotated")
 
     def hand_over(
         self, change: Change, app: App, stamp: Stamp, secret: str | None, how: str
@@ -326,7 +339,7 @@ class _Executor:
             due = len(self._batch) >= _BATCH or (
                 time.monotonic() - self._batch_since >= _BATCH_SECONDS
             )
-        if due or isinstance(change, Deliver | Rotate):
+        if due or not isinstance(change, Create):
             self.flush()
 
     def flush(self) -> None:

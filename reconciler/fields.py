@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 __all__ = [
     "APP_TYPES",
     "CIMD_EDITABLE",
@@ -10,6 +13,7 @@ __all__ = [
     "PARTIAL_OBJECTS",
     "SECRET_METHODS",
     "SET_LIKE_FIELDS",
+    "gains_a_secret",
 ]
 
 APP_TYPES = {
@@ -51,6 +55,8 @@ SET_LIKE_FIELDS = frozenset(
 PARTIAL_OBJECTS = frozenset({"refresh_token", "jwt_configuration"})
 #: The token endpoint auth methods for which a registry hands out a client secret.
 SECRET_METHODS = frozenset({"client_secret_post", "client_secret_basic", "client_secret_jwt"})
+#: The methods of apps that authenticate without their client secret.
+_WITHOUT_SECRET = frozenset({"none", "private_key_jwt"})
 #: Fields Auth0 lets you edit on an app registered from a CIMD document.
 CIMD_EDITABLE = frozenset(
     {
@@ -66,3 +72,12 @@ CIMD_EDITABLE = frozenset(
         "client_metadata",
     }
 )
+
+
+def gains_a_secret(before: Mapping[str, Any], after: Mapping[str, Any]) -> bool:
+    """Whether a change of ``token_endpoint_auth_method`` makes an app confidential: any
+    secret the registry holds for it was never delivered, as nobody needed it until now
+    (it is read back, or rotated where none can be shown). No method at all is not taken
+    for public: Auth0 leaves it out of its answers unless it was set."""
+    method = "token_endpoint_auth_method"
+    return after.get(method) in SECRET_METHODS and before.get(method) in _WITHOUT_SECRET

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -24,7 +24,7 @@ from reconciler.cimd_mapping import DOCUMENT_FIELDS, mapped_fields
 from reconciler.collector import collector_paused
 from reconciler.config import Safety
 from reconciler.errors import InputError
-from reconciler.fields import SECRET_METHODS
+from reconciler.fields import SECRET_METHODS, gains_a_secret
 from reconciler.model import App, DesiredApp, canonical, project
 from reconciler.plan import Conflict, Notice, Plan
 from reconciler.risks import risks
@@ -228,9 +228,12 @@ class _Planning:
         if change is not None:
             self.changes.append(change)
         if stamp is not None and stamp.pending:
-            self.changes.append(self.deliver(spec, target))
+            self.changes.append(self.deliver(spec, target, _PENDING_NOTE))
+        elif change is not None and gains_a_secret(change.before or {}, change.after or {}):
+            noted = replace(change, notes=(*change.notes, _BECOMES_CONFIDENTIAL_NOTE))
+            self.changes[-1] = noted
 
-    def deliver(self, spec: DesiredApp, app: App) -> Change:
+    def deliver(self, spec: DesiredApp, app: App, note: str) -> Change:
         return Deliver(
             key=spec.key,
             client_id=app.client_id,
@@ -238,12 +241,7 @@ class _Planning:
             protect=spec.protect,
             location=spec.where,
             fingerprint=app.fingerprint(),
-            notes=(
-                "its stamp says the secret the registry handed out has not reached a "
-                "--secrets-out file (a run without --secrets-out, or one that stopped in "
-                "between); apply reads it back where the registry shows it, else rotates it "
-                "(the old secret then stops working)",
-            ),
+            notes=(note,),
         )
 
     def leave_alone(self, spec: DesiredApp) -> None:
@@ -461,6 +459,15 @@ class _Planning:
         self.conflicts.append(Conflict(spec.key, message, spec.where))
 
 
+_PENDING_NOTE = (
+    "its stamp says the secret the registry handed out has not reached a --secrets-out "
+    "file (a run without --secrets-out, or one that stopped in between); apply reads it "
+    "back where the registry shows it, else rotates it (the old secret then stops working)"
+)
+_BECOMES_CONFIDENTIAL_NOTE = (
+    "it becomes confidential: apply delivers its secret to --secrets-out (read back, else "
+    "rotated), as nobody needed it until now"
+)
 _DUPLICATE_NOTE = (
     "a second app for this key (a create that was sent twice); the app whose secret was "
     "delivered is kept"

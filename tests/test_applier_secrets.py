@@ -196,6 +196,52 @@ def test_an_update_keeps_the_pending_flag_until_the_secret_is_delivered(
     assert planned(registry, renamed)[0].is_empty
 
 
+def portal(method: str) -> Any:
+    return desired(
+        "portal",
+        name="Portal",
+        type="regular_web",
+        callbacks=["https://portal.example.com/cb"],
+        token_endpoint_auth_method=method,
+    )
+
+
+def test_a_public_app_made_confidential_has_its_existing_secret_delivered(
+    tmp_path: Path,
+) -> None:
+    """The embedded tenant keeps a secret for the public app too; nobody needed it until
+    now, so it was never delivered: it is read back once the app needs it."""
+    tenant, registry = memory_registry()
+    sink = SecretsFile(tmp_path / "secrets.json")
+    first, current = planned(registry, portal("none"))
+    assert apply_plan(first, registry, current, secrets=sink).ok
+    assert not (tmp_path / "secrets.json").exists()
+
+    again, current = planned(registry, portal("client_secret_post"))
+    [update] = again.changes
+    assert update.ACTION == "update" and any("becomes confidential" in n for n in update.notes)
+    report = apply_plan(again, registry, current, secrets=sink)
+    assert report.ok and report.secrets_saved == {"portal": "read back"}
+    entry = sink_entries(tmp_path / "secrets.json")["portal"]
+    assert entry["client_secret"] == held_secret(tenant, entry["client_id"])
+    assert not stamp_of(registry, "portal").pending
+    assert planned(registry, portal("client_secret_post"))[0].is_empty
+
+
+def test_a_run_that_stops_after_making_an_app_confidential_leaves_it_pending(
+    tmp_path: Path,
+) -> None:
+    tenant, registry = memory_registry()
+    first, current = planned(registry, portal("none"))
+    assert apply_plan(first, registry, current).ok
+    again, current = planned(registry, portal("client_secret_post"))
+    stopped = apply_plan(again, registry, current)  # no sink: named, left pending
+    assert [r.ok for r in stopped.results] == [True] and stopped.secrets_unsaved == ["portal"]
+    assert stamp_of(registry, "portal").pending, "the update wrote the stamp pending"
+    [change] = planned(registry, portal("client_secret_post"))[0].changes
+    assert isinstance(change, Deliver) and change.key == "portal"
+
+
 def confidential(tenant: Tenant, *, pending: bool) -> str:
     stamp = Stamp(OWNER, "worker", {}, pending=pending)
     return str(
