@@ -7,7 +7,6 @@ A saved plan is checked first, app by app, against what the registry holds now.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -16,6 +15,7 @@ from typing import Any
 from reconciler.changes import Adopt, Change, Create, Delete, Deliver, Refresh, Rotate, Update
 from reconciler.errors import InputError, ReconcilerError, RegistryError, StalePlanError
 from reconciler.fields import SECRET_METHODS, gains_a_secret
+from reconciler.handover import Courier, DeliveryError, Handover
 from reconciler.interrupts import Stop
 from reconciler.model import App, Credential
 from reconciler.plan import Plan
@@ -23,10 +23,7 @@ from reconciler.registries.base import ReadsSecrets, Registry, RotatesSecrets
 from reconciler.secrets import Delivery, SecretsFile
 from reconciler.stamp import Stamp
 
-__all__ = ["ApplyReport", "ChangeResult", "DeliveryError", "apply_plan", "check_fresh"]
-
-_BATCH = 64
-_BATCH_SECONDS = 0.25
+__all__ = ["ApplyReport", "ChangeResult", "apply_plan", "check_fresh"]
 
 
 @dataclass(frozen=True)
@@ -197,39 +194,18 @@ def _groups(changes: Sequence[tuple[int, Change]]) -> list[list[tuple[int, Chang
 
 
 @dataclass
-class _Handover:
-    """A secret received, waiting for the next durable write of the sink."""
-
-    change: Change
-    delivery: Delivery
-    app: App
-    stamp: Stamp
-
-
-class DeliveryError(ReconcilerError):
-    """Secrets that could not be written to the sink; their apps stay ``pending``."""
-
-    def __init__(self, message: str, changes: Sequence[Change]) -> None:
-        super().__init__(message)
-        self.changes = list(changes)
-
-
-@dataclass
 class _Executor:
-    """Runs one change at a time (from many threads). Secrets received are written to the
-    sink in batches, so 10,000 creates do not cost 10,000 rewrites of the file: a batch
-    is written (durably) when it holds ``_BATCH`` secrets or its first one waited
-    ``_BATCH_SECONDS``, and at the end of each kind of change; each app's ``pending`` flag
-    is cleared only after the batch holding its secret is on disk."""
+    """Runs one change at a time (from many threads); secrets go to the sink through a
+    ``Courier``, in durable batches."""
 
     plan: Plan
     registry: Registry
     by_id: dict[str, App]
     secrets: SecretsFile | None
     report: ApplyReport
-    _batch: list[_Handover] = field(default_factory=list)
-    _batch_since: float = 0.0
-    _batch_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.courier = Courier(self.secrets, self.restamp) if self.secrets is not None else None
 
     def run(self, change: Change) -> str | None:
         after = dict(change.after or {})
@@ -278,6 +254,9 @@ class _Executor:
             pending=pending or still_pending,
             source=change.stamp_source,
         )
+
+    def restamp(self, app: App, stamp: Stamp) -> None:
+        self.write(app, {}, stamp)
 
     def write(self, current: App, changes: Mapping[str, Any], stamp: Stamp) -> App:
         app = self.registry.update(current, changes, stamp)
@@ -328,49 +307,34 @@ class _Executor:
         self, change: Change, app: App, stamp: Stamp, secret: str | None, how: str
     ) -> None:
         """Queue the secret for the sink; the stamp says so once the sink is written."""
-        if secret is None or self.secrets is None:
+        courier = self.courier
+        if secret is None or courier is None:
             self.report.secrets_unsaved.append(change.key)
             return
         delivery = Delivery(change.key, app.client_id, secret, self.registry.uri, how)
-        with self._batch_lock:
-            if not self._batch:
-                self._batch_since = time.monotonic()
-            self._batch.append(_Handover(change, delivery, app, stamp))
-            due = len(self._batch) >= _BATCH or (
-                time.monotonic() - self._batch_since >= _BATCH_SECONDS
-            )
-        if due or not isinstance(change, Create):
-            self.flush()
+        handover = Handover(change, delivery, app, stamp)
+        self.recorded(lambda: courier.hand_over(handover, now=not isinstance(change, Create)))
 
     def flush(self) -> None:
-        """Write the queued secrets to the sink durably, then clear their apps' flags."""
-        with self._batch_lock:
-            batch, self._batch = self._batch, []
-        if not batch or self.secrets is None:
-            return
+        """Write the secrets still queued (at the end of each kind of change)."""
+        if self.courier is not None:
+            self.recorded(self.courier.flush)
+
+    def recorded(self, deliver: Callable[[], list[Handover]]) -> None:
+        """Run a delivery and say in the report which secrets are in the sink and which
+        are not."""
         try:
-            self.secrets.add_many([handover.delivery for handover in batch])
-        except OSError as exc:
-            self.report.secrets_unsaved.extend(handover.change.key for handover in batch)
-            raise DeliveryError(
-                f"secrets could not be written to {self.secrets.path} "
-                f"({exc.strerror or exc}); the apps stay marked as pending and the next "
-                "apply with --secrets-out delivers them",
-                [handover.change for handover in batch],
-            ) from exc
-        failures: list[tuple[Change, ReconcilerError]] = []
-        for handover in batch:
-            try:
-                self.write(handover.app, {}, handover.stamp.delivered())
-            except ReconcilerError as exc:
-                failures.append((handover.change, exc))
-            # In the sink either way: a stamp still pending is found there by the next run.
-            self.report.secrets_saved[handover.change.key] = handover.delivery.how
-        if failures:
-            raise DeliveryError(
-                f"the secret is in the sink, but recording that failed: {failures[0][1]}",
-                [change for change, _ in failures],
+            written = deliver()
+        except DeliveryError as exc:
+            written = exc.delivered
+            delivered = {handover.change.key for handover in written}
+            self.report.secrets_unsaved.extend(
+                change.key for change in exc.changes if change.key not in delivered
             )
+            raise
+        finally:
+            for handover in written:
+                self.report.secrets_saved[handover.change.key] = handover.delivery.how
 
     def current(self, change: Change) -> App:
         app = self.by_id.get(change.client_id or "")

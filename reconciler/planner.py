@@ -59,8 +59,8 @@ def plan(
     scope = scope or Scope()
     named = frozenset(spec.client_id for spec in desired if spec.client_id)
     declared = {spec.key: spec.file for spec in desired}
-    state = _Planning(owner, actual, documents or {}, cimd_note, named, scope=scope)
     with collector_paused():
+        state = _Planning(owner, actual, documents or {}, cimd_note, named, scope=scope)
         state.resolve_duplicates(declared)
         for spec in sorted(desired, key=lambda s: s.key):
             if scope.covers(spec.key, spec.file):
