@@ -75,7 +75,15 @@ def run(root: Path, served: TlsServe, *args: str) -> tuple[int, str]:
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[TlsServe]:
-    with TlsServe(tmp_path / "tenant.db", rate_limit="20/200") as running:
+    """A tight bucket: 10 at once, 100 a second (the creates alone need 500 writes)."""
+    with TlsServe(tmp_path / "tenant.db", rate_limit="10/100") as running:
+        yield running
+
+
+@pytest.fixture
+def calm(tmp_path: Path) -> Iterator[TlsServe]:
+    """A roomy bucket, for the rounds of concurrent applies."""
+    with TlsServe(tmp_path / "calm.db", rate_limit="20/200") as running:
         yield running
 
 
@@ -112,9 +120,14 @@ def test_300_apps_converge_through_429s_5xx_and_a_late_answer(
     served.inject(status=503, count=2, after=True, **creates)
     served.inject(status=500, count=2, after=True, **creates)
     served.inject(delay=3.0, after=True, **creates)  # answered after the 1 s --timeout
-    code, output = run(
-        root, served, "--timeout", "1", "apply", "--auto-approve", "--secrets-out", "secrets.json"
-    )
+    apply = ("--timeout", "1", "apply", "--auto-approve", "--secrets-out", "secrets.json")
+    code, output = run(root, served, *apply)
+    if code != 0:
+        # Allowed only where the run says why: under the tight bucket the late answer may
+        # be a 429 that never wrote anything; the run cannot know, and says so.
+        failures = [line for line in output.splitlines() if "FAILED" in line]
+        assert len(failures) == 1 and "the outcome is unknown" in failures[0], output
+        code, output = run(root, served, *apply)
     assert code == 0, output
     assert_converged(root, served, reader, 300)
 
@@ -144,22 +157,21 @@ def test_300_apps_converge_through_429s_5xx_and_a_late_answer(
     assert sum(name.endswith("(renamed)") for name in renamed) == 40
 
 
-def test_two_applies_started_together_take_turns(
-    tmp_path: Path, served: TlsServe, reader: SdkReader
-) -> None:
+def test_two_applies_started_together_take_turns(tmp_path: Path, calm: TlsServe) -> None:
     """Both exit 0; the one that waited says so and then finds nothing left to do.
 
     Typically 9 rounds in 10 overlap (the second one waits); in the others the first one
     ended before the second one asked: then it simply finds nothing to do.
     """
     rounds_that_waited = 0
+    sdk = SdkReader(calm.base_url, calm.client_id, calm.client_secret, calm.ca_file)
     for round_number in range(10):
         root = tmp_path / f"round-{round_number}"
         owner = f"team/round-{round_number}"
         write_project(root, 20, prefix=f"r{round_number}", owner=owner)
         first, second = (
             reconciler(
-                root, served, "apply", "--auto-approve", "--secrets-out", f"secrets-{side}.json"
+                root, calm, "apply", "--auto-approve", "--secrets-out", f"secrets-{side}.json"
             )
             for side in ("a", "b")
         )
@@ -175,15 +187,14 @@ def test_two_applies_started_together_take_turns(
             assert "took the apply lease" in text
             assert "No changes" in text or "matches" in text, text
 
-        apps = reader.apps_by_key(owner)
+        apps = sdk.apps_by_key(owner)
         keys = set(apps)
         assert len(keys) == 20
-        assert reader.duplicates(owner) == {}
+        assert sdk.duplicates(owner) == {}
         written = {**delivered(root, "secrets-a.json"), **delivered(root, "secrets-b.json")}
         confidential = {
-            key: secret
-            for key, secret in reader.secrets_by_key(owner).items()
-            if secret is not None
+            key: secret for key, secret in sdk.secrets_by_key(owner).items() if secret is not None
         }
         assert written == confidential  # 0 secrets lost
+    sdk.close()
     assert rounds_that_waited >= 1  # the lease was exercised, not just luck
