@@ -13,7 +13,10 @@ so nothing global is changed).
 
 from __future__ import annotations
 
+import os
 import ssl
+import subprocess
+import sys
 from collections import defaultdict
 from pathlib import Path
 from types import TracebackType
@@ -74,6 +77,45 @@ class TlsServe:
     def inject(self, **fault: Any) -> None:
         with self.http() as http:
             http.post(f"{self.base_url}/__control/inject", json=fault).raise_for_status()
+
+    def token(self, scope: str) -> str:
+        """A management token with only ``scope`` (serve grants a requested subset)."""
+        with self.http() as http:
+            answer = http.post(
+                f"{self.base_url}/oauth/token",
+                json={
+                    "grant_type": "client_credentials",
+                    "client_id": self.client_id,
+                    "client_secret": self.client_secret,
+                    "audience": f"{self.base_url}/api/v2/",
+                    "scope": scope,
+                },
+            )
+        answer.raise_for_status()
+        return str(answer.json()["access_token"])
+
+    def reconciler(
+        self, root: Path, *args: str, env: dict[str, str] | None = None
+    ) -> subprocess.Popen[str]:
+        """``reconciler ARGS`` in ``root`` as a real process, pointed at this server."""
+        environment = {
+            **os.environ,
+            "PYTHONPATH": str(Path(__file__).parent.parent),
+            "AUTH0_CLIENT_ID": self.client_id,
+            "AUTH0_CLIENT_SECRET": self.client_secret,
+            "AUTH0_BASE_URL": self.base_url,
+            "SSL_CERT_FILE": self.ca_file,
+            "NO_COLOR": "1",
+            **(env or {}),
+        }
+        return subprocess.Popen(
+            [sys.executable, "-c", "from reconciler.cli import main; main()", *args],
+            cwd=root,
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
 
 
 class SdkReader:

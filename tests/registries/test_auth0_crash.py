@@ -58,7 +58,6 @@ import random
 import re
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -146,24 +145,7 @@ def is_confidential(client: dict[str, Any]) -> bool:
 def start(
     root: Path, served: TlsServe, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.Popen[str]:
-    environment = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "AUTH0_CLIENT_ID": served.client_id,
-        "AUTH0_CLIENT_SECRET": served.client_secret,
-        "AUTH0_BASE_URL": served.base_url,
-        "SSL_CERT_FILE": served.ca_file,
-        "NO_COLOR": "1",
-        **(env or {}),
-    }
-    return subprocess.Popen(
-        [sys.executable, "-c", "from reconciler.cli import main; main()", *args],
-        cwd=root,
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return served.reconciler(root, *args, env=env)
 
 
 def run(
@@ -596,7 +578,7 @@ def test_a_kill_between_the_answer_and_the_sink_write_is_delivered_by_the_next_a
             planned = [(c["action"], c["key"]) for c in json.loads(output)["changes"]]
             assert ("deliver", "portal") in planned and ("create", "portal") not in planned
 
-            env = {"AUTH0_TOKEN": scoped_token(served, scope)} if scope else None
+            env = {"AUTH0_TOKEN": served.token(scope)} if scope else None
             code, output = run(root, served, *APPLY, env=env)
             assert code == 0, output
             assert f"({how}: portal)" in output, output
@@ -613,21 +595,3 @@ def test_a_kill_between_the_answer_and_the_sink_write_is_delivered_by_the_next_a
         finally:
             log.close()
             reader.close()
-
-
-def scoped_token(served: TlsServe, scope: str) -> str:
-    """A management token with only ``scope`` (serve grants a requested subset)."""
-    with served.http() as http:
-        answer = http.post(
-            f"{served.base_url}/oauth/token",
-            json={
-                "grant_type": "client_credentials",
-                "client_id": served.client_id,
-                "client_secret": served.client_secret,
-                "audience": f"{served.base_url}/api/v2/",
-                "scope": scope,
-            },
-        )
-    answer.raise_for_status()
-    assert "read:client_keys" not in answer.json()["scope"].split()
-    return str(answer.json()["access_token"])

@@ -28,19 +28,6 @@ FIELDS = {
 }
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[TlsServe]:
-    with TlsServe(tmp_path / "tenant.db") as running:
-        yield running
-
-
-@pytest.fixture
-def reader(served: TlsServe) -> Iterator[SdkReader]:
-    sdk = SdkReader(served.base_url, served.client_id, served.client_secret, served.ca_file)
-    yield sdk
-    sdk.close()
-
-
 _OPENED: list[ClientsRegistry] = []
 
 
@@ -83,22 +70,6 @@ def create(target: ClientsRegistry, key: str = "faulty") -> tuple[str, str | Non
     stamp = Stamp.for_fields(owner=OWNER, key=key, fields=FIELDS, pending=True)
     created = target.create(FIELDS, (), stamp)
     return created.app.client_id, created.secret
-
-
-def scoped_token(served: TlsServe, scope: str) -> str:
-    with served.http() as http:
-        answer = http.post(
-            f"{served.base_url}/oauth/token",
-            json={
-                "grant_type": "client_credentials",
-                "client_id": served.client_id,
-                "client_secret": served.client_secret,
-                "audience": f"{served.base_url}/api/v2/",
-                "scope": scope,
-            },
-        )
-    answer.raise_for_status()
-    return str(answer.json()["access_token"])
 
 
 def logged_creates(served: TlsServe, *, at_least: int) -> list[dict[str, object]]:
@@ -206,16 +177,16 @@ def test_read_secret_needs_read_client_keys(served: TlsServe, reader: SdkReader)
     (app,) = [a for a in registry(served).list_apps() if a.client_id == client_id]
 
     assert registry(served).read_secret(app) == secret == reader.secret(client_id)
-    without_keys = registry(served, token=scoped_token(served, "read:clients"))
+    without_keys = registry(served, token=served.token("read:clients"))
     assert without_keys.read_secret(app) is None
-    summary_only = registry(served, token=scoped_token(served, "read:client_summary"))
+    summary_only = registry(served, token=served.token("read:client_summary"))
     assert summary_only.read_secret(app) is None
 
 
 def test_read_secret_is_none_when_the_token_may_not_read_clients(served: TlsServe) -> None:
     client_id, _ = create(registry(served))
     (app,) = [a for a in registry(served).list_apps() if a.client_id == client_id]
-    no_read = registry(served, token=scoped_token(served, "create:clients"))
+    no_read = registry(served, token=served.token("create:clients"))
     assert no_read.read_secret(app) is None  # 403 insufficient_scope
 
 
@@ -230,7 +201,7 @@ def test_rotate_secret_replaces_it_and_needs_update_client_keys(
 
     new = registry(served).rotate_secret(app)
     assert new != old and new == reader.secret(client_id)
-    limited = registry(served, token=scoped_token(served, "read:clients update:clients"))
+    limited = registry(served, token=served.token("read:clients update:clients"))
     with pytest.raises(RegistryError, match="update:client_keys"):
         limited.rotate_secret(app)
     assert reader.secret(client_id) == new
@@ -249,7 +220,7 @@ def test_the_embedded_registry_reads_and_rotates_secrets(tmp_path: Path) -> None
 
 def test_serve_fault_after_commits_then_fails(served: TlsServe) -> None:
     """The serve side alone: the app exists although the client got a 500."""
-    token = scoped_token(served, "create:clients read:clients")
+    token = served.token("create:clients read:clients")
     served.inject(status=500, after=True, method="POST")
     with served.http() as http:
         answer = http.post(

@@ -14,9 +14,7 @@ tenant is read back with auth0-python (tests/auth0_sdk.py), not with our backend
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -48,23 +46,7 @@ def write_project(root: Path, count: int, *, prefix: str = "app", owner: str = O
 
 
 def reconciler(root: Path, served: TlsServe, *args: str) -> subprocess.Popen[str]:
-    environment = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "AUTH0_CLIENT_ID": served.client_id,
-        "AUTH0_CLIENT_SECRET": served.client_secret,
-        "AUTH0_BASE_URL": served.base_url,
-        "SSL_CERT_FILE": served.ca_file,
-        "NO_COLOR": "1",
-    }
-    return subprocess.Popen(
-        [sys.executable, "-c", "from reconciler.cli import main; main()", *args],
-        cwd=root,
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return served.reconciler(root, *args)
 
 
 def run(root: Path, served: TlsServe, *args: str) -> tuple[int, str]:
@@ -85,13 +67,6 @@ def calm(tmp_path: Path) -> Iterator[TlsServe]:
     """A roomy bucket, for the rounds of concurrent applies."""
     with TlsServe(tmp_path / "calm.db", rate_limit="20/200") as running:
         yield running
-
-
-@pytest.fixture
-def reader(served: TlsServe) -> Iterator[SdkReader]:
-    sdk = SdkReader(served.base_url, served.client_id, served.client_secret, served.ca_file)
-    yield sdk
-    sdk.close()
 
 
 def assert_converged(root: Path, served: TlsServe, reader: SdkReader, count: int) -> None:

@@ -13,7 +13,6 @@ import ssl
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,12 +21,6 @@ from reconciler.errors import RegistryBusyError, RegistryError
 from reconciler.registries.auth0 import ManagementApi, open_auth0
 from reconciler.registries.lease import LEASE_IDENTIFIER, Holder, LeaseLostError, TenantLease
 from tests.auth0_sdk import TlsServe
-
-
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[TlsServe]:
-    with TlsServe(tmp_path / "tenant.db") as running:
-        yield running
 
 
 @pytest.fixture
@@ -212,17 +205,7 @@ def test_a_lease_whose_create_answer_was_lost_is_known_as_its_own(
 def test_a_token_without_the_resource_server_scopes_names_them_and_no_lock(
     served: TlsServe,
 ) -> None:
-    with served.http() as http:
-        token = http.post(
-            f"{served.base_url}/oauth/token",
-            json={
-                "grant_type": "client_credentials",
-                "client_id": served.client_id,
-                "client_secret": served.client_secret,
-                "audience": f"{served.base_url}/api/v2/",
-                "scope": "read:clients create:clients",
-            },
-        ).json()["access_token"]
+    token = served.token("read:clients create:clients")
     registry = open_auth0(
         "auth0://tenant.test",
         base_url=served.base_url,
