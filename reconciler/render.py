@@ -328,6 +328,7 @@ def _markdown_change(change: Change) -> list[str]:
         f"<details><summary>{summary}</summary>",
         "",
         *_markdown_identity(change),
+        *[line for note in change.notes for line in (f"> {_html(note)}", "")],
         *(_fenced("diff", diff) if diff else []),
         "",
         "</details>",

@@ -7,7 +7,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from reconciler.changes import Adopt, Change, Create, Delete, FieldChange, Refresh, Update
+from reconciler.changes import Adopt, Change, Create, Delete, Deliver, FieldChange, Refresh, Update
 from reconciler.config import Safety
 from reconciler.plan import Conflict, Notice, Plan
 from reconciler.render import RENDERERS, render_json, render_markdown, render_text
@@ -441,3 +441,23 @@ def test_no_secret_and_no_key_material_in_any_format(name: str) -> None:
 
 def test_renderers_are_registered_by_format_name() -> None:
     assert RENDERERS == {"text": render_text, "json": render_json, "markdown": render_markdown}
+
+
+def test_a_delivery_says_why_in_every_format() -> None:
+    deliver = Deliver(
+        key="worker",
+        client_id="id-w",
+        reasons=("secret not delivered",),
+        location="apps/w.yaml:3:3",
+        notes=("its stamp says the secret has not reached a --secrets-out file",),
+    )
+    plan = make_plan(deliver)
+    text = render_text(plan)
+    assert "» worker (id-w) will have its secret delivered to --secrets-out" in text
+    assert "1 to deliver" in text
+    markdown = render_markdown(plan)
+    assert "<details><summary>» worker — deliver (secret not delivered)</summary>" in markdown
+    assert "> its stamp says the secret has not reached a --secrets-out file" in markdown
+    data = json.loads(render_json(plan))
+    assert data["summary"]["deliver"] == 1 and data["changes"][0]["symbol"] == "»"
+    jsonschema.Draft202012Validator(load_schema(PLAN_SCHEMA)).validate(data)
