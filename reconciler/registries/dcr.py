@@ -147,11 +147,13 @@ class DcrRegistry:
 
     def orphans(self) -> list[CreateIntent]:
         """Registrations that were sent but never recorded: possible orphan clients."""
-        recorded = {r.intent for r in self.state.registrations().values() if r.intent}
+        registrations = self.state.registrations()
+        recorded = {r.intent for r in registrations.values() if r.intent}
         return [
-            intent
+            replace(intent, replaced_by=held.client_id if held is not None else None)
             for intent in self.journal.pending()
             if intent.issuer == self.issuer and intent.id not in recorded
+            for held in [registrations.get(intent.key)]
         ]
 
     def dismiss_orphans(self, intent_ids: Iterable[str]) -> None:

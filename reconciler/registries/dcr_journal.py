@@ -42,6 +42,9 @@ class CreateIntent:
     registration_endpoint: str
     time: str
     client_name: str | None = None
+    #: The client the state holds for ``key`` now, if a later run registered one (not
+    #: journaled: filled in when orphans are listed).
+    replaced_by: str | None = None
 
     def to_data(self) -> dict[str, Any]:
         return {
@@ -60,10 +63,16 @@ class CreateIntent:
             f"possible orphan: app {self.key!r} was being registered at "
             f"{self.registration_endpoint} at {self.time} when the run stopped; the server may "
             f"hold a client{named} that reconciler never recorded (RFC 7592 cannot list "
-            f"clients), and its secret may not have been delivered. Apply registers a new "
-            f"client for {self.key!r} (its secret goes to --secrets-out); look for the orphan "
-            "in the server's admin console and delete it, then dismiss this report "
-            f"(`reconciler dcr orphans --dismiss {self.id}`)."
+            f"clients), and its secret may not have been delivered. "
+            + (
+                f"A later apply registered client {self.replaced_by} for {self.key!r}, which "
+                "is the one reconciler manages now; "
+                if self.replaced_by
+                else f"Apply registers a new client for {self.key!r} (its secret goes to "
+                "--secrets-out); "
+            )
+            + "look for the orphan in the server's admin console and delete it, then "
+            f"dismiss this report (`reconciler dcr orphans --dismiss {self.id}`)."
         )
 
 

@@ -173,6 +173,22 @@ def test_a_server_error_on_registration_is_a_possible_orphan(
     assert [o.key for o in registry.orphans()] == ["worker"]
 
 
+def test_an_orphan_says_which_client_a_later_apply_registered_for_its_key(
+    server: FakeServer, registry: DcrRegistry
+) -> None:
+    server.fail("POST", "/reg", lambda _: httpx.Response(500, json={"error": "server_error"}))
+    with pytest.raises(ApiError):
+        create(registry)
+    [before] = registry.orphans()
+    assert before.replaced_by is None and "Apply registers a new client" in before.orphan_message()
+    created = create(registry)
+    [after] = registry.orphans()
+    assert after.id == before.id and after.replaced_by == created.client_id
+    message = after.orphan_message()
+    assert f"A later apply registered client {created.client_id}" in message
+    assert "Apply registers a new client" not in message
+
+
 def test_an_update_sends_full_metadata_never_management_members(
     server: FakeServer, registry: DcrRegistry
 ) -> None:
