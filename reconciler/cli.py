@@ -374,7 +374,15 @@ def apply_command(
                 plan, current = reading.plan, reading.current
             click.echo(render_text(plan, color=is_terminal()), nl=False)
             plan.raise_if_unsafe(force=force)
-            check_registration_allowed(plan, registry, first_run=first_run)
+            try:
+                check_registration_allowed(plan, registry, first_run=first_run)
+            except UnsafePlanError as refused:
+                if any(notice.kind == "first-run" for notice in plan.notices):
+                    raise UnsafePlanError(
+                        f"{refused}; this saved plan was made with --first-run: apply it with "
+                        "--first-run as well, as the state is still missing"
+                    ) from refused
+                raise
             if plan.is_empty:
                 ctx.exit(0)
             if saved is None and not auto_approve:

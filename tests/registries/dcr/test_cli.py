@@ -208,6 +208,7 @@ def test_apply_refuses_to_register_anew_without_first_run(project: Project) -> N
     assert project.run("plan", "-o", "plan.json", "--first-run").exit_code == 0
     saved = project.run("apply", "plan.json")
     assert saved.exit_code == 3, "a saved plan is judged by the state as it is now"
+    assert "this saved plan was made with --first-run: apply it with --first-run" in saved.output
     assert project.run("apply", "plan.json", "--first-run").exit_code == 0
     assert set(project.state()) == {"web", "spa", "worker", "mobile"}
 
