@@ -87,7 +87,9 @@ def test_stale_when_an_app_was_created_meanwhile() -> None:
     assert isinstance(first.changes[0], Create)
 
 
-def test_second_apply_waits_then_fails_clearly(tmp_path: Path) -> None:
+def test_second_apply_waits_then_fails_clearly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     uri = f"sqlite:{tmp_path / 'registry.db'}"
     open_sqlite(uri).close()
     holder = subprocess.Popen(
@@ -108,12 +110,13 @@ def test_second_apply_waits_then_fails_clearly(tmp_path: Path) -> None:
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
-        registry = open_sqlite(uri)
+        registry = open_sqlite(uri, lock_timeout=1.5)
         started = time.monotonic()
         with pytest.raises(RegistryBusyError, match="another apply"):
             with registry.lock():
                 pass
         assert time.monotonic() - started >= 1.0  # it waited before giving up
+        assert "waiting for another apply holding" in capsys.readouterr().err
         registry.close()
     finally:
         holder.kill()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -57,15 +58,25 @@ class ApplyLock:
         except OSError as exc:
             raise RegistryError(f"cannot open the lock file {lock_path}: {exc.strerror}") from exc
         deadline = time.monotonic() + wait_seconds
+        announced = False
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                if announced:
+                    print(f"took the apply lock on {self._path}; reading it again", file=sys.stderr)
                 return fd
             except BlockingIOError:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     os.close(fd)
                     raise self._busy() from None
+                if not announced:
+                    announced = True
+                    print(
+                        f"waiting for another apply holding {lock_path} "
+                        f"(up to {wait_seconds:g} s, --lock-timeout)",
+                        file=sys.stderr,
+                    )
                 time.sleep(min(_POLL_SECONDS, remaining))
             except OSError as exc:
                 os.close(fd)
