@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,22 @@ EXAMPLES = Path(__file__).parent.parent / "examples"
 
 
 def copy_examples(root: Path) -> None:
-    """The shipped examples without what a local run left in them (registry, secrets)."""
-    ignored = shutil.ignore_patterns(".reconciler", "secrets*.json", ".secrets*")
-    shutil.copytree(EXAMPLES, root, ignore=ignored)
+    """The shipped examples as Git tracks them: nothing a local run left there (registry,
+    secrets, edits) reaches a test. Outside a Git checkout, local state is left out."""
+    try:
+        listed = subprocess.run(
+            ["git", "ls-files", "-z", "--", "."],
+            cwd=EXAMPLES,
+            capture_output=True,
+            check=True,
+        ).stdout.decode()
+    except (OSError, subprocess.CalledProcessError):
+        ignored = shutil.ignore_patterns(".reconciler", "secrets*.json", ".secrets*")
+        shutil.copytree(EXAMPLES, root, ignore=ignored)
+        return
+    for name in filter(None, listed.split("\0")):
+        source = EXAMPLES / name
+        if source.is_file():
+            target = root / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
