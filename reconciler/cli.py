@@ -13,7 +13,7 @@ import click
 
 from reconciler import __version__
 from reconciler.applier import ApplyReport, ChangeResult, apply_plan, check_fresh
-from reconciler.diagnostics import Diagnostic, render_diagnostics
+from reconciler.diagnostics import Diagnostic, render_diagnostics, repository_root
 from reconciler.errors import InputError, ManifestError, ReconcilerError, UnsafePlanError
 from reconciler.export import export_apps
 from reconciler.interrupts import Stop, stop_on_signals
@@ -33,7 +33,7 @@ from reconciler.planner import plan_rotation
 from reconciler.registries import open_registry
 from reconciler.registries.dcr import DcrRegistry
 from reconciler.registries.sqlite import seed_sqlite
-from reconciler.render import RENDERERS, render_text
+from reconciler.render import COLOR_CHOICES, RENDERERS, color_wanted, render_github, render_text
 from reconciler.report import progress_line, render_report
 from reconciler.secrets import SecretsFile
 from reconciler.server import serve
@@ -112,6 +112,17 @@ _GLOBAL_OPTIONS = [
         is_flag=True,
         default=None,
         help="Take no apply lock or lease (as terraform -lock=false).",
+    ),
+    click.option(
+        "--color",
+        "color",
+        type=click.Choice(COLOR_CHOICES),
+        default=None,
+        help="Colour the text output: auto (on a terminal, unless NO_COLOR is set), "
+        "always (CI logs that render ANSI), never.",
+    ),
+    click.option(
+        "--no-color", "no_color", is_flag=True, default=None, help="Same as --color never."
     ),
 ]
 
@@ -251,9 +262,10 @@ def validate(
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json", "markdown"]),
+    type=click.Choice(["text", "json", "markdown", "github"]),
     default="text",
     show_default=True,
+    help="github: workflow annotations at each app's manifest location.",
 )
 @click.option(
     "--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none."
@@ -285,17 +297,18 @@ def plan_command(
     """Show what apply would change, without changing anything."""
     workspace = Workspace.open(options_from(ctx, paths, **given))
     desired = load_desired(workspace, strict=strict)
-    show_warnings(desired.warnings)
+    show_warnings(desired.warnings, fmt)
     registry = open_for(desired.environment, workspace.connection(read_only=True))
     try:
         reading = read_and_plan(desired, registry, locked=locked, first_run=first_run)
     finally:
         registry.close()
-    show_warnings(reading.sources.diagnostics)
+    show_warnings(reading.sources.diagnostics, fmt)
     plan = reading.plan
     if out is not None:
         write_file(out, plan.to_json())
-    click.echo(render(plan, fmt), nl=False)
+    color = color_of(ctx, given)
+    click.echo(render(plan, fmt, color=color), nl=False, color=color)
     if plan.conflicts or plan.registration_refusals():
         ctx.exit(3)
     if plan.unsafe_reasons():
@@ -354,6 +367,7 @@ def apply_command(
     secrets = SecretsFile(secrets_out) if secrets_out else None
     if saved is not None:
         plan = Plan.from_json(saved.read_text("utf-8"), str(saved))
+        refuse_contradicting_flags(saved, plan, workspace)
         registry = open_registry(
             workspace.config.resolve_registry(options.registry or plan.registry),
             workspace.connection(),
@@ -372,7 +386,8 @@ def apply_command(
                 reading = read_and_plan(desired, registry, locked=locked, first_run=first_run)
                 show_warnings(reading.sources.diagnostics)
                 plan, current = reading.plan, reading.current
-            click.echo(render_text(plan, color=is_terminal()), nl=False)
+            color = color_of(ctx, given)
+            click.echo(render_text(plan, color=color), nl=False, color=color)
             plan.raise_if_unsafe(force=force)
             try:
                 check_registration_allowed(plan, registry, first_run=first_run)
@@ -410,6 +425,24 @@ def apply_command(
     ctx.exit(0 if report.ok else 1)
 
 
+@cli.command("show")
+@click.argument("plan_file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown", "github"]),
+    default="text",
+    show_default=True,
+)
+@global_options
+@click.pass_context
+def show_command(ctx: click.Context, /, plan_file: Path, fmt: str, **given: Any) -> None:
+    """Render a saved plan (its checksum checked, as apply does); the registry is not read."""
+    plan = Plan.from_json(plan_file.read_text("utf-8"), str(plan_file))
+    color = color_of(ctx, given)
+    click.echo(render(plan, fmt, color=color), nl=False, color=color)
+
+
 @cli.command("rotate-secret")
 @click.argument("keys", nargs=-1, required=True)
 @click.option(
@@ -442,7 +475,8 @@ def rotate_secret_command(
         with registry.lock():
             current = registry.list_apps()
             plan = plan_rotation(keys, current, owner=environment.owner, registry=registry.uri)
-            click.echo(render_text(plan, color=is_terminal()), nl=False)
+            color = color_of(ctx, given)
+            click.echo(render_text(plan, color=color), nl=False, color=color)
             if not auto_approve:
                 confirm_or_refuse()
             report = apply_plan(plan, registry, current, secrets=secrets, progress=show_progress)
@@ -594,10 +628,65 @@ def dcr_adopt(
     click.echo(f"{key}: managing client {client_id}; plan to see what converging it changes.")
 
 
-def render(plan: Plan, fmt: str) -> str:
+def render(plan: Plan, fmt: str, *, color: bool) -> str:
     if fmt == "text":
-        return render_text(plan, color=is_terminal())
+        return render_text(plan, color=color)
+    if fmt == "github":
+        return render_github(plan, root=repository_root())
     return RENDERERS[fmt](plan)
+
+
+def color_of(ctx: click.Context, given: dict[str, Any]) -> bool:
+    """--color / --no-color, after the subcommand or before it; else auto."""
+    outer: dict[str, Any] = ctx.obj or {}
+    choice = _color_choice(given) or _color_choice(outer) or "auto"
+    return color_wanted(choice, environ=os.environ, is_terminal=is_terminal())
+
+
+def _color_choice(options: dict[str, Any]) -> str | None:
+    color: str | None = options.get("color")
+    if not options.get("no_color"):
+        return color
+    if color not in (None, "never"):
+        raise click.UsageError(f"--no-color contradicts --color {color}")
+    return "never"
+
+
+def refuse_contradicting_flags(saved: Path, plan: Plan, workspace: Workspace) -> None:
+    """A saved plan means what it was made with: flags that would change that are refused.
+
+    --var and --var-file are refused whenever given: the plan's values are substituted
+    already. --env, --registry and --config are refused when they name another environment,
+    registry, or settings in which the plan's environment is another owner or registry.
+    """
+    options, config = workspace.options, workspace.config
+    refused: list[str] = []
+    if options.env is not None and options.env != plan.environment:
+        refused.append(f"--env {options.env} (the plan is for {plan.environment or 'default'})")
+    if options.vars:
+        refused.append("--var (the plan's values are already substituted)")
+    if options.var_files:
+        refused.append("--var-file (the plan's values are already substituted)")
+    planned_registry = config.resolve_registry(plan.registry)
+    if options.registry and config.resolve_registry(options.registry) != planned_registry:
+        refused.append(f"--registry {options.registry} (the plan is for {plan.registry})")
+    if options.config is not None:
+        try:
+            environment = config.resolve(plan.environment)
+            same = (environment.owner, environment.registry) == (plan.owner, planned_registry)
+        except InputError:
+            same = False
+        if not same:
+            refused.append(
+                f"--config {options.config} (its environment {plan.environment or 'default'} "
+                f"is not owner {plan.owner} on {plan.registry})"
+            )
+    if refused:
+        raise InputError(
+            f"{saved}: a saved plan applies as it was made; refused: "
+            + "; ".join(refused)
+            + ". Plan again with these flags instead"
+        )
 
 
 def applied_sources(report: ApplyReport) -> list[Source]:
@@ -616,7 +705,12 @@ def saved_plan(paths: tuple[Path, ...]) -> Path | None:
     return None
 
 
-def show_warnings(warnings: list[Diagnostic]) -> None:
+def show_warnings(warnings: list[Diagnostic], fmt: str = "text") -> None:
+    """On stderr; under --format github, as annotations on stdout instead."""
+    if fmt == "github":
+        if warnings:
+            click.echo(render_diagnostics(warnings, "github", {}))
+        return
     for warning in warnings:
         click.echo(str(warning), err=True)
 

@@ -3,10 +3,25 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 
-__all__ = ["Diagnostic", "Location", "Severity", "render_diagnostics"]
+__all__ = [
+    "Diagnostic",
+    "Location",
+    "Severity",
+    "github_annotation",
+    "render_diagnostics",
+    "repository_path",
+    "repository_root",
+]
+
+_LOCATION = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<column>\d+)$")
 
 
 @dataclass(frozen=True, order=True)
@@ -19,6 +34,14 @@ class Location:
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.column}"
+
+    @classmethod
+    def parse(cls, text: str) -> Location | None:
+        """``file:line:column`` as ``__str__`` writes it; None for anything else."""
+        found = _LOCATION.match(text)
+        if found is None:
+            return None
+        return cls(found["file"], int(found["line"]), int(found["column"]))
 
 
 class Severity(StrEnum):
@@ -74,9 +97,9 @@ def render_diagnostics(diagnostics: list[Diagnostic], fmt: str, summary: dict[st
             indent=2,
         )
     if fmt == "github":
+        root = repository_root()
         lines = [
-            f"::{d.severity.value} file={_gh(d.location.file)},line={d.location.line},"
-            f"col={d.location.column},title={_gh(d.rule)}::{_gh_message(d.message)}"
+            github_annotation(d.severity.value, d.message, d.location, title=d.rule, root=root)
             for d in diagnostics
         ]
         return "\n".join(lines)
@@ -86,6 +109,64 @@ def render_diagnostics(diagnostics: list[Diagnostic], fmt: str, summary: dict[st
     verdict = "invalid" if errors else "valid"
     lines.append(f"{verdict}: {counted} in {files} files ({apps} apps)")
     return "\n".join(lines)
+
+
+def github_annotation(
+    level: str,
+    message: str,
+    location: Location | None = None,
+    *,
+    title: str = "",
+    root: Path | None = None,
+) -> str:
+    """A workflow command (``::warning file=...,line=...,col=...::message``).
+
+    The file is named relative to ``root`` (the repository), as GitHub attaches annotations
+    by repository path whatever directory the job step ran in.
+    """
+    properties = []
+    if location is not None:
+        properties += [
+            f"file={_gh(repository_path(location.file, root))}",
+            f"line={location.line}",
+            f"col={location.column}",
+        ]
+    if title:
+        properties.append(f"title={_gh(title)}")
+    joined = " " + ",".join(properties) if properties else ""
+    return f"::{level}{joined}::{_gh_message(message)}"
+
+
+def repository_root(
+    environ: Mapping[str, str] | None = None, cwd: Path | None = None
+) -> Path | None:
+    """``GITHUB_WORKSPACE`` if set, else git's top level of ``cwd``, else None."""
+    environ = os.environ if environ is None else environ
+    workspace = environ.get("GITHUB_WORKSPACE")
+    if workspace:
+        return Path(workspace).resolve()
+    try:
+        found = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except OSError:  # no git installed
+        return None
+    top = found.stdout.strip()
+    return Path(top).resolve() if found.returncode == 0 and top else None
+
+
+def repository_path(file: str, root: Path | None) -> str:
+    """``file`` (relative to the working directory) relative to ``root``; as it is if outside."""
+    if root is None:
+        return file
+    try:
+        return Path(file).resolve().relative_to(root).as_posix()
+    except ValueError:
+        return file
 
 
 def _count(number: int, noun: str) -> str:

@@ -11,14 +11,26 @@ import dataclasses
 import html
 import json
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from reconciler.changes import CHANGE_TYPES, Change, Create, Delete, FieldChange
+from reconciler.diagnostics import Location, github_annotation
 from reconciler.plan import HEADER_NOTICES, Notice, Plan
 from reconciler.risks import RISK_DESCRIPTIONS
 
-__all__ = ["RENDERERS", "render_json", "render_markdown", "render_text"]
+__all__ = [
+    "COLOR_CHOICES",
+    "RENDERERS",
+    "color_wanted",
+    "render_github",
+    "render_json",
+    "render_markdown",
+    "render_text",
+]
+
+COLOR_CHOICES = ("auto", "always", "never")
 
 _HIDDEN_MEMBERS = frozenset({"client_secret", "pem"})
 
@@ -137,6 +149,19 @@ def _refusal(plan: Plan) -> str:
 # Text.
 
 
+def color_wanted(choice: str, *, environ: Mapping[str, str], is_terminal: bool) -> bool:
+    """``always`` and ``never`` say it; ``auto`` is colour on a terminal unless ``NO_COLOR``.
+
+    As https://no-color.org asks: a non-empty ``NO_COLOR`` turns colour off, and an explicit
+    ``--color always`` (a CI log that renders ANSI) still turns it on.
+    """
+    if choice == "always":
+        return True
+    if choice == "never" or environ.get("NO_COLOR"):
+        return False
+    return is_terminal
+
+
 class _Palette:
     """ANSI styling, or none at all when the output is not a terminal."""
 
@@ -252,6 +277,43 @@ def render_json(plan: Plan) -> str:
     """
     data = _without_hidden(plan).to_data()
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+# GitHub workflow annotations.
+
+
+def render_github(plan: Plan, *, root: Path | None = None) -> str:
+    """Workflow commands: a warning per risk, an error per conflict and per refusal.
+
+    Each is placed at the app's manifest location, its file relative to ``root`` (the
+    repository); a refusal of the plan as a whole has no location.
+    """
+    plan = _without_hidden(plan)
+    lines = [
+        github_annotation(
+            "warning",
+            f"{change.key}: {RISK_DESCRIPTIONS.get(label, label)}",
+            Location.parse(change.location),
+            title=f"risk: {label}",
+            root=root,
+        )
+        for change in plan.changes
+        for label in change.risks
+    ]
+    lines.extend(
+        github_annotation(
+            "error",
+            f"{conflict.key}: {conflict.message}",
+            Location.parse(conflict.location),
+            title="conflict (refused: apply exits 3)",
+            root=root,
+        )
+        for conflict in plan.conflicts
+    )
+    refusals = [*plan.registration_refusals(), *([_refusal(plan)] if plan.unsafe_reasons() else [])]
+    lines.extend(github_annotation("error", reason, title="refused") for reason in refusals)
+    lines.append(github_annotation("notice", _closing_line(plan), title="reconciler plan"))
+    return "\n".join(lines) + "\n"
 
 
 # Markdown.
