@@ -13,6 +13,7 @@ import click
 
 from reconciler import __version__
 from reconciler.applier import ApplyReport, ChangeResult, apply_plan, check_fresh
+from reconciler.comment import COMMENT_BUDGET, gather_comment_context
 from reconciler.diagnostics import Diagnostic, render_diagnostics
 from reconciler.errors import InputError, ManifestError, ReconcilerError, UnsafePlanError
 from reconciler.export import export_apps
@@ -33,7 +34,7 @@ from reconciler.planner import plan_rotation
 from reconciler.registries import open_registry
 from reconciler.registries.dcr import DcrRegistry
 from reconciler.registries.sqlite import seed_sqlite
-from reconciler.render import RENDERERS, render_text
+from reconciler.render import RENDERERS, render_markdown, render_text
 from reconciler.report import progress_line, render_report
 from reconciler.secrets import SecretsFile
 from reconciler.server import serve
@@ -268,6 +269,14 @@ def validate(
     is_flag=True,
     help="The registry's local state (DCR) does not exist yet: register every app anew.",
 )
+@click.option(
+    "--comment-budget",
+    "comment_budget",
+    type=click.IntRange(min=1000),
+    default=COMMENT_BUDGET,
+    show_default=True,
+    help="Bytes a --format markdown comment may take; details past it are left out.",
+)
 @global_options
 @click.pass_context
 def plan_command(
@@ -280,6 +289,7 @@ def plan_command(
     strict: bool,
     locked: bool,
     first_run: bool,
+    comment_budget: int,
     **given: Any,
 ) -> None:
     """Show what apply would change, without changing anything."""
@@ -295,7 +305,19 @@ def plan_command(
     plan = reading.plan
     if out is not None:
         write_file(out, plan.to_json())
-    click.echo(render(plan, fmt), nl=False)
+    if fmt == "markdown":
+        context = gather_comment_context(
+            plan,
+            environ=os.environ,
+            cwd=Path.cwd(),
+            warnings=[*desired.warnings, *reading.sources.diagnostics],
+            registry=desired.environment.written_registry,
+            budget=comment_budget,
+            saved_plan=str(out) if out is not None else "",
+        )
+        click.echo(render_markdown(plan, context), nl=False)
+    else:
+        click.echo(render(plan, fmt), nl=False)
     if plan.conflicts or plan.registration_refusals():
         ctx.exit(3)
     if plan.unsafe_reasons():
