@@ -395,7 +395,7 @@ def _details_left_out(count: int, total: int, context: CommentContext) -> list[s
         return []
     if context.saved_plan:
         saved = _code(context.saved_plan)
-        where = f"the saved plan {saved} (`reconciler show {context.saved_plan}`)"
+        where = f"the saved plan {saved} ({_code(f'reconciler show {context.saved_plan}')})"
     else:
         where = "`reconciler plan --format text` (or `plan -o plan.json`, then `reconciler show`)"
     return [
