@@ -13,6 +13,7 @@ import click
 
 from reconciler import __version__
 from reconciler.applier import ApplyReport, ChangeResult, apply_plan, check_fresh
+from reconciler.comment import COMMENT_BUDGET, gather_comment_context
 from reconciler.diagnostics import Diagnostic, render_diagnostics, repository_root
 from reconciler.errors import InputError, ManifestError, ReconcilerError, UnsafePlanError
 from reconciler.export import export_apps
@@ -33,7 +34,14 @@ from reconciler.planner import plan_rotation
 from reconciler.registries import open_registry
 from reconciler.registries.dcr import DcrRegistry
 from reconciler.registries.sqlite import seed_sqlite
-from reconciler.render import COLOR_CHOICES, RENDERERS, color_wanted, render_github, render_text
+from reconciler.render import (
+    COLOR_CHOICES,
+    RENDERERS,
+    color_wanted,
+    render_github,
+    render_markdown,
+    render_text,
+)
 from reconciler.report import progress_line, render_report
 from reconciler.secrets import SecretsFile
 from reconciler.server import serve
@@ -280,6 +288,14 @@ def validate(
     is_flag=True,
     help="The registry's local state (DCR) does not exist yet: register every app anew.",
 )
+@click.option(
+    "--comment-budget",
+    "comment_budget",
+    type=click.IntRange(min=1000),
+    default=COMMENT_BUDGET,
+    show_default=True,
+    help="Bytes a --format markdown comment may take; details past it are left out.",
+)
 @global_options
 @click.pass_context
 def plan_command(
@@ -292,6 +308,7 @@ def plan_command(
     strict: bool,
     locked: bool,
     first_run: bool,
+    comment_budget: int,
     **given: Any,
 ) -> None:
     """Show what apply would change, without changing anything."""
@@ -308,7 +325,19 @@ def plan_command(
     if out is not None:
         write_file(out, plan.to_json())
     color = color_of(ctx, given)
-    click.echo(render(plan, fmt, color=color), nl=False, color=color)
+    if fmt == "markdown":
+        context = gather_comment_context(
+            plan,
+            environ=os.environ,
+            cwd=Path.cwd(),
+            warnings=[*desired.warnings, *reading.sources.diagnostics],
+            registry=desired.environment.written_registry,
+            budget=comment_budget,
+            saved_plan=str(out) if out is not None else "",
+        )
+        click.echo(render_markdown(plan, context), nl=False)
+    else:
+        click.echo(render(plan, fmt, color=color), nl=False, color=color)
     if plan.conflicts or plan.registration_refusals():
         ctx.exit(3)
     if plan.unsafe_reasons():

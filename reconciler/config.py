@@ -66,6 +66,9 @@ class Environment:
     variables: Variables
     safety: Safety
     cimd: CimdPolicy
+    #: ``registry`` as the flag or the settings file wrote it (a relative sqlite: path stays
+    #: relative): what a pull-request comment shows instead of a runner's absolute path.
+    written_registry: str = ""
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,7 @@ class Config:
             ),
             safety=self.safety.merged(settings.get("safety")),
             cimd=self.cimd,
+            written_registry=registry,
         )
 
     def resolve_registry(self, uri: str) -> str:

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.changes import CHANGE_TYPES, Change, Create, Delete, FieldChange
-from reconciler.diagnostics import Location, github_annotation
+from reconciler.comment import CommentContext
+from reconciler.diagnostics import Diagnostic, Location, github_annotation
 from reconciler.plan import HEADER_NOTICES, Notice, Plan
 from reconciler.risks import RISK_DESCRIPTIONS
 
@@ -319,12 +320,44 @@ def render_github(plan: Plan, *, root: Path | None = None) -> str:
 # Markdown.
 
 
-def render_markdown(plan: Plan) -> str:
-    """A pull-request comment; its first line is a marker CI uses to update it in place."""
+def render_markdown(plan: Plan, context: CommentContext | None = None) -> str:
+    """A pull-request comment; its first line is a marker CI uses to update it in place.
+
+    The summary, the safety verdict, conflicts, notices and every risk always appear; the
+    warnings and then each change's details follow in plan order while they fit in
+    ``context.budget`` UTF-8 bytes, and a closing line says what was left out and where the
+    full plan is. Only the parts that always appear can take a comment past the budget.
+    """
     plan = _without_hidden(plan)
+    context = context or CommentContext()
+    head = _markdown_head(plan, context)
+    warnings = [_markdown_warning(w, context) for w in context.warnings]
+    details = [_markdown_change(change, context) for change in plan.changes]
+    reserve = _size(_warnings_left_out(len(warnings))) + _size(
+        _details_left_out(len(details), len(details), context)
+    )
+    room = context.budget - _size(head) - reserve
+    lines = list(head)
+    if warnings:
+        room -= _size(_WARNINGS_HEADING) + _size([""])
+        shown_warnings = _fitting([_size([w]) for w in warnings], room)
+        room -= _size(warnings[:shown_warnings])
+        lines.extend([*_WARNINGS_HEADING, *warnings[:shown_warnings]])
+        lines.extend([*_warnings_left_out(len(warnings) - shown_warnings), ""])
+    shown_details = _fitting([_size(block) for block in details], room)
+    for block in details[:shown_details]:
+        lines.extend(block)
+    lines.extend(_details_left_out(len(details) - shown_details, len(details), context))
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+_WARNINGS_HEADING = ["#### Warnings", ""]
+
+
+def _markdown_head(plan: Plan, context: CommentContext) -> list[str]:
     marker = f"<!-- reconciler-plan: {_html(plan.owner)} {_html(_environment(plan))} -->"
     heading = f"### reconciler plan: {_html(plan.owner)} / {_html(_environment(plan))}"
-    lines = [marker, heading, "", f"Registry {_code(plan.registry)}", ""]
+    lines = [marker, heading, "", _markdown_provenance(plan, context), ""]
     lines.extend(f"> {_html(line)}\n" for line in plan.scope.describe())
     for notice in _header_notices(plan):
         lines.extend([f"> [!WARNING]\n> {_html(notice.kind)}: {_html(notice.message)}", ""])
@@ -332,13 +365,31 @@ def render_markdown(plan: Plan) -> str:
         lines.extend(_markdown_counts(plan))
     lines.extend([f"**{_closing_line(plan)}**", ""])
     if plan.unsafe_reasons():
-        lines.extend([f"> [!WARNING]\n> {_html(_refusal(plan))}", ""])
+        lines.extend([_markdown_refusal(plan), ""])
     lines.extend(_markdown_risks(plan))
-    lines.extend(_markdown_conflicts(plan))
-    lines.extend(_markdown_notices(plan))
-    for change in plan.changes:
-        lines.extend(_markdown_change(change))
-    return "\n".join(lines).rstrip("\n") + "\n"
+    lines.extend(_markdown_conflicts(plan, context))
+    lines.extend(_markdown_notices(plan, context))
+    return lines
+
+
+def _markdown_provenance(plan: Plan, context: CommentContext) -> str:
+    parts = [f"Registry {_code(context.registry or plan.registry)}"]
+    if context.commit:
+        commit = _code(context.commit[:12])
+        parts.append(
+            f"commit [{commit}]({context.commit_url})" if context.commit_url else f"commit {commit}"
+        )
+    if context.made_at:
+        parts.append(f"planned {context.made_at}")
+    return " · ".join(parts)
+
+
+def _markdown_refusal(plan: Plan) -> str:
+    counted = ", ".join(f"{count} to {action}" for action, count in _counted_actions(plan) if count)
+    return (
+        f"> [!WARNING]\n> {_html(_refusal(plan))}.\n"
+        f"> `apply --force` would take the whole plan: {counted}."
+    )
 
 
 def _markdown_counts(plan: Plan) -> list[str]:
@@ -350,46 +401,101 @@ def _markdown_counts(plan: Plan) -> list[str]:
 
 
 def _markdown_risks(plan: Plan) -> list[str]:
+    """One row per risk, naming every app it applies to: all of them, however many."""
+    apps: dict[str, list[str]] = {}
+    for change in plan.changes:
+        for label in change.risks:
+            apps.setdefault(label, []).append(change.key)
     rows = [
-        f"| {_cell(label)} | {_cell(change.key)} | {_cell(RISK_DESCRIPTIONS.get(label, ''))} |"
-        for change in plan.changes
-        for label in change.risks
+        f"| {_cell(label)} | {', '.join(_cell(key) for key in keys)} "
+        f"| {_cell(RISK_DESCRIPTIONS.get(label, ''))} |"
+        for label, keys in apps.items()
     ]
     if not rows:
         return []
-    return ["#### Risks", "", "| risk | app | description |", "| --- | --- | --- |", *rows, ""]
+    return ["#### Risks", "", "| risk | apps | description |", "| --- | --- | --- |", *rows, ""]
 
 
-def _markdown_conflicts(plan: Plan) -> list[str]:
+def _markdown_conflicts(plan: Plan, context: CommentContext) -> list[str]:
     if not plan.conflicts:
         return []
     items = [
         f"- **{_html(c.key)}**: {_html(c.message)}"
-        + (f" ({_code(c.location)})" if c.location else "")
+        + (f" ({_located(c.location, context)})" if c.location else "")
         for c in plan.conflicts
     ]
     return ["#### Conflicts: refused (apply exits 3)", "", *items, ""]
 
 
-def _markdown_notices(plan: Plan) -> list[str]:
+def _markdown_notices(plan: Plan, context: CommentContext) -> list[str]:
     notices = [n for n in plan.notices if n.kind not in HEADER_NOTICES]
     if not notices:
         return []
     items = [
-        f"- {_html(n.kind)}: {_html(n.message)}" + (f" ({_code(n.location)})" if n.location else "")
+        f"- {_html(n.kind)}: {_html(n.message)}"
+        + (f" ({_located(n.location, context)})" if n.location else "")
         for n in notices
     ]
     return ["#### Notices", "", *items, ""]
 
 
-def _markdown_change(change: Change) -> list[str]:
+def _markdown_warning(warning: Diagnostic, context: CommentContext) -> str:
+    message = _html(" ".join(warning.message.splitlines()))
+    where = _located(str(warning.location), context)
+    return f"- {where} {warning.severity.value}[{_html(warning.rule)}]: {message}"
+
+
+def _warnings_left_out(count: int) -> list[str]:
+    if not count:
+        return []
+    return ["", f"… and {count} more warnings, left out to fit: the job's log lists them all."]
+
+
+def _details_left_out(count: int, total: int, context: CommentContext) -> list[str]:
+    if not count:
+        return []
+    if context.saved_plan:
+        saved = _code(context.saved_plan)
+        where = f"the saved plan {saved} ({_code(f'reconciler show {context.saved_plan}')})"
+    else:
+        where = "`reconciler plan --format text` (or `plan -o plan.json`, then `reconciler show`)"
+    return [
+        f"**{count} of {total} changes are not detailed here**, to keep this comment under "
+        f"{context.budget:,} bytes; the counts, the verdict and every risk above cover them all. "
+        f"The full plan: {where}.",
+        "",
+    ]
+
+
+def _fitting(sizes: Sequence[int], room: int) -> int:
+    """How many leading entries of these sizes fit in ``room`` bytes."""
+    shown = 0
+    for size in sizes:
+        room -= size
+        if room < 0:
+            break
+        shown += 1
+    return shown
+
+
+def _size(lines: Sequence[str]) -> int:
+    """UTF-8 bytes of ``lines`` joined by newlines: at least GitHub's count of characters."""
+    return sum(len(line.encode("utf-8")) + 1 for line in lines)
+
+
+def _located(location: str, context: CommentContext) -> str:
+    url = context.links.get(location)
+    return f"[{_code(location)}]({url})" if url else _code(location)
+
+
+def _markdown_change(change: Change, context: CommentContext) -> list[str]:
     reasons = f" ({', '.join(change.reasons)})" if change.reasons else ""
     summary = _html(f"{change.SYMBOL} {change.key} — {change.ACTION}{reasons}")
     diff = list(_markdown_diff(change))
     return [
         f"<details><summary>{summary}</summary>",
         "",
-        *_markdown_identity(change),
+        *_markdown_identity(change, context),
         *[line for note in change.notes for line in (f"> {_html(note)}", "")],
         *(_fenced("diff", diff) if diff else []),
         "",
@@ -398,10 +504,10 @@ def _markdown_change(change: Change) -> list[str]:
     ]
 
 
-def _markdown_identity(change: Change) -> list[str]:
+def _markdown_identity(change: Change, context: CommentContext) -> list[str]:
     parts = [f"Client {_code(change.client_id)}"] if change.client_id else []
     if change.location:
-        parts.append(f"Manifest {_code(change.location)}")
+        parts.append(f"Manifest {_located(change.location, context)}")
     if not parts:
         return []
     return [" · ".join(parts), ""]
@@ -414,16 +520,17 @@ def _markdown_diff(change: Change) -> Iterator[str]:
             yield f"- name: {_value(name)}"
         return
     for field in change.diff:
+        mark = "  (drift)" if "drift" in field.reasons else ""
         edits = _list_edits(field.before, field.after)
         if edits is not None:
             removed, added = edits
-            yield from (f"- {field.path}: {_value(item)}" for item in removed)
-            yield from (f"+ {field.path}: {_value(item)}" for item in added)
+            yield from (f"- {field.path}: {_value(item)}{mark}" for item in removed)
+            yield from (f"+ {field.path}: {_value(item)}{mark}" for item in added)
             continue
         if field.before is not None:
-            yield f"- {field.path}: {_value(field.before)}"
+            yield f"- {field.path}: {_value(field.before)}{mark}"
         if field.after is not None:
-            yield f"+ {field.path}: {_value(field.after)}"
+            yield f"+ {field.path}: {_value(field.after)}{mark}"
 
 
 def _html(text: str) -> str:
