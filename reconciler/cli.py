@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import closing
 from pathlib import Path
 from typing import Any, TypeVar
@@ -251,11 +251,25 @@ def validate(
     """Check manifests against the schema and the OAuth lint rules."""
     workspace = Workspace.open(options_from(ctx, paths, **given))
     report = workspace.validate(all_envs=all_envs, strict=strict)
+    if workspace.config.path is None:
+        _refuse_variables_without_settings(report.diagnostics)
     summary = {"files": report.files, "apps": report.apps, "environments": report.environments}
     output = render_diagnostics(report.diagnostics, fmt, summary)
     if output:
         click.echo(output)
     ctx.exit(0 if report.ok else 1)
+
+
+def _refuse_variables_without_settings(diagnostics: Sequence[Diagnostic]) -> None:
+    """Without a reconciler.yaml no variable is defined: say so once, not once per use."""
+    undefined = sum(1 for d in diagnostics if d.rule == "undefined-variable")
+    if undefined:
+        raise InputError(
+            f"no reconciler.yaml found in {Path.cwd()} or its parents, so no variable is "
+            f"defined ({undefined} uses in the manifests); point at it with "
+            "--config path/to/reconciler.yaml (in .pre-commit-config.yaml: "
+            "args: [--config, path/to/reconciler.yaml])"
+        )
 
 
 @cli.command("plan")

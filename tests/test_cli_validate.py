@@ -145,3 +145,20 @@ def test_the_size_limit_comes_from_the_settings(tmp_path: Path) -> None:
     code, output = run("validate", str(tmp_path / "a.yaml"))
     assert code == 1
     assert "error[file-too-large]: file is 3012 bytes, over the limit of 2048 bytes" in output
+
+
+def test_variables_without_settings_say_where_to_point(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No reconciler.yaml above the working directory: one line saying so, not one per use."""
+    (tmp_path / "apps").mkdir()
+    (tmp_path / "apps" / "web.yaml").write_text(
+        "apps:\n  web:\n    name: Web\n    type: spa\n"
+        "    callbacks: ['https://${DOMAIN}/cb', 'https://${DOMAIN}/cb2']\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["validate", "--all-envs"])
+    assert result.exit_code == 1
+    assert "no reconciler.yaml found" in result.output
+    assert "args: [--config, path/to/reconciler.yaml]" in result.output
+    assert "is not defined" not in result.output
