@@ -19,3 +19,9 @@ def test_fast_path_agrees_with_full_validator(document: Any) -> None:
 def test_cimd_app_needs_no_name() -> None:
     assert is_valid(MANIFEST_SCHEMA, {"apps": {"p": {"cimd": "https://x.example/c.json"}}})
     assert not is_valid(MANIFEST_SCHEMA, {"apps": {"p": {"name": "x"}}})
+
+
+def test_validating_a_manifest_never_fills_in_the_documented_defaults() -> None:
+    app = {"cimd": "https://x.example/c.json"}
+    assert is_valid(MANIFEST_SCHEMA, {"apps": {"p": app}})
+    assert app == {"cimd": "https://x.example/c.json"}
