@@ -176,7 +176,7 @@ def _resolve(schema: Mapping[str, Any], definitions: Mapping[str, Any]) -> Mappi
     reference = schema.get("$ref")
     if not isinstance(reference, str):
         return schema
-    target = definitions[reference.removeprefix("#/$defs/")]
+    target = definitions[reference.rpartition("#/$defs/")[2]]
     return _resolve(target, definitions)
 
 
