@@ -5,13 +5,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import pytest
 import trustme
 
 from reconciler.plan import Plan
-from reconciler.schema import PLAN_SCHEMA, load_schema
 from tests.cimd_server import HOST, DocumentServer
+from tests.helpers import check_plan_document
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EXAMPLES = Path(__file__).parent.parent / "examples"
@@ -46,26 +45,19 @@ def trust(ca: trustme.CA) -> ssl.SSLContext:
     return context
 
 
-_PLAN_VALIDATOR = jsonschema.Draft202012Validator(load_schema(PLAN_SCHEMA))
-
-
 @pytest.fixture(autouse=True)
 def every_plan_matches_the_schema(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every plan document the suite produces (saved, --format json, in-process) is checked.
 
     ``Plan.to_data`` is what ``to_json`` and ``render_json`` print, so wrapping it covers
     creates, refreshes, conflicts, deliveries and partial runs wherever a test makes them.
+    Plans printed by subprocesses are parsed with ``tests.helpers.plan_document``.
     """
     produce = Plan.to_data
 
     def validated(plan: Plan) -> dict[str, Any]:
         data = produce(plan)
-        errors = sorted(_PLAN_VALIDATOR.iter_errors(data), key=lambda e: list(e.absolute_path))
-        if errors:
-            where = "; ".join(
-                f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}" for e in errors
-            )
-            raise AssertionError(f"plan does not match schemas/plan.schema.json: {where}")
+        check_plan_document(data)
         return data
 
     monkeypatch.setattr(Plan, "to_data", validated)
