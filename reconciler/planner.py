@@ -27,7 +27,7 @@ from reconciler.errors import InputError
 from reconciler.fields import SECRET_METHODS, gains_a_secret
 from reconciler.model import App, DesiredApp, canonical, project
 from reconciler.plan import Conflict, Notice, Plan
-from reconciler.risks import risks
+from reconciler.risks import reverted_fields, risks
 from reconciler.scope import Scope
 from reconciler.sources import Source
 from reconciler.stamp import Stamp, value_hash
@@ -338,7 +338,7 @@ class _Planning:
             after=after,
             diff=tuple(diff),
             reasons=reasons,
-            risks=risks(kind.ACTION, before, after),
+            risks=risks(kind.ACTION, before, after, reverted_fields(diff)),
             protect=spec.protect,
             cimd=spec.cimd,
             location=spec.where,
@@ -375,7 +375,7 @@ class _Planning:
             after=after,
             diff=tuple(diff),
             reasons=tuple(dict.fromkeys(r for change in diff for r in change.reasons)),
-            risks=risks("refresh", {**seen, **before}, {**new, **after}),
+            risks=risks("refresh", {**seen, **before}, {**new, **after}, reverted_fields(diff)),
             protect=spec.protect,
             cimd=spec.cimd,
             location=spec.where,

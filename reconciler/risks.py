@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Collection, Iterable, Mapping
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-__all__ = ["RISK_DESCRIPTIONS", "risks"]
+__all__ = ["RISK_DESCRIPTIONS", "reverted_fields", "risks"]
 
 RISK_DESCRIPTIONS = {
     "deletion": "the app is deleted: its users, grants and tokens stop working",
     "redirect-uri-added": "a new redirect URI can receive authorization codes",
     "redirect-uri-changed": "redirect URIs changed",
+    "redirect-uri-reverted": (
+        "redirect URIs edited outside reconciler are put back as the manifest declares them"
+    ),
     "wildcard-redirect": "a redirect URI with a wildcard",
     "http-redirect": "a plain http redirect URI",
+    "origin-added": "a new web or CORS origin can receive tokens and make cross-origin calls",
+    "origin-changed": "web or CORS origins changed",
+    "origin-reverted": (
+        "origins edited outside reconciler are put back as the manifest declares them"
+    ),
+    "wildcard-origin": "a web or CORS origin with a wildcard",
     "grant-client_credentials": "client_credentials grant added",
     "grant-password": "password grant added",
     "grant-implicit": "implicit grant added",
@@ -28,6 +37,7 @@ RISK_DESCRIPTIONS = {
 }
 
 _REDIRECT_FIELDS = ("callbacks", "allowed_logout_urls")
+_ORIGIN_FIELDS = ("web_origins", "allowed_origins")
 _WATCHED_GRANTS = ("client_credentials", "password", "implicit", "refresh_token")
 _LEGACY_GRANTS = ("password", "implicit")
 _LOOPBACK = {"localhost", "127.0.0.1", "::1"}
@@ -39,31 +49,54 @@ _AUTH_STRENGTH = {
 }
 
 
+class _PathChange(Protocol):
+    """What reverted_fields reads of a FieldChange."""
+
+    @property
+    def path(self) -> str: ...
+
+    @property
+    def reasons(self) -> tuple[str, ...]: ...
+
+
+def reverted_fields(diff: Iterable[_PathChange]) -> frozenset[str]:
+    """The fields a change only puts back: edited elsewhere (drift), the manifest unchanged."""
+    return frozenset(change.path.split(".")[0] for change in diff if change.reasons == ("drift",))
+
+
 def risks(
-    action: str, before: Mapping[str, Any] | None, after: Mapping[str, Any] | None
+    action: str,
+    before: Mapping[str, Any] | None,
+    after: Mapping[str, Any] | None,
+    reverted: Collection[str] = (),
 ) -> tuple[str, ...]:
     """Labels for one change; ``before`` is None for a create, ``after`` for a delete.
 
     A new app is expected to have grants: only the legacy ones are flagged on creates.
+    ``reverted`` names the fields whose change only undoes an edit made outside reconciler
+    (``reverted_fields``): their redirect URIs and origins are labelled as reverts, not as
+    changes the manifests make. A wildcard or plain http value put back is still flagged.
     """
     if after is None:
         return ("deletion",)
     old = before or {}
     found: list[str] = []
-    for field in _REDIRECT_FIELDS:
-        if field not in after:
-            continue
-        new_uris = set(_list(after.get(field)))
-        old_uris = set(_list(old.get(field)))
-        if new_uris - old_uris and before is not None:
-            found.append("redirect-uri-added")
-        elif new_uris != old_uris and before is not None:
-            found.append("redirect-uri-changed")
-        added = new_uris - old_uris
-        if any("*" in uri for uri in added):
-            found.append("wildcard-redirect")
-        if any(_plain_http(uri) for uri in added):
-            found.append("http-redirect")
+    for fields, family in ((_REDIRECT_FIELDS, "redirect-uri"), (_ORIGIN_FIELDS, "origin")):
+        for field in fields:
+            if field not in after:
+                continue
+            new_values = set(_list(after.get(field)))
+            added = new_values - set(_list(old.get(field)))
+            changed = new_values != set(_list(old.get(field)))
+            if before is not None and changed:
+                if field in reverted:
+                    found.append(f"{family}-reverted")
+                else:
+                    found.append(f"{family}-added" if added else f"{family}-changed")
+            if any("*" in value for value in added):
+                found.append("wildcard-redirect" if family == "redirect-uri" else "wildcard-origin")
+            if family == "redirect-uri" and any(_plain_http(uri) for uri in added):
+                found.append("http-redirect")
     if "grant_types" in after:
         added_grants = set(_list(after["grant_types"])) - set(_list(old.get("grant_types")))
         watched = _WATCHED_GRANTS if before is not None else _LEGACY_GRANTS

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import difflib
 import json
 from collections.abc import Callable, Iterator
@@ -59,9 +60,14 @@ def _fast_check(name: str) -> Callable[[Any], Any]:
 
     Our schemas use only keywords whose meaning is the same in Draft 7, which is what
     fastjsonschema compiles; jsonschema (Draft 2020-12) still reports every finding.
+    A ``default`` documents what the registry or reconciler assumes: never filled in here.
+    The copy is deep because fastjsonschema rewrites each ``$ref`` it resolves in place.
     """
-    schema = {**load_schema(name), "$schema": "http://json-schema.org/draft-07/schema#"}
-    return fastjsonschema.compile(schema)
+    schema = {
+        **copy.deepcopy(load_schema(name)),
+        "$schema": "http://json-schema.org/draft-07/schema#",
+    }
+    return fastjsonschema.compile(schema, use_default=False)
 
 
 def is_valid(schema_name: str, instance: Any) -> bool:

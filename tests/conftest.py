@@ -3,11 +3,14 @@ from __future__ import annotations
 import ssl
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import trustme
 
+from reconciler.plan import Plan
 from tests.cimd_server import HOST, DocumentServer
+from tests.helpers import check_plan_document
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EXAMPLES = Path(__file__).parent.parent / "examples"
@@ -40,3 +43,21 @@ def trust(ca: trustme.CA) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ca.configure_trust(context)
     return context
+
+
+@pytest.fixture(autouse=True)
+def every_plan_matches_the_schema(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every plan document the suite produces (saved, --format json, in-process) is checked.
+
+    ``Plan.to_data`` is what ``to_json`` and ``render_json`` print, so wrapping it covers
+    creates, refreshes, conflicts, deliveries and partial runs wherever a test makes them.
+    Plans printed by subprocesses are parsed with ``tests.helpers.plan_document``.
+    """
+    produce = Plan.to_data
+
+    def validated(plan: Plan) -> dict[str, Any]:
+        data = produce(plan)
+        check_plan_document(data)
+        return data
+
+    monkeypatch.setattr(Plan, "to_data", validated)

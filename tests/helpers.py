@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
+
+import jsonschema
 
 from reconciler.desired import desired_app
 from reconciler.manifest import ManifestApp
 from reconciler.model import DesiredApp
 from reconciler.registries.clients import ClientsRegistry
 from reconciler.registries.tenant import Tenant
+from reconciler.schema import PLAN_SCHEMA, load_schema
 from reconciler.stamp import Stamp
 from reconciler.yamlfile import YamlFile
 
@@ -67,3 +71,23 @@ def copy_examples(root: Path) -> None:
             target = root / name
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target)
+
+
+_PLAN_VALIDATOR = jsonschema.Draft202012Validator(load_schema(PLAN_SCHEMA))
+
+
+def check_plan_document(data: Any) -> None:
+    """Fail unless ``data`` matches schemas/plan.schema.json, naming every mismatch."""
+    errors = sorted(_PLAN_VALIDATOR.iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        where = "; ".join(
+            f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}" for e in errors
+        )
+        raise AssertionError(f"plan does not match schemas/plan.schema.json: {where}")
+
+
+def plan_document(text: str) -> Any:
+    """A JSON plan a subprocess printed, checked against the plan schema."""
+    data = json.loads(text)
+    check_plan_document(data)
+    return data

@@ -245,3 +245,22 @@ def test_a_renamed_key_is_a_delete_and_a_create_with_a_hint_to_keep_the_app() ->
     assert notice.kind == "rename" and f"client_id: {app.client_id}" in notice.message
     kept = plan_for(registry, desired("portal", client_id=app.client_id, **WEB))
     assert [(type(c), [d.path for d in c.diff]) for c in kept.changes] == [(Update, ["key"])]
+
+
+def test_undoing_a_redirect_uri_edit_made_elsewhere_is_labelled_a_revert() -> None:
+    tenant, registry = memory_registry()
+    converge(registry, desired("web", **WEB))
+    [app] = registry.list_apps()
+    tenant.patch_client(app.client_id, {"callbacks": ["https://evil.example.com/cb"]})
+    [change] = plan_for(registry, desired("web", **WEB)).changes
+    assert "redirect-uri-reverted" in change.risks
+    assert "redirect-uri-added" not in change.risks
+
+
+def test_a_new_web_origin_in_the_manifest_is_labelled() -> None:
+    _, registry = memory_registry()
+    converge(registry, desired("web", **WEB))
+    [change] = plan_for(
+        registry, desired("web", **WEB, web_origins=["https://web.example.com"])
+    ).changes
+    assert "origin-added" in change.risks

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from hypothesis import given, settings
 
-from reconciler.schema import MANIFEST_SCHEMA, _validator, is_valid
+from reconciler.schema import MANIFEST_SCHEMA, _fast_check, _validator, is_valid, load_schema
 from tests.test_fuzz_validate import documents
 
 
@@ -19,3 +20,17 @@ def test_fast_path_agrees_with_full_validator(document: Any) -> None:
 def test_cimd_app_needs_no_name() -> None:
     assert is_valid(MANIFEST_SCHEMA, {"apps": {"p": {"cimd": "https://x.example/c.json"}}})
     assert not is_valid(MANIFEST_SCHEMA, {"apps": {"p": {"name": "x"}}})
+
+
+def test_validating_a_manifest_never_fills_in_the_documented_defaults() -> None:
+    app = {"cimd": "https://x.example/c.json"}
+    assert is_valid(MANIFEST_SCHEMA, {"apps": {"p": app}})
+    assert app == {"cimd": "https://x.example/c.json"}
+
+
+def test_validating_leaves_the_loaded_schema_as_it_was() -> None:
+    """fastjsonschema rewrites the $refs it resolves in place; the cached schema is shared."""
+    before = copy.deepcopy(load_schema(MANIFEST_SCHEMA))
+    check = _fast_check.__wrapped__(MANIFEST_SCHEMA)  # compile anew, past the cache
+    check({"apps": {"p": {"name": "P", "type": "spa"}}})
+    assert load_schema(MANIFEST_SCHEMA) == before

@@ -70,6 +70,7 @@ import pytest
 from reconciler.registries.lease import LEASE_SCOPES
 from reconciler.stamp import Stamp
 from tests.auth0_sdk import SdkReader, TlsServe
+from tests.helpers import plan_document
 
 OWNER = "platform-team/crash-test"
 ROOT = Path(__file__).parent.parent.parent
@@ -372,7 +373,7 @@ def inspect(
     apps = run.reader.apps_by_key(OWNER)
     created = {c["client_id"] for clients in apps.values() for c in clients} - before
     unanswered = len(created) - log.creates_answered(began)
-    after = AfterKill(kind, killed, unanswered, apps, sink, json.loads(output))
+    after = AfterKill(kind, killed, unanswered, apps, sink, plan_document(output))
     doubled = {key: len(clients) for key, clients in apps.items() if len(clients) > 1}
     assert doubled == {}, f"after {kind!r}: {doubled} {run.replay}"
     return after
@@ -575,7 +576,7 @@ def test_a_kill_between_the_answer_and_the_sink_write_is_delivered_by_the_next_a
             )
             code, output = run(root, served, "plan", "--format", "json")
             assert code == 0, output
-            planned = [(c["action"], c["key"]) for c in json.loads(output)["changes"]]
+            planned = [(c["action"], c["key"]) for c in plan_document(output)["changes"]]
             assert ("deliver", "portal") in planned and ("create", "portal") not in planned
 
             env = {"AUTH0_TOKEN": served.token(scope)} if scope else None
