@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +19,11 @@ from reconciler.fields import CIMD_EDITABLE, MANAGED_FIELDS, MANIFEST_TYPES
 from reconciler.lint import LEGACY_GRANTS
 from reconciler.model import App
 
-__all__ = ["export_apps", "manifest_for"]
+__all__ = ["SCHEMA_FILE", "export_apps", "manifest_for"]
 
-_SCHEMA_LINE = (
-    "# yaml-language-server: $schema=https://reconciler.dev/schemas/manifest.schema.json\n"
-)
+#: Written beside the exported files, so the reference resolves offline and in editors.
+SCHEMA_FILE = "manifest.schema.json"
+_SCHEMA_LINE = f"# yaml-language-server: $schema=./{SCHEMA_FILE}\n"
 _KEY_CHARACTERS = re.compile(r"[^a-z0-9._-]+")
 _DROPPED_MEMBERS = {"jwt_configuration": {"secret_encoded"}}
 _ORDER = ["client_id", "cimd", "name", "type", *MANAGED_FIELDS, "metadata"]
@@ -31,8 +32,11 @@ _ORDER = ["client_id", "cimd", "name", "type", *MANAGED_FIELDS, "metadata"]
 def export_apps(
     apps: Sequence[App], directory: Path, *, owner: str
 ) -> tuple[list[Path], list[str]]:
-    """Write each app to ``directory/KEY.yaml``; return the files and what was skipped."""
+    """Write each app to ``directory/KEY.yaml``, and the manifest schema the files name
+    beside them; return the files and what was skipped."""
     directory.mkdir(parents=True, exist_ok=True)
+    schema = resources.files("reconciler.schemas").joinpath(SCHEMA_FILE).read_text("utf-8")
+    (directory / SCHEMA_FILE).write_text(schema, encoding="utf-8")
     written: list[Path] = []
     skipped: list[str] = []
     used: set[str] = set()

@@ -191,6 +191,13 @@ def test_saved_plan_is_stale_when_manifests_change(project: Project) -> None:
 
 def test_export_then_apply_then_plan_is_empty(project: Project, tmp_path: Path) -> None:
     assert project.run("export", "-o", "exported").exit_code == 0
+    exported = project.root / "exported"
+    for manifest in exported.glob("*.yaml"):
+        header = manifest.read_text().splitlines()[0]
+        named = header.removeprefix("# yaml-language-server: $schema=")
+        assert (manifest.parent / named).is_file(), "the schema reference resolves"
+    shipped = Path(__file__).parent.parent / "schemas" / "manifest.schema.json"
+    assert (exported / "manifest.schema.json").read_text() == shipped.read_text()
     other = tmp_path / "other"
     other.mkdir()
     (other / "reconciler.yaml").write_text(
