@@ -1191,7 +1191,12 @@ def test_serve_runs_until_interrupted_and_prints_how_to_connect(tmp_path: Path) 
             health = client.get("/__control/health")
     finally:
         process.send_signal(signal.SIGINT)
-        process.wait(timeout=10)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()  # never leave a server behind, even on a loaded machine
+            process.wait()
+            raise
     assert process.stdout is not None and process.stderr is not None
     output, errors = first_line + process.stdout.read(), process.stderr.read()
     process.stdout.close()
