@@ -69,6 +69,8 @@ class NoReadBack(ClientsRegistry):
 
     def rotate_secret(self, current: App) -> str:
         self.rotated.append(current.client_id)
+        [held] = [app for app in self.list_apps() if app.client_id == current.client_id]
+        assert held.stamp is not None and held.stamp.pending, "flagged before the old one dies"
         return super().rotate_secret(current)
 
 
@@ -304,7 +306,8 @@ def test_public_duplicates_keep_one_app_and_never_a_protected_one() -> None:
 
 
 def test_rotation_replaces_the_secret_and_delivers_the_new_one(tmp_path: Path) -> None:
-    tenant, registry = memory_registry()
+    tenant, inner = memory_registry()
+    registry = NoReadBack(inner)  # asserts the app is flagged pending before each rotation
     sink = SecretsFile(tmp_path / "secrets.json")
     first, current = planned(registry, WORKER, SPA)
     apply_plan(first, registry, current, secrets=sink)
