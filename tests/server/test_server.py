@@ -250,12 +250,14 @@ def test_token_requests_are_refused_in_oauth_terms(
 def test_an_expired_token_is_refused(tenant: Tenant) -> None:
     with (
         Server(
-            tenant, client_id=MANAGEMENT_ID, client_secret=MANAGEMENT_SECRET, token_lifetime=1
+            tenant, client_id=MANAGEMENT_ID, client_secret=MANAGEMENT_SECRET, token_lifetime=2
         ) as short_lived,
         httpx.Client(base_url=short_lived.base_url) as client,
     ):
+        # Tokens carry whole seconds: issued just after a second turns, this one lives ~2 s.
+        time.sleep(1 - time.time() % 1)
         issued = token_request(client).json()
-        assert issued["expires_in"] == 1
+        assert issued["expires_in"] == 2
         fresh = client.get("/api/v2/clients", headers=bearer(issued["access_token"]))
         time.sleep(max(0.0, claims(issued["access_token"])["exp"] - time.time()) + 0.05)
         expired = client.get("/api/v2/clients", headers=bearer(issued["access_token"]))
