@@ -31,7 +31,9 @@ _GIT_TIMEOUT_SECONDS = 10
 class CommentContext:
     """Everything ``render_markdown`` shows that is not in the plan itself."""
 
-    #: The commit the plan was made from (``GITHUB_SHA``, else ``git rev-parse HEAD``).
+    #: The commit the plan was made from: ``RECONCILER_COMMIT`` (on a pull request, its head:
+    #: there ``GITHUB_SHA`` is the merge commit GitHub made), else ``GITHUB_SHA``, else
+    #: ``git rev-parse HEAD``.
     commit: str = ""
     #: When the plan was made, ISO 8601 in UTC.
     made_at: str = ""
@@ -70,7 +72,11 @@ def gather_comment_context(
     now: datetime | None = None,
 ) -> CommentContext:
     warnings = tuple(warnings)
-    commit = environ.get("GITHUB_SHA") or _git(cwd, "rev-parse", "HEAD")
+    commit = (
+        environ.get("RECONCILER_COMMIT")
+        or environ.get("GITHUB_SHA")
+        or _git(cwd, "rev-parse", "HEAD")
+    )
     repository_url = _repository_url(environ)
     links: dict[str, str] = {}
     commit_url = ""

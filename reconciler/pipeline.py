@@ -127,7 +127,7 @@ def read_and_plan(
         desired.apps,
         current,
         owner=environment.owner,
-        registry=registry.uri,
+        registry=environment.written_registry or registry.uri,
         environment=environment.name,
         safety=environment.safety,
         manifest_digest=desired.digest,

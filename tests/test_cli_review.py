@@ -140,6 +140,31 @@ def test_a_saved_plan_takes_flags_that_say_what_it_was_made_with(examples: Path)
     assert "Apply complete: 1 adopted, 6 created." in result.stdout
 
 
+def test_plans_name_the_registry_as_the_settings_write_it(examples: Path) -> None:
+    """No runner path in the text, the saved plan or show; relative to reconciler.yaml."""
+    written = "sqlite:.reconciler/registry.db"
+    assert json.loads((examples / "plan.json").read_text())["registry"] == written
+    for shown in (run("plan"), run("show", "plan.json")):
+        header = shown.stdout.splitlines()[0]
+        assert header.endswith(f"registry {written}"), header
+        assert str(examples) not in shown.stdout
+
+
+def test_a_saved_plan_applied_from_another_directory_reaches_the_same_registry(
+    examples: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    elsewhere = examples.parent / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    before = client_ids(examples / ".reconciler" / "registry.db")
+    result = run(
+        "--config", str(examples / "reconciler.yaml"), "apply", str(examples / "plan.json")
+    )
+    assert result.exit_code == 0, result.output
+    assert len(client_ids(examples / ".reconciler" / "registry.db")) == len(before) + 6
+    assert not (elsewhere / ".reconciler").exists()
+
+
 # Colour.
 
 

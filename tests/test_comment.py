@@ -269,6 +269,20 @@ def test_on_github_locations_link_to_the_file_and_line_relative_to_the_workspace
     }
 
 
+def test_reconciler_commit_names_the_pull_request_head_over_the_merge_commit(
+    tmp_path: Path,
+) -> None:
+    head = "0123456789abcdef0123456789abcdef01234567"
+    plan = Plan(owner="o", registry="sqlite:db", changes=(big_create(3),))
+    environ = {**github_environ(tmp_path), "RECONCILER_COMMIT": head}
+    context = gather_comment_context(plan, environ=environ, cwd=tmp_path)
+    assert context.commit == head
+    assert context.commit_url == f"https://github.com/acme/infra/commit/{head}"
+    assert context.links["apps/app-0003.yaml:2:3"].startswith(
+        f"https://github.com/acme/infra/blob/{head}/"
+    )
+
+
 def test_without_github_the_commit_comes_from_git_and_nothing_links(tmp_path: Path) -> None:
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
     subprocess.run([*git, "init", "-q"], cwd=tmp_path, check=True)
