@@ -25,14 +25,14 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from validate import write_manifests  # noqa: E402
 
-from reconciler.applier import apply_plan  # noqa: E402
+from reconciler.apply.applier import apply_plan  # noqa: E402
+from reconciler.apply.secrets import SecretsFile  # noqa: E402
+from reconciler.manifests.workspace import Options, Workspace  # noqa: E402
 from reconciler.pipeline import load_desired, read_and_plan  # noqa: E402
-from reconciler.registries.auth0 import ManagementApi, open_auth0  # noqa: E402
+from reconciler.registries.auth0.registry import ManagementApi, open_auth0  # noqa: E402
 from reconciler.registries.sqlite import open_sqlite  # noqa: E402
-from reconciler.registries.tenant import Tenant  # noqa: E402
-from reconciler.secrets import SecretsFile  # noqa: E402
 from reconciler.server import Server  # noqa: E402
-from reconciler.workspace import Options, Workspace  # noqa: E402
+from reconciler.tenant.engine import Tenant  # noqa: E402
 
 CLIENT_ID = "benchManagementClient00000000000"
 CLIENT_SECRET = "bench-secret"

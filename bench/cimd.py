@@ -30,10 +30,10 @@ from typing import Any
 
 import trustme
 
-from reconciler.cimd import CimdFetcher, FetchedDocument
-from reconciler.cimd_document import validate_document
-from reconciler.config import CimdPolicy
+from reconciler.cimd.document import validate_document
+from reconciler.cimd.fetch import CimdFetcher, FetchedDocument
 from reconciler.errors import CimdError
+from reconciler.manifests.config import CimdPolicy
 
 HOST = "clients.bench.example"
 TARGET_RATIO = 1.5

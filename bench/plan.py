@@ -21,13 +21,13 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from validate import write_manifests  # noqa: E402
 
-from reconciler.applier import apply_plan  # noqa: E402
-from reconciler.collector import collector_paused  # noqa: E402
+from reconciler.apply.applier import apply_plan  # noqa: E402
+from reconciler.apply.secrets import SecretsFile  # noqa: E402
+from reconciler.core.collector import collector_paused  # noqa: E402
+from reconciler.core.render import render_json, render_markdown, render_text  # noqa: E402
+from reconciler.manifests.workspace import Options, Workspace  # noqa: E402
 from reconciler.pipeline import load_desired, read_and_plan  # noqa: E402
 from reconciler.registries import open_registry  # noqa: E402
-from reconciler.render import render_json, render_markdown, render_text  # noqa: E402
-from reconciler.secrets import SecretsFile  # noqa: E402
-from reconciler.workspace import Options, Workspace  # noqa: E402
 
 
 def timed(label: str, results: dict[str, float], function):  # type: ignore[no-untyped-def]
@@ -113,7 +113,7 @@ def paused(read):  # type: ignore[no-untyped-def]
 
 
 def read_and_plan_from(desired, current, uri):  # type: ignore[no-untyped-def]
-    from reconciler.planner import plan
+    from reconciler.core.planner import plan
 
     env = desired.environment
     return plan(

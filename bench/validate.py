@@ -10,7 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from reconciler.workspace import Options, Workspace
+from reconciler.manifests.workspace import Options, Workspace
 
 
 def write_manifests(root: Path, apps: int, files: int) -> None:

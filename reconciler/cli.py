@@ -12,13 +12,28 @@ from typing import Any, TypeVar
 import click
 
 from reconciler import __version__
-from reconciler.applier import ApplyReport, ChangeResult, apply_plan, check_fresh
-from reconciler.comment import COMMENT_BUDGET, gather_comment_context
+from reconciler.apply.applier import ApplyReport, ChangeResult, apply_plan, check_fresh
+from reconciler.apply.interrupts import Stop, stop_on_signals
+from reconciler.apply.report import progress_line, render_report
+from reconciler.apply.secrets import SecretsFile
+from reconciler.cimd.lockfile import LockFile
+from reconciler.cimd.sources import Source, gather_sources
+from reconciler.core.comment import COMMENT_BUDGET, gather_comment_context
+from reconciler.core.plan import Plan
+from reconciler.core.planner import plan_rotation
+from reconciler.core.render import (
+    COLOR_CHOICES,
+    RENDERERS,
+    color_wanted,
+    render_github,
+    render_markdown,
+    render_text,
+)
 from reconciler.diagnostics import Diagnostic, render_diagnostics, repository_root
 from reconciler.errors import InputError, ManifestError, ReconcilerError, UnsafePlanError
-from reconciler.export import export_apps
-from reconciler.interrupts import Stop, stop_on_signals
-from reconciler.lockfile import LockFile
+from reconciler.manifests.export import export_apps
+from reconciler.manifests.workspace import Options, Workspace
+from reconciler.manifests.yamlfile import load_yaml_file
 from reconciler.pipeline import (
     LOCK_NAME,
     check_registration_allowed,
@@ -29,25 +44,10 @@ from reconciler.pipeline import (
     read_and_plan,
     update_lock,
 )
-from reconciler.plan import Plan
-from reconciler.planner import plan_rotation
 from reconciler.registries import open_registry
-from reconciler.registries.dcr import DcrRegistry
+from reconciler.registries.dcr.registry import DcrRegistry
 from reconciler.registries.sqlite import seed_sqlite
-from reconciler.render import (
-    COLOR_CHOICES,
-    RENDERERS,
-    color_wanted,
-    render_github,
-    render_markdown,
-    render_text,
-)
-from reconciler.report import progress_line, render_report
-from reconciler.secrets import SecretsFile
 from reconciler.server import serve
-from reconciler.sources import Source, gather_sources
-from reconciler.workspace import Options, Workspace
-from reconciler.yamlfile import load_yaml_file
 
 __all__ = ["cli", "main"]
 

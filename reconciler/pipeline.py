@@ -13,21 +13,21 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from reconciler.cimd import CimdFetcher
-from reconciler.collector import collector_paused
-from reconciler.config import CimdPolicy, Environment
-from reconciler.desired import desired_apps
+from reconciler.cimd.fetch import CimdFetcher
+from reconciler.cimd.lockfile import LockFile
+from reconciler.cimd.sources import Fetcher, Source, Sources, gather_sources
+from reconciler.core.collector import collector_paused
+from reconciler.core.model import App, DesiredApp
+from reconciler.core.plan import Notice, Plan
+from reconciler.core.planner import plan
+from reconciler.core.scope import Scope
 from reconciler.diagnostics import Diagnostic, Location, Severity
 from reconciler.errors import InputError, ManifestError, UnsafePlanError
-from reconciler.lockfile import LockFile
-from reconciler.model import App, DesiredApp
-from reconciler.plan import Notice, Plan
-from reconciler.planner import plan
+from reconciler.manifests.config import CimdPolicy, Environment
+from reconciler.manifests.desired import desired_apps
+from reconciler.manifests.workspace import Workspace
 from reconciler.registries import Connection, Registry, open_registry
 from reconciler.registries.base import HeaderNote, ReportsHeaderNotes
-from reconciler.scope import Scope
-from reconciler.sources import Fetcher, Source, Sources, gather_sources
-from reconciler.workspace import Workspace
 
 __all__ = [
     "LOCK_NAME",

@@ -26,9 +26,9 @@ import httpx
 import trustme
 from auth0.management import ManagementClient
 
-from reconciler.registries.tenant import Tenant
+from reconciler.core.stamp import APP_KEY, OWNER_KEY
 from reconciler.server import Server
-from reconciler.stamp import APP_KEY, OWNER_KEY
+from reconciler.tenant.engine import Tenant
 
 __all__ = ["MANAGEMENT_ID", "MANAGEMENT_SECRET", "SdkReader", "TlsServe"]
 

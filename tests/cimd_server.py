@@ -15,8 +15,8 @@ from typing import Any
 
 import trustme
 
-from reconciler.cimd import CimdFetcher
-from reconciler.config import CimdPolicy
+from reconciler.cimd.fetch import CimdFetcher
+from reconciler.manifests.config import CimdPolicy
 
 HOST = "docs.test.example"
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import trustme
 
-from reconciler.plan import Plan
+from reconciler.core.plan import Plan
 from tests.cimd_server import HOST, DocumentServer
 from tests.helpers import check_plan_document
 

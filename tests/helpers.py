@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 
-from reconciler.desired import desired_app
-from reconciler.manifest import ManifestApp
-from reconciler.model import DesiredApp
+from reconciler.core.model import DesiredApp
+from reconciler.core.stamp import Stamp
+from reconciler.manifests.desired import desired_app
+from reconciler.manifests.evaluation import ManifestApp
+from reconciler.manifests.schema import PLAN_SCHEMA, load_schema
+from reconciler.manifests.yamlfile import YamlFile
 from reconciler.registries.clients import ClientsRegistry
-from reconciler.registries.tenant import Tenant
-from reconciler.schema import PLAN_SCHEMA, load_schema
-from reconciler.stamp import Stamp
-from reconciler.yamlfile import YamlFile
+from reconciler.tenant.engine import Tenant
 
 
 def desired(key: str, **data: Any) -> DesiredApp:
@@ -91,3 +92,11 @@ def plan_document(text: str) -> Any:
     data = json.loads(text)
     check_plan_document(data)
     return data
+
+
+def interruptible() -> None:
+    """A ``preexec_fn`` for a child the test will Ctrl-C: SIGINT back to its default.
+
+    A shell starts background jobs with SIGINT ignored, and an ignored SIGINT is inherited;
+    Python then installs no KeyboardInterrupt handler, so the child would never see it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

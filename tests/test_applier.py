@@ -10,17 +10,17 @@ from typing import Any
 
 import pytest
 
-from reconciler.applier import apply_plan, check_fresh
-from reconciler.changes import Create
+from reconciler.apply.applier import apply_plan, check_fresh
+from reconciler.apply.secrets import SecretsFile
+from reconciler.core.changes import Create
+from reconciler.core.model import App, Credential
+from reconciler.core.plan import Plan
+from reconciler.core.planner import plan
+from reconciler.core.stamp import Stamp
 from reconciler.errors import RegistryBusyError, RegistryError, StalePlanError
-from reconciler.model import App, Credential
-from reconciler.plan import Plan
-from reconciler.planner import plan
 from reconciler.registries.base import Created
 from reconciler.registries.clients import ClientsRegistry
 from reconciler.registries.sqlite import open_sqlite
-from reconciler.secrets import SecretsFile
-from reconciler.stamp import Stamp
 from tests.helpers import desired, memory_registry
 
 OWNER = "team-a"

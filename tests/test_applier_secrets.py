@@ -13,16 +13,16 @@ from typing import Any
 
 import pytest
 
-from reconciler.applier import apply_plan
-from reconciler.changes import Delete, Deliver
-from reconciler.model import App, Credential
-from reconciler.plan import Plan
-from reconciler.planner import plan, plan_rotation
+from reconciler.apply.applier import apply_plan
+from reconciler.apply.secrets import Delivery, SecretsFile
+from reconciler.core.changes import Delete, Deliver
+from reconciler.core.model import App, Credential
+from reconciler.core.plan import Plan
+from reconciler.core.planner import plan, plan_rotation
+from reconciler.core.stamp import Stamp
 from reconciler.registries.base import Created
 from reconciler.registries.clients import ClientsRegistry
-from reconciler.registries.tenant import Tenant
-from reconciler.secrets import Delivery, SecretsFile
-from reconciler.stamp import Stamp
+from reconciler.tenant.engine import Tenant
 from tests.helpers import desired, memory_registry, seed
 
 OWNER = "team-a"

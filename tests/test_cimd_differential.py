@@ -32,8 +32,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
-from reconciler.cimd_document import validate_document
-from reconciler.cimd_url import cimd_url_problems
+from reconciler.cimd.document import validate_document
+from reconciler.cimd.url import cimd_url_problems
 from tests.peers import oidc_provider
 
 ORIGIN = "https://client.example.test"

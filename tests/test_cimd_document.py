@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.cimd_document import (
+from reconciler.cimd.document import (
     Finding,
     filtered_document,
     jwks_findings,

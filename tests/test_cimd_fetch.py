@@ -13,7 +13,8 @@ from dataclasses import replace
 import httpx
 import pytest
 
-from reconciler.cimd import (
+from reconciler.cimd.document import validate_document
+from reconciler.cimd.fetch import (
     FetchedDocument,
     PinnedTransport,
     VettedEndpoint,
@@ -21,7 +22,6 @@ from reconciler.cimd import (
     recheck_after_seconds,
     special_use_reason,
 )
-from reconciler.cimd_document import validate_document
 from reconciler.errors import CimdError
 from tests.cimd_server import (
     HOST,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.cimd_url import cimd_url_problems
+from reconciler.cimd.url import cimd_url_problems
 
 
 @pytest.mark.parametrize(

@@ -12,9 +12,9 @@ from click.testing import CliRunner, Result
 
 import reconciler.cli
 import reconciler.pipeline
-from reconciler.cimd import CimdFetcher
-from reconciler.config import CimdPolicy
-from reconciler.registries.tenant import Tenant
+from reconciler.cimd.fetch import CimdFetcher
+from reconciler.manifests.config import CimdPolicy
+from reconciler.tenant.engine import Tenant
 from tests.cimd_server import DocumentServer, client_document, known_hosts
 
 PATH = "/oauth/client.json"

@@ -22,8 +22,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from reconciler.cli import cli
-from reconciler.registries.tenant import Tenant
 from reconciler.server import Server
+from reconciler.tenant.engine import Tenant
+from tests.helpers import interruptible
 
 ROOT = Path(__file__).parent.parent
 MANAGEMENT_ID = "mgmtClientForInterruptTests00aa"
@@ -112,6 +113,7 @@ def start_apply(root: Path, served: Served, *extra: str) -> subprocess.Popen[str
             stdout=out,
             stderr=err,
             text=True,
+            preexec_fn=interruptible,
         )
 
 

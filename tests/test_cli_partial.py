@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from reconciler.cli import cli
-from reconciler.registries.tenant import Tenant
-from reconciler.stamp import Stamp, file_hash
+from reconciler.core.stamp import Stamp, file_hash
+from reconciler.tenant.engine import Tenant
 
 MANIFESTS = {
     "apps/one.yaml": ["one-a", "one-b"],

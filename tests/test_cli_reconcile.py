@@ -13,10 +13,10 @@ import pytest
 from click.testing import CliRunner, Result
 
 import reconciler.pipeline
-from reconciler.cimd import CimdFetcher
+from reconciler.cimd.fetch import CimdFetcher
 from reconciler.cli import cli
-from reconciler.config import CimdPolicy
-from reconciler.registries.tenant import Tenant
+from reconciler.manifests.config import CimdPolicy
+from reconciler.tenant.engine import Tenant
 from tests.helpers import copy_examples
 
 EXAMPLES = Path(__file__).parent.parent / "examples"

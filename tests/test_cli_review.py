@@ -15,12 +15,12 @@ import pytest
 from click.testing import CliRunner, Result
 
 import reconciler.pipeline
-from reconciler.cimd import CimdFetcher
+from reconciler.cimd.fetch import CimdFetcher
 from reconciler.cli import cli
-from reconciler.config import CimdPolicy
-from reconciler.plan import Plan
-from reconciler.registries.tenant import Tenant
-from reconciler.render import color_wanted
+from reconciler.core.plan import Plan
+from reconciler.core.render import color_wanted
+from reconciler.manifests.config import CimdPolicy
+from reconciler.tenant.engine import Tenant
 from tests.helpers import copy_examples, seed
 
 ANSI = "\x1b["

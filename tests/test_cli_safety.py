@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from reconciler.cli import cli
-from reconciler.model import digest
-from reconciler.registries.tenant import Tenant
+from reconciler.core.model import digest
+from reconciler.tenant.engine import Tenant
 from tests.helpers import seed
 
 OWNER = "platform-team"

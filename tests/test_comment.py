@@ -13,14 +13,14 @@ from click.testing import CliRunner
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from reconciler.changes import Change, Create, FieldChange, Update
 from reconciler.cli import cli
-from reconciler.comment import COMMENT_BUDGET, CommentContext, gather_comment_context
-from reconciler.config import Safety
+from reconciler.core.changes import Change, Create, FieldChange, Update
+from reconciler.core.comment import COMMENT_BUDGET, CommentContext, gather_comment_context
+from reconciler.core.plan import Conflict, Notice, Plan
+from reconciler.core.render import render_markdown
+from reconciler.core.risks import RISK_DESCRIPTIONS
 from reconciler.diagnostics import Diagnostic, Location, Severity
-from reconciler.plan import Conflict, Notice, Plan
-from reconciler.render import render_markdown
-from reconciler.risks import RISK_DESCRIPTIONS
+from reconciler.manifests.config import Safety
 
 GITHUB_COMMENT_LIMIT = 65_536
 SHA = "0123456789abcdef0123456789abcdef01234567"

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from reconciler.diagnostics import Diagnostic
-from reconciler.workspace import Options, Workspace
+from reconciler.manifests.workspace import Options, Workspace
 
 BAD = Path(__file__).parent / "fixtures" / "bad"
 EXPECTED: dict[str, list[object]] = yaml.safe_load((BAD / "expected.yaml").read_text())

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reconciler.cli import cli
-from reconciler.schema import MANIFEST_SCHEMA, load_schema
+from reconciler.manifests.schema import MANIFEST_SCHEMA, load_schema
 
 LOCATED = re.compile(
     r"^(?P<file>[^:]+):(?P<line>\d+):(?P<col>\d+): (error|warning)\[[a-z0-9-]+\]: .+"

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.changes import Create, Deliver
+from reconciler.apply.handover import Courier, DeliveryError, Handover
+from reconciler.apply.secrets import Delivery, SecretsFile
+from reconciler.core.changes import Create, Deliver
+from reconciler.core.model import App
+from reconciler.core.stamp import Stamp
 from reconciler.errors import RegistryError
-from reconciler.handover import Courier, DeliveryError, Handover
-from reconciler.model import App
-from reconciler.secrets import Delivery, SecretsFile
-from reconciler.stamp import Stamp
 
 
 def handover(n: int, change: type[Create] | type[Deliver] = Create) -> Handover:

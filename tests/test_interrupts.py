@@ -7,14 +7,14 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from reconciler.applier import apply_plan
-from reconciler.interrupts import Stop
-from reconciler.model import Credential
-from reconciler.planner import plan
+from reconciler.apply.applier import apply_plan
+from reconciler.apply.interrupts import Stop
+from reconciler.apply.report import render_report
+from reconciler.core.model import Credential
+from reconciler.core.planner import plan
+from reconciler.core.stamp import Stamp
 from reconciler.registries.base import Created
 from reconciler.registries.clients import ClientsRegistry
-from reconciler.report import render_report
-from reconciler.stamp import Stamp
 from tests.helpers import desired, memory_registry
 
 OWNER = "team-a"

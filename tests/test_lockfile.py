@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.cimd import FetchedDocument
+from reconciler.cimd.fetch import FetchedDocument
+from reconciler.cimd.lockfile import LockEntry, LockFile
 from reconciler.errors import InputError, ReconcilerError
-from reconciler.lockfile import LockEntry, LockFile
 
 A_URL = "https://a.example/client.json"
 B_URL = "https://b.example/client.json"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.manifest import discover, looks_like_manifest, relative_name
+from reconciler.manifests.evaluation import discover, looks_like_manifest, relative_name
 
 APPS = "apps:\n  web:\n    name: Web\n    type: spa\n"
 

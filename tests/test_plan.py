@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from reconciler.changes import Create, Delete, Update
-from reconciler.config import Safety
+from reconciler.core.changes import Create, Delete, Update
+from reconciler.core.model import digest
+from reconciler.core.plan import Conflict, Plan
 from reconciler.errors import InputError, UnsafePlanError
-from reconciler.model import digest
-from reconciler.plan import Conflict, Plan
+from reconciler.manifests.config import Safety
 
 FINGERPRINT = "sha256:" + "cd" * 32
 

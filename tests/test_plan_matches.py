@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.changes import Create
-from reconciler.plan import MISMATCH_NOTICES, Notice, Plan
+from reconciler.core.changes import Create
+from reconciler.core.plan import MISMATCH_NOTICES, Notice, Plan
 
 
 def plan_with(*notices: Notice, creates: int = 0) -> Plan:

@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from reconciler.applier import apply_plan
-from reconciler.changes import Adopt, Create, Delete, Update
-from reconciler.config import Safety
-from reconciler.model import DesiredApp
-from reconciler.plan import Plan
-from reconciler.planner import plan
+from reconciler.apply.applier import apply_plan
+from reconciler.cimd.sources import Source
+from reconciler.core.changes import Adopt, Create, Delete, Update
+from reconciler.core.model import DesiredApp
+from reconciler.core.plan import Plan
+from reconciler.core.planner import plan
+from reconciler.manifests.config import Safety
 from reconciler.registries.clients import ClientsRegistry
-from reconciler.sources import Source
 from tests.helpers import desired, memory_registry, seed
 
 OWNER = "team-a"

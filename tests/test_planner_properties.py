@@ -9,11 +9,11 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.applier import apply_plan
-from reconciler.changes import Adopt, Create, Delete
-from reconciler.model import App
-from reconciler.planner import plan
-from reconciler.secrets import SecretsFile
+from reconciler.apply.applier import apply_plan
+from reconciler.apply.secrets import SecretsFile
+from reconciler.core.changes import Adopt, Create, Delete
+from reconciler.core.model import App
+from reconciler.core.planner import plan
 from tests.helpers import desired, memory_registry, seed
 
 OWNER = "team-a"

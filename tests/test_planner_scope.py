@@ -8,15 +8,15 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.applier import apply_plan
-from reconciler.changes import Create, Delete, Update
-from reconciler.config import Safety
-from reconciler.model import DesiredApp
-from reconciler.plan import Plan
-from reconciler.planner import plan
+from reconciler.apply.applier import apply_plan
+from reconciler.core.changes import Create, Delete, Update
+from reconciler.core.model import DesiredApp
+from reconciler.core.plan import Plan
+from reconciler.core.planner import plan
+from reconciler.core.scope import Scope
+from reconciler.core.stamp import file_hash
+from reconciler.manifests.config import Safety
 from reconciler.registries.clients import ClientsRegistry
-from reconciler.scope import Scope
-from reconciler.stamp import file_hash
 from tests.helpers import desired, memory_registry, seed
 
 OWNER = "team-a"

@@ -7,12 +7,21 @@ from typing import Any
 import jsonschema
 import pytest
 
-from reconciler.changes import Adopt, Change, Create, Delete, Deliver, FieldChange, Refresh, Update
-from reconciler.config import Safety
-from reconciler.plan import Conflict, Notice, Plan
-from reconciler.render import RENDERERS, render_json, render_markdown, render_text
-from reconciler.risks import RISK_DESCRIPTIONS
-from reconciler.schema import PLAN_SCHEMA, load_schema
+from reconciler.core.changes import (
+    Adopt,
+    Change,
+    Create,
+    Delete,
+    Deliver,
+    FieldChange,
+    Refresh,
+    Update,
+)
+from reconciler.core.plan import Conflict, Notice, Plan
+from reconciler.core.render import RENDERERS, render_json, render_markdown, render_text
+from reconciler.core.risks import RISK_DESCRIPTIONS
+from reconciler.manifests.config import Safety
+from reconciler.manifests.schema import PLAN_SCHEMA, load_schema
 
 FINGERPRINT = "sha256:" + "ab" * 32
 PUBLIC_KEY = (

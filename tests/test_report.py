@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from reconciler.applier import ApplyReport, ChangeResult
-from reconciler.changes import Create, Deliver
-from reconciler.report import progress_line, render_report
+from reconciler.apply.applier import ApplyReport, ChangeResult
+from reconciler.apply.report import progress_line, render_report
+from reconciler.core.changes import Create, Deliver
 
 
 def test_the_summary_says_how_each_secret_was_delivered_and_names_the_missing_ones() -> None:

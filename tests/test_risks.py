@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from reconciler.changes import FieldChange
-from reconciler.risks import RISK_DESCRIPTIONS, reverted_fields, risks
+from reconciler.core.changes import FieldChange
+from reconciler.core.risks import RISK_DESCRIPTIONS, reverted_fields, risks
 
 SPA = {"web_origins": ["https://app.example.com"], "allowed_origins": []}
 

@@ -5,7 +5,13 @@ from typing import Any
 
 from hypothesis import given, settings
 
-from reconciler.schema import MANIFEST_SCHEMA, _fast_check, _validator, is_valid, load_schema
+from reconciler.manifests.schema import (
+    MANIFEST_SCHEMA,
+    _fast_check,
+    _validator,
+    is_valid,
+    load_schema,
+)
 from tests.test_fuzz_validate import documents
 
 

@@ -4,16 +4,16 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from reconciler.schema import MANIFEST_SCHEMA, load_schema
-from reconciler.schema_docs import main, manifest_reference
+from reconciler.manifests.schema import MANIFEST_SCHEMA, load_schema
+from reconciler.manifests.schema_docs import main, manifest_reference
 
 PAGE = Path(__file__).parent.parent / "docs" / "manifest.md"
 
 
 def test_the_checked_in_reference_page_is_what_the_schema_says_now() -> None:
-    """Regenerate with `python -m reconciler.schema_docs` when this fails."""
+    """Regenerate with `python -m reconciler.manifests.schema_docs` when this fails."""
     assert PAGE.read_text("utf-8") == manifest_reference(), (
-        "docs/manifest.md is out of date: run python -m reconciler.schema_docs"
+        "docs/manifest.md is out of date: run python -m reconciler.manifests.schema_docs"
     )
 
 

@@ -6,12 +6,12 @@ import json
 
 import jsonschema
 
-from reconciler.changes import Create, Update
-from reconciler.plan import Plan
-from reconciler.render import render_json, render_markdown, render_text
-from reconciler.schema import PLAN_SCHEMA, load_schema
-from reconciler.scope import Scope
-from reconciler.stamp import file_hash
+from reconciler.core.changes import Create, Update
+from reconciler.core.plan import Plan
+from reconciler.core.render import render_json, render_markdown, render_text
+from reconciler.core.scope import Scope
+from reconciler.core.stamp import file_hash
+from reconciler.manifests.schema import PLAN_SCHEMA, load_schema
 
 FINGERPRINT = "sha256:" + "ab" * 32
 

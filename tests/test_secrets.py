@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.apply.secrets import SecretsFile
 from reconciler.errors import InputError
-from reconciler.secrets import SecretsFile
 
 
 def test_a_secret_is_on_disk_with_owner_only_mode_when_add_returns(tmp_path: Path) -> None:

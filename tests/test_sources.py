@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.lockfile import LockFile
-from reconciler.model import DesiredApp
+from reconciler.cimd.lockfile import LockFile
+from reconciler.cimd.sources import gather_sources
+from reconciler.core.model import DesiredApp
 from reconciler.pipeline import update_lock
-from reconciler.sources import gather_sources
 from tests.cimd_server import HOST, DocumentServer, TableResolver, client_document, fetcher
 
 PATH = "/oauth/client.json"

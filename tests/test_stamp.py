@@ -5,8 +5,8 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconciler.fields import MANAGED_FIELDS
-from reconciler.stamp import METADATA_LIMIT, STAMP_KEYS, Stamp, file_hash
+from reconciler.core.fields import MANAGED_FIELDS
+from reconciler.core.stamp import METADATA_LIMIT, STAMP_KEYS, Stamp, file_hash
 
 values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=20),

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from reconciler.diagnostics import Location
-from reconciler.variables import Variables, substitute
-from reconciler.yamlfile import load_yaml_bytes
+from reconciler.manifests.variables import Variables, substitute
+from reconciler.manifests.yamlfile import load_yaml_bytes
 
 
 def variables(**values: str) -> Variables:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.errors import InputError
-from reconciler.workspace import Options, Workspace
+from reconciler.manifests.workspace import Options, Workspace
 
 APPS = "apps:\n  {key}:\n    name: App\n    type: spa\n"
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from reconciler.diagnostics import Location
-from reconciler.yamlfile import YamlError, load_yaml_bytes
+from reconciler.manifests.yamlfile import YamlError, load_yaml_bytes
 
 
 def test_locations_of_values_and_keys() -> None:

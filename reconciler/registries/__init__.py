@@ -41,7 +41,7 @@ def open_registry(uri: str, connection: Connection | None = None) -> Registry:
             lock_timeout=settings.lock_timeout if settings.lock else None,
         )
     if uri.startswith("auth0://"):
-        from reconciler.registries.auth0 import open_auth0
+        from reconciler.registries.auth0.registry import open_auth0
 
         return open_auth0(
             uri,
@@ -52,7 +52,7 @@ def open_registry(uri: str, connection: Connection | None = None) -> Registry:
             lock_timeout=settings.lock_timeout,
         )
     if uri.startswith(("dcr+https://", "dcr+http://")):
-        from reconciler.registries.dcr import open_dcr
+        from reconciler.registries.dcr.registry import open_dcr
 
         return open_dcr(
             uri,

@@ -60,8 +60,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from reconciler.model import App, Credential
-from reconciler.stamp import Stamp
+from reconciler.core.model import App, Credential
+from reconciler.core.stamp import Stamp
 
 __all__ = [
     "Created",

@@ -12,11 +12,11 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol
 
+from reconciler.core.fields import MANAGED_FIELDS, PARTIAL_OBJECTS
+from reconciler.core.model import App, Credential
+from reconciler.core.stamp import STAMP_KEYS, Stamp
 from reconciler.errors import ApiError, RegistryError
-from reconciler.fields import MANAGED_FIELDS, PARTIAL_OBJECTS
-from reconciler.model import App, Credential
 from reconciler.registries.base import Created
-from reconciler.stamp import STAMP_KEYS, Stamp
 
 __all__ = ["ClientsApi", "ClientsRegistry", "app_from_client"]
 

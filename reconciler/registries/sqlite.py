@@ -8,7 +8,7 @@ from typing import Any
 
 from reconciler.errors import InputError
 from reconciler.registries.clients import ClientsRegistry
-from reconciler.registries.tenant import MEMORY, Tenant
+from reconciler.tenant.engine import MEMORY, Tenant
 
 __all__ = ["open_sqlite", "seed_sqlite"]
 

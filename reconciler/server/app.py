@@ -13,7 +13,6 @@ import time
 from dataclasses import dataclass
 
 from reconciler.errors import ApiError, RegistryBusyError, RegistryError
-from reconciler.registries.tenant import Tenant
 from reconciler.server.auth import ManagementAuth
 from reconciler.server.cimd_api import CimdRoutes
 from reconciler.server.clients_api import ClientsRoutes
@@ -24,6 +23,7 @@ from reconciler.server.messages import Request, Response, error_response, not_fo
 from reconciler.server.ratelimit import Decision, RateLimiter, RateLimitPolicy, too_many_requests
 from reconciler.server.resource_servers_api import ResourceServersRoutes
 from reconciler.server.routing import Call, Router
+from reconciler.tenant.engine import Tenant
 
 __all__ = ["AppSettings", "ManagementApp"]
 

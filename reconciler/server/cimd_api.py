@@ -12,15 +12,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.cimd_document import validate_document
-from reconciler.cimd_url import cimd_url_problems
+from reconciler.cimd.document import validate_document
+from reconciler.cimd.url import cimd_url_problems
 from reconciler.errors import ApiError, CimdError
-from reconciler.registries.tenant import Tenant
-from reconciler.registries.tenant_rules import JsonObject, invalid_body, json_type
 from reconciler.server.auth import require_scope
 from reconciler.server.documents import DocumentSource
 from reconciler.server.messages import Response, json_response, read_json
 from reconciler.server.routing import Call, Route
+from reconciler.tenant.engine import Tenant
+from reconciler.tenant.rules import JsonObject, invalid_body, json_type
 
 __all__ = ["CimdRoutes", "Evaluation"]
 

@@ -11,11 +11,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler.errors import ApiError
-from reconciler.registries.tenant import Tenant
-from reconciler.registries.tenant_rules import JsonObject
 from reconciler.server.auth import Grant, require_scope
 from reconciler.server.messages import Request, Response, json_response, no_content, read_json
 from reconciler.server.routing import Call, Route
+from reconciler.tenant.engine import Tenant
+from reconciler.tenant.rules import JsonObject
 
 __all__ = ["ClientsRoutes", "query_arguments", "readable_client"]
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import click
 
-from reconciler.registries.tenant import Tenant
 from reconciler.server.listener import Server
 from reconciler.server.ratelimit import PRESETS, parse_rate_limit
+from reconciler.tenant.engine import Tenant
 
 __all__ = ["serve", "serve_command"]
 

@@ -27,8 +27,6 @@ from contextlib import contextmanager
 from typing import Any
 
 from reconciler.errors import ApiError
-from reconciler.registries.tenant import Tenant
-from reconciler.registries.tenant_rules import invalid_body, json_type
 from reconciler.server.auth import Grant
 from reconciler.server.documents import FixtureDocuments
 from reconciler.server.faults import FaultQueue, parse_fault
@@ -42,6 +40,8 @@ from reconciler.server.messages import (
 )
 from reconciler.server.ratelimit import RateLimiter
 from reconciler.server.routing import Call, Route, Router
+from reconciler.tenant.engine import Tenant
+from reconciler.tenant.rules import invalid_body, json_type
 
 __all__ = ["CONTROL_PREFIX", "ControlRoutes", "RequestLog"]
 

@@ -18,8 +18,8 @@ import threading
 from dataclasses import dataclass
 
 from reconciler.errors import ApiError
-from reconciler.registries.tenant_rules import invalid_body, json_type
 from reconciler.server.ratelimit import too_many_requests
+from reconciler.tenant.rules import invalid_body, json_type
 
 __all__ = ["FAULT_STATUSES", "Fault", "FaultQueue", "fault_error", "parse_fault"]
 

@@ -20,11 +20,11 @@ from typing import Any, TextIO, cast
 from urllib.parse import urlsplit
 
 from reconciler.errors import ApiError
-from reconciler.registries.tenant import Tenant
 from reconciler.server.app import AppSettings, ManagementApp
 from reconciler.server.documents import DocumentSource, FixtureDocuments, network_documents
 from reconciler.server.messages import Request, Response, error_response
 from reconciler.server.ratelimit import parse_rate_limit
+from reconciler.tenant.engine import Tenant
 
 __all__ = ["Server"]
 

@@ -7,11 +7,11 @@ Scopes as Auth0's reference pages give them (``get-resource-servers``,
 
 from __future__ import annotations
 
-from reconciler.registries.tenant import Tenant
 from reconciler.server.auth import require_scope
 from reconciler.server.clients_api import query_arguments
 from reconciler.server.messages import Response, json_response, no_content, read_json
 from reconciler.server.routing import Call, Route
+from reconciler.tenant.engine import Tenant
 
 __all__ = ["ResourceServersRoutes"]
 

@@ -67,8 +67,8 @@ from typing import Any
 
 import pytest
 
-from reconciler.registries.lease import LEASE_SCOPES
-from reconciler.stamp import Stamp
+from reconciler.core.stamp import Stamp
+from reconciler.registries.auth0.lease import LEASE_SCOPES
 from tests.auth0_sdk import SdkReader, TlsServe
 from tests.helpers import plan_document
 

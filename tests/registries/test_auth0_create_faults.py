@@ -13,10 +13,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from reconciler.core.stamp import Stamp
 from reconciler.errors import RegistryError
-from reconciler.registries.auth0 import CreateInDoubtError, RetryPolicy, open_auth0
+from reconciler.registries.auth0.registry import CreateInDoubtError, RetryPolicy, open_auth0
 from reconciler.registries.clients import ClientsRegistry
-from reconciler.stamp import Stamp
 from tests.auth0_sdk import SdkReader, TlsServe
 
 OWNER = "team/faults"

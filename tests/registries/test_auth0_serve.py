@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from reconciler.cli import cli
-from reconciler.registries.tenant import Tenant
 from reconciler.server import Server
+from reconciler.tenant.engine import Tenant
 from tests.helpers import copy_examples
 
 EXAMPLES = Path(__file__).parent.parent.parent / "examples"
@@ -58,7 +58,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def _offline(policy: Any) -> Any:
     import socket
 
-    from reconciler.cimd import CimdFetcher
+    from reconciler.cimd.fetch import CimdFetcher
 
     def resolve(host: str, port: int) -> list[str]:
         raise socket.gaierror(socket.EAI_NONAME, "offline")

@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from reconciler.errors import ApiError, InputError, RegistryError
-from reconciler.registries.auth0 import ManagementApi, RetryPolicy, TokenSource, open_auth0
-from reconciler.registries.ratelimit import RateGovernor
+from reconciler.registries.auth0.ratelimit import RateGovernor
+from reconciler.registries.auth0.registry import ManagementApi, RetryPolicy, TokenSource, open_auth0
 
 Handler = Callable[[httpx.Request], httpx.Response]
 BASE = "https://tenant.example.auth0.com"

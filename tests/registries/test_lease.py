@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from reconciler.errors import RegistryBusyError, RegistryError
-from reconciler.registries.auth0 import ManagementApi, open_auth0
-from reconciler.registries.lease import LEASE_IDENTIFIER, Holder, LeaseLostError, TenantLease
+from reconciler.registries.auth0.lease import LEASE_IDENTIFIER, Holder, LeaseLostError, TenantLease
+from reconciler.registries.auth0.registry import ManagementApi, open_auth0
 from tests.auth0_sdk import TlsServe
 
 

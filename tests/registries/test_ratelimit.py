@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reconciler.registries.ratelimit import RateGovernor
+from reconciler.registries.auth0.ratelimit import RateGovernor
 
 
 class Clock:

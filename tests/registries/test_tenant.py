@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 from reconciler.errors import ApiError, RegistryBusyError, RegistryError
-from reconciler.registries.tenant import Tenant
+from reconciler.tenant.engine import Tenant
 
 CIMD_URL = "https://assistant.partner.example/oauth/client.json"
 
@@ -223,7 +223,7 @@ def test_exclusive_waits_for_a_holder_in_another_thread(tenant: Tenant, db_path:
 def test_exclusive_is_released_when_its_process_dies(db_path: Path) -> None:
     code = (
         "import sys, time\n"
-        "from reconciler.registries.tenant import Tenant\n"
+        "from reconciler.tenant.engine import Tenant\n"
         "tenant = Tenant(sys.argv[1])\n"
         "with tenant.exclusive():\n"
         "    print('locked', flush=True)\n"

@@ -17,7 +17,7 @@ import re
 import pytest
 
 from reconciler.errors import ApiError
-from reconciler.registries.tenant import Tenant
+from reconciler.tenant.engine import Tenant
 
 
 @pytest.fixture

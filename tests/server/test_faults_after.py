@@ -8,9 +8,9 @@ import httpx
 import pytest
 
 from reconciler.errors import ApiError
-from reconciler.registries.tenant import Tenant
 from reconciler.server import Server
 from reconciler.server.faults import parse_fault
+from reconciler.tenant.engine import Tenant
 
 ID, SECRET = "faultsManagementClient0000000aa", "faults-secret"
 

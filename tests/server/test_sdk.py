@@ -24,8 +24,8 @@ from auth0.management.errors import ForbiddenError, NotFoundError
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from reconciler.registries.tenant import Tenant
 from reconciler.server import Server
+from reconciler.tenant.engine import Tenant
 
 MANAGEMENT_ID = "sdk-management-client"
 MANAGEMENT_SECRET = "sdk-management-secret-0123456789"

@@ -23,10 +23,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from reconciler.errors import CimdError
-from reconciler.registries.tenant import Tenant
 from reconciler.server import FixtureDocuments, Server, serve
 from reconciler.server.auth import MANAGEMENT_SCOPES
 from reconciler.server.ratelimit import PRESETS, BucketSpec, RateLimiter, parse_rate_limit
+from reconciler.tenant.engine import Tenant
+from tests.helpers import interruptible
 
 MANAGEMENT_ID = "management-client"
 MANAGEMENT_SECRET = "management-secret-0123456789"
@@ -1183,6 +1184,7 @@ def test_serve_runs_until_interrupted_and_prints_how_to_connect(tmp_path: Path) 
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        preexec_fn=interruptible,
     )
     try:
         assert process.stdout is not None

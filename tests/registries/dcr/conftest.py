@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.registries.dcr import DcrRegistry, open_dcr
+from reconciler.registries.dcr.registry import DcrRegistry, open_dcr
 from tests.peers import oidc_provider
 from tests.registries.dcr.support import INITIAL_ACCESS_TOKEN, Opener
 

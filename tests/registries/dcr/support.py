@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import httpx
 
-from reconciler.registries.dcr import DcrRegistry
+from reconciler.registries.dcr.registry import DcrRegistry
 
 INITIAL_ACCESS_TOKEN = "iat-for-tests-7Hq2"
 

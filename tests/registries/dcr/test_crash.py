@@ -54,8 +54,8 @@ from typing import Any
 import httpx
 import pytest
 
-from reconciler.registries.dcr import DcrRegistry, open_dcr
-from reconciler.stamp import Stamp
+from reconciler.core.stamp import Stamp
+from reconciler.registries.dcr.registry import DcrRegistry, open_dcr
 from tests.peers import oidc_provider
 from tests.registries.dcr.recording_proxy import Ledger, Registered, free_port, recording_proxy
 from tests.registries.dcr.support import bearer

@@ -10,13 +10,13 @@ from typing import Any
 import httpx
 import pytest
 
+from reconciler.core.model import App
+from reconciler.core.stamp import Stamp
 from reconciler.errors import ApiError, InputError, RegistryError
-from reconciler.model import App
 from reconciler.registries import open_registry
-from reconciler.registries.dcr import DcrRegistry, open_dcr
-from reconciler.registries.dcr_http import NotSent, RegistrationApi
-from reconciler.registries.dcr_state import StateFile
-from reconciler.stamp import Stamp
+from reconciler.registries.dcr.http import NotSent, RegistrationApi
+from reconciler.registries.dcr.registry import DcrRegistry, open_dcr
+from reconciler.registries.dcr.state import StateFile
 from tests.helpers import desired
 from tests.registries.dcr.fake_server import FakeServer
 

@@ -8,9 +8,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from reconciler.core.model import Credential
 from reconciler.errors import InputError
-from reconciler.model import Credential
-from reconciler.registries.dcr_metadata import (
+from reconciler.registries.dcr.metadata import (
     Profile,
     ignored_fields,
     registration_metadata,

@@ -13,16 +13,16 @@ from typing import Any
 import httpx
 import pytest
 
-from reconciler.applier import apply_plan
+from reconciler.apply.applier import apply_plan
+from reconciler.apply.secrets import SecretsFile
+from reconciler.core.model import DesiredApp
+from reconciler.core.plan import Plan
+from reconciler.core.planner import plan
+from reconciler.core.stamp import Stamp
 from reconciler.errors import RegistryBusyError, RegistryError
-from reconciler.model import DesiredApp
-from reconciler.plan import Plan
-from reconciler.planner import plan
 from reconciler.registries.base import Created
-from reconciler.registries.dcr import DcrRegistry, open_dcr
-from reconciler.registries.dcr_apps import status_of
-from reconciler.secrets import SecretsFile
-from reconciler.stamp import Stamp
+from reconciler.registries.dcr.apps import status_of
+from reconciler.registries.dcr.registry import DcrRegistry, open_dcr
 from tests.helpers import desired
 from tests.registries.dcr.support import (
     INITIAL_ACCESS_TOKEN,

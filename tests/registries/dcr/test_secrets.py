@@ -10,10 +10,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from reconciler.core.stamp import Stamp
 from reconciler.errors import RegistryError
 from reconciler.registries.base import ReadsSecrets, RotatesSecrets
-from reconciler.registries.dcr import ROTATION_UNSUPPORTED, DcrRegistry, open_dcr
-from reconciler.stamp import Stamp
+from reconciler.registries.dcr.registry import ROTATION_UNSUPPORTED, DcrRegistry, open_dcr
 from tests.helpers import desired
 from tests.registries.dcr.support import bearer, token_for
 

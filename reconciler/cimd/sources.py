@@ -1,0 +1,162 @@
+"""CIMD sources for one run: each document fetched, validated, and weighed against the lock.
+
+A fetched, valid document is used as it is. When a document cannot be fetched or is
+invalid, an app that exists keeps what it has (a warning; an error under --strict), and
+a new app uses the locked copy if there is one (a warning) or cannot be planned (an
+error). Invalid documents are never used, locked or cached. With --locked, a document
+that differs from the lock refuses the plan (exit 3).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from reconciler.cimd.document import filtered_document, validate_document
+from reconciler.cimd.fetch import FetchedDocument
+from reconciler.cimd.lockfile import LockEntry, LockFile
+from reconciler.core.model import DesiredApp
+from reconciler.diagnostics import Diagnostic, Location, Severity
+from reconciler.errors import CimdError
+
+__all__ = ["Source", "Sources", "gather_sources"]
+
+
+@dataclass(frozen=True)
+class Source:
+    """The document a plan uses for one CIMD URL, and where it came from."""
+
+    url: str
+    document: Mapping[str, Any]
+    sha256: str
+    fetched_at: str
+    origin: str  # "fetched" or "locked"
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "sha256": self.sha256,
+            "fetched_at": self.fetched_at,
+            "origin": self.origin,
+            "document": dict(self.document),
+        }
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> Source:
+        return cls(
+            data["url"], data["document"], data["sha256"], data["fetched_at"], data["origin"]
+        )
+
+    def lock_entry(self) -> LockEntry:
+        return LockEntry(self.url, self.sha256, dict(self.document), self.fetched_at)
+
+
+@dataclass
+class Sources:
+    documents: dict[str, Source] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    unlocked: list[str] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.is_error]
+
+
+class Fetcher(Protocol):
+    """What gather_sources needs of a CimdFetcher (tests pass fakes)."""
+
+    def fetch_many(self, urls: Sequence[str]) -> dict[str, FetchedDocument | CimdError]: ...
+
+    def fetch_jwks(self, url: str) -> FetchedDocument: ...
+
+
+def gather_sources(
+    apps: Sequence[DesiredApp],
+    registered: Collection[str],
+    fetcher: Fetcher,
+    lock: LockFile,
+    *,
+    strict: bool = False,
+) -> Sources:
+    """The document for each CIMD app; ``registered``: URLs the registry already holds."""
+    wanted = {app.cimd: app for app in apps if app.cimd}
+    result = Sources()
+    fetched = fetcher.fetch_many(list(wanted))
+    for url, app in wanted.items():
+        where = _location(app)
+        outcome = fetched.get(url) or CimdError(f"{url}: not fetched")
+        problem = outcome if isinstance(outcome, CimdError) else None
+        if isinstance(outcome, FetchedDocument):
+            findings = validate_document(url, outcome.document)
+            for finding in findings:
+                if not finding.is_error:
+                    message = f"{url} {finding.path}: {finding.message}"
+                    result.diagnostics.append(
+                        Diagnostic(where, "cimd-document", message, Severity.WARNING)
+                    )
+            errors = [f"{f.path}: {f.message}" for f in findings if f.is_error]
+            if not errors:
+                errors = _key_set_problems(outcome.document, fetcher)
+            if errors:
+                problem = CimdError(f"{url}: invalid document: " + "; ".join(errors))
+            else:
+                source = Source(
+                    url,
+                    filtered_document(outcome.document),
+                    outcome.sha256,
+                    outcome.fetched_at,
+                    "fetched",
+                )
+                result.documents[url] = source
+                entry = lock.get(url)
+                if entry is None or entry.sha256 != source.sha256:
+                    result.unlocked.append(url)
+                continue
+        assert problem is not None
+        result.diagnostics.append(_unusable(url, app, problem, registered, lock, result, strict))
+    return result
+
+
+def _key_set_problems(document: Mapping[str, Any], fetcher: Fetcher) -> list[str]:
+    """A private_key_jwt document's keys must be fetchable, public, and at most 12 KB."""
+    jwks_uri = document.get("jwks_uri")
+    if not isinstance(jwks_uri, str):
+        return []
+    try:
+        fetcher.fetch_jwks(jwks_uri)
+    except CimdError as exc:
+        return [f"$.jwks_uri: {exc}"]
+    return []
+
+
+def _unusable(
+    url: str,
+    app: DesiredApp,
+    problem: CimdError,
+    registered: Collection[str],
+    lock: LockFile,
+    result: Sources,
+    strict: bool,
+) -> Diagnostic:
+    where = _location(app)
+    severity = Severity.ERROR if strict else Severity.WARNING
+    if url in registered:
+        return Diagnostic(
+            where, "cimd-fetch", f"{problem}; the registered app is kept as it is", severity
+        )
+    entry = lock.get(url)
+    if entry is None:
+        return Diagnostic(
+            where,
+            "cimd-fetch",
+            f"{problem}; the app cannot be registered: no locked copy in {lock.path.name}",
+        )
+    result.documents[url] = Source(url, entry.document, entry.sha256, entry.fetched_at, "locked")
+    return Diagnostic(
+        where, "cimd-fetch", f"{problem}; using the locked copy from {entry.fetched_at}", severity
+    )
+
+
+def _location(app: DesiredApp) -> Location:
+    return app.location or Location(app.key)

@@ -1,0 +1,15 @@
+"""The pure core: values, the planner and the renderers. No I/O, and it imports none.
+
+fields.py       the canonical field vocabulary shared by manifests, registries and plans
+model.py        DesiredApp (what a manifest asks for), App (what a registry holds), Source
+stamp.py        the ownership stamp written into an app's metadata
+cimd_fields.py  how Auth0 maps a Client ID Metadata Document onto client fields
+scope.py        the manifest files and app keys a partial run was shown
+changes.py      change kinds (create, update, delete, adopt, refresh, deliver, rotate)
+risks.py        risk labels a reviewer should see on a change
+plan.py         Plan: ordered changes, the safety gate, the saved (checksummed) form
+planner.py      desired x current -> Plan
+comment.py      what a pull-request comment shows beyond the plan, and its byte budget
+render.py       Plan -> text, json, markdown, GitHub annotations
+collector.py    pausing the cyclic garbage collector around allocation-heavy work
+"""

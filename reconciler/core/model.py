@@ -1,0 +1,145 @@
+"""Value objects: the app a manifest asks for, the app a registry holds, and their fields.
+
+Both sides speak one vocabulary, the *canonical fields*: Auth0's client field names, with
+``app_type`` already mapped (m2m is ``non_interactive``), ``client_metadata`` holding only
+the user's entries (never the ownership stamp), ``token_endpoint_auth_method`` able to say
+``private_key_jwt``, and ``credentials`` listing public keys by name, kid and algorithm.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.core.fields import MANAGED_FIELDS, PARTIAL_OBJECTS, SET_LIKE_FIELDS
+from reconciler.core.stamp import Stamp
+from reconciler.diagnostics import Location
+
+__all__ = [
+    "App",
+    "Credential",
+    "DesiredApp",
+    "canonical",
+    "digest",
+    "project",
+]
+
+
+_POSITION = {name: index for index, name in enumerate(MANAGED_FIELDS)}
+
+
+@dataclass(frozen=True)
+class Credential:
+    """A public key for private_key_jwt. Identity is the name; the kid follows the key."""
+
+    name: str
+    pem: str
+    alg: str = "RS256"
+    kid: str = ""
+    expires_at: str | None = None
+
+    @staticmethod
+    def kid_for(pem: str) -> str:
+        """A stable key id from the key's bytes, so a new key under an old name shows."""
+        body = "".join(line for line in pem.strip().splitlines() if not line.startswith("-----"))
+        digest = hashlib.sha256(base64.b64decode(body)).digest()
+        return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")[:32]
+
+    def summary(self) -> dict[str, Any]:
+        """What a plan shows and compares: never the key material itself."""
+        shown: dict[str, Any] = {"name": self.name, "kid": self.kid, "alg": self.alg}
+        if self.expires_at:
+            shown["expires_at"] = self.expires_at
+        return shown
+
+
+@dataclass(frozen=True)
+class DesiredApp:
+    """An app as the manifests ask for it, in canonical fields."""
+
+    key: str
+    fields: Mapping[str, Any]
+    client_id: str | None = None
+    cimd: str | None = None
+    protect: bool = False
+    credentials: tuple[Credential, ...] = ()
+    location: Location | None = None
+    #: The manifest file that declares it, relative to the project root (posix).
+    file: str = ""
+
+    @property
+    def where(self) -> str:
+        return str(self.location) if self.location else ""
+
+    def comparable(self) -> dict[str, Any]:
+        """The owned fields as compared (credentials appear by their summaries)."""
+        ordered = sorted(self.fields, key=lambda n: _POSITION.get(n, len(_POSITION)))
+        return canonical({name: self.fields[name] for name in ordered})
+
+
+@dataclass(frozen=True)
+class App:
+    """An app as a registry holds it. ``fields`` is the canonical view of ``record``."""
+
+    client_id: str
+    fields: Mapping[str, Any]
+    stamp: Stamp | None = None
+    external_client_id: str | None = None
+    record: Mapping[str, Any] = field(default_factory=dict)
+    credential_ids: Mapping[str, str] = field(default_factory=dict)
+    #: Why the registry cannot show or change this app, and what to do (None: it can).
+    unreachable: str | None = None
+    #: What a reader of a change to this app should know about how the registry holds it.
+    note: str | None = None
+
+    @property
+    def is_cimd(self) -> bool:
+        return self.external_client_id is not None
+
+    def fingerprint(self) -> str:
+        """Changes whenever anything about the app as read changes."""
+        payload = {"record": self.record, "fields": self.fields, "stamp": _stamp_data(self.stamp)}
+        return "sha256:" + digest(payload)
+
+    def owned_by(self, owner: str) -> bool:
+        return self.stamp is not None and self.stamp.owner == owner
+
+
+def project(desired_fields: Mapping[str, Any], actual: Mapping[str, Any]) -> dict[str, Any]:
+    """The actual values of exactly the fields (and object members) the desired side owns."""
+    view: dict[str, Any] = {}
+    for name, wanted in desired_fields.items():
+        value = actual.get(name)
+        if name in PARTIAL_OBJECTS and isinstance(wanted, dict):
+            present = value if isinstance(value, dict) else {}
+            view[name] = {member: present.get(member) for member in wanted}
+        else:
+            view[name] = value
+    return canonical(view)
+
+
+def canonical(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Set-like arrays sorted and de-duplicated, so order never shows as a change."""
+    result: dict[str, Any] = {}
+    for name, value in fields.items():
+        if name in SET_LIKE_FIELDS and isinstance(value, list):
+            value = sorted(set(value), key=str)
+        elif name == "credentials" and isinstance(value, list):
+            value = sorted(value, key=lambda c: str(c.get("name")))
+        result[name] = value
+    return result
+
+
+def digest(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _stamp_data(stamp: Stamp | None) -> dict[str, Any] | None:
+    if stamp is None:
+        return None
+    return stamp.to_metadata()

@@ -1,0 +1,561 @@
+"""The planner: desired apps x actual apps -> Plan. Pure: every read happened before."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from fnmatch import fnmatchcase
+from typing import Any
+
+from deepdiff import DeepDiff
+
+from reconciler.cimd.sources import Source
+from reconciler.core.changes import (
+    Adopt,
+    Change,
+    Create,
+    Delete,
+    Deliver,
+    FieldChange,
+    Refresh,
+    Rotate,
+    Update,
+)
+from reconciler.core.cimd_fields import DOCUMENT_FIELDS, mapped_fields
+from reconciler.core.collector import collector_paused
+from reconciler.core.fields import SECRET_METHODS, gains_a_secret
+from reconciler.core.model import App, DesiredApp, canonical, project
+from reconciler.core.plan import Conflict, Notice, Plan
+from reconciler.core.risks import reverted_fields, risks
+from reconciler.core.scope import Scope
+from reconciler.core.stamp import Stamp, value_hash
+from reconciler.errors import InputError
+from reconciler.manifests.config import Safety
+
+__all__ = ["plan", "plan_rotation"]
+
+
+def plan(
+    desired: Sequence[DesiredApp],
+    actual: Sequence[App],
+    *,
+    owner: str,
+    registry: str,
+    environment: str | None = None,
+    safety: Safety | None = None,
+    manifest_digest: str = "",
+    documents: Mapping[str, Source] | None = None,
+    cimd_note: str | None = None,
+    scope: Scope | None = None,
+) -> Plan:
+    """What it takes to make the registry hold ``desired`` (for this owner, and only that).
+
+    ``documents`` are the CIMD documents to register or refresh from, by URL; a CIMD app
+    whose document is missing keeps what the registry holds. ``cimd_note`` is what the
+    registry does with a CIMD app instead of registering it, if it does not. ``desired``
+    is every app of the project; with a partial ``scope``, only the apps it covers are
+    planned, and the others only keep their registry apps from being deleted.
+    """
+    scope = scope or Scope()
+    named = frozenset(spec.client_id for spec in desired if spec.client_id)
+    declared = {spec.key: spec.file for spec in desired}
+    with collector_paused():
+        state = _Planning(owner, actual, documents or {}, cimd_note, named, scope=scope)
+        state.resolve_duplicates(declared)
+        for spec in sorted(desired, key=lambda s: s.key):
+            if scope.covers(spec.key, spec.file):
+                state.reconcile(spec)
+            else:
+                state.leave_alone(spec)
+        state.delete_unclaimed()
+        state.hint_renames()
+    return Plan(
+        owner=owner,
+        registry=registry,
+        environment=environment,
+        changes=tuple(state.changes),
+        notices=tuple(state.notices),
+        conflicts=tuple(state.conflicts),
+        owned=len(state.owned),
+        manifest_digest=manifest_digest,
+        safety=safety or Safety(),
+        scope=scope,
+    )
+
+
+def plan_rotation(
+    patterns: Sequence[str], actual: Sequence[App], *, owner: str, registry: str
+) -> Plan:
+    """A plan that rotates the secret of each owned app whose key matches a pattern (globs)."""
+    owned = sorted(
+        (app for app in actual if app.owned_by(owner)),
+        key=lambda app: app.stamp.key if app.stamp else "",
+    )
+    changes: list[Change] = []
+    for pattern in patterns:
+        matched = [a for a in owned if a.stamp and fnmatchcase(a.stamp.key, pattern)]
+        if not matched:
+            raise InputError(f"rotate-secret: no app of owner {owner!r} has the key {pattern!r}")
+        for app in matched:
+            assert app.stamp is not None
+            method = app.fields.get("token_endpoint_auth_method")
+            if method not in SECRET_METHODS:
+                raise InputError(
+                    f"rotate-secret: {app.stamp.key} ({app.client_id}) has no client secret "
+                    f"(token_endpoint_auth_method {method or 'none'})"
+                )
+            if any(change.client_id == app.client_id for change in changes):
+                continue
+            changes.append(
+                Rotate(
+                    key=app.stamp.key,
+                    client_id=app.client_id,
+                    reasons=("rotate-secret",),
+                    risks=("secret-rotated",),
+                    protect=app.stamp.protect,
+                    fingerprint=app.fingerprint(),
+                    notes=("the current secret stops working at once",),
+                )
+            )
+    return Plan(owner=owner, registry=registry, changes=tuple(changes))
+
+
+@dataclass
+class _Planning:
+    owner: str
+    actual: Sequence[App]
+    documents: Mapping[str, Source]
+    cimd_note: str | None
+    #: Client ids the manifests name: never the duplicate that is deleted.
+    named: frozenset[str] = frozenset()
+    changes: list[Change] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+    claimed: set[str] = field(default_factory=set)
+    scope: Scope = field(default_factory=Scope)
+
+    def __post_init__(self) -> None:
+        self.owned: dict[str, App] = {}
+        self.by_id = {app.client_id: app for app in self.actual}
+        self.by_url = {app.external_client_id: app for app in self.actual if app.external_client_id}
+        self.twins: dict[str, list[App]] = {}
+        for app in self.actual:
+            if app.owned_by(self.owner):
+                assert app.stamp is not None
+                self.twins.setdefault(app.stamp.key, []).append(app)
+                self.owned.setdefault(app.stamp.key, app)
+
+    def resolve_duplicates(self, declared: Mapping[str, str]) -> None:
+        """One app per key, for the keys this run covers (see ``keep_one``)."""
+        for key, apps in self.twins.items():
+            if len(apps) < 2:
+                continue
+            covered = (
+                self.scope.covers(key, declared[key])
+                if key in declared
+                else all(self.scope.may_delete(key, a.stamp.source) for a in apps if a.stamp)
+            )
+            if covered:
+                self.owned[key] = self.keep_one(key, apps)
+            else:
+                self.claimed.update(app.client_id for app in apps[1:])
+
+    def keep_one(self, key: str, apps: list[App]) -> App:
+        """Extra apps this owner created for a key (a create sent twice by a fault, or by two
+        runs at once) are deleted, keeping the one whose secret was delivered. Two apps
+        whose secrets may both be in use are left for a person."""
+        keeper, *extras = sorted(
+            apps, key=lambda app: (app.client_id not in self.named, *_keeper_order(app))
+        )
+        if not extras:
+            return keeper
+        delivered = [app for app in apps if _holds_delivered_secret(app)]
+        protected = [app for app in extras if _protected(app)]
+        if len(delivered) > 1 or protected:
+            ids = ", ".join(app.client_id for app in apps)
+            why = "each secret may be in use" if len(delivered) > 1 else "protected ones among them"
+            self.conflicts.append(
+                Conflict(
+                    key,
+                    f"registry apps {ids} all carry the key {key!r} for owner {self.owner!r} "
+                    f"({why}); delete the ones nobody uses by hand",
+                )
+            )
+            return keeper
+        for extra in extras:
+            self.changes.append(self.delete(extra, note="duplicate"))
+            self.claimed.add(extra.client_id)
+        return keeper
+
+    def reconcile(self, spec: DesiredApp) -> None:
+        refused = len(self.conflicts)
+        target = self.target(spec)
+        if len(self.conflicts) > refused:
+            return
+        if target is None:
+            self.changes.append(self.create(spec))
+            return
+        if target.client_id in self.claimed:
+            self.refuse(spec, f"client {target.client_id} is claimed by another app key as well")
+            return
+        stamp = target.stamp
+        if stamp is not None and stamp.owner != self.owner:
+            self.refuse(
+                spec,
+                f"app {spec.key!r} names client {target.client_id}, which owner {stamp.owner!r} "
+                f"manages as {stamp.key!r}; this project's owner is {self.owner!r}",
+            )
+            return
+        self.claimed.add(target.client_id)
+        if target.unreachable:
+            self.notices.append(
+                Notice(
+                    "unreachable",
+                    f"{spec.key} ({target.client_id}): {target.unreachable}",
+                    spec.key,
+                    spec.where,
+                )
+            )
+            return
+        if bool(spec.cimd) != target.is_cimd:
+            self.refuse(
+                spec,
+                f"app {spec.key!r} and client {target.client_id} differ in kind (CIMD or not); "
+                "an app cannot be converted: give it a new key",
+            )
+            return
+        change = self.converge(spec, target)
+        if change is not None:
+            self.changes.append(change)
+        if stamp is not None and stamp.pending:
+            self.changes.append(self.deliver(spec, target, _PENDING_NOTE))
+        elif change is not None and gains_a_secret(change.before or {}, change.after or {}):
+            noted = replace(change, notes=(*change.notes, _BECOMES_CONFIDENTIAL_NOTE))
+            self.changes[-1] = noted
+
+    def deliver(self, spec: DesiredApp, app: App, note: str) -> Change:
+        return Deliver(
+            key=spec.key,
+            client_id=app.client_id,
+            reasons=("secret not delivered",),
+            protect=spec.protect,
+            location=spec.where,
+            fingerprint=app.fingerprint(),
+            notes=(note,),
+        )
+
+    def leave_alone(self, spec: DesiredApp) -> None:
+        """An app outside a partial run's scope: no change, and its registry app is kept."""
+        mine = self.owned.get(spec.key)
+        named = self.by_id.get(spec.client_id) if spec.client_id else None
+        registered = self.by_url.get(spec.cimd) if spec.cimd else None
+        for app in (mine, named, registered):
+            if app is not None:
+                self.claimed.add(app.client_id)
+
+    def target(self, spec: DesiredApp) -> App | None:
+        """The registry app this spec is about, or None when it must be created."""
+        mine = self.owned.get(spec.key)
+        if spec.cimd:
+            found = self.by_url.get(spec.cimd)
+            if found is None and mine is not None and mine.client_id not in self.claimed:
+                note = "url-changed" if mine.is_cimd else "replaced"
+                self.changes.append(self.delete(mine, note=note))
+                self.claimed.add(mine.client_id)
+            return found
+        if spec.client_id:
+            found = self.by_id.get(spec.client_id)
+            if found is None:
+                self.refuse(spec, f"client_id {spec.client_id!r} is not in the registry")
+                if mine is not None:
+                    self.claimed.add(mine.client_id)  # refused, so not deleted either
+                return None
+            if mine is not None and mine.client_id != found.client_id and _protected(mine):
+                self.refuse(
+                    spec,
+                    f"app {spec.key!r} names client {found.client_id}, but the protected client "
+                    f"{mine.client_id} carries this key: remove `protect` from it first",
+                )
+                self.claimed.add(mine.client_id)
+                return None
+            return found
+        if mine is not None and mine.is_cimd:
+            self.changes.append(self.delete(mine, note="replaced"))
+            self.claimed.add(mine.client_id)
+            return None
+        return mine
+
+    def create(self, spec: DesiredApp) -> Change:
+        after = spec.comparable()
+        diff = [FieldChange(name, None, value) for name, value in after.items()]
+        source = self.documents.get(spec.cimd) if spec.cimd else None
+        upstream: dict[str, Any] = {}
+        if source is not None:
+            upstream = _document_fields(spec, source)
+            diff = [
+                FieldChange(f"document.{n}", None, v, ("upstream",)) for n, v in upstream.items()
+            ] + diff
+        return Create(
+            key=spec.key,
+            after=after,
+            diff=tuple(diff),
+            reasons=("new",),
+            risks=risks("create", None, {**upstream, **after}),
+            protect=spec.protect,
+            cimd=spec.cimd,
+            location=spec.where,
+            file=spec.file,
+            keys=_keys(spec),
+            source=source.to_data() if source is not None else None,
+            notes=(self.cimd_note,) if spec.cimd and self.cimd_note else (),
+        )
+
+    def converge(self, spec: DesiredApp, app: App) -> Change | None:
+        after = spec.comparable()
+        before = project(after, app.fields)
+        stamp = app.stamp
+        diff = list(field_changes(before, after, stamp))
+        if stamp is not None and stamp.protect != spec.protect:
+            diff.append(FieldChange("protect", stamp.protect, spec.protect, ("manifest",)))
+        if stamp is not None and stamp.key != spec.key:
+            diff.append(FieldChange("key", stamp.key, spec.key, ("manifest",)))
+        source = self.documents.get(spec.cimd) if spec.cimd else None
+        upstream = _upstream_changes(spec, app, source) if source is not None else []
+        if stamp is not None and not diff and not upstream:
+            return None
+        if upstream:
+            return self.refresh(spec, app, before, after, upstream + diff, source)
+        kind: type[Change] = Update if stamp is not None else Adopt
+        reasons = (
+            ("adopt",)
+            if stamp is None
+            else tuple(dict.fromkeys(reason for change in diff for reason in change.reasons))
+        )
+        return kind(
+            key=spec.key,
+            client_id=app.client_id,
+            before=before,
+            after=after,
+            diff=tuple(diff),
+            reasons=reasons,
+            risks=risks(kind.ACTION, before, after, reverted_fields(diff)),
+            protect=spec.protect,
+            cimd=spec.cimd,
+            location=spec.where,
+            file=spec.file,
+            fingerprint=app.fingerprint(),
+            keys=_keys(spec) if any(c.path.startswith("credentials") for c in diff) else (),
+            notes=(app.note,) if app.note else (),
+        )
+
+    def refresh(
+        self,
+        spec: DesiredApp,
+        app: App,
+        before: dict[str, Any],
+        after: dict[str, Any],
+        diff: list[FieldChange],
+        source: Source | None,
+    ) -> Change:
+        """Re-register from the changed document, then re-apply the declared fields."""
+        seen = {
+            c.path.removeprefix("document."): c.before
+            for c in diff
+            if c.path.startswith("document.")
+        }
+        new = {
+            c.path.removeprefix("document."): c.after
+            for c in diff
+            if c.path.startswith("document.")
+        }
+        return Refresh(
+            key=spec.key,
+            client_id=app.client_id,
+            before=before,
+            after=after,
+            diff=tuple(diff),
+            reasons=tuple(dict.fromkeys(r for change in diff for r in change.reasons)),
+            risks=risks("refresh", {**seen, **before}, {**new, **after}, reverted_fields(diff)),
+            protect=spec.protect,
+            cimd=spec.cimd,
+            location=spec.where,
+            file=spec.file,
+            fingerprint=app.fingerprint(),
+            source=source.to_data() if source is not None else None,
+            notes=(app.note,) if app.note else (),
+        )
+
+    def delete(self, app: App, *, note: str | None = None) -> Change:
+        key = app.stamp.key if app.stamp else app.client_id
+        labels = ("deletion", note) if note in ("url-changed", "duplicate") else ("deletion",)
+        return Delete(
+            key=key,
+            client_id=app.client_id,
+            before=canonical(app.fields),
+            reasons=(note,) if note else ("removed from manifests",),
+            notes=(_DUPLICATE_NOTE,) if note == "duplicate" else (),
+            risks=labels,
+            cimd=app.external_client_id,
+            fingerprint=app.fingerprint(),
+        )
+
+    def hint_renames(self) -> None:
+        """A key renamed in a manifest is a delete and a create: say how to keep the app."""
+        created = {
+            (c.after.get("name"), c.after.get("app_type")): c
+            for c in self.changes
+            if isinstance(c, Create) and c.after and not c.cimd
+        }
+        for change in self.changes:
+            if not isinstance(change, Delete) or change.before is None:
+                continue
+            twin = created.get((change.before.get("name"), change.before.get("app_type")))
+            if twin is not None:
+                self.notices.append(
+                    Notice(
+                        "rename",
+                        f"{twin.key} looks like {change.key} renamed: to keep the app (its id, "
+                        f"secret and grants) add `client_id: {change.client_id}` to {twin.key}",
+                        twin.key,
+                        twin.location,
+                    )
+                )
+
+    def delete_unclaimed(self) -> None:
+        for key, app in sorted(self.owned.items()):
+            if app.client_id in self.claimed:
+                continue
+            assert app.stamp is not None
+            if not self.scope.may_delete(key, app.stamp.source):
+                self.keep_outside_scope(key, app)
+                continue
+            if app.stamp.protect:
+                self.notices.append(
+                    Notice(
+                        "protected",
+                        f"{key} ({app.client_id}) is no longer in the manifests but is protected: "
+                        "kept. Remove `protect: true` (and apply) before removing the app.",
+                        key,
+                    )
+                )
+                continue
+            self.changes.append(self.delete(app))
+
+    def keep_outside_scope(self, key: str, app: App) -> None:
+        """A removed app a partial run may not delete: named when only the files hid it."""
+        if not self.scope.files or not self.scope.targets_key(key):
+            return
+        self.notices.append(
+            Notice(
+                "out-of-scope",
+                f"{key} ({app.client_id}) is no longer in the manifests, but its stamp does "
+                "not say it was last applied from the files of this partial run: kept. "
+                "A run on every manifest deletes it.",
+                key,
+            )
+        )
+
+    def refuse(self, spec: DesiredApp, message: str) -> None:
+        self.conflicts.append(Conflict(spec.key, message, spec.where))
+
+
+_PENDING_NOTE = (
+    "its stamp says the secret the registry handed out has not reached a --secrets-out "
+    "file (a run without --secrets-out, or one that stopped in between); apply reads it "
+    "back where the registry shows it, else rotates it (the old secret then stops working)"
+)
+_BECOMES_CONFIDENTIAL_NOTE = (
+    "it becomes confidential: apply delivers its secret to --secrets-out (read back, else "
+    "rotated), as nobody needed it until now"
+)
+_DUPLICATE_NOTE = (
+    "a second app for this key (a create that was sent twice); the app whose secret was "
+    "delivered is kept"
+)
+
+
+def _holds_delivered_secret(app: App) -> bool:
+    method = app.fields.get("token_endpoint_auth_method")
+    return method in SECRET_METHODS and app.stamp is not None and not app.stamp.pending
+
+
+def _protected(app: App) -> bool:
+    return app.stamp is not None and app.stamp.protect
+
+
+def _keeper_order(app: App) -> tuple[bool, bool, str]:
+    """Delivered before pending, protected first, then a stable order, so every run keeps
+    the same app."""
+    return (app.stamp is not None and app.stamp.pending, not _protected(app), app.client_id)
+
+
+def field_changes(
+    before: Mapping[str, Any], after: Mapping[str, Any], stamp: Stamp | None
+) -> Iterable[FieldChange]:
+    """Each changed path, labelled by cause: the manifest, an edit made elsewhere, or both."""
+    if before == after:
+        return []
+    found: dict[str, FieldChange] = {}
+    for levels in DeepDiff(before, after, ignore_order=True, view="tree").values():
+        for level in levels:
+            path = level.path(output_format="list")
+            cut = next((i for i, part in enumerate(path) if isinstance(part, int)), len(path))
+            path = path[:cut] or path[:1]
+            name = ".".join(str(p) for p in path)
+            if name in found:
+                continue
+            found[name] = FieldChange(
+                name,
+                _at(before, path),
+                _at(after, path),
+                _reasons(str(path[0]), before, after, stamp),
+            )
+    return [found[name] for name in sorted(found)]
+
+
+def _reasons(
+    name: str, before: Mapping[str, Any], after: Mapping[str, Any], stamp: Stamp | None
+) -> tuple[str, ...]:
+    if stamp is None:
+        return ("adopt",)
+    applied = stamp.applied_hash(name)
+    if applied is None:
+        return ("manifest",)
+    reasons = []
+    if value_hash(after.get(name)) != applied:
+        reasons.append("manifest")
+    if value_hash(before.get(name)) != applied:
+        reasons.append("drift")
+    return tuple(reasons) or ("drift",)
+
+
+def _document_fields(spec: DesiredApp, source: Source) -> dict[str, Any]:
+    """The client fields the document sets and the manifest does not override."""
+    mapped = mapped_fields(source.url, source.document)
+    return canonical(
+        {n: mapped[n] for n in DOCUMENT_FIELDS if n in mapped and n not in spec.fields}
+    )
+
+
+def _upstream_changes(spec: DesiredApp, app: App, source: Source) -> list[FieldChange]:
+    """Where the registered app no longer matches its document: a refresh is due."""
+    wanted = _document_fields(spec, source)
+    held = canonical({name: app.record.get(name) for name in wanted})
+    return [
+        FieldChange(f"document.{name}", held[name], wanted[name], ("upstream",))
+        for name in wanted
+        if held[name] != wanted[name]
+    ]
+
+
+def _keys(spec: DesiredApp) -> tuple[dict[str, Any], ...]:
+    return tuple({**c.summary(), "pem": c.pem} for c in spec.credentials)
+
+
+def _at(data: Mapping[str, Any], path: Sequence[Any]) -> Any:
+    value: Any = data
+    for part in path:
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value

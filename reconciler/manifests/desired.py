@@ -1,0 +1,90 @@
+"""From validated manifests to desired apps in canonical fields, with safe type defaults.
+
+A field the manifest leaves out is not owned (the registry keeps whatever it holds), except
+the few where the registry's own default would be unsafe: Auth0 gives a new app the
+``implicit`` and ``client_credentials`` grants and a shared-secret auth method, so each type
+gets a secure default for ``grant_types``, ``token_endpoint_auth_method`` and
+``oidc_conformant`` unless the manifest says otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from reconciler.core.fields import APP_TYPES, CIMD_EDITABLE
+from reconciler.core.model import Credential, DesiredApp
+from reconciler.manifests.evaluation import ManifestApp, relative_name
+
+__all__ = ["TYPE_DEFAULTS", "desired_app", "desired_apps"]
+
+_INTERACTIVE = ["authorization_code", "refresh_token"]
+TYPE_DEFAULTS: Mapping[str, Mapping[str, Any]] = {
+    "spa": {"grant_types": _INTERACTIVE, "token_endpoint_auth_method": "none"},
+    "native": {"grant_types": _INTERACTIVE, "token_endpoint_auth_method": "none"},
+    "regular_web": {
+        "grant_types": _INTERACTIVE,
+        "token_endpoint_auth_method": "client_secret_post",
+    },
+    "m2m": {
+        "grant_types": ["client_credentials"],
+        "token_endpoint_auth_method": "client_secret_post",
+    },
+}
+_OURS = {"type", "metadata", "credentials", "client_id", "cimd", "protect"}
+_LINT_ONLY = {"allow_legacy_grants", "legacy_grants_reason"}
+
+
+def desired_apps(apps: Iterable[ManifestApp], root: Path | None = None) -> list[DesiredApp]:
+    """Each app in canonical fields; ``root`` is the project root its file is named under."""
+    return [desired_app(app, root) for app in sorted(apps, key=lambda a: a.key)]
+
+
+def desired_app(app: ManifestApp, root: Path | None = None) -> DesiredApp:
+    data = app.data
+    kind = data.get("type")
+    fields: dict[str, Any] = {}
+    cimd = data.get("cimd")
+    if not cimd and isinstance(kind, str):
+        fields.update(TYPE_DEFAULTS[kind])
+        fields["oidc_conformant"] = True
+    for name, value in data.items():
+        if name not in _OURS and name not in _LINT_ONLY:
+            fields[name] = value
+    if isinstance(kind, str):
+        fields["app_type"] = APP_TYPES[kind]
+    if "metadata" in data:
+        fields["client_metadata"] = dict(data["metadata"])
+    credentials = tuple(
+        _credential(c, Path(app.file.path).parent) for c in data.get("credentials", [])
+    )
+    if credentials:
+        fields["credentials"] = [c.summary() for c in credentials]
+    if cimd:
+        fields = {name: value for name, value in fields.items() if name in CIMD_EDITABLE}
+    return DesiredApp(
+        key=app.key,
+        fields=fields,
+        client_id=data.get("client_id"),
+        cimd=cimd,
+        protect=bool(data.get("protect", False)),
+        credentials=credentials,
+        location=app.location,
+        file=relative_name(Path(app.file.path), root) if root is not None else "",
+    )
+
+
+def _credential(data: Mapping[str, Any], base_dir: Path) -> Credential:
+    if "pem" in data:
+        pem = str(data["pem"])
+    else:
+        pem = (base_dir / str(data["public_key_file"])).read_text("utf-8")
+    pem = pem.strip() + "\n"
+    return Credential(
+        name=str(data["name"]),
+        pem=pem,
+        alg=str(data.get("alg", "RS256")),
+        kid=str(data.get("kid") or Credential.kid_for(pem)),
+        expires_at=data.get("expires_at"),
+    )

@@ -1,0 +1,346 @@
+"""OAuth lint: offline rules that a schema cannot say, one function per concern."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+from reconciler.cimd.url import cimd_url_problems
+from reconciler.core.stamp import MAX_USER_METADATA_KEYS, RESERVED_PREFIX
+from reconciler.diagnostics import Diagnostic, Location, Severity
+from reconciler.manifests.yamlfile import JsonPath
+
+__all__ = ["find_secrets", "lint_app"]
+
+Locate = Callable[[JsonPath], Location]
+WARNING = Severity.WARNING
+
+PUBLIC_TYPES = {"spa", "native"}
+LEGACY_GRANTS = {"implicit", "password", "http://auth0.com/oauth/grant-type/password-realm"}
+REDIRECT_FIELDS = ("callbacks", "allowed_logout_urls")
+ORIGIN_FIELDS = ("web_origins", "allowed_origins")
+MAX_METADATA_LENGTH = 255
+MAX_DESCRIPTION = 140
+_METADATA_KEY = re.compile(r'^[A-Za-z0-9:,\-+=_*?"/\\()<>@\t ]+$')
+_PRIVATE_PEM = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----")
+_LOOPBACK_NAMES = {"localhost", "127.0.0.1", "[::1]", "::1"}
+
+
+def lint_app(key: str, app: Mapping[str, Any], locate: Locate, base_dir: Path) -> list[Diagnostic]:
+    """Every OAuth finding for one app; ``locate`` maps a path inside the app to a place."""
+    found: list[Diagnostic] = []
+    for rule in (_redirects, _origins, _client_kind, _grants, _credentials, _texts, _metadata):
+        found.extend(rule(app, locate, base_dir))
+    if "cimd" in app and isinstance(app["cimd"], str):
+        for problem in cimd_url_problems(app["cimd"]):
+            found.append(Diagnostic(locate(("cimd",)), "cimd-url", f"CIMD URL {problem}"))
+    return found
+
+
+def find_secrets(data: Any, locate_key: Locate, path: JsonPath = ()) -> Iterator[Diagnostic]:
+    """Secrets never live in Git: client secrets and private keys anywhere in a file."""
+    if isinstance(data, dict):
+        for name, value in data.items():
+            here = (*path, name)
+            if name in {"client_secret", "signing_secret", "registration_access_token"}:
+                yield Diagnostic(
+                    locate_key(here),
+                    "secret-in-manifest",
+                    f"{name} must not be in a manifest: secrets never live in Git "
+                    "(new secrets go to --secrets-out)",
+                )
+            else:
+                yield from find_secrets(value, locate_key, here)
+    elif isinstance(data, list):
+        for index, item in enumerate(data):
+            yield from find_secrets(item, locate_key, (*path, index))
+    elif isinstance(data, str) and _PRIVATE_PEM.search(data):
+        yield Diagnostic(
+            locate_key(path),
+            "secret-in-manifest",
+            "a private key must not be in a manifest: give the public key only",
+        )
+
+
+def _redirects(app: Mapping[str, Any], locate: Locate, _: Path) -> Iterator[Diagnostic]:
+    native = _text(app, "type") == "native"
+    for field in REDIRECT_FIELDS:
+        for index, uri in enumerate(_strings(app.get(field))):
+            yield from _redirect_uri(uri, native, locate((field, index)))
+    login = app.get("initiate_login_uri")
+    if isinstance(login, str):
+        parts = urlsplit(login)
+        if parts.scheme != "https" or not parts.netloc or parts.fragment:
+            yield Diagnostic(
+                locate(("initiate_login_uri",)),
+                "initiate-login-uri",
+                f"initiate_login_uri {login!r} must be an https URL without a fragment",
+            )
+
+
+def _redirect_uri(uri: str, native: bool, where: Location) -> Iterator[Diagnostic]:
+    try:
+        parts = urlsplit(uri)
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError:
+        yield Diagnostic(where, "redirect-uri", f"redirect URI {uri!r} is not a valid URL")
+        return
+    scheme = parts.scheme.lower()
+    if not scheme:
+        yield Diagnostic(where, "redirect-uri", f"redirect URI {uri!r} must be an absolute URL")
+        return
+    if parts.fragment or "#" in uri:
+        yield Diagnostic(where, "redirect-uri", f"redirect URI {uri!r} must not have a fragment")
+    if scheme in {"javascript", "data", "file", "vbscript"}:
+        yield Diagnostic(where, "redirect-uri", f"redirect URI {uri!r} uses a dangerous scheme")
+        return
+    if scheme == "https":
+        if not parts.hostname:
+            yield Diagnostic(where, "redirect-uri", f"redirect URI {uri!r} has no host")
+        elif "*" in (parts.hostname or ""):
+            yield Diagnostic(
+                where,
+                "redirect-uri-wildcard",
+                f"redirect URI {uri!r} has a wildcard: any matching host can receive codes",
+                WARNING,
+            )
+        return
+    if scheme == "http":
+        if _is_loopback(parts.hostname or ""):
+            if not native:
+                yield Diagnostic(
+                    where,
+                    "redirect-uri-loopback",
+                    f"redirect URI {uri!r} is plain http on loopback: for local development only",
+                    WARNING,
+                )
+            return
+        yield Diagnostic(
+            where,
+            "redirect-uri",
+            f"redirect URI {uri!r} must use https (plain http only on loopback)",
+        )
+        return
+    if not native:
+        yield Diagnostic(
+            where,
+            "redirect-uri",
+            f"redirect URI {uri!r} uses the custom scheme {scheme!r}: only native apps may",
+        )
+    elif "." not in scheme:
+        yield Diagnostic(
+            where,
+            "redirect-uri-scheme",
+            f"custom scheme {scheme!r} should be a reverse domain name (RFC 8252 §7.1)",
+            WARNING,
+        )
+
+
+def _origins(app: Mapping[str, Any], locate: Locate, _: Path) -> Iterator[Diagnostic]:
+    for field in ORIGIN_FIELDS:
+        for index, origin in enumerate(_strings(app.get(field))):
+            where = locate((field, index))
+            parts = urlsplit(origin)
+            if parts.scheme not in {"http", "https"} or not parts.netloc:
+                yield Diagnostic(where, "origin", f"{field} entry {origin!r} must be scheme://host")
+            elif parts.path not in ("", "/") or parts.query or parts.fragment:
+                yield Diagnostic(
+                    where, "origin", f"{field} entry {origin!r} is an origin: no path or query"
+                )
+            elif parts.scheme == "http" and not _is_loopback(parts.hostname or ""):
+                yield Diagnostic(where, "origin", f"{field} entry {origin!r} must use https")
+            if "*" in origin:
+                yield Diagnostic(
+                    where, "origin-wildcard", f"{field} entry {origin!r} has a wildcard", WARNING
+                )
+
+
+def _client_kind(app: Mapping[str, Any], locate: Locate, _: Path) -> Iterator[Diagnostic]:
+    kind = _text(app, "type")
+    method = _text(app, "token_endpoint_auth_method")
+    if "cimd" in app:
+        return
+    if kind in PUBLIC_TYPES and method not in (None, "none"):
+        yield Diagnostic(
+            locate(("token_endpoint_auth_method",)),
+            "public-client",
+            f"a {kind} app cannot keep a secret: token_endpoint_auth_method must be 'none'",
+        )
+    if kind == "m2m":
+        if app.get("callbacks"):
+            yield Diagnostic(
+                locate(("callbacks",)),
+                "m2m-callbacks",
+                "an m2m app has no users to redirect: remove its callbacks",
+            )
+        if method == "none":
+            yield Diagnostic(
+                locate(("token_endpoint_auth_method",)),
+                "m2m-public",
+                "an m2m app must be confidential: use client_secret_* or private_key_jwt",
+            )
+
+
+def _grants(app: Mapping[str, Any], locate: Locate, _: Path) -> Iterator[Diagnostic]:
+    grants = list(_strings(app.get("grant_types")))
+    allowed = app.get("allow_legacy_grants") is True
+    for index, grant in enumerate(grants):
+        if grant in LEGACY_GRANTS and not allowed:
+            yield Diagnostic(
+                locate(("grant_types", index)),
+                "legacy-grant",
+                f"grant {grant!r} is deprecated (OAuth 2.0 Security BCP); "
+                "set allow_legacy_grants: true with a legacy_grants_reason to keep it",
+            )
+        if grant == "client_credentials" and _text(app, "type") in PUBLIC_TYPES:
+            yield Diagnostic(
+                locate(("grant_types", index)),
+                "public-client",
+                f"a {app.get('type')} app is public and cannot use client_credentials",
+            )
+    if allowed and not app.get("legacy_grants_reason"):
+        yield Diagnostic(
+            locate(("allow_legacy_grants",)),
+            "legacy-grant-reason",
+            "allow_legacy_grants needs a legacy_grants_reason saying why",
+        )
+
+
+def _credentials(app: Mapping[str, Any], locate: Locate, base_dir: Path) -> Iterator[Diagnostic]:
+    credentials = app.get("credentials")
+    listed = credentials if isinstance(credentials, list) else []
+    if _text(app, "token_endpoint_auth_method") == "private_key_jwt":
+        if not listed and "client_id" in app:
+            yield Diagnostic(
+                locate(("token_endpoint_auth_method",)),
+                "credentials-unmanaged",
+                "no credentials listed: the adopted app's keys stay as they are, unmanaged",
+                WARNING,
+            )
+        elif not listed:
+            yield Diagnostic(
+                locate(("token_endpoint_auth_method",)),
+                "credential-missing",
+                "private_key_jwt needs at least one credential with a public key",
+            )
+    elif listed:
+        yield Diagnostic(
+            locate(("credentials",)),
+            "credential-unused",
+            "credentials are used only with token_endpoint_auth_method: private_key_jwt",
+            WARNING,
+        )
+    names: set[str] = set()
+    for index, credential in enumerate(listed):
+        if not isinstance(credential, dict):
+            continue
+        name = credential.get("name")
+        if isinstance(name, str) and name in names:
+            yield Diagnostic(
+                locate(("credentials", index, "name")),
+                "credential-name",
+                f"credential name {name!r} is used twice",
+            )
+        names.add(str(name))
+        yield from _credential_key(credential, locate, (("credentials", index)), base_dir)
+
+
+def _credential_key(
+    credential: Mapping[str, Any], locate: Locate, path: JsonPath, base_dir: Path
+) -> Iterator[Diagnostic]:
+    if isinstance(credential.get("pem"), str):
+        pem, where = credential["pem"], locate((*path, "pem"))
+        if _PRIVATE_PEM.search(pem):
+            return  # find_secrets reports it where it stands
+    elif isinstance(credential.get("public_key_file"), str):
+        where = locate((*path, "public_key_file"))
+        file = base_dir / credential["public_key_file"]
+        try:
+            pem = file.read_text("utf-8")
+        except (OSError, UnicodeError) as exc:
+            yield Diagnostic(where, "credential-key", f"cannot read public key file {file}: {exc}")
+            return
+    else:
+        return
+    if _PRIVATE_PEM.search(pem):
+        yield Diagnostic(
+            where, "secret-in-manifest", "this is a private key: reference the public key only"
+        )
+        return
+    try:
+        load_pem_public_key(pem.encode("utf-8"))
+    except (ValueError, TypeError) as exc:
+        yield Diagnostic(where, "credential-key", f"not a PEM public key: {exc}")
+
+
+def _texts(app: Mapping[str, Any], locate: Locate, _: Path) -> Iterator[Diagnostic]:
+    description = app.get("description")
+    if isinstance(description, str) and len(description) > MAX_DESCRIPTION:
+        yield Diagnostic(
+            locate(("description",)),
+            "description-length",
+            f"description is {len(description)} characters; the limit is {MAX_DESCRIPTION}",
+        )
+    name = app.get("name")
+    if isinstance(name, str) and ("<" in name or ">" in name):
+        yield Diagnostic(locate(("name",)), "name-characters", "name must not contain < or >")
+
+
+def _metadata(app: Mapping[str, Any], locate: Locate, _: Path) -> Iterator[Diagnostic]:
+    metadata = app.get("metadata")
+    if not isinstance(metadata, dict):
+        return
+    if len(metadata) > MAX_USER_METADATA_KEYS:
+        yield Diagnostic(
+            locate(("metadata",)),
+            "metadata-limit",
+            f"metadata has {len(metadata)} keys; at most {MAX_USER_METADATA_KEYS} fit beside "
+            "the keys reconciler keeps there (10 in all)",
+        )
+    for name, value in metadata.items():
+        where = locate(("metadata", name))
+        if name.startswith(RESERVED_PREFIX):
+            yield Diagnostic(
+                where,
+                "metadata-reserved",
+                f"metadata keys starting {RESERVED_PREFIX!r} are reserved",
+            )
+        elif not _METADATA_KEY.match(name):
+            yield Diagnostic(
+                where, "metadata-key", f"metadata key {name!r} has characters Auth0 refuses"
+            )
+        if len(name) > MAX_METADATA_LENGTH:
+            yield Diagnostic(
+                where, "metadata-length", f"metadata key is over {MAX_METADATA_LENGTH} characters"
+            )
+        if isinstance(value, str) and len(value) > MAX_METADATA_LENGTH:
+            yield Diagnostic(
+                where,
+                "metadata-length",
+                f"metadata value of {name!r} is over {MAX_METADATA_LENGTH} characters",
+            )
+
+
+def _text(app: Mapping[str, Any], field: str) -> str | None:
+    value = app.get(field)
+    return value if isinstance(value, str) else None
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, list):
+        yield from (item for item in value if isinstance(item, str))
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

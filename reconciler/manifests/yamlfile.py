@@ -1,0 +1,393 @@
+"""YAML files read into plain data plus a table of where every node came from.
+
+The data is what JSON Schema sees (dicts, lists, str, int, float, bool, None); the
+location tables map a JSON path such as ``("apps", "web", "callbacks", 0)`` back to the
+file, line and column of that node (and, for mapping keys, of the key itself).
+
+Hostile input is refused with a located diagnostic: bytes that are not UTF-8, tabs in
+indentation, duplicate keys (PyYAML would silently keep the last), alias expansion
+bombs and recursive aliases, empty files and files over the size limit.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.constructor import SafeConstructor
+
+from reconciler.core.collector import collector_paused
+from reconciler.diagnostics import Diagnostic, Location
+from reconciler.errors import ManifestError
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "JsonPath",
+    "YamlError",
+    "YamlFile",
+    "load_yaml_bytes",
+    "load_yaml_file",
+]
+
+DEFAULT_MAX_BYTES = 1024 * 1024
+MAX_ALIAS_EXPANSION = 10_000
+MAX_DEPTH = 200
+_BRACKETS = re.compile(r"[\[\]{}]")
+JsonPath = tuple[str | int, ...]
+
+_BaseLoader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+_Loader = _BaseLoader
+_STR = "tag:yaml.org,2002:str"
+_MERGE = "tag:yaml.org,2002:merge"
+_scalar_constructor = SafeConstructor()
+
+
+@dataclass
+class YamlFile:
+    """One parsed YAML file: its data and where each part of it stands."""
+
+    path: str
+    data: Any
+    positions: dict[JsonPath, tuple[int, int]] = field(default_factory=dict)
+    key_positions: dict[JsonPath, tuple[int, int]] = field(default_factory=dict)
+    templated: list[JsonPath] = field(default_factory=list)
+    quoted: set[JsonPath] = field(default_factory=set)
+    may_hold_secrets: bool = True
+
+    def locate(self, path: JsonPath) -> Location:
+        """The location of the node at ``path``, or of its nearest located ancestor."""
+        for end in range(len(path), -1, -1):
+            found = self.positions.get(path[:end])
+            if found is not None:
+                return Location(self.path, *found)
+        return Location(self.path, 1, 1)
+
+    def locate_key(self, path: JsonPath) -> Location:
+        """The location of the mapping key that names ``path`` (its value if no key)."""
+        found = self.key_positions.get(path)
+        return Location(self.path, *found) if found else self.locate(path)
+
+
+class YamlError(ManifestError):
+    """A file that cannot be read as YAML: one located diagnostic."""
+
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        super().__init__([diagnostic])
+        self.diagnostic = diagnostic
+
+
+def load_yaml_file(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> YamlFile:
+    """Read and parse ``path``; raises YamlError with a located diagnostic."""
+    name = str(path)
+    try:
+        size = Path(path).stat().st_size
+        if size > max_bytes:
+            raise YamlError(
+                Diagnostic(
+                    Location(name),
+                    "file-too-large",
+                    f"file is {size} bytes, over the limit of {max_bytes} bytes",
+                )
+            )
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise YamlError(
+            Diagnostic(Location(name), "file-unreadable", exc.strerror or str(exc))
+        ) from exc
+    return load_yaml_bytes(raw, name, max_bytes=max_bytes)
+
+
+def load_yaml_bytes(raw: bytes, name: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> YamlFile:
+    if len(raw) > max_bytes:
+        raise YamlError(
+            Diagnostic(
+                Location(name),
+                "file-too-large",
+                f"file is {len(raw)} bytes, over the limit of {max_bytes} bytes",
+            )
+        )
+    text = _decode(raw, name)
+    _refuse_tab_indentation(text, name)
+    _refuse_deep_nesting(text, name)
+    if not text.strip() or all(
+        not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()
+    ):
+        raise YamlError(Diagnostic(Location(name), "file-empty", "file has no content"))
+    with collector_paused():
+        return _parse(text, name)
+
+
+def _parse(text: str, name: str) -> YamlFile:
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = Location(name, mark.line + 1, mark.column + 1) if mark else Location(name)
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise YamlError(Diagnostic(where, "yaml-syntax", problem)) from exc
+    except yaml.reader.ReaderError as exc:
+        before = text[: exc.position]
+        where = Location(name, before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1)
+        raise YamlError(
+            Diagnostic(where, "yaml-syntax", f"character {exc.character!r} is not allowed in YAML")
+        ) from exc
+    except yaml.YAMLError as exc:
+        first_line = str(exc).splitlines()[0] if str(exc) else "invalid YAML"
+        raise YamlError(Diagnostic(Location(name), "yaml-syntax", first_line)) from exc
+    except RecursionError as exc:
+        raise YamlError(Diagnostic(Location(name), "yaml-too-deep", "nesting is too deep")) from exc
+    if node is None:
+        raise YamlError(Diagnostic(Location(name), "file-empty", "file has no content"))
+    builder = _Builder(name)
+    if "&" in text:  # without an anchor there is no alias to expand
+        builder.check_aliases(node)
+    data = builder.build(node, ())
+    lowered = text.lower()
+    may_hold_secrets = any(word in lowered for word in ("secret", "private", "token", "\\"))
+    return YamlFile(
+        name,
+        data,
+        builder.positions,
+        builder.key_positions,
+        builder.templated,
+        builder.quoted,
+        may_hold_secrets,
+    )
+
+
+def _decode(raw: bytes, name: str) -> str:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        column = exc.start - (before.rfind(b"\n") + 1) + 1
+        raise YamlError(
+            Diagnostic(
+                Location(name, line, column),
+                "file-encoding",
+                f"file is not UTF-8: byte 0x{raw[exc.start]:02x} cannot be decoded",
+            )
+        ) from exc
+    text = text.removeprefix("\ufeff")
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise YamlError(Diagnostic(Location(name, line), "file-encoding", "file contains NUL"))
+    return text
+
+
+def _refuse_tab_indentation(text: str, name: str) -> None:
+    if "\t" not in text:
+        return
+    for number, line in enumerate(text.splitlines(), start=1):
+        indent = len(line) - len(line.lstrip(" \t"))
+        if "\t" in line[:indent] and line.strip():
+            raise YamlError(
+                Diagnostic(
+                    Location(name, number, line.index("\t") + 1),
+                    "yaml-tab",
+                    "tab character in indentation; YAML indents with spaces",
+                )
+            )
+
+
+def _refuse_deep_nesting(text: str, name: str) -> None:
+    """libyaml composes recursively in C: deep flow nesting would crash the process."""
+    depth = deepest = 0
+    for bracket in _BRACKETS.findall(text):
+        depth = depth + 1 if bracket in "[{" else max(depth - 1, 0)
+        deepest = max(deepest, depth)
+    if deepest <= MAX_DEPTH:
+        return
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    mark = event.start_mark
+                    line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+                    raise YamlError(
+                        Diagnostic(
+                            Location(name, line, column),
+                            "yaml-too-deep",
+                            f"nesting is deeper than {MAX_DEPTH} levels",
+                        )
+                    )
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        return  # compose reports the syntax error with its location
+
+
+class _Builder:
+    """Turns a composed node graph into plain data, recording locations."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.positions: dict[JsonPath, tuple[int, int]] = {}
+        self.key_positions: dict[JsonPath, tuple[int, int]] = {}
+        self.templated: list[JsonPath] = []
+        self.quoted: set[JsonPath] = set()
+
+    def where(self, node: yaml.Node) -> Location:
+        mark = node.start_mark
+        return Location(self.name, mark.line + 1, mark.column + 1)
+
+    def check_aliases(self, root: yaml.Node) -> None:
+        """Refuse recursive aliases and aliases that expand past MAX_ALIAS_EXPANSION nodes."""
+        sizes: dict[int, int] = {}
+        in_progress: set[int] = set()
+        distinct = 0
+
+        def size(node: yaml.Node) -> int:
+            nonlocal distinct
+            known = sizes.get(id(node))
+            if known is not None:
+                return known
+            if id(node) in in_progress:
+                raise YamlError(
+                    Diagnostic(
+                        self.where(node), "yaml-alias", "recursive alias: a node contains itself"
+                    )
+                )
+            in_progress.add(id(node))
+            distinct += 1
+            total = 1
+            for child in _children(node):
+                total += size(child)
+            in_progress.discard(id(node))
+            sizes[id(node)] = total
+            if total - distinct > MAX_ALIAS_EXPANSION:
+                raise YamlError(
+                    Diagnostic(
+                        self.where(node),
+                        "yaml-alias-bomb",
+                        f"aliases expand to more than {MAX_ALIAS_EXPANSION} extra nodes",
+                    )
+                )
+            return total
+
+        try:
+            size(root)
+        except RecursionError as exc:
+            raise YamlError(
+                Diagnostic(self.where(root), "yaml-too-deep", "nesting is too deep")
+            ) from exc
+
+    def build(self, node: yaml.Node, path: JsonPath) -> Any:
+        mark = node.start_mark
+        self.positions[path] = (mark.line + 1, mark.column + 1)
+        if isinstance(node, yaml.ScalarNode):
+            if node.tag == _STR:
+                value = node.value
+                if "${" in value:
+                    self.templated.append(path)
+                    if node.style in ("'", '"'):
+                        self.quoted.add(path)
+                return value
+            return self.scalar(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            build = self.build
+            return [build(child, (*path, i)) for i, child in enumerate(node.value)]
+        assert isinstance(node, yaml.MappingNode)
+        return self.mapping(node, path)
+
+    def mapping(self, node: yaml.MappingNode, path: JsonPath) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        seen: set[str] = set()
+        merged: list[yaml.MappingNode] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE:
+                merged.extend(_merge_sources(value_node, self))
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise YamlError(
+                    Diagnostic(
+                        self.where(key_node),
+                        "yaml-complex-key",
+                        "mapping keys must be plain strings",
+                    )
+                )
+            key = str(key_node.value)
+            if key in seen:
+                line, column = self.key_positions[(*path, key)]
+                raise YamlError(
+                    Diagnostic(
+                        self.where(key_node),
+                        "yaml-duplicate-key",
+                        f"duplicate key {key!r} (first defined at {line}:{column})",
+                    )
+                )
+            mark = key_node.start_mark
+            seen.add(key)
+            child = (*path, key)
+            self.key_positions[child] = (mark.line + 1, mark.column + 1)
+            result[key] = self.build(value_node, child)
+        for source in merged:
+            for key_node, value_node in source.value:
+                key = str(key_node.value)
+                if key not in result:
+                    mark = key_node.start_mark
+                    self.key_positions[(*path, key)] = (mark.line + 1, mark.column + 1)
+                    result[key] = self.build(value_node, (*path, key))
+        return result
+
+    def scalar(self, node: yaml.ScalarNode, path: JsonPath) -> Any:
+        if node.tag == _STR:
+            if "${" in node.value:
+                self.templated.append(path)
+            return node.value
+        if node.tag == "tag:yaml.org,2002:timestamp":
+            return node.value
+        if node.tag == "tag:yaml.org,2002:binary":
+            try:
+                return base64.decodebytes(node.value.encode("ascii")).decode("latin-1")
+            except (binascii.Error, UnicodeError) as exc:
+                raise YamlError(
+                    Diagnostic(self.where(node), "yaml-syntax", "invalid !!binary value")
+                ) from exc
+        construct = SafeConstructor.yaml_constructors.get(node.tag)
+        if construct is None:
+            raise YamlError(
+                Diagnostic(self.where(node), "yaml-tag", f"unsupported tag {node.tag!r}")
+            )
+        try:
+            return construct(_scalar_constructor, node)
+        except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
+            raise YamlError(
+                Diagnostic(self.where(node), "yaml-syntax", f"cannot read value {node.value!r}")
+            ) from exc
+
+
+def _children(node: yaml.Node) -> Iterator[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        yield from node.value
+    elif isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            yield key
+            yield value
+
+
+def _merge_sources(node: yaml.Node, builder: _Builder) -> list[yaml.MappingNode]:
+    if isinstance(node, yaml.MappingNode):
+        return [node]
+    if isinstance(node, yaml.SequenceNode) and all(
+        isinstance(item, yaml.MappingNode) for item in node.value
+    ):
+        return list(node.value)
+    raise YamlError(
+        Diagnostic(
+            builder.where(node),
+            "yaml-syntax",
+            "a merge key (<<) takes a mapping or a list of mappings",
+        )
+    )

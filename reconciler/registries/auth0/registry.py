@@ -1,0 +1,477 @@
+"""``auth0://TENANT_DOMAIN``: the Auth0 Management API v2 over an injected httpx client.
+
+Reads every client in one paged pass; writes send only what changes; 429s wait for the
+bucket, 5xx and network failures back off with jitter a bounded number of times; a
+create whose outcome is unknown is looked up by its stamp before it is ever sent again.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import httpx
+
+from reconciler.core.stamp import APP_KEY, OWNER_KEY
+from reconciler.errors import ApiError, InputError, RegistryError
+from reconciler.registries.auth0.lease import TenantLease
+from reconciler.registries.auth0.ratelimit import RateGovernor
+from reconciler.registries.clients import ClientsRegistry
+from reconciler.registries.retry import RetryPolicy
+
+__all__ = ["CreateInDoubtError", "ManagementApi", "RetryPolicy", "TokenSource", "open_auth0"]
+
+PAGE_SIZE = 100
+DEFAULT_TIMEOUT_SECONDS = 30.0
+DEFAULT_LOCK_TIMEOUT_SECONDS = 600.0
+_TOKEN_MARGIN_SECONDS = 60
+_MIN_POLL_SECONDS = 0.1
+_UNSENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_VERBS = {"GET": "read", "POST": "create", "PATCH": "update", "DELETE": "delete"}
+
+
+class TokenSource:
+    """A management API token: a ready one, or client credentials cached until near expiry."""
+
+    def __init__(
+        self,
+        client: httpx.Client,
+        base_url: str,
+        *,
+        token: str | None = None,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not token and not (client_id and client_secret):
+            raise InputError(
+                "Auth0 credentials missing: set AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET "
+                "(a machine-to-machine app authorized for the Management API), or AUTH0_TOKEN"
+            )
+        self._client = client
+        self._base_url = base_url.rstrip("/")
+        self._token = token
+        self._client_id = client_id
+        self._client_secret = client_secret
+        self._expires_at = float("inf") if token else 0.0
+        self._clock = clock
+        self._lock = threading.Lock()
+        self.requests = 0
+
+    @property
+    def client_id(self) -> str | None:
+        return self._client_id
+
+    def get(self) -> str:
+        with self._lock:
+            if self._token is None or self._clock() >= self._expires_at:
+                self._fetch()
+            assert self._token is not None
+            return self._token
+
+    def invalidate(self) -> None:
+        with self._lock:
+            if self._client_id:
+                self._token = None
+
+    def _fetch(self) -> None:
+        self.requests += 1
+        try:
+            response = self._client.post(
+                f"{self._base_url}/oauth/token",
+                json={
+                    "grant_type": "client_credentials",
+                    "client_id": self._client_id,
+                    "client_secret": self._client_secret,
+                    "audience": f"{self._base_url}/api/v2/",
+                },
+            )
+        except httpx.HTTPError as exc:
+            raise RegistryError(f"cannot reach {self._base_url}/oauth/token: {exc}") from exc
+        if response.status_code != 200:
+            raise RegistryError(
+                f"Auth0 refused the management client credentials ({response.status_code}): "
+                f"{_message(response)}"
+            )
+        body = _json(response, "POST /oauth/token")
+        if not isinstance(body, dict) or not body.get("access_token"):
+            raise RegistryError(f"{self._base_url}/oauth/token answered without an access_token")
+        self._token = str(body["access_token"])
+        lifetime = float(body.get("expires_in", 86400))
+        self._expires_at = self._clock() + max(lifetime - _TOKEN_MARGIN_SECONDS, lifetime / 2)
+
+
+class ManagementApi:
+    """The clients routes of the Management API, as the ClientsApi protocol."""
+
+    def __init__(
+        self,
+        client: httpx.Client,
+        base_url: str,
+        tokens: TokenSource,
+        *,
+        governor: RateGovernor | None = None,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._client = client
+        self._base_url = base_url.rstrip("/")
+        self._tokens = tokens
+        self.governor = governor or RateGovernor()
+        self._retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self.requests = 0
+        self.rate_limited = 0
+
+    def all_clients(self) -> list[dict[str, Any]]:
+        """Every non-global client, page by page, checked against the announced total."""
+        clients: dict[str, dict[str, Any]] = {}
+        page = 0
+        total: int | None = None
+        while True:
+            body = self._call(
+                "GET",
+                "/api/v2/clients",
+                params={
+                    "page": page,
+                    "per_page": PAGE_SIZE,
+                    "include_totals": "true",
+                    "is_global": "false",
+                },
+            )
+            batch = body.get("clients", []) if isinstance(body, dict) else body
+            total = int(body.get("total", 0)) if isinstance(body, dict) else None
+            for client in batch:
+                clients.setdefault(str(client["client_id"]), client)
+            if not batch or len(batch) < PAGE_SIZE or (total is not None and len(clients) >= total):
+                break
+            page += 1
+        if total is not None and len(clients) < total:
+            raise RegistryError(
+                f"Auth0 announced {total} clients but {len(clients)} were listed; "
+                "the tenant changed while reading: plan again"
+            )
+        return list(clients.values())
+
+    def create_client(self, body: dict[str, Any]) -> dict[str, Any]:
+        """POST /clients, never sent twice while its first sending may have worked.
+
+        A 5xx answer means the request completed with an error, but perhaps after the
+        write (an answer lost between the database and the edge): the app is looked up
+        by its stamp; found, it is the answer; absent, it was not created and the create
+        is sent again, a bounded number of times. No answer at all (a timeout, a dropped
+        connection) leaves it in doubt: it is looked up, polling for a bounded time, and
+        if it never appears the change fails as in doubt, for the next apply to resolve.
+        """
+        attempt = 0
+        while True:
+            try:
+                return dict(self._call("POST", "/api/v2/clients", json=body, resend=False))
+            except _FailedAnswer as failed:
+                found = self._find_stamped(body)
+                if found is not None:
+                    return found
+                attempt += 1
+                if attempt >= self._retry.attempts:
+                    raise RegistryError(
+                        f"creating {body.get('name')!r} failed {attempt} times ({failed}) and it "
+                        "is not in the tenant: nothing was created, the next apply creates it"
+                    ) from failed
+                self._sleep(self._retry.backoff(attempt))
+            except _NoAnswer as unanswered:
+                found = self._await_stamped(body)
+                if found is not None:
+                    return found
+                raise CreateInDoubtError(
+                    f"creating {body.get('name')!r} (key {_stamp_key(body)!r}): {unanswered}; "
+                    f"it is still not in the tenant after {self._retry.in_doubt_wait:g} s, so "
+                    "the outcome is unknown. It was not sent again: the next apply adopts it "
+                    "if it has appeared, else creates it"
+                ) from unanswered
+
+    def patch_client(self, client_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        return dict(self._call("PATCH", f"/api/v2/clients/{client_id}", json=body))
+
+    def delete_client(self, client_id: str) -> None:
+        self._call("DELETE", f"/api/v2/clients/{client_id}")
+
+    def list_credentials(self, client_id: str) -> list[dict[str, Any]]:
+        return list(self._call("GET", f"/api/v2/clients/{client_id}/credentials"))
+
+    def create_credential(self, client_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        return dict(self._call("POST", f"/api/v2/clients/{client_id}/credentials", json=body))
+
+    def delete_credential(self, client_id: str, credential_id: str) -> None:
+        self._call("DELETE", f"/api/v2/clients/{client_id}/credentials/{credential_id}")
+
+    def cimd_register(self, url: str, document: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+        """Auth0 fetches the document itself; ``document`` is what we validated and locked."""
+        status_holder: list[int] = []
+        body = self._call(
+            "POST",
+            "/api/v2/clients/cimd/register",
+            json={"external_client_id": url},
+            statuses=status_holder,
+        )
+        client = self._call("GET", f"/api/v2/clients/{body['client_id']}")
+        return dict(client), bool(status_holder and status_holder[0] == 201)
+
+    def cimd_preview(self, url: str) -> dict[str, Any]:
+        return dict(
+            self._call("POST", "/api/v2/clients/cimd/preview", json={"external_client_id": url})
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+    def get_client(self, client_id: str) -> dict[str, Any]:
+        return dict(self._call("GET", f"/api/v2/clients/{client_id}"))
+
+    def rotate_secret(self, client_id: str) -> dict[str, Any]:
+        """POST /clients/{id}/rotate-secret (update:client_keys): the client, new secret."""
+        return dict(self._call("POST", f"/api/v2/clients/{client_id}/rotate-secret"))
+
+    def create_resource_server(self, body: dict[str, Any]) -> dict[str, Any]:
+        return dict(self._call("POST", "/api/v2/resource-servers", json=body))
+
+    def resource_server_by_identifier(self, identifier: str) -> dict[str, Any] | None:
+        body = self._call(
+            "GET", "/api/v2/resource-servers", params={"identifiers": identifier, "per_page": 10}
+        )
+        listed = body.get("resource_servers", []) if isinstance(body, dict) else body
+        return next((dict(r) for r in listed if r.get("identifier") == identifier), None)
+
+    def patch_resource_server(self, server_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        return dict(self._call("PATCH", f"/api/v2/resource-servers/{server_id}", json=body))
+
+    def delete_resource_server(self, server_id: str) -> None:
+        self._call("DELETE", f"/api/v2/resource-servers/{server_id}")
+
+    def _find_stamped(self, body: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The client stamped with ``body``'s owner and key: one full read, as the API has
+        no search on client_metadata (``q`` on /clients takes only client-grant terms)."""
+        metadata = body.get("client_metadata") or {}
+        owner, key = metadata.get(OWNER_KEY), metadata.get(APP_KEY)
+        if not owner or not key:
+            return None
+        for client in self.all_clients():
+            found = client.get("client_metadata") or {}
+            if found.get(OWNER_KEY) == owner and found.get(APP_KEY) == key:
+                return client
+        return None
+
+    def _await_stamped(self, body: Mapping[str, Any]) -> dict[str, Any] | None:
+        """``_find_stamped``, polled with backoff while the request may still be running
+        (for ``in_doubt_wait`` seconds of waiting between the reads)."""
+        waited = 0.0
+        attempt = 0
+        while True:
+            found = self._find_stamped(body)
+            remaining = self._retry.in_doubt_wait - waited
+            if found is not None or remaining <= 0:
+                return found
+            attempt += 1
+            pause = min(max(self._retry.backoff(attempt), _MIN_POLL_SECONDS), remaining)
+            self._sleep(pause)
+            waited += pause
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        resend: bool = True,
+        statuses: list[int] | None = None,
+    ) -> Any:
+        """One logical request: paced, retried where that is safe, errors translated."""
+        waited_for_limit = 0.0
+        attempt = 0
+        refreshed_token = False
+        while True:
+            self.governor.acquire()
+            try:
+                response = self._client.request(
+                    method,
+                    f"{self._base_url}{path}",
+                    params=params,
+                    json=json,
+                    headers={"Authorization": f"Bearer {self._tokens.get()}"},
+                )
+            except httpx.HTTPError as exc:
+                self.governor.release(None, {})
+                self.requests += 1
+                sent = not isinstance(exc, _UNSENT)
+                if sent and not resend:
+                    raise _NoAnswer(f"no answer came ({type(exc).__name__}: {exc})") from exc
+                attempt += 1
+                if attempt >= self._retry.attempts:
+                    raise RegistryError(
+                        f"{method} {path}: {exc} (after {attempt} attempts)"
+                    ) from exc
+                self._sleep(self._retry.backoff(attempt))
+                continue
+            self.requests += 1
+            self.governor.release(response.status_code, response.headers)
+            status = response.status_code
+            if status == 429:
+                self.rate_limited += 1
+                delay = self.governor.retry_after(response.headers)
+                waited_for_limit += delay
+                if waited_for_limit > self._retry.max_rate_limit_wait:
+                    raise RegistryError(
+                        f"{method} {path}: still rate limited after waiting "
+                        f"{waited_for_limit:.0f} s; lower --max-rps or try later"
+                    )
+                continue  # the governor holds every sender until the bucket refills
+            if status >= 500:
+                if not resend:
+                    raise _FailedAnswer(f"{status} {_message(response)}")
+                attempt += 1
+                if attempt >= self._retry.attempts:
+                    raise _api_error(response, method, path)
+                self._sleep(self._retry.backoff(attempt))
+                continue
+            if status == 401 and not refreshed_token:
+                refreshed_token = True
+                self._tokens.invalidate()
+                continue
+            if status >= 400:
+                raise _api_error(response, method, path)
+            if statuses is not None:
+                statuses.append(status)
+            if status == 204 or not response.content:
+                return None
+            return _json(response, f"{method} {path}")
+
+
+class CreateInDoubtError(RegistryError):
+    """A create that was sent and never answered, and has not appeared in the tenant."""
+
+
+class _FailedAnswer(RegistryError):
+    """A write answered with a 5xx: it completed, with an error, perhaps after committing."""
+
+
+class _NoAnswer(RegistryError):
+    """A write that was sent and never answered: it may still be running server-side."""
+
+
+def _stamp_key(body: Mapping[str, Any]) -> object:
+    return (body.get("client_metadata") or {}).get(APP_KEY)
+
+
+def _api_error(response: httpx.Response, method: str, path: str) -> ApiError:
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    if not isinstance(body, dict):
+        body = {}
+    message = str(body.get("message") or response.reason_phrase or "error")
+    if response.status_code == 403 and "scope" in message.lower():
+        needed = _needed_scope(method, path)
+        message += f" (grant the management client the {needed} scope)" if needed else ""
+    elif response.status_code == 401:
+        message += " (check AUTH0_CLIENT_ID / AUTH0_CLIENT_SECRET or AUTH0_TOKEN)"
+    return ApiError(
+        response.status_code,
+        str(body.get("error") or response.reason_phrase),
+        f"{method} {path}: {message}",
+        body.get("errorCode"),
+    )
+
+
+def _needed_scope(method: str, path: str) -> str | None:
+    """The Management API scope a route needs (Auth0's API explorer lists one per route)."""
+    verb = _VERBS.get(method)
+    if verb is None:
+        return None
+    if path.endswith("/rotate-secret"):
+        return "update:client_keys"
+    if "/credentials" in path:
+        return f"{verb}:client_credentials"
+    if path.startswith("/api/v2/resource-servers"):
+        return f"{verb}:resource_servers"
+    if path.startswith("/api/v2/clients"):
+        return f"{verb}:clients"
+    return None
+
+
+def _json(response: httpx.Response, what: str) -> Any:
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise RegistryError(
+            f"{what}: the answer ({response.status_code}) is not JSON: {response.text[:120]!r}"
+        ) from exc
+
+
+def _message(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200]
+    if isinstance(body, dict):
+        return str(body.get("message") or body.get("error_description") or body.get("error"))
+    return str(body)[:200]
+
+
+def open_auth0(
+    uri: str,
+    *,
+    base_url: str | None = None,
+    max_rps: float | None = None,
+    environ: Mapping[str, str] | None = None,
+    client: httpx.Client | None = None,
+    verify: Any = True,
+    timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    lock: bool = True,
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT_SECONDS,
+    notify: Callable[[str], None] | None = None,
+    retry: RetryPolicy | None = None,
+) -> ClientsRegistry:
+    """``auth0://TENANT_DOMAIN``; credentials from AUTH0_CLIENT_ID/SECRET or AUTH0_TOKEN.
+
+    ``timeout`` is the read timeout of every request (a create not answered within it is
+    looked up for as long again before it is called in doubt); ``lock`` takes the apply
+    lease in the tenant (``lease.py``), waiting up to ``lock_timeout`` for another apply.
+    """
+    env = os.environ if environ is None else environ
+    domain = uri.removeprefix("auth0://").strip("/")
+    if not domain:
+        raise InputError(f"registry {uri!r} names no tenant domain (auth0://TENANT.auth0.com)")
+    base = (base_url or env.get("AUTH0_BASE_URL") or f"https://{domain}").rstrip("/")
+    http = client or httpx.Client(
+        timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)), verify=verify
+    )
+    tokens = TokenSource(
+        http,
+        base,
+        token=env.get("AUTH0_TOKEN") or None,
+        client_id=env.get("AUTH0_CLIENT_ID") or None,
+        client_secret=env.get("AUTH0_CLIENT_SECRET") or None,
+    )
+    api = ManagementApi(
+        http,
+        base,
+        tokens,
+        governor=RateGovernor(max_rps=max_rps),
+        retry=retry or RetryPolicy(in_doubt_wait=timeout),
+    )
+    hidden = [tokens.client_id] if tokens.client_id else []
+    if not lock:
+        return ClientsRegistry(api, uri, hidden_client_ids=hidden)
+    lease = TenantLease(api, tenant=domain, wait_seconds=lock_timeout, notify=notify or _to_stderr)
+    return ClientsRegistry(
+        api, uri, lock=lease.held, before_write=lease.check, hidden_client_ids=hidden
+    )
+
+
+def _to_stderr(message: str) -> None:
+    print(f"reconciler: {message}", file=sys.stderr, flush=True)

@@ -1,0 +1,13 @@
+"""The embedded Auth0 tenant: the engine behind ``sqlite:`` and ``reconciler serve``.
+
+It is not a registry: ``registries/sqlite.py`` and ``server/`` are its two faces.
+
+engine.py            Tenant: one tenant's clients, credentials and APIs in one SQLite file
+store.py             its tables, transactions and every SQL statement
+records.py           the records the tenant fills in, as a live Auth0 tenant does
+resource_servers.py  resource servers (APIs)
+query.py             the GET /clients query string, checked as Auth0 checks it
+lock.py              the lock one apply holds across its writes
+schema.py            the body schema language, worded as Auth0 words it
+rules/               what the tenant accepts: clients, credentials, CIMD registrations
+"""

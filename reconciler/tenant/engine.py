@@ -1,0 +1,402 @@
+"""The embedded registry's engine: one Auth0 tenant's clients, kept in one SQLite file.
+
+``Tenant`` answers the Auth0 Management API v2 client routes as methods that take and
+return Auth0's JSON shapes (plain dicts) and raise Auth0's errors (``ApiError``), so the
+in-process backend and the HTTP server (``reconciler serve``) share one implementation.
+What it accepts is decided in ``tenant_rules``, what it fills in itself in
+``tenant_records``; this module assembles, and ``tenant_store`` stores.
+
+Every write is one SQLite transaction, so a client and its credentials are never
+half-written, and several processes may share the file. ``exclusive()`` is the separate,
+longer lock one ``apply`` holds across its many writes (``tenant_lock``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from reconciler.errors import ApiError
+from reconciler.tenant.lock import ApplyLock
+from reconciler.tenant.records import (
+    global_client,
+    make_signing_key,
+    new_cimd_client,
+    new_client,
+    new_credential_id,
+    new_secret,
+    now_timestamp,
+)
+from reconciler.tenant.resource_servers import ResourceServers
+from reconciler.tenant.rules import (
+    JsonObject,
+    check_cimd_patch,
+    check_client_patch,
+    check_client_rules,
+    check_credential_patch,
+    check_new_client,
+    check_new_credential,
+    cimd_mapped_fields,
+    invalid_body,
+    merge_patch,
+    parse_client_query,
+    parse_projection,
+)
+from reconciler.tenant.store import MEMORY, TenantRows, TenantStore
+
+__all__ = ["MEMORY", "Tenant"]
+
+
+class Tenant:
+    """An Auth0 tenant's clients and credentials in one SQLite file (or ``":memory:"``)."""
+
+    def __init__(
+        self, path: str | Path, *, name: str = "embedded", busy_timeout: float = 5.0
+    ) -> None:
+        self.path = str(path)
+        self.name = name
+        self._apply_lock = ApplyLock(self.path)
+        self._store = TenantStore(self.path, busy_timeout=busy_timeout)
+        #: The tenant's APIs (resource servers), in the same file.
+        self.resource_servers = ResourceServers(self._store)
+        try:
+            self._initialize()
+        except BaseException:
+            self._store.close()
+            raise
+
+    def close(self) -> None:
+        self._store.close()
+
+    def __enter__(self) -> Tenant:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # -- locking ----------------------------------------------------------------------------
+
+    @contextmanager
+    def exclusive(self, wait_seconds: float = 5.0) -> Iterator[None]:
+        """Hold the registry for one multi-step writer (an ``apply``) until the block ends.
+
+        An advisory ``flock`` on ``PATH.lock``: the kernel drops it if the process dies.
+        Re-entrant within one thread of this Tenant.
+        """
+        if self.path == MEMORY:
+            yield
+            return
+        with self._apply_lock.held(wait_seconds):
+            yield
+
+    # -- clients ----------------------------------------------------------------------------
+
+    def list_clients(
+        self,
+        *,
+        page: int | str | None = None,
+        per_page: int | str | None = None,
+        include_totals: bool | str | None = None,
+        fields: str | None = None,
+        include_fields: bool | str | None = None,
+        is_global: bool | str | None = None,
+        is_first_party: bool | str | None = None,
+        app_type: str | None = None,
+        external_client_id: str | None = None,
+    ) -> list[JsonObject] | JsonObject:
+        """GET /clients: a page in creation order, or ``{total, start, limit, clients}``."""
+        query = parse_client_query(
+            page=page,
+            per_page=per_page,
+            include_totals=include_totals,
+            fields=fields,
+            include_fields=include_fields,
+            is_global=is_global,
+            is_first_party=is_first_party,
+            app_type=app_type,
+            external_client_id=external_client_id,
+        )
+        start = query.page * query.per_page
+        with self._store.transaction(write=False) as rows:
+            clients = rows.clients_matching(query, offset=start)
+            total = rows.count_matching(query) if query.include_totals else 0
+        if query.projection is not None:
+            clients = [query.projection.apply(client) for client in clients]
+        if query.include_totals:
+            return {"total": total, "start": start, "limit": query.per_page, "clients": clients}
+        return clients
+
+    def all_clients(self, *, include_global: bool = False) -> list[JsonObject]:
+        """Every client in creation order, secrets included, in one query."""
+        with self._store.transaction(write=False) as rows:
+            return rows.all_clients(include_global=include_global)
+
+    def get_client(
+        self, client_id: str, *, fields: str | None = None, include_fields: bool | str | None = None
+    ) -> JsonObject:
+        projection = parse_projection(fields, include_fields)
+        with self._store.transaction(write=False) as rows:
+            client = _require_client(rows, client_id)
+        return projection.apply(client) if projection is not None else client
+
+    def find_by_external_client_id(self, url: str) -> JsonObject | None:
+        with self._store.transaction(write=False) as rows:
+            return rows.client_by_external_id(url)
+
+    def create_client(self, body: dict[str, Any]) -> JsonObject:
+        """POST /clients: the new client with its server defaults, id and secret."""
+        return self._create(check_new_client(body), client_id=None, client_secret=None)
+
+    def seed_client(self, body: dict[str, Any]) -> JsonObject:
+        """Insert a client as it already exists elsewhere: ``client_id`` (and
+        ``client_secret``) may be given; everything else is checked as on create."""
+        if not isinstance(body, dict):
+            check_new_client(body)
+        fields = dict(body)
+        client_id = fields.pop("client_id", None)
+        client_secret = fields.pop("client_secret", None)
+        for name, value in (("client_id", client_id), ("client_secret", client_secret)):
+            if value is not None and (not isinstance(value, str) or not value.strip()):
+                raise invalid_body("Expected a non-empty string", name)
+        return self._create(
+            check_new_client(fields), client_id=client_id, client_secret=client_secret
+        )
+
+    def patch_client(self, client_id: str, body: dict[str, Any]) -> JsonObject:
+        """PATCH /clients/{id}: a merge patch (RFC 7386); arrays and scalars replace."""
+        patch = _with_current_alias(check_client_patch(body))
+        with self._store.transaction(write=True) as rows:
+            current = _require_client(rows, client_id)
+            if current.get("external_metadata_type") == "cimd":
+                check_cimd_patch(patch)
+            updated = merge_patch(current, patch)
+            check_client_rules(
+                updated,
+                previous=current,
+                credential_types=rows.credential_types(client_id),
+            )
+            rows.update_client(updated)
+        return updated
+
+    def delete_client(self, client_id: str) -> None:
+        """DELETE /clients/{id}: also for an unknown id, as Auth0 answers 204 twice."""
+        with self._store.transaction(write=True) as rows:
+            rows.delete_client(client_id)
+
+    def rotate_secret(self, client_id: str) -> JsonObject:
+        with self._store.transaction(write=True) as rows:
+            client = _require_client(rows, client_id)
+            if _uses_private_key_jwt(client):
+                raise ApiError(
+                    400,
+                    "Bad Request",
+                    "The client authenticates with private_key_jwt: it has no secret to rotate",
+                    "operation_not_supported",
+                )
+            client["client_secret"] = new_secret()
+            rows.update_client(client)
+        return client
+
+    # -- credentials ------------------------------------------------------------------------
+
+    def list_credentials(self, client_id: str) -> list[JsonObject]:
+        with self._store.transaction(write=False) as rows:
+            _require_client(rows, client_id)
+            stored = rows.credentials(client_id)
+        return [_public_credential(credential) for credential in stored]
+
+    def create_credential(self, client_id: str, body: dict[str, Any]) -> JsonObject:
+        """POST /clients/{id}/credentials; the answer never carries the ``pem``."""
+        credential = check_new_credential(body)
+        with self._store.transaction(write=True) as rows:
+            _require_client(rows, client_id)
+            stored = credential.record(new_credential_id(), now_timestamp())
+            rows.insert_credential(client_id, stored)
+        return _public_credential(stored)
+
+    def get_credential(self, client_id: str, credential_id: str) -> JsonObject:
+        with self._store.transaction(write=False) as rows:
+            _require_client(rows, client_id)
+            stored = _require_credential(rows, client_id, credential_id)
+        return _public_credential(stored)
+
+    def patch_credential(
+        self, client_id: str, credential_id: str, body: dict[str, Any]
+    ) -> JsonObject:
+        """PATCH /clients/{id}/credentials/{id}: only ``expires_at`` may change."""
+        changes = check_credential_patch(body)
+        with self._store.transaction(write=True) as rows:
+            _require_client(rows, client_id)
+            stored = merge_patch(_require_credential(rows, client_id, credential_id), changes)
+            stored["updated_at"] = now_timestamp()
+            rows.update_credential(credential_id, stored)
+        return _public_credential(stored)
+
+    def delete_credential(self, client_id: str, credential_id: str) -> None:
+        """DELETE: 204 for an unknown one too; refused while the client still uses it."""
+        with self._store.transaction(write=True) as rows:
+            client = rows.client(client_id)
+            if client is not None and credential_id in _referenced_credentials(client):
+                raise invalid_body(
+                    f"Credential {credential_id} is in use by the client: remove it from "
+                    "client_authentication_methods first",
+                    "credential_id",
+                )
+            rows.delete_credential(client_id, credential_id)
+
+    # -- CIMD -------------------------------------------------------------------------------
+
+    def cimd_mapped_fields(self, url: str, document: dict[str, Any]) -> JsonObject:
+        """The client fields a fetched Client ID Metadata Document gives (the preview's
+        ``mapped_fields``); raises 400 for a document no client could be made from."""
+        return cimd_mapped_fields(url, document)
+
+    def cimd_register(self, url: str, document: dict[str, Any]) -> tuple[JsonObject, bool]:
+        """POST /clients/cimd/register: create the client for ``url``, or refresh it from
+        ``document`` (already fetched and validated). Returns ``(client, created)``."""
+        mapped = self.cimd_mapped_fields(url, document)
+        with self._store.transaction(write=True) as rows:
+            existing = rows.client_by_external_id(url)
+            if existing is None:
+                client = new_cimd_client(self.name, mapped, self._signing_key(rows))
+                rows.insert_client(client)
+                return client, True
+            refreshed = {k: v for k, v in existing.items() if k not in ("logo_uri", "jwks_uri")}
+            refreshed.update(mapped)
+            rows.update_client(refreshed)
+            return refreshed, False
+
+    # -- housekeeping -----------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Delete every client and credential; the global client comes back, new."""
+        with self._store.transaction(write=True) as rows:
+            rows.delete_everything()
+            rows.insert_client(global_client(self.name, self._signing_key(rows)))
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _initialize(self) -> None:
+        with self._store.transaction(write=True) as rows:
+            if rows.create_schema():
+                rows.start_new_file(make_signing_key(self.name))
+                rows.insert_client(global_client(self.name, self._signing_key(rows)))
+
+    def _create(
+        self, body: Mapping[str, Any], *, client_id: str | None, client_secret: str | None
+    ) -> JsonObject:
+        fields = _with_current_alias({k: v for k, v in body.items() if v is not None})
+        methods = fields.pop("client_authentication_methods", None)
+        with self._store.transaction(write=True) as rows:
+            if client_id is not None and rows.client(client_id) is not None:
+                raise ApiError(
+                    409, "Conflict", f"A client with client_id {client_id} already exists"
+                )
+            client = new_client(
+                self.name,
+                fields.pop("name"),
+                client_id=client_id,
+                client_secret=client_secret,
+                signing_key=self._signing_key(rows),
+            )
+            if "refresh_token" in fields:
+                fields["refresh_token"] = merge_patch(
+                    client["refresh_token"], fields["refresh_token"]
+                )
+            if "jwt_configuration" in fields:
+                # A given jwt_configuration replaces the default lifetime, as Auth0 does.
+                fields["jwt_configuration"] = {
+                    "secret_encoded": False,
+                    **fields["jwt_configuration"],
+                }
+            client.update(fields)
+            created: dict[str, list[JsonObject]] = {}
+            if methods:
+                client["client_authentication_methods"], created = self._inline_credentials(methods)
+            check_client_rules(
+                client,
+                previous=None,
+                credential_types={
+                    c["id"]: c["credential_type"] for cs in created.values() for c in cs
+                },
+            )
+            rows.insert_client(client)
+            for credentials in created.values():
+                for credential in credentials:
+                    rows.insert_credential(client["client_id"], credential)
+        if created:
+            # POST answers the new credentials in full; later reads answer only their ids.
+            return {
+                **client,
+                "client_authentication_methods": {
+                    method: {"credentials": [_public_credential(c) for c in credentials]}
+                    for method, credentials in created.items()
+                },
+            }
+        return client
+
+    def _inline_credentials(
+        self, methods: Mapping[str, Any]
+    ) -> tuple[JsonObject, dict[str, list[JsonObject]]]:
+        """Stored-to-be credentials for POST /clients, and the id references to keep."""
+        references: JsonObject = {}
+        created: dict[str, list[JsonObject]] = {}
+        now = now_timestamp()
+        for method, config in methods.items():
+            created[method] = [
+                check_new_credential(
+                    body, f"client_authentication_methods.{method}.credentials[{index}]"
+                ).record(new_credential_id(), now)
+                for index, body in enumerate(config["credentials"])
+            ]
+            references[method] = {"credentials": [{"id": c["id"]} for c in created[method]]}
+        return references, created
+
+    def _signing_key(self, rows: TenantRows) -> JsonObject:
+        stored = rows.signing_key()
+        return stored if stored is not None else make_signing_key(self.name)
+
+
+def _require_client(rows: TenantRows, client_id: str) -> JsonObject:
+    client = rows.client(client_id)
+    if client is None:
+        raise ApiError(404, "Not Found", "The client does not exist", "inexistent_client")
+    return client
+
+
+def _require_credential(rows: TenantRows, client_id: str, credential_id: str) -> JsonObject:
+    stored = rows.credential(client_id, credential_id)
+    if stored is None:
+        raise ApiError(404, "Not Found", "The credential does not exist", "inexistent_credential")
+    return stored
+
+
+def _with_current_alias(body: dict[str, Any]) -> dict[str, Any]:
+    """``cross_origin_auth`` is the legacy name of ``cross_origin_authentication``."""
+    if "cross_origin_auth" not in body:
+        return body
+    renamed = {k: v for k, v in body.items() if k != "cross_origin_auth"}
+    renamed.setdefault("cross_origin_authentication", body["cross_origin_auth"])
+    return renamed
+
+
+def _uses_private_key_jwt(client: Mapping[str, Any]) -> bool:
+    methods = client.get("client_authentication_methods") or {}
+    return "private_key_jwt" in methods or client.get("token_endpoint_auth_method") == (
+        "private_key_jwt"
+    )
+
+
+def _referenced_credentials(client: Mapping[str, Any]) -> set[str]:
+    methods = client.get("client_authentication_methods") or {}
+    return {
+        reference["id"]
+        for config in methods.values()
+        for reference in config.get("credentials", [])
+    }
+
+
+def _public_credential(stored: Mapping[str, Any]) -> JsonObject:
+    return {k: v for k, v in stored.items() if k != "pem"}

@@ -1,0 +1,70 @@
+"""What the embedded tenant accepts: Auth0's client and credential rules, with Auth0's words.
+
+Auth0 validates request bodies against a JSON Schema and answers the first problem as
+``Payload validation error: '<detail>' on property <path>.`` (400 ``invalid_body``), and
+query strings likewise as ``Query validation error: ...`` (400 ``invalid_query_string``).
+The small schema language produces the same details, so a caller of the embedded tenant
+reads what the real API would have said. Rules a schema cannot express (fields that
+exclude each other, credential references, CIMD restrictions) follow the schemas.
+
+This module gathers the rules the tenant applies from where they are kept:
+
+- ``tenant_schema``: the schema language, ``invalid_body`` and ``merge_patch``;
+- ``tenant_client_rules``: client bodies and the rules across a client's fields;
+- ``tenant_credential_rules``: credential bodies and what their key material gives;
+- ``tenant_cimd_rules``: clients registered from a Client ID Metadata Document;
+- ``tenant_query``: the GET /clients query string.
+"""
+
+from __future__ import annotations
+
+from reconciler.core.cimd_fields import CIMD_GRANT_TYPES
+from reconciler.tenant.query import (
+    ClientQuery,
+    Projection,
+    parse_client_query,
+    parse_projection,
+)
+from reconciler.tenant.rules.cimd import (
+    CIMD_EDITABLE_FIELDS,
+    check_cimd_patch,
+    cimd_mapped_fields,
+)
+from reconciler.tenant.rules.clients import (
+    APP_TYPES,
+    DEFAULT_GRANT_TYPES,
+    check_client_patch,
+    check_client_rules,
+    check_new_client,
+)
+from reconciler.tenant.rules.credentials import (
+    NewCredential,
+    check_credential_patch,
+    check_new_credential,
+    format_timestamp,
+)
+from reconciler.tenant.schema import JsonObject, invalid_body, json_type, merge_patch
+
+__all__ = [
+    "APP_TYPES",
+    "CIMD_EDITABLE_FIELDS",
+    "CIMD_GRANT_TYPES",
+    "DEFAULT_GRANT_TYPES",
+    "ClientQuery",
+    "JsonObject",
+    "NewCredential",
+    "Projection",
+    "check_cimd_patch",
+    "check_client_patch",
+    "check_client_rules",
+    "check_credential_patch",
+    "check_new_client",
+    "check_new_credential",
+    "cimd_mapped_fields",
+    "format_timestamp",
+    "invalid_body",
+    "json_type",
+    "merge_patch",
+    "parse_client_query",
+    "parse_projection",
+]
