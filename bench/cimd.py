@@ -31,9 +31,8 @@ from typing import Any
 import trustme
 
 from reconciler.cimd.document import validate_document
-from reconciler.cimd.fetch import CimdFetcher, FetchedDocument
+from reconciler.cimd.fetch import CimdFetcher, CimdPolicy, FetchedDocument
 from reconciler.errors import CimdError
-from reconciler.manifests.config import CimdPolicy
 
 HOST = "clients.bench.example"
 TARGET_RATIO = 1.5

@@ -17,8 +17,9 @@ from reconciler.apply.interrupts import Stop, stop_on_signals
 from reconciler.apply.report import progress_line, render_report
 from reconciler.apply.secrets import SecretsFile
 from reconciler.cimd.lockfile import LockFile
-from reconciler.cimd.sources import Source, gather_sources
-from reconciler.core.comment import COMMENT_BUDGET, gather_comment_context
+from reconciler.cimd.sources import gather_sources
+from reconciler.core.comment import COMMENT_BUDGET
+from reconciler.core.model import Source
 from reconciler.core.plan import Plan
 from reconciler.core.planner import plan_rotation
 from reconciler.core.render import (
@@ -29,14 +30,16 @@ from reconciler.core.render import (
     render_markdown,
     render_text,
 )
-from reconciler.diagnostics import Diagnostic, render_diagnostics, repository_root
+from reconciler.diagnostics import Diagnostic, render_diagnostics
 from reconciler.errors import InputError, ManifestError, ReconcilerError, UnsafePlanError
+from reconciler.github import gather_comment_context, repository_root
 from reconciler.manifests.export import export_apps
 from reconciler.manifests.workspace import Options, Workspace
 from reconciler.manifests.yamlfile import load_yaml_file
 from reconciler.pipeline import (
     LOCK_NAME,
     check_registration_allowed,
+    connection_for,
     load_desired,
     make_fetcher,
     manifest_digest,
@@ -254,7 +257,8 @@ def validate(
     if workspace.config.path is None:
         _refuse_variables_without_settings(report.diagnostics)
     summary = {"files": report.files, "apps": report.apps, "environments": report.environments}
-    output = render_diagnostics(report.diagnostics, fmt, summary)
+    root = repository_root() if fmt == "github" else None
+    output = render_diagnostics(report.diagnostics, fmt, summary, root=root)
     if output:
         click.echo(output)
     ctx.exit(0 if report.ok else 1)
@@ -329,7 +333,7 @@ def plan_command(
     workspace = Workspace.open(options_from(ctx, paths, **given))
     desired = load_desired(workspace, strict=strict)
     show_warnings(desired.warnings, fmt)
-    registry = open_for(desired.environment, workspace.connection(read_only=True))
+    registry = open_for(desired.environment, connection_for(workspace, read_only=True))
     try:
         reading = read_and_plan(desired, registry, locked=locked, first_run=first_run)
     finally:
@@ -413,13 +417,13 @@ def apply_command(
         refuse_contradicting_flags(saved, plan, workspace)
         registry = open_registry(
             workspace.config.resolve_registry(options.registry or plan.registry),
-            workspace.connection(),
+            connection_for(workspace),
         )
         digest = manifest_digest(workspace.paths_with(plan.scope.files), workspace.config.root)
     else:
         desired = load_desired(workspace, strict=strict)
         show_warnings(desired.warnings)
-        registry = open_for(desired.environment, workspace.connection())
+        registry = open_for(desired.environment, connection_for(workspace))
     try:
         with registry.lock():
             if saved is not None:
@@ -513,7 +517,7 @@ def rotate_secret_command(
     workspace = Workspace.open(options)
     environment = workspace.environment()
     secrets = SecretsFile(secrets_out)
-    registry = open_for(environment, workspace.connection())
+    registry = open_for(environment, connection_for(workspace))
     try:
         with registry.lock():
             current = registry.list_apps()
@@ -562,7 +566,7 @@ def export_command(ctx: click.Context, /, out: Path, **given: Any) -> None:
     """Write the registry's apps as manifests (no secrets, no stamps)."""
     workspace = Workspace.open(options_from(ctx, (), **given))
     environment = workspace.environment()
-    registry = open_for(environment, workspace.connection(read_only=True))
+    registry = open_for(environment, connection_for(workspace, read_only=True))
     try:
         apps = registry.list_apps()
     finally:
@@ -614,7 +618,7 @@ def dcr_group() -> None:
 
 def open_dcr_state(ctx: click.Context, given: dict[str, Any]) -> DcrRegistry:
     workspace = Workspace.open(options_from(ctx, (), **given))
-    registry = open_for(workspace.environment(), workspace.connection())
+    registry = open_for(workspace.environment(), connection_for(workspace))
     if not isinstance(registry, DcrRegistry):
         raise InputError(f"{registry.uri} is not a dcr+https:// registry")
     return registry
@@ -752,7 +756,7 @@ def show_warnings(warnings: list[Diagnostic], fmt: str = "text") -> None:
     """On stderr; under --format github, as annotations on stdout instead."""
     if fmt == "github":
         if warnings:
-            click.echo(render_diagnostics(warnings, "github", {}))
+            click.echo(render_diagnostics(warnings, "github", {}, root=repository_root()))
         return
     for warning in warnings:
         click.echo(str(warning), err=True)

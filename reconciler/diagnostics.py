@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -17,8 +14,6 @@ __all__ = [
     "Severity",
     "github_annotation",
     "render_diagnostics",
-    "repository_path",
-    "repository_root",
 ]
 
 _LOCATION = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<column>\d+)$")
@@ -71,8 +66,15 @@ class Diagnostic:
         return (self.location.file, self.location.line, self.location.column, self.rule)
 
 
-def render_diagnostics(diagnostics: list[Diagnostic], fmt: str, summary: dict[str, object]) -> str:
-    """Findings as ``text`` (one per line), ``json`` or ``github`` workflow commands."""
+def render_diagnostics(
+    diagnostics: list[Diagnostic],
+    fmt: str,
+    summary: dict[str, object],
+    *,
+    root: Path | None = None,
+) -> str:
+    """Findings as ``text`` (one per line), ``json`` or ``github`` workflow commands (files
+    relative to ``root``, the repository)."""
     errors = sum(1 for d in diagnostics if d.is_error)
     warnings = len(diagnostics) - errors
     if fmt == "json":
@@ -97,7 +99,6 @@ def render_diagnostics(diagnostics: list[Diagnostic], fmt: str, summary: dict[st
             indent=2,
         )
     if fmt == "github":
-        root = repository_root()
         lines = [
             github_annotation(d.severity.value, d.message, d.location, title=d.rule, root=root)
             for d in diagnostics
@@ -127,7 +128,7 @@ def github_annotation(
     properties = []
     if location is not None:
         properties += [
-            f"file={_gh(repository_path(location.file, root))}",
+            f"file={_gh(_repository_path(location.file, root))}",
             f"line={location.line}",
             f"col={location.column}",
         ]
@@ -135,38 +136,6 @@ def github_annotation(
         properties.append(f"title={_gh(title)}")
     joined = " " + ",".join(properties) if properties else ""
     return f"::{level}{joined}::{_gh_message(message)}"
-
-
-def repository_root(
-    environ: Mapping[str, str] | None = None, cwd: Path | None = None
-) -> Path | None:
-    """``GITHUB_WORKSPACE`` if set, else git's top level of ``cwd``, else None."""
-    environ = os.environ if environ is None else environ
-    workspace = environ.get("GITHUB_WORKSPACE")
-    if workspace:
-        return Path(workspace).resolve()
-    try:
-        found = subprocess.run(
-            ["git", "rev-parse", "--show-toplevel"],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    except OSError:  # no git installed
-        return None
-    top = found.stdout.strip()
-    return Path(top).resolve() if found.returncode == 0 and top else None
-
-
-def repository_path(file: str, root: Path | None) -> str:
-    """``file`` (relative to the working directory) relative to ``root``; as it is if outside."""
-    if root is None:
-        return file
-    try:
-        return Path(file).resolve().relative_to(root).as_posix()
-    except ValueError:
-        return file
 
 
 def _count(number: int, noun: str) -> str:
@@ -185,3 +154,13 @@ def _gh(value: str) -> str:
 
 def _gh_message(value: str) -> str:
     return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _repository_path(file: str, root: Path | None) -> str:
+    """``file`` (relative to the working directory) relative to ``root``; as it is if outside."""
+    if root is None:
+        return file
+    try:
+        return Path(file).resolve().relative_to(root).as_posix()
+    except ValueError:
+        return file

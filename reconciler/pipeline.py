@@ -13,23 +13,24 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from reconciler.cimd.fetch import CimdFetcher
+from reconciler.cimd.fetch import CimdFetcher, CimdPolicy
 from reconciler.cimd.lockfile import LockFile
-from reconciler.cimd.sources import Fetcher, Source, Sources, gather_sources
+from reconciler.cimd.sources import Fetcher, Sources, gather_sources, lock_entry
 from reconciler.core.collector import collector_paused
-from reconciler.core.model import App, DesiredApp
+from reconciler.core.model import App, DesiredApp, Source
 from reconciler.core.plan import Notice, Plan
 from reconciler.core.planner import plan
 from reconciler.core.scope import Scope
 from reconciler.diagnostics import Diagnostic, Location, Severity
 from reconciler.errors import InputError, ManifestError, UnsafePlanError
-from reconciler.manifests.config import CimdPolicy, Environment
+from reconciler.manifests.config import Environment
 from reconciler.manifests.desired import desired_apps
 from reconciler.manifests.workspace import Workspace
 from reconciler.registries import Connection, Registry, open_registry
 from reconciler.registries.base import HeaderNote, ReportsHeaderNotes
 
 __all__ = [
+    "connection_for",
     "LOCK_NAME",
     "Desired",
     "Reading",
@@ -240,8 +241,26 @@ def update_lock(path: Path, sources: Sequence[Source]) -> list[str]:
     if not fresh:
         return []
     lock = LockFile.load(path)
-    lock.with_entries(source.lock_entry() for source in fresh).save()
+    lock.with_entries(lock_entry(source) for source in fresh).save()
     return [source.url for source in fresh]
+
+
+def connection_for(workspace: Workspace, *, read_only: bool = False) -> Connection:
+    """How to reach the registry: command-line settings, and the project root."""
+    options = workspace.options
+    given = {
+        name: value
+        for name, value in (("timeout", options.timeout), ("lock_timeout", options.lock_timeout))
+        if value is not None
+    }
+    return Connection(
+        auth0_base_url=options.auth0_base_url,
+        max_rps=options.max_rps,
+        root=workspace.config.root,
+        read_only=read_only,
+        lock=not options.no_lock,
+        **given,
+    )
 
 
 def open_for(environment: Environment, connection: Connection | None = None) -> Registry:

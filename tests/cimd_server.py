@@ -15,8 +15,7 @@ from typing import Any
 
 import trustme
 
-from reconciler.cimd.fetch import CimdFetcher
-from reconciler.manifests.config import CimdPolicy
+from reconciler.cimd.fetch import CimdFetcher, CimdPolicy
 
 HOST = "docs.test.example"
 

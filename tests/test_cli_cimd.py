@@ -12,8 +12,7 @@ from click.testing import CliRunner, Result
 
 import reconciler.cli
 import reconciler.pipeline
-from reconciler.cimd.fetch import CimdFetcher
-from reconciler.manifests.config import CimdPolicy
+from reconciler.cimd.fetch import CimdFetcher, CimdPolicy
 from reconciler.tenant.engine import Tenant
 from tests.cimd_server import DocumentServer, client_document, known_hosts
 

@@ -13,9 +13,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 import reconciler.pipeline
-from reconciler.cimd.fetch import CimdFetcher
+from reconciler.cimd.fetch import CimdFetcher, CimdPolicy
 from reconciler.cli import cli
-from reconciler.manifests.config import CimdPolicy
 from reconciler.tenant.engine import Tenant
 from tests.helpers import copy_examples
 

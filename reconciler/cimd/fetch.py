@@ -38,9 +38,9 @@ from reconciler.cimd.document import jwks_findings
 from reconciler.cimd.pinned import PinnedTransport, TransportFactory, VettedEndpoint
 from reconciler.cimd.url import cimd_url_problems
 from reconciler.errors import CimdError
-from reconciler.manifests.config import CimdPolicy
 
 __all__ = [
+    "CimdPolicy",
     "DOCUMENT_MAX_BYTES",
     "JWKS_MAX_BYTES",
     "MAX_RECHECK_SECONDS",
@@ -66,6 +66,14 @@ _REQUEST_HEADERS = {
     "Accept-Encoding": "identity",
     "User-Agent": f"reconciler/{__version__} (CIMD fetcher)",
 }
+
+
+@dataclass(frozen=True)
+class CimdPolicy:
+    allow_domains: tuple[str, ...] = ()
+    timeout_seconds: float = 10.0
+    parallelism: int = 16
+    insecure_allow_loopback_for_tests: bool = False
 
 
 @dataclass(frozen=True)

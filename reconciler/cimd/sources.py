@@ -16,40 +16,11 @@ from typing import Any, Protocol
 from reconciler.cimd.document import filtered_document, validate_document
 from reconciler.cimd.fetch import FetchedDocument
 from reconciler.cimd.lockfile import LockEntry, LockFile
-from reconciler.core.model import DesiredApp
+from reconciler.core.model import DesiredApp, Source
 from reconciler.diagnostics import Diagnostic, Location, Severity
 from reconciler.errors import CimdError
 
-__all__ = ["Source", "Sources", "gather_sources"]
-
-
-@dataclass(frozen=True)
-class Source:
-    """The document a plan uses for one CIMD URL, and where it came from."""
-
-    url: str
-    document: Mapping[str, Any]
-    sha256: str
-    fetched_at: str
-    origin: str  # "fetched" or "locked"
-
-    def to_data(self) -> dict[str, Any]:
-        return {
-            "url": self.url,
-            "sha256": self.sha256,
-            "fetched_at": self.fetched_at,
-            "origin": self.origin,
-            "document": dict(self.document),
-        }
-
-    @classmethod
-    def from_data(cls, data: Mapping[str, Any]) -> Source:
-        return cls(
-            data["url"], data["document"], data["sha256"], data["fetched_at"], data["origin"]
-        )
-
-    def lock_entry(self) -> LockEntry:
-        return LockEntry(self.url, self.sha256, dict(self.document), self.fetched_at)
+__all__ = ["Sources", "gather_sources", "lock_entry"]
 
 
 @dataclass
@@ -160,3 +131,8 @@ def _unusable(
 
 def _location(app: DesiredApp) -> Location:
     return app.location or Location(app.key)
+
+
+def lock_entry(source: Source) -> LockEntry:
+    """The lock file's record of a document a plan relied on."""
+    return LockEntry(source.url, source.sha256, dict(source.document), source.fetched_at)

@@ -20,6 +20,7 @@ from reconciler.core.stamp import Stamp
 from reconciler.diagnostics import Location
 
 __all__ = [
+    "Source",
     "App",
     "Credential",
     "DesiredApp",
@@ -143,3 +144,29 @@ def _stamp_data(stamp: Stamp | None) -> dict[str, Any] | None:
     if stamp is None:
         return None
     return stamp.to_metadata()
+
+
+@dataclass(frozen=True)
+class Source:
+    """The document a plan uses for one CIMD URL, and where it came from."""
+
+    url: str
+    document: Mapping[str, Any]
+    sha256: str
+    fetched_at: str
+    origin: str  # "fetched" or "locked"
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "sha256": self.sha256,
+            "fetched_at": self.fetched_at,
+            "origin": self.origin,
+            "document": dict(self.document),
+        }
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> Source:
+        return cls(
+            data["url"], data["document"], data["sha256"], data["fetched_at"], data["origin"]
+        )

@@ -12,9 +12,9 @@ from reconciler.core.changes import CHANGE_TYPES, Change, Create, Delete, Update
 from reconciler.core.model import digest
 from reconciler.core.scope import Scope
 from reconciler.errors import InputError, UnsafePlanError
-from reconciler.manifests.config import Safety
 
 __all__ = [
+    "Safety",
     "FORMAT_VERSION",
     "HEADER_NOTICES",
     "MISMATCH_NOTICES",
@@ -34,6 +34,24 @@ MISMATCH_NOTICES = frozenset({"unreachable", "missing-state", "orphan"})
 HEADER_NOTICES = frozenset({"missing-state", "first-run"})
 #: Notices that make apply refuse to create apps (exit 3) unless told it is a first run.
 REFUSES_CREATES = frozenset({"missing-state"})
+
+
+@dataclass(frozen=True)
+class Safety:
+    """Refuse an apply that deletes or updates more than these fractions of owned apps."""
+
+    max_delete_fraction: float = 0.3
+    max_update_fraction: float = 0.3
+    min_owned: int = 10
+
+    def merged(self, data: Mapping[str, Any] | None) -> Safety:
+        if not data:
+            return self
+        return Safety(
+            float(data.get("max_delete_fraction", self.max_delete_fraction)),
+            float(data.get("max_update_fraction", self.max_update_fraction)),
+            int(data.get("min_owned", self.min_owned)),
+        )
 
 
 @dataclass(frozen=True)

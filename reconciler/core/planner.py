@@ -9,7 +9,6 @@ from typing import Any
 
 from deepdiff import DeepDiff
 
-from reconciler.cimd.sources import Source
 from reconciler.core.changes import (
     Adopt,
     Change,
@@ -24,13 +23,12 @@ from reconciler.core.changes import (
 from reconciler.core.cimd_fields import DOCUMENT_FIELDS, mapped_fields
 from reconciler.core.collector import collector_paused
 from reconciler.core.fields import SECRET_METHODS, gains_a_secret
-from reconciler.core.model import App, DesiredApp, canonical, project
-from reconciler.core.plan import Conflict, Notice, Plan
+from reconciler.core.model import App, DesiredApp, Source, canonical, project
+from reconciler.core.plan import Conflict, Notice, Plan, Safety
 from reconciler.core.risks import reverted_fields, risks
 from reconciler.core.scope import Scope
 from reconciler.core.stamp import Stamp, value_hash
 from reconciler.errors import InputError
-from reconciler.manifests.config import Safety
 
 __all__ = ["plan", "plan_rotation"]
 

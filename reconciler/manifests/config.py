@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reconciler.cimd.fetch import CimdPolicy
+from reconciler.core.plan import Safety
 from reconciler.errors import InputError, ManifestError
 from reconciler.manifests.schema import CONFIG_SCHEMA, check_schema
 from reconciler.manifests.variables import Variables
@@ -15,10 +17,8 @@ from reconciler.manifests.yamlfile import DEFAULT_MAX_BYTES, YamlError, YamlFile
 
 __all__ = [
     "CONFIG_NAMES",
-    "CimdPolicy",
     "Config",
     "Environment",
-    "Safety",
     "find_config",
     "load_config",
     "load_var_file",
@@ -28,32 +28,6 @@ __all__ = [
 CONFIG_NAMES = ("reconciler.yaml", "reconciler.yml")
 DEFAULT_REGISTRY = "sqlite:.reconciler/registry.db"
 DEFAULT_OWNER = "reconciler"
-
-
-@dataclass(frozen=True)
-class Safety:
-    """Refuse an apply that deletes or updates more than these fractions of owned apps."""
-
-    max_delete_fraction: float = 0.3
-    max_update_fraction: float = 0.3
-    min_owned: int = 10
-
-    def merged(self, data: Mapping[str, Any] | None) -> Safety:
-        if not data:
-            return self
-        return Safety(
-            float(data.get("max_delete_fraction", self.max_delete_fraction)),
-            float(data.get("max_update_fraction", self.max_update_fraction)),
-            int(data.get("min_owned", self.min_owned)),
-        )
-
-
-@dataclass(frozen=True)
-class CimdPolicy:
-    allow_domains: tuple[str, ...] = ()
-    timeout_seconds: float = 10.0
-    parallelism: int = 16
-    insecure_allow_loopback_for_tests: bool = False
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,6 @@ from reconciler.manifests.evaluation import (
     relative_name,
 )
 from reconciler.manifests.yamlfile import YamlFile
-from reconciler.registries import Connection
 
 __all__ = ["Options", "ValidationReport", "Workspace"]
 
@@ -120,17 +119,6 @@ class Workspace:
                 files = tuple(sorted({relative_name(path, root) for path in self.named_paths}))
         return Scope(files, len(self.manifest_paths), tuple(self.options.targets))
 
-    def connection(self, *, read_only: bool = False) -> Connection:
-        """How to reach the registry: command-line settings, and the project root."""
-        return Connection(
-            auth0_base_url=self.options.auth0_base_url,
-            max_rps=self.options.max_rps,
-            root=self.config.root,
-            read_only=read_only,
-            **_given(timeout=self.options.timeout, lock_timeout=self.options.lock_timeout),
-            lock=not self.options.no_lock,
-        )
-
     def environment(self, name: str | None = None) -> Environment:
         command_line: dict[str, str] = {}
         for var_file in self.options.var_files:
@@ -199,8 +187,3 @@ def _shown(path: Path) -> Path:
         return path.resolve().relative_to(Path.cwd())
     except ValueError:
         return path
-
-
-def _given(**settings: float | None) -> dict[str, float]:
-    """The settings the command line gave (the rest keep Connection's defaults)."""
-    return {name: value for name, value in settings.items() if value is not None}

@@ -1,4 +1,12 @@
-"""Registry backends behind one protocol (see base.py), chosen by URI."""
+"""Registry backends behind one contract (base.py), chosen by URI (``open_registry``).
+
+base.py      the contract every backend implements, and its optional capabilities
+clients.py   a Registry over an Auth0-shaped clients API (the embedded tenant, Auth0)
+sqlite.py    ``sqlite:PATH``: the embedded tenant in one SQLite file
+retry.py     how often, and after how long, a registry request is tried again
+auth0/       ``auth0://TENANT_DOMAIN``: the Auth0 Management API v2
+dcr/         ``dcr+https://ISSUER``: RFC 7591/7592 dynamic client registration
+"""
 
 from __future__ import annotations
 

@@ -3,9 +3,11 @@
 app.py          Request -> Response: faults, rate limit, routing, auth, the tenant
 auth.py         /oauth/token, Bearer tokens (HS256 JWTs) and scopes
 clients_api.py  /api/v2/clients routes
+resource_servers_api.py  /api/v2/resource-servers routes
 cimd_api.py     /api/v2/clients/cimd/preview and /register
 control.py      /__control/ test hooks and the request log
 documents.py    where CIMD documents come from (fixtures, the network)
+messages.py     HTTP requests and responses as plain values (no socket)
 faults.py       injected 429/5xx answers and delays
 ratelimit.py    token buckets and Auth0's tier presets
 listener.py     Server: the app on a socket (ThreadingHTTPServer, optional TLS)

@@ -14,9 +14,8 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from reconciler.cimd.fetch import CimdFetcher
+from reconciler.cimd.fetch import CimdFetcher, CimdPolicy
 from reconciler.errors import CimdError
-from reconciler.manifests.config import CimdPolicy
 
 __all__ = ["DocumentSource", "FixtureDocuments", "network_documents"]
 

@@ -3,12 +3,12 @@
 ``Tenant`` answers the Auth0 Management API v2 client routes as methods that take and
 return Auth0's JSON shapes (plain dicts) and raise Auth0's errors (``ApiError``), so the
 in-process backend and the HTTP server (``reconciler serve``) share one implementation.
-What it accepts is decided in ``tenant_rules``, what it fills in itself in
-``tenant_records``; this module assembles, and ``tenant_store`` stores.
+What it accepts is decided in ``rules``, what it fills in itself in
+``records``; this module assembles, and ``store`` stores.
 
 Every write is one SQLite transaction, so a client and its credentials are never
 half-written, and several processes may share the file. ``exclusive()`` is the separate,
-longer lock one ``apply`` holds across its many writes (``tenant_lock``).
+longer lock one ``apply`` holds across its many writes (``lock``).
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """``dcr+https://ISSUER``: any authorization server with RFC 7591 and RFC 7592.
 
 The server keeps no reconciler metadata and cannot list clients, so what reconciler
-knows lives in a local state file (``dcr_state``): each app's client id, management URI
+knows lives in a local state file (``state``): each app's client id, management URI
 and registration access token, its stamp and the values last applied. Membership in that
-file is ownership. Before each registration an intent is journaled (``dcr_journal``), so
+file is ownership. Before each registration an intent is journaled (``journal``), so
 a run killed between the server's answer and the state write leaves a reported possible
 orphan, never a hidden one. A new registration access token, wherever it comes back, is
 written to the state before anything else happens.

@@ -7,13 +7,14 @@ The small schema language produces the same details, so a caller of the embedded
 reads what the real API would have said. Rules a schema cannot express (fields that
 exclude each other, credential references, CIMD restrictions) follow the schemas.
 
-This module gathers the rules the tenant applies from where they are kept:
+This package gathers the rules the tenant applies:
 
-- ``tenant_schema``: the schema language, ``invalid_body`` and ``merge_patch``;
-- ``tenant_client_rules``: client bodies and the rules across a client's fields;
-- ``tenant_credential_rules``: credential bodies and what their key material gives;
-- ``tenant_cimd_rules``: clients registered from a Client ID Metadata Document;
-- ``tenant_query``: the GET /clients query string.
+clients.py      client bodies and the rules across a client's fields
+credentials.py  credential bodies and what their key material gives
+cimd.py         clients registered from a Client ID Metadata Document
+
+and re-exports what they need from ``tenant/schema.py`` (the schema language,
+``invalid_body`` and ``merge_patch``) and ``tenant/query.py`` (the GET /clients query).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 ``cimd_mapped_fields`` turns a fetched document into the client fields it gives, refusing
 a document no client could be made from; ``check_cimd_patch`` refuses a PATCH of what such
 a client takes from its document. The values such a client must keep are checked with
-the other rules across a client's fields (``tenant_client_rules``).
+the other rules across a client's fields (``clients``).
 """
 
 from __future__ import annotations

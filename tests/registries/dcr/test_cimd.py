@@ -19,8 +19,7 @@ from click.testing import CliRunner, Result
 
 import reconciler.cli
 import reconciler.pipeline
-from reconciler.cimd.fetch import CimdFetcher
-from reconciler.manifests.config import CimdPolicy
+from reconciler.cimd.fetch import CimdFetcher, CimdPolicy
 from tests.cimd_server import HOST, DocumentServer, known_hosts
 from tests.peers import oidc_provider
 

@@ -17,10 +17,9 @@ from reconciler.core.changes import (
     Refresh,
     Update,
 )
-from reconciler.core.plan import Conflict, Notice, Plan
+from reconciler.core.plan import Conflict, Notice, Plan, Safety
 from reconciler.core.render import RENDERERS, render_json, render_markdown, render_text
 from reconciler.core.risks import RISK_DESCRIPTIONS
-from reconciler.manifests.config import Safety
 from reconciler.manifests.schema import PLAN_SCHEMA, load_schema
 
 FINGERPRINT = "sha256:" + "ab" * 32

@@ -7,7 +7,7 @@ from typing import Any
 from reconciler.manifests.schema import MANIFEST_SCHEMA, load_schema
 from reconciler.manifests.schema_docs import main, manifest_reference
 
-PAGE = Path(__file__).parent.parent / "docs" / "manifest.md"
+PAGE = Path(__file__).parents[2] / "docs" / "manifest.md"
 
 
 def test_the_checked_in_reference_page_is_what_the_schema_says_now() -> None:

@@ -16,7 +16,7 @@ from reconciler.server import Server
 from reconciler.tenant.engine import Tenant
 from tests.helpers import copy_examples
 
-EXAMPLES = Path(__file__).parent.parent.parent / "examples"
+EXAMPLES = Path(__file__).parents[3] / "examples"
 MANAGEMENT_ID = "mgmtClientForTests000000000000aa"
 MANAGEMENT_SECRET = "management-secret-for-tests"
 PARTNER = "https://assistant.partner.example/oauth/client.json"

@@ -1,12 +1,10 @@
 from __future__ import annotations
 
 from reconciler.apply.applier import apply_plan
-from reconciler.cimd.sources import Source
 from reconciler.core.changes import Adopt, Create, Delete, Update
-from reconciler.core.model import DesiredApp
-from reconciler.core.plan import Plan
+from reconciler.core.model import DesiredApp, Source
+from reconciler.core.plan import Plan, Safety
 from reconciler.core.planner import plan
-from reconciler.manifests.config import Safety
 from reconciler.registries.clients import ClientsRegistry
 from tests.helpers import desired, memory_registry, seed
 

@@ -23,7 +23,7 @@ import pytest
 from tests.auth0_sdk import SdkReader, TlsServe
 
 OWNER = "platform-team/fault-test"
-ROOT = Path(__file__).parent.parent.parent
+ROOT = Path(__file__).parents[3]
 
 
 def write_project(root: Path, count: int, *, prefix: str = "app", owner: str = OWNER) -> None:

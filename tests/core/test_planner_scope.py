@@ -11,11 +11,10 @@ from hypothesis import strategies as st
 from reconciler.apply.applier import apply_plan
 from reconciler.core.changes import Create, Delete, Update
 from reconciler.core.model import DesiredApp
-from reconciler.core.plan import Plan
+from reconciler.core.plan import Plan, Safety
 from reconciler.core.planner import plan
 from reconciler.core.scope import Scope
 from reconciler.core.stamp import file_hash
-from reconciler.manifests.config import Safety
 from reconciler.registries.clients import ClientsRegistry
 from tests.helpers import desired, memory_registry, seed
 

@@ -10,7 +10,7 @@ import yaml
 from reconciler.diagnostics import Diagnostic
 from reconciler.manifests.workspace import Options, Workspace
 
-BAD = Path(__file__).parent / "fixtures" / "bad"
+BAD = Path(__file__).parent.parent / "fixtures" / "bad"
 EXPECTED: dict[str, list[object]] = yaml.safe_load((BAD / "expected.yaml").read_text())
 
 

@@ -12,7 +12,7 @@ from reconciler.manifests.schema import (
     is_valid,
     load_schema,
 )
-from tests.test_fuzz_validate import documents
+from tests.manifests.test_fuzz_validate import documents
 
 
 @settings(max_examples=300, deadline=None)

@@ -15,12 +15,12 @@ from markdown_it.token import Token
 
 from reconciler.cli import cli
 from reconciler.core.changes import Change, Create, FieldChange, Update
-from reconciler.core.comment import COMMENT_BUDGET, CommentContext, gather_comment_context
-from reconciler.core.plan import Conflict, Notice, Plan
+from reconciler.core.comment import COMMENT_BUDGET, CommentContext
+from reconciler.core.plan import Conflict, Notice, Plan, Safety
 from reconciler.core.render import render_markdown
 from reconciler.core.risks import RISK_DESCRIPTIONS
 from reconciler.diagnostics import Diagnostic, Location, Severity
-from reconciler.manifests.config import Safety
+from reconciler.github import gather_comment_context
 
 GITHUB_COMMENT_LIMIT = 65_536
 SHA = "0123456789abcdef0123456789abcdef01234567"

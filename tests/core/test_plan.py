@@ -9,9 +9,8 @@ import pytest
 
 from reconciler.core.changes import Create, Delete, Update
 from reconciler.core.model import digest
-from reconciler.core.plan import Conflict, Plan
+from reconciler.core.plan import Conflict, Plan, Safety
 from reconciler.errors import InputError, UnsafePlanError
-from reconciler.manifests.config import Safety
 
 FINGERPRINT = "sha256:" + "cd" * 32
 
