@@ -458,7 +458,7 @@ def apply_command(
                     secrets=secrets,
                     continue_on_error=continue_on_error,
                     progress=show_progress,
-                    parallelism=options.parallelism or default_parallelism(registry.uri),
+                    parallelism=options.parallelism or registry.write_parallelism,
                     stop=stop,
                 )
     finally:
@@ -773,10 +773,6 @@ def confirm_or_refuse() -> None:
         )
     if not click.confirm("Apply these changes?", default=False):
         raise InputError("apply cancelled")
-
-
-def default_parallelism(uri: str) -> int:
-    return 4 if uri.startswith("auth0://") else 1
 
 
 def is_terminal() -> bool:

@@ -11,7 +11,6 @@ import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Protocol, runtime_checkable
 
 from reconciler.cimd.fetch import CimdFetcher, CimdPolicy
 from reconciler.cimd.lockfile import LockFile
@@ -27,7 +26,7 @@ from reconciler.manifests.config import Environment
 from reconciler.manifests.desired import desired_apps
 from reconciler.manifests.workspace import Workspace
 from reconciler.registries import Connection, Registry, open_registry
-from reconciler.registries.base import HeaderNote, ReportsHeaderNotes
+from reconciler.registries.base import HeaderNote
 
 __all__ = [
     "connection_for",
@@ -101,7 +100,7 @@ def read_and_plan(
     says of itself (``header_notes``) leads the notices; ``first_run`` marks a note that
     refuses creates as accepted.
     """
-    header = [_header_notice(note, first_run) for note in header_notes(registry)]
+    header = [_header_notice(note, first_run) for note in registry.header_notes()]
     with collector_paused():
         current = registry.list_apps()
     environment = desired.environment
@@ -133,12 +132,11 @@ def read_and_plan(
         safety=environment.safety,
         manifest_digest=desired.digest,
         documents=sources.documents,
-        cimd_note=getattr(registry, "cimd_note", None),
+        cimd_note=registry.cimd_note,
         scope=desired.scope,
     )
     orphans = [
-        Notice("orphan", intent.orphan_message(), intent.key)
-        for intent in (registry.orphans() if isinstance(registry, ReportsOrphans) else [])
+        Notice("orphan", orphan.orphan_message(), orphan.key) for orphan in registry.orphans()
     ]
     if orphans or header:
         result = replace(result, notices=(*header, *result.notices, *orphans))
@@ -158,10 +156,6 @@ def check_targets(desired: Desired, current: Sequence[App]) -> None:
         )
 
 
-def header_notes(registry: Registry) -> list[HeaderNote]:
-    return list(registry.header_notes()) if isinstance(registry, ReportsHeaderNotes) else []
-
-
 def check_registration_allowed(plan: Plan, registry: Registry, *, first_run: bool) -> None:
     """Refuse (exit 3) to create apps where the registry says it could duplicate them.
 
@@ -169,7 +163,7 @@ def check_registration_allowed(plan: Plan, registry: Registry, *, first_run: boo
     """
     if first_run or not any(change.ACTION == "create" for change in plan.changes):
         return
-    refusing = [note.message for note in header_notes(registry) if note.refuses_creates]
+    refusing = [note.message for note in registry.header_notes() if note.refuses_creates]
     if refusing:
         raise UnsafePlanError("refused: " + "; ".join(refusing))
 
@@ -180,19 +174,6 @@ def _header_notice(note: HeaderNote, first_run: bool) -> Notice:
     return Notice(note.kind, note.message)
 
 
-@runtime_checkable
-class ReportsOrphans(Protocol):
-    """A registry that cannot list its apps may have lost track of some: it says which."""
-
-    def orphans(self) -> Sequence[Orphan]: ...
-
-
-class Orphan(Protocol):
-    key: str
-
-    def orphan_message(self) -> str: ...
-
-
 def registry_verdicts(
     registry: Registry, apps: Sequence[DesiredApp], current: Sequence[App]
 ) -> list[Diagnostic]:
@@ -201,27 +182,23 @@ def registry_verdicts(
     Its violations stop a new app (the registry would refuse to register it) and are
     warnings for an app that exists; its warnings are warnings.
     """
-    preview = getattr(registry, "preview_cimd", None)
-    if not callable(preview):
-        return []
     registered = {app.external_client_id for app in current}
     found: list[Diagnostic] = []
     for app in apps:
         if not app.cimd:
             continue
-        answer = preview(app.cimd)
-        if not isinstance(answer, dict):
+        verdict = registry.preview_cimd(app.cimd)
+        if verdict is None:
             continue
         where = app.location or Location(app.key)
-        validation = answer.get("validation") or {}
         blocking = Severity.WARNING if app.cimd in registered else Severity.ERROR
-        for problem in answer.get("errors") or []:
+        for problem in verdict.errors:
             found.append(
                 Diagnostic(where, "registry-cimd", f"{app.cimd}: {problem}", Severity.WARNING)
             )
-        for violation in validation.get("violations") or []:
+        for violation in verdict.violations:
             found.append(Diagnostic(where, "registry-cimd", f"{app.cimd}: {violation}", blocking))
-        for warning in validation.get("warnings") or []:
+        for warning in verdict.warnings:
             found.append(
                 Diagnostic(where, "registry-cimd", f"{app.cimd}: {warning}", Severity.WARNING)
             )

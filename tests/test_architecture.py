@@ -107,3 +107,79 @@ def test_the_core_imports_pure() -> None:
         name for name in ours if top_level(name) not in {"", "core", "diagnostics", "errors"}
     }
     assert outside == set()
+
+
+#: Registry URI schemes; only the registries package may decide anything by them.
+REGISTRY_SCHEMES = ("auth0:", "sqlite:", "dcr+")
+#: Modules outside the registries that still branch on a scheme, and why they may.
+SCHEME_CHECKS_ALLOWED = {
+    # The settings layer sits below the registries: a relative sqlite: path in the
+    # settings file is resolved against that file before any registry is opened.
+    "reconciler.manifests.config",
+}
+
+
+def outside_registries() -> list[Path]:
+    registries = PACKAGE / "registries"
+    return [path for path in sorted(PACKAGE.rglob("*.py")) if registries not in path.parents]
+
+
+def names_a_scheme(node: ast.expr) -> bool:
+    """A string literal (or a tuple of them) that begins with a registry scheme."""
+    literals = node.elts if isinstance(node, ast.Tuple) else [node]
+    return any(
+        isinstance(literal, ast.Constant)
+        and isinstance(literal.value, str)
+        and literal.value.startswith(REGISTRY_SCHEMES)
+        for literal in literals
+    )
+
+
+def scheme_checks(tree: ast.AST) -> list[int]:
+    """Lines that compare a string with a registry scheme, or test a prefix against one."""
+    lines = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare):
+            operands = [node.left, *node.comparators]
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            operands = node.args if node.func.attr in ("startswith", "endswith") else []
+        elif isinstance(node, ast.MatchValue):
+            operands = [node.value]
+        else:
+            continue
+        if any(names_a_scheme(operand) for operand in operands):
+            lines.append(node.lineno)
+    return lines
+
+
+def test_nothing_outside_the_registries_looks_up_a_registry_member_by_name() -> None:
+    """Optional members have defaults or Protocols in registries/base.py: callers use
+    those. Above the registries no module calls getattr or hasattr at all; below them,
+    none on anything named a registry."""
+    found = []
+    for path in outside_registries():
+        above = RANK[top_level(module_name(path))] > RANK["registries"]
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if not (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in ("getattr", "hasattr")
+                and node.args
+            ):
+                continue
+            if above or "registry" in ast.unparse(node.args[0]).lower():
+                found.append(f"{module_name(path)}:{node.lineno}: {ast.unparse(node)}")
+    assert found == []
+
+
+def test_only_the_registries_branch_on_a_registry_scheme() -> None:
+    """``open_registry`` picks the backend by scheme; every other difference between
+    backends is something the backend declares (write_parallelism, preview_cimd, ...)."""
+    found = {}
+    for path in outside_registries():
+        lines = scheme_checks(ast.parse(path.read_text("utf-8")))
+        if lines:
+            found[module_name(path)] = lines
+    unexpected = {name: lines for name, lines in found.items() if name not in SCHEME_CHECKS_ALLOWED}
+    assert unexpected == {}
+    assert set(found) == SCHEME_CHECKS_ALLOWED, "an allowance no longer needed: drop it"

@@ -293,10 +293,9 @@ class _Executor:
             return
         if not isinstance(self.registry, RotatesSecrets):
             cannot = "cannot rotate" if rotate else "can neither show nor rotate"
-            why = getattr(self.registry, "rotation_unsupported", None)
             raise RegistryError(
                 f"{self.registry.uri} {cannot} the secret of client {current.client_id}; "
-                + (why if isinstance(why, str) else "replace the app (delete and create it)")
+                + self.registry.rotation_unsupported
             )
         if not stamp.pending:
             current = self.write(current, {}, replace(stamp, pending=True))

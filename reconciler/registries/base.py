@@ -1,8 +1,35 @@
-"""The one contract every registry backend implements.
+"""The one contract every registry backend implements: a subclass of ``Registry``.
 
 A registry holds OAuth apps. The reconciler reads all of them once, plans, then writes
-through these methods only. Implementations translate their own failures into
-``reconciler.errors`` (RegistryError and its kinds) at this boundary.
+through these members only. A backend subclasses ``Registry``, implements its abstract
+members, overrides the defaults it can do better than, and declares the two secret
+capabilities by implementing their Protocols. ``open_registry`` (registries/__init__.py)
+maps a URI scheme to a backend: it is the one place that looks at a URI's scheme, so
+nothing outside this package ever asks which backend it holds.
+
+Why a base class with defaults: most optional members have a neutral answer (no notes,
+no orphans, one write at a time), so every consumer simply asks, as httpx's
+``BaseTransport`` gives ``close`` a default. The secret capabilities are Protocols
+checked with ``isinstance`` instead, because the applier decides by them before it calls
+anything: it flags an app ``pending`` before it rotates, and says "cannot rotate" when
+the backend cannot.
+
+Errors: a backend raises only ``reconciler.errors`` kinds, its own failures (httpx,
+sqlite3, a server's error answers) translated at this boundary; the message names the
+app or request and, where there is one, what to do:
+
+    RegistryError       refused, failed or unreachable (exit 1)
+    RegistryBusyError   ``lock()`` waited its bound for another apply to finish
+    ConflictError       the registry holds something the write contradicts
+    ApiError            an Auth0-style error answer (status, error, message, errorCode)
+    InputError          when opening: the URI or the backend's settings are wrong
+
+Required (abstract)
+-------------------
+
+``uri``
+    The registry as it was opened (``auth0://example.auth0.com``); plans, secrets sinks
+    and messages name it.
 
 ``list_apps()``
     Every app the registry holds that the reconciler may see, in one pass (paged as the
@@ -12,8 +39,8 @@ through these methods only. Implementations translate their own failures into
 ``create(fields, credentials, stamp)``
     Create an app with its owned canonical ``fields``, public-key ``credentials`` and
     ``stamp`` in the same write, so an app never exists unstamped. Returns the new
-    ``App`` and its generated secret (None for public clients). The secret is handed
-    to the secrets sink and nowhere else.
+    ``App`` and its generated secret (None for public clients) as ``Created``. The secret
+    is handed to the secrets sink and nowhere else.
 
 ``update(current, changes, stamp)``
     Write only ``changes`` (canonical field -> new value; a partial object holds only the
@@ -26,13 +53,50 @@ through these methods only. Implementations translate their own failures into
 
 ``register_cimd(url, document, current)``
     Register (``current`` None) or refresh the app for a Client ID Metadata Document from
-    the already fetched and validated ``document``. Returns the app as it now is.
+    the already fetched and validated ``document``. Returns the app as it now is; the
+    applier then writes its owned fields and stamp with ``update``, so a backend may
+    leave the recording to that write (DCR does).
 
 ``lock()``
     A context manager held for a whole apply: a second apply against the same registry
     waits for it (bounded), then fails with RegistryBusyError.
 
-Optional capabilities (checked with ``isinstance``; a backend offers what it can):
+Optional, with defaults (override what the backend can do)
+----------------------------------------------------------
+
+``close()``
+    Release connections and files; called once when the command is done. Default:
+    nothing to release.
+
+``write_parallelism``
+    How many writes the applier keeps in flight at once unless ``--parallelism`` says
+    otherwise. Default 1.
+
+``header_notes()``
+    What a plan must say first about the registry as a whole (``HeaderNote``), read fresh
+    on each call: for instance a DCR state file that was not found. A note with
+    ``refuses_creates`` makes apply refuse to create apps (exit 3) unless the run is
+    declared a first run. Default: none.
+
+``orphans()``
+    Apps the registry may hold but cannot list (a registration sent and never recorded),
+    each an ``Orphan``; a plan ends with their ``orphan_message()``. Default: none.
+
+``preview_cimd(url)``
+    The registry's own ``CimdVerdict`` on the document at ``url``, before it registers it:
+    its violations stop a new app (the registry would refuse it) and warn for one that
+    exists. Default None: the registry gives no verdict.
+
+``cimd_note``
+    Said on every CIMD change in a plan: what registering a document means here.
+    Default None.
+
+``rotation_unsupported``
+    For a backend that is not ``RotatesSecrets``: why, and what to do instead, ending
+    the error when a secret must be rotated. Default: replace the app.
+
+Capabilities (Protocols, checked with ``isinstance``)
+-----------------------------------------------------
 
 ``ReadsSecrets.read_secret(current)``
     The app's current secret read back from the registry, or None when this registry
@@ -41,20 +105,23 @@ Optional capabilities (checked with ``isinstance``; a backend offers what it can
 ``RotatesSecrets.rotate_secret(current)``
     Replace the app's secret and return the new one: the old one stops working.
 
-``ReportsHeaderNotes.header_notes()``
-    What a plan must say first about the registry as a whole (``HeaderNote``), read fresh
-    on each call: for instance a DCR state file that was not found. A note with
-    ``refuses_creates`` makes apply refuse to create apps (exit 3) unless the run is
-    declared a first run.
-
 Secret delivery: ``create`` is given a stamp with ``pending`` set when the app gets a
 secret; the applier writes the secret to the sink, then clears the flag with
 ``update(current, {}, stamp.delivered())``, a write of the stamp alone. An app whose
 stamp still says ``pending`` may never have had its secret delivered.
+
+The shipped backends, as ``tests/registries/test_contract.py`` holds them to it
+(reads: ReadsSecrets, rotates: RotatesSecrets, writes: write_parallelism):
+
+    backend       reads  rotates  writes  overrides
+    sqlite:       yes    yes      1       close
+    auth0://      yes    yes      4       close preview_cimd
+    dcr+https://  yes    no       1       close header_notes orphans cimd_note rotation_unsupported
 """
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -64,11 +131,12 @@ from reconciler.core.model import App, Credential
 from reconciler.core.stamp import Stamp
 
 __all__ = [
+    "CimdVerdict",
     "Created",
     "HeaderNote",
+    "Orphan",
     "ReadsSecrets",
     "Registry",
-    "ReportsHeaderNotes",
     "RotatesSecrets",
 ]
 
@@ -91,24 +159,65 @@ class HeaderNote:
     first_run_message: str = ""
 
 
-class Registry(Protocol):
-    uri: str
+@dataclass(frozen=True)
+class CimdVerdict:
+    """What a registry makes of a CIMD document it would register."""
 
+    #: The document could not be used at all (the registry could not fetch it).
+    errors: tuple[str, ...] = ()
+    #: Rules the document breaks: the registry would refuse to register it.
+    violations: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+class Orphan(Protocol):
+    """An app the registry may hold without listing it."""
+
+    @property
+    def key(self) -> str: ...
+
+    def orphan_message(self) -> str: ...
+
+
+class Registry(ABC):
+    """The contract: see the module docstring."""
+
+    uri: str
+    write_parallelism: int = 1
+    cimd_note: str | None = None
+    rotation_unsupported: str = "replace the app (delete and create it)"
+
+    @abstractmethod
     def list_apps(self) -> list[App]: ...
 
+    @abstractmethod
     def create(
         self, fields: Mapping[str, Any], credentials: Sequence[Credential], stamp: Stamp
     ) -> Created: ...
 
+    @abstractmethod
     def update(self, current: App, changes: Mapping[str, Any], stamp: Stamp) -> App: ...
 
+    @abstractmethod
     def delete(self, current: App) -> None: ...
 
+    @abstractmethod
     def register_cimd(self, url: str, document: Mapping[str, Any], current: App | None) -> App: ...
 
+    @abstractmethod
     def lock(self) -> AbstractContextManager[None]: ...
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        return None
+
+    def header_notes(self) -> Sequence[HeaderNote]:
+        return ()
+
+    def orphans(self) -> Sequence[Orphan]:
+        return ()
+
+    def preview_cimd(self, url: str) -> CimdVerdict | None:
+        return None
 
 
 @runtime_checkable
@@ -119,8 +228,3 @@ class ReadsSecrets(Protocol):
 @runtime_checkable
 class RotatesSecrets(Protocol):
     def rotate_secret(self, current: App) -> str: ...
-
-
-@runtime_checkable
-class ReportsHeaderNotes(Protocol):
-    def header_notes(self) -> Sequence[HeaderNote]: ...

@@ -16,7 +16,7 @@ from reconciler.core.fields import MANAGED_FIELDS, PARTIAL_OBJECTS
 from reconciler.core.model import App, Credential
 from reconciler.core.stamp import STAMP_KEYS, Stamp
 from reconciler.errors import ApiError, RegistryError
-from reconciler.registries.base import Created
+from reconciler.registries.base import Created, Registry
 
 __all__ = ["ClientsApi", "ClientsRegistry", "app_from_client"]
 
@@ -44,11 +44,14 @@ class ClientsApi(Protocol):
 
     def delete_credential(self, client_id: str, credential_id: str) -> None: ...
 
-    def cimd_register(self, url: str, document: dict[str, Any]) -> tuple[dict[str, Any], bool]: ...
+    def cimd_register(self, url: str, document: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+        """The client registered or refreshed for ``url``, and whether it was created."""
+
+    def close(self) -> None: ...
 
 
-class ClientsRegistry:
-    """The Registry protocol over a ClientsApi."""
+class ClientsRegistry(Registry):
+    """The Registry over a ClientsApi."""
 
     def __init__(
         self,
@@ -168,18 +171,11 @@ class ClientsRegistry:
         client, _ = self.api.cimd_register(url, dict(document))
         return self._reread(client)
 
-    def preview_cimd(self, url: str) -> dict[str, Any] | None:
-        """The registry's own verdict on a CIMD document, when it offers one (Auth0's preview)."""
-        preview = getattr(self.api, "cimd_preview", None)
-        return preview(url) if callable(preview) else None
-
     def lock(self) -> AbstractContextManager[None]:
         return self._lock() if self._lock is not None else _no_lock()
 
     def close(self) -> None:
-        close = getattr(self.api, "close", None)
-        if callable(close):
-            close()
+        self.api.close()
 
     def _reread(self, client: dict[str, Any]) -> App:
         credentials = None

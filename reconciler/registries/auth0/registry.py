@@ -20,12 +20,22 @@ from reconciler.core.stamp import APP_KEY, OWNER_KEY
 from reconciler.errors import ApiError, InputError, RegistryError
 from reconciler.registries.auth0.lease import TenantLease
 from reconciler.registries.auth0.ratelimit import RateGovernor
+from reconciler.registries.base import CimdVerdict
 from reconciler.registries.clients import ClientsRegistry
 from reconciler.registries.retry import RetryPolicy
 
-__all__ = ["CreateInDoubtError", "ManagementApi", "RetryPolicy", "TokenSource", "open_auth0"]
+__all__ = [
+    "Auth0Registry",
+    "CreateInDoubtError",
+    "ManagementApi",
+    "RetryPolicy",
+    "TokenSource",
+    "open_auth0",
+]
 
 PAGE_SIZE = 100
+#: Writes in flight at once; the rate governor still paces them to the tenant's limits.
+WRITE_PARALLELISM = 4
 DEFAULT_TIMEOUT_SECONDS = 30.0
 DEFAULT_LOCK_TIMEOUT_SECONDS = 600.0
 _TOKEN_MARGIN_SECONDS = 60
@@ -209,16 +219,13 @@ class ManagementApi:
         self._call("DELETE", f"/api/v2/clients/{client_id}/credentials/{credential_id}")
 
     def cimd_register(self, url: str, document: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-        """Auth0 fetches the document itself; ``document`` is what we validated and locked."""
-        status_holder: list[int] = []
-        body = self._call(
-            "POST",
-            "/api/v2/clients/cimd/register",
-            json={"external_client_id": url},
-            statuses=status_holder,
-        )
-        client = self._call("GET", f"/api/v2/clients/{body['client_id']}")
-        return dict(client), bool(status_holder and status_holder[0] == 201)
+        """Auth0 fetches the document itself; ``document`` is what we validated and locked.
+        It answers 201 when it created the client, 200 when it refreshed it."""
+        path = "/api/v2/clients/cimd/register"
+        response = self._send("POST", path, json={"external_client_id": url})
+        registered = _answer(response, f"POST {path}")
+        client = self._call("GET", f"/api/v2/clients/{registered['client_id']}")
+        return dict(client), response.status_code == 201
 
     def cimd_preview(self, url: str) -> dict[str, Any]:
         return dict(
@@ -287,8 +294,20 @@ class ManagementApi:
         params: Mapping[str, Any] | None = None,
         json: Any = None,
         resend: bool = True,
-        statuses: list[int] | None = None,
     ) -> Any:
+        """One logical request's JSON answer (None when empty): see ``_send``."""
+        response = self._send(method, path, params=params, json=json, resend=resend)
+        return _answer(response, f"{method} {path}")
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        resend: bool = True,
+    ) -> httpx.Response:
         """One logical request: paced, retried where that is safe, errors translated."""
         waited_for_limit = 0.0
         attempt = 0
@@ -343,11 +362,26 @@ class ManagementApi:
                 continue
             if status >= 400:
                 raise _api_error(response, method, path)
-            if statuses is not None:
-                statuses.append(status)
-            if status == 204 or not response.content:
-                return None
-            return _json(response, f"{method} {path}")
+            return response
+
+
+class Auth0Registry(ClientsRegistry):
+    """The Registry over the Management API: writes four at a time, and asks Auth0's
+    own verdict on a CIMD document before registering it."""
+
+    api: ManagementApi
+    write_parallelism = WRITE_PARALLELISM
+
+    def preview_cimd(self, url: str) -> CimdVerdict:
+        """POST cimd/preview: ``errors`` when Auth0 could not fetch the document, else its
+        ``validation``."""
+        answer = self.api.cimd_preview(url)
+        validation = answer.get("validation") or {}
+        return CimdVerdict(
+            errors=tuple(answer.get("errors") or ()),
+            violations=tuple(validation.get("violations") or ()),
+            warnings=tuple(validation.get("warnings") or ()),
+        )
 
 
 class CreateInDoubtError(RegistryError):
@@ -403,6 +437,13 @@ def _needed_scope(method: str, path: str) -> str | None:
     return None
 
 
+def _answer(response: httpx.Response, what: str) -> Any:
+    """The JSON body of a successful answer, None when it has none."""
+    if response.status_code == 204 or not response.content:
+        return None
+    return _json(response, what)
+
+
 def _json(response: httpx.Response, what: str) -> Any:
     try:
         return response.json()
@@ -435,7 +476,7 @@ def open_auth0(
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT_SECONDS,
     notify: Callable[[str], None] | None = None,
     retry: RetryPolicy | None = None,
-) -> ClientsRegistry:
+) -> Auth0Registry:
     """``auth0://TENANT_DOMAIN``; credentials from AUTH0_CLIENT_ID/SECRET or AUTH0_TOKEN.
 
     ``timeout`` is the read timeout of every request (a create not answered within it is
@@ -466,9 +507,9 @@ def open_auth0(
     )
     hidden = [tokens.client_id] if tokens.client_id else []
     if not lock:
-        return ClientsRegistry(api, uri, hidden_client_ids=hidden)
+        return Auth0Registry(api, uri, hidden_client_ids=hidden)
     lease = TenantLease(api, tenant=domain, wait_seconds=lock_timeout, notify=notify or _to_stderr)
-    return ClientsRegistry(
+    return Auth0Registry(
         api, uri, lock=lease.held, before_write=lease.check, hidden_client_ids=hidden
     )
 

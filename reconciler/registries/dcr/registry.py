@@ -41,7 +41,7 @@ import httpx
 from reconciler.core.model import App, Credential, canonical
 from reconciler.core.stamp import Stamp
 from reconciler.errors import ApiError, ConflictError, InputError, RegistryError
-from reconciler.registries.base import Created, HeaderNote
+from reconciler.registries.base import Created, HeaderNote, Registry
 from reconciler.registries.dcr.apps import (
     cimd_app,
     cimd_note,
@@ -90,8 +90,10 @@ def _say_on_stderr(message: str) -> None:
     print(f"reconciler: {message}", file=sys.stderr, flush=True)
 
 
-class DcrRegistry:
-    """The Registry protocol over RFC 7591/7592 and the local state file."""
+class DcrRegistry(Registry):
+    """The Registry over RFC 7591/7592 and the local state file."""
+
+    rotation_unsupported = ROTATION_UNSUPPORTED
 
     def __init__(
         self,
@@ -108,17 +110,12 @@ class DcrRegistry:
         self.journal = IntentJournal(state.journal_path, state.mutex)
         self._lock_wait = lock_wait_seconds
         self._on_wait = on_wait
-        #: Why ``rotate_secret`` is not offered, for a command that would rotate.
-        self.rotation_unsupported = ROTATION_UNSUPPORTED
+        #: Said on every CIMD change: such a server registers nothing for a CIMD app.
+        self.cimd_note = cimd_note(api.issuer)
 
     @property
     def issuer(self) -> str:
         return self.api.issuer
-
-    @property
-    def cimd_note(self) -> str:
-        """Said on every CIMD change: such a server registers nothing for a CIMD app."""
-        return cimd_note(self.issuer)
 
     def header_notes(self) -> list[HeaderNote]:
         """A state file that does not exist: every app would be registered as new."""
