@@ -12,16 +12,12 @@ from typing import Any, TypeVar
 import click
 
 from reconciler import __version__
-from reconciler.apply.applier import ApplyReport, ChangeResult, apply_plan, check_fresh
-from reconciler.apply.interrupts import Stop, stop_on_signals
+from reconciler.apply.applier import ApplyReport, ChangeResult
 from reconciler.apply.report import progress_line, render_report
-from reconciler.apply.secrets import SecretsFile
 from reconciler.cimd.lockfile import LockFile
 from reconciler.cimd.sources import gather_sources
 from reconciler.core.comment import COMMENT_BUDGET
-from reconciler.core.model import Source
 from reconciler.core.plan import Plan
-from reconciler.core.planner import plan_rotation
 from reconciler.core.render import (
     COLOR_CHOICES,
     RENDERERS,
@@ -31,23 +27,24 @@ from reconciler.core.render import (
     render_text,
 )
 from reconciler.diagnostics import Diagnostic, render_diagnostics
-from reconciler.errors import InputError, ManifestError, ReconcilerError, UnsafePlanError
+from reconciler.errors import InputError, ManifestError, ReconcilerError
 from reconciler.github import gather_comment_context, repository_root
 from reconciler.manifests.export import export_apps
 from reconciler.manifests.workspace import Options, Workspace
 from reconciler.manifests.yamlfile import load_yaml_file
 from reconciler.pipeline import (
     LOCK_NAME,
-    check_registration_allowed,
+    ApplyRequest,
+    apply_workspace,
     connection_for,
     load_desired,
-    make_fetcher,
-    manifest_digest,
     open_for,
-    read_and_plan,
+    plan_exit_code,
+    plan_workspace,
+    rotate_secrets,
     update_lock,
 )
-from reconciler.registries import open_registry
+from reconciler.pipeline.planning import make_fetcher
 from reconciler.registries.dcr.registry import DcrRegistry
 from reconciler.registries.sqlite import seed_sqlite
 from reconciler.server import serve
@@ -331,15 +328,10 @@ def plan_command(
 ) -> None:
     """Show what apply would change, without changing anything."""
     workspace = Workspace.open(options_from(ctx, paths, **given))
-    desired = load_desired(workspace, strict=strict)
-    show_warnings(desired.warnings, fmt)
-    registry = open_for(desired.environment, connection_for(workspace, read_only=True))
-    try:
-        reading = read_and_plan(desired, registry, locked=locked, first_run=first_run)
-    finally:
-        registry.close()
-    show_warnings(reading.sources.diagnostics, fmt)
-    plan = reading.plan
+    planned = plan_workspace(
+        workspace, Terminal(ctx, given, fmt), strict=strict, locked=locked, first_run=first_run
+    )
+    plan = planned.plan
     if out is not None:
         write_file(out, plan.to_json())
     color = color_of(ctx, given)
@@ -348,23 +340,15 @@ def plan_command(
             plan,
             environ=os.environ,
             cwd=Path.cwd(),
-            warnings=[*desired.warnings, *reading.sources.diagnostics],
-            registry=desired.environment.written_registry,
+            warnings=planned.warnings,
+            registry=planned.desired.environment.written_registry,
             budget=comment_budget,
             saved_plan=str(out) if out is not None else "",
         )
         click.echo(render_markdown(plan, context), nl=False)
     else:
         click.echo(render(plan, fmt, color=color), nl=False, color=color)
-    if plan.conflicts or plan.registration_refusals():
-        ctx.exit(3)
-    if plan.unsafe_reasons():
-        raise UnsafePlanError(
-            "apply would refuse this plan, past the safety thresholds: "
-            + "; ".join(plan.unsafe_reasons())
-            + ". Review it; `apply --force` applies it anyway"
-        )
-    ctx.exit(2 if detailed_exitcode and not plan.matches_registry else 0)
+    ctx.exit(plan_exit_code(plan, detailed=detailed_exitcode))
 
 
 @cli.command("apply")
@@ -409,67 +393,21 @@ def apply_command(
             f"{saved}: a saved plan keeps the scope it was made with; "
             "plan again with --target instead"
         )
-    options = options_from(ctx, () if saved else paths, **given)
-    workspace = Workspace.open(options)
-    secrets = SecretsFile(secrets_out) if secrets_out else None
-    if saved is not None:
-        plan = Plan.from_json(saved.read_text("utf-8"), str(saved))
-        refuse_contradicting_flags(saved, plan, workspace)
-        registry = open_registry(
-            workspace.config.resolve_registry(options.registry or plan.registry),
-            connection_for(workspace),
-        )
-        digest = manifest_digest(workspace.paths_with(plan.scope.files), workspace.config.root)
-    else:
-        desired = load_desired(workspace, strict=strict)
-        show_warnings(desired.warnings)
-        registry = open_for(desired.environment, connection_for(workspace))
-    try:
-        with registry.lock():
-            if saved is not None:
-                current = registry.list_apps()
-                check_fresh(plan, current, digest)
-            else:
-                reading = read_and_plan(desired, registry, locked=locked, first_run=first_run)
-                show_warnings(reading.sources.diagnostics)
-                plan, current = reading.plan, reading.current
-            color = color_of(ctx, given)
-            click.echo(render_text(plan, color=color), nl=False, color=color)
-            plan.raise_if_unsafe(force=force)
-            try:
-                check_registration_allowed(plan, registry, first_run=first_run)
-            except UnsafePlanError as refused:
-                if any(notice.kind == "first-run" for notice in plan.notices):
-                    raise UnsafePlanError(
-                        f"{refused}; this saved plan was made with --first-run: apply it with "
-                        "--first-run as well, as the state is still missing"
-                    ) from refused
-                raise
-            if plan.is_empty:
-                ctx.exit(0)
-            if saved is None and not auto_approve:
-                confirm_or_refuse()
-            stop = Stop()
-            with stop_on_signals(stop):
-                report = apply_plan(
-                    plan,
-                    registry,
-                    current,
-                    secrets=secrets,
-                    continue_on_error=continue_on_error,
-                    progress=show_progress,
-                    parallelism=options.parallelism or registry.write_parallelism,
-                    stop=stop,
-                )
-    finally:
-        registry.close()
-    click.echo(render_report(report))
-    locked_urls = update_lock(workspace.config.root / LOCK_NAME, applied_sources(report))
-    if locked_urls:
-        click.echo(f"{LOCK_NAME}: recorded {len(locked_urls)} document(s) just registered.")
-    if report.interrupted:
-        ctx.exit(stop.exit_code)
-    ctx.exit(0 if report.ok else 1)
+    workspace = Workspace.open(options_from(ctx, () if saved else paths, **given))
+    request = ApplyRequest(
+        saved=saved,
+        secrets_out=secrets_out,
+        auto_approve=auto_approve,
+        force=force,
+        continue_on_error=continue_on_error,
+        strict=strict,
+        locked=locked,
+        first_run=first_run,
+    )
+    applied = apply_workspace(workspace, request, Terminal(ctx, given))
+    if applied.locked_urls:
+        click.echo(f"{LOCK_NAME}: recorded {len(applied.locked_urls)} document(s) just registered.")
+    ctx.exit(applied.exit_code)
 
 
 @cli.command("show")
@@ -513,24 +451,11 @@ def rotate_secret_command(
 
     The old secret stops working at once. A run stopped part way leaves the app marked as
     pending, and the next apply or rotate-secret delivers its secret."""
-    options = options_from(ctx, (), **given)
-    workspace = Workspace.open(options)
-    environment = workspace.environment()
-    secrets = SecretsFile(secrets_out)
-    registry = open_for(environment, connection_for(workspace))
-    try:
-        with registry.lock():
-            current = registry.list_apps()
-            plan = plan_rotation(keys, current, owner=environment.owner, registry=registry.uri)
-            color = color_of(ctx, given)
-            click.echo(render_text(plan, color=color), nl=False, color=color)
-            if not auto_approve:
-                confirm_or_refuse()
-            report = apply_plan(plan, registry, current, secrets=secrets, progress=show_progress)
-    finally:
-        registry.close()
-    click.echo(render_report(report))
-    ctx.exit(0 if report.ok else 1)
+    workspace = Workspace.open(options_from(ctx, (), **given))
+    rotated = rotate_secrets(
+        workspace, keys, secrets_out, Terminal(ctx, given), auto_approve=auto_approve
+    )
+    ctx.exit(rotated.exit_code)
 
 
 @cli.command("lock")
@@ -699,52 +624,6 @@ def _color_choice(options: dict[str, Any]) -> str | None:
     return "never"
 
 
-def refuse_contradicting_flags(saved: Path, plan: Plan, workspace: Workspace) -> None:
-    """A saved plan means what it was made with: flags that would change that are refused.
-
-    --var and --var-file are refused whenever given: the plan's values are substituted
-    already. --env, --registry and --config are refused when they name another environment,
-    registry, or settings in which the plan's environment is another owner or registry.
-    """
-    options, config = workspace.options, workspace.config
-    refused: list[str] = []
-    if options.env is not None and options.env != plan.environment:
-        refused.append(f"--env {options.env} (the plan is for {plan.environment or 'default'})")
-    if options.vars:
-        refused.append("--var (the plan's values are already substituted)")
-    if options.var_files:
-        refused.append("--var-file (the plan's values are already substituted)")
-    planned_registry = config.resolve_registry(plan.registry)
-    if options.registry and config.resolve_registry(options.registry) != planned_registry:
-        refused.append(f"--registry {options.registry} (the plan is for {plan.registry})")
-    if options.config is not None:
-        try:
-            environment = config.resolve(plan.environment)
-            same = (environment.owner, environment.registry) == (plan.owner, planned_registry)
-        except InputError:
-            same = False
-        if not same:
-            refused.append(
-                f"--config {options.config} (its environment {plan.environment or 'default'} "
-                f"is not owner {plan.owner} on {plan.registry})"
-            )
-    if refused:
-        raise InputError(
-            f"{saved}: a saved plan applies as it was made; refused: "
-            + "; ".join(refused)
-            + ". Plan again with these flags instead"
-        )
-
-
-def applied_sources(report: ApplyReport) -> list[Source]:
-    """The CIMD documents this apply registered or refreshed from, and only those."""
-    return [
-        Source.from_data(result.change.source)
-        for result in report.results
-        if result.ok and result.change.source is not None
-    ]
-
-
 def saved_plan(paths: tuple[Path, ...]) -> Path | None:
     """``apply plan.json``: one argument that is a file holding a saved plan."""
     if len(paths) == 1 and paths[0].suffix == ".json" and paths[0].is_file():
@@ -762,17 +641,32 @@ def show_warnings(warnings: list[Diagnostic], fmt: str = "text") -> None:
         click.echo(str(warning), err=True)
 
 
-def show_progress(index: int, total: int, result: ChangeResult) -> None:
-    click.echo(progress_line(index, total, result), err=True)
+class Terminal:
+    """The use cases' Console: the plan and the report on stdout, the rest on stderr."""
 
+    def __init__(self, ctx: click.Context, given: dict[str, Any], fmt: str = "text") -> None:
+        self.ctx, self.given, self.fmt = ctx, given, fmt
 
-def confirm_or_refuse() -> None:
-    if not sys.stdin.isatty():
-        raise InputError(
-            "refusing to apply without confirmation: not a terminal; pass --auto-approve"
-        )
-    if not click.confirm("Apply these changes?", default=False):
-        raise InputError("apply cancelled")
+    def warn(self, diagnostics: Sequence[Diagnostic]) -> None:
+        show_warnings(list(diagnostics), self.fmt)
+
+    def show_plan(self, plan: Plan) -> None:
+        color = color_of(self.ctx, self.given)
+        click.echo(render_text(plan, color=color), nl=False, color=color)
+
+    def confirm(self) -> None:
+        if not sys.stdin.isatty():
+            raise InputError(
+                "refusing to apply without confirmation: not a terminal; pass --auto-approve"
+            )
+        if not click.confirm("Apply these changes?", default=False):
+            raise InputError("apply cancelled")
+
+    def progress(self, index: int, total: int, result: ChangeResult) -> None:
+        click.echo(progress_line(index, total, result), err=True)
+
+    def show_report(self, report: ApplyReport) -> None:
+        click.echo(render_report(report))
 
 
 def is_terminal() -> bool:

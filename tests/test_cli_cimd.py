@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 import reconciler.cli
-import reconciler.pipeline
+import reconciler.pipeline.planning
 from reconciler.cimd.fetch import CimdFetcher, CimdPolicy
 from reconciler.tenant.engine import Tenant
 from tests.cimd_server import DocumentServer, client_document, known_hosts
@@ -30,7 +30,7 @@ def project(
     def fetcher(policy: CimdPolicy) -> CimdFetcher:
         return CimdFetcher(policy, resolver=known_hosts(), ssl_context=trust)
 
-    monkeypatch.setattr(reconciler.pipeline, "make_fetcher", fetcher)
+    monkeypatch.setattr(reconciler.pipeline.planning, "make_fetcher", fetcher)
     monkeypatch.setattr(reconciler.cli, "make_fetcher", fetcher)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "reconciler.yaml").write_text(

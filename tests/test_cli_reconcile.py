@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-import reconciler.pipeline
+import reconciler.pipeline.planning
 from reconciler.cimd.fetch import CimdFetcher, CimdPolicy
 from reconciler.cli import cli
 from reconciler.tenant.engine import Tenant
@@ -65,7 +65,7 @@ def offline_fetcher(policy: CimdPolicy) -> CimdFetcher:
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
-    monkeypatch.setattr(reconciler.pipeline, "make_fetcher", offline_fetcher)
+    monkeypatch.setattr(reconciler.pipeline.planning, "make_fetcher", offline_fetcher)
     root = tmp_path / "repo"
     copy_examples(root)
     monkeypatch.chdir(root)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-import reconciler.pipeline
+import reconciler.pipeline.planning
 from reconciler.cimd.fetch import CimdFetcher, CimdPolicy
 from reconciler.cli import cli
 from reconciler.core.plan import Plan
@@ -47,7 +47,7 @@ def client_ids(db: Path) -> list[str]:
 @pytest.fixture
 def examples(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The examples, seeded, with a saved dev plan (creates, an adoption, a risk) in plan.json."""
-    monkeypatch.setattr(reconciler.pipeline, "make_fetcher", offline_fetcher)
+    monkeypatch.setattr(reconciler.pipeline.planning, "make_fetcher", offline_fetcher)
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.delenv("GITHUB_WORKSPACE", raising=False)
     root = tmp_path / "repo"

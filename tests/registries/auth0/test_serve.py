@@ -50,7 +50,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("AUTH0_CLIENT_ID", MANAGEMENT_ID)
     monkeypatch.setenv("AUTH0_CLIENT_SECRET", MANAGEMENT_SECRET)
     seed = json.loads((root / "registry-seed.json").read_text())["clients"]
-    monkeypatch.setattr("reconciler.pipeline.make_fetcher", _offline)
+    monkeypatch.setattr("reconciler.pipeline.planning.make_fetcher", _offline)
     (root / "seed.json").write_text(json.dumps({"clients": seed}))
     return root
 

@@ -18,7 +18,7 @@ import trustme
 from click.testing import CliRunner, Result
 
 import reconciler.cli
-import reconciler.pipeline
+import reconciler.pipeline.planning
 from reconciler.cimd.fetch import CimdFetcher, CimdPolicy
 from tests.cimd_server import HOST, DocumentServer, known_hosts
 from tests.peers import oidc_provider
@@ -53,7 +53,7 @@ def project(
     def fetcher(policy: CimdPolicy) -> CimdFetcher:
         return CimdFetcher(policy, resolver=known_hosts(), ssl_context=trust)
 
-    monkeypatch.setattr(reconciler.pipeline, "make_fetcher", fetcher)
+    monkeypatch.setattr(reconciler.pipeline.planning, "make_fetcher", fetcher)
     monkeypatch.setattr(reconciler.cli, "make_fetcher", fetcher)
     root = tmp_path / "repo"
     (root / "apps").mkdir(parents=True)

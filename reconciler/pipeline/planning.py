@@ -1,4 +1,5 @@
-"""One run's reads, in order: manifests, the registry, CIMD documents; then the pure planner.
+"""The plan use case: one run's reads, in order (manifests, the registry, CIMD documents),
+then the pure planner.
 
 Plan and apply share this path, so what apply does is exactly what plan showed.
 """
@@ -25,6 +26,7 @@ from reconciler.errors import InputError, ManifestError, UnsafePlanError
 from reconciler.manifests.config import Environment
 from reconciler.manifests.desired import desired_apps
 from reconciler.manifests.workspace import Workspace
+from reconciler.pipeline.console import Console
 from reconciler.registries import Connection, Registry, open_registry
 from reconciler.registries.base import HeaderNote
 
@@ -32,12 +34,16 @@ __all__ = [
     "connection_for",
     "LOCK_NAME",
     "Desired",
+    "Planned",
     "Reading",
     "check_targets",
     "check_registration_allowed",
     "load_desired",
     "make_fetcher",
     "manifest_digest",
+    "open_for",
+    "plan_exit_code",
+    "plan_workspace",
     "read_and_plan",
     "update_lock",
 ]
@@ -67,6 +73,64 @@ class Reading:
     plan: Plan
     current: list[App]
     sources: Sources
+
+
+@dataclass
+class Planned:
+    """What the plan use case read, and the plan made from it."""
+
+    desired: Desired
+    reading: Reading
+
+    @property
+    def plan(self) -> Plan:
+        return self.reading.plan
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [*self.desired.warnings, *self.reading.sources.diagnostics]
+
+
+def plan_workspace(
+    workspace: Workspace,
+    console: Console,
+    *,
+    strict: bool = False,
+    locked: bool = False,
+    first_run: bool = False,
+    fetcher: Fetcher | None = None,
+) -> Planned:
+    """The plan use case: the manifests, then the registry (read only), then the plan.
+
+    The manifests' warnings are shown before the registry is opened, the documents'
+    after it is closed. ``fetcher`` stands in for the safe CIMD fetcher the settings would make.
+    """
+    desired = load_desired(workspace, strict=strict)
+    console.warn(desired.warnings)
+    registry = open_for(desired.environment, connection_for(workspace, read_only=True))
+    try:
+        reading = read_and_plan(
+            desired, registry, fetcher=fetcher, locked=locked, first_run=first_run
+        )
+    finally:
+        registry.close()
+    console.warn(reading.sources.diagnostics)
+    return Planned(desired, reading)
+
+
+def plan_exit_code(plan: Plan, *, detailed: bool = False) -> int:
+    """3 when apply would refuse the plan for conflicts or registrations the registry refuses;
+    past the safety thresholds, UnsafePlanError (exit 3) names them; else 2 for changes
+    under ``detailed`` (--detailed-exitcode), 0 otherwise."""
+    if plan.conflicts or plan.registration_refusals():
+        return 3
+    if plan.unsafe_reasons():
+        raise UnsafePlanError(
+            "apply would refuse this plan, past the safety thresholds: "
+            + "; ".join(plan.unsafe_reasons())
+            + ". Review it; `apply --force` applies it anyway"
+        )
+    return 2 if detailed and not plan.matches_registry else 0
 
 
 def load_desired(workspace: Workspace, *, strict: bool = False) -> Desired:
