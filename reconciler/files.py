@@ -19,23 +19,21 @@ from collections.abc import Callable
 from pathlib import Path
 
 __all__ = [
-    "TEMPORARY_SUFFIX",
     "append_durably",
     "create_temporary",
-    "fsync_directory",
     "remove_temporaries",
     "replace_atomically",
     "wait_for_flock",
 ]
 
-TEMPORARY_SUFFIX = ".tmp"
+_TEMPORARY_SUFFIX = ".tmp"
 _POLL_SECONDS = 0.05
 
 
 def create_temporary(path: Path, label: str = "") -> tuple[int, Path]:
     """A new, empty temporary file beside ``path`` (mode 0600): its descriptor and path."""
     descriptor, name = tempfile.mkstemp(
-        prefix=f".{path.name}.{label}", suffix=TEMPORARY_SUFFIX, dir=path.parent
+        prefix=f".{path.name}.{label}", suffix=_TEMPORARY_SUFFIX, dir=path.parent
     )
     return descriptor, Path(name)
 
@@ -55,7 +53,7 @@ def replace_atomically(path: Path, text: str, *, mode: int = 0o600, label: str =
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
-    fsync_directory(path.parent)
+    _fsync_directory(path.parent)
 
 
 def append_durably(path: Path, line: str, *, mode: int = 0o600) -> None:
@@ -70,10 +68,10 @@ def append_durably(path: Path, line: str, *, mode: int = 0o600) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
-    fsync_directory(path.parent)
+    _fsync_directory(path.parent)
 
 
-def fsync_directory(directory: Path) -> None:
+def _fsync_directory(directory: Path) -> None:
     """Make a rename in ``directory``, or a file created there, durable."""
     descriptor = os.open(directory, os.O_RDONLY)
     try:
@@ -90,7 +88,7 @@ def remove_temporaries(path: Path) -> None:
     """
     prefix = f".{path.name}."
     for candidate in path.parent.iterdir():
-        if candidate.name.startswith(prefix) and candidate.name.endswith(TEMPORARY_SUFFIX):
+        if candidate.name.startswith(prefix) and candidate.name.endswith(_TEMPORARY_SUFFIX):
             candidate.unlink(missing_ok=True)
 
 
