@@ -19,12 +19,11 @@ __all__ = [
     "FileMutex",
     "append_durably",
     "exclusive_flock",
-    "make_private_directory",
     "replace_atomically",
 ]
 
 
-def make_private_directory(directory: Path) -> None:
+def _make_private_directory(directory: Path) -> None:
     try:
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:
@@ -33,7 +32,7 @@ def make_private_directory(directory: Path) -> None:
 
 def replace_atomically(path: Path, text: str) -> None:
     """Replace ``path`` with ``text`` (mode 0600), atomically and durably."""
-    make_private_directory(path.parent)
+    _make_private_directory(path.parent)
     try:
         files.replace_atomically(path, text, mode=0o600)
     except OSError as exc:
@@ -42,7 +41,7 @@ def replace_atomically(path: Path, text: str) -> None:
 
 def append_durably(path: Path, line: str) -> None:
     """Append one line (mode 0600 on creation) and fsync it before returning."""
-    make_private_directory(path.parent)
+    _make_private_directory(path.parent)
     try:
         files.append_durably(path, line, mode=0o600)
     except OSError as exc:
@@ -90,7 +89,7 @@ class FileMutex:
 
 
 def _open_lock_file(path: Path) -> int:
-    make_private_directory(path.parent)
+    _make_private_directory(path.parent)
     try:
         return os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     except OSError as exc:
