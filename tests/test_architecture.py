@@ -14,6 +14,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "reconciler"
 LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"", "diagnostics"}),
     frozenset({"errors"}),
+    frozenset({"files"}),
     frozenset({"core"}),
     frozenset({"cimd"}),
     frozenset({"manifests"}),

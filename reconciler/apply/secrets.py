@@ -16,7 +16,6 @@ import fcntl
 import json
 import os
 import re
-import tempfile
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -26,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.errors import InputError
+from reconciler.files import create_temporary, remove_temporaries, replace_atomically
 
 __all__ = ["Delivery", "SecretsFile"]
 
@@ -66,9 +66,9 @@ class SecretsFile:
             with self._exclusive():
                 self._sweep()
                 self._read()
-                descriptor, probe = self._temporary()
+                descriptor, probe = create_temporary(self.path, self._label)
                 os.close(descriptor)
-                Path(probe).unlink()
+                probe.unlink()
         except OSError as exc:
             raise InputError(
                 f"--secrets-out {self._shown}: cannot write there ({exc.strerror})"
@@ -151,30 +151,18 @@ class SecretsFile:
             )
         body = ",\n".join(self._lines[key] for key in sorted(entries))
         text = "{\n" + body + "\n}\n" if entries else "{}\n"
-        descriptor, temporary = self._temporary()
         try:
-            os.fchmod(descriptor, 0o600)
-            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-                handle.write(text)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temporary, self.path)
+            replace_atomically(self.path, text, mode=0o600, label=self._label)
         except BaseException:
-            Path(temporary).unlink(missing_ok=True)
             self._seen = None
             raise
-        directory = os.open(self.path.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
         status = self.path.stat()
         self._seen = (status.st_ino, status.st_size, status.st_mtime_ns)
 
-    def _temporary(self) -> tuple[int, str]:
-        return tempfile.mkstemp(
-            prefix=f".{self.path.name}.{os.getpid()}.", suffix=".tmp", dir=self.path.parent
-        )
+    @property
+    def _label(self) -> str:
+        """Temporary files carry the writer's pid: ``.NAME.PID.XXXXXXXX.tmp``."""
+        return f"{os.getpid()}."
 
     def _sweep(self) -> None:
         """Remove the temporary files of runs that died before renaming them.
@@ -182,11 +170,9 @@ class SecretsFile:
         Called with the lock held, and every write holds it from the temporary file's
         creation to its rename: so any temporary file there now belongs to a dead run.
         """
-        prefix = f".{self.path.name}."
+        remove_temporaries(self.path)
         for candidate in self.path.parent.iterdir():
-            name = candidate.name
-            ours = name.startswith(prefix) and name.endswith(".tmp")
-            if ours or _LEGACY_TEMPORARY.match(name):
+            if _LEGACY_TEMPORARY.match(candidate.name):
                 candidate.unlink(missing_ok=True)
 
     @contextmanager

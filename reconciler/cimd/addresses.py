@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterable, Mapping
 __all__ = [
     "Resolver",
     "domain_allowed",
-    "is_ip_literal",
     "resolve_host",
     "special_use_reason",
 ]
@@ -38,14 +37,6 @@ def domain_allowed(host: str, allow_domains: Iterable[str]) -> bool:
         if host == pattern:
             return True
     return False
-
-
-def is_ip_literal(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
 
 
 def _networks(

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, TypeGuard
 from urllib.parse import urlsplit
 
+from reconciler.core.hosts import is_loopback_host
 from reconciler.diagnostics import Severity
 
 __all__ = [
@@ -39,7 +40,6 @@ SHARED_SECRET_AUTH_METHODS = frozenset(
 APPLICATION_TYPES = ("native", "web")
 PRIVATE_JWK_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "oth", "k")
 MAX_DESCRIPTION_LENGTH = 140
-LOOPBACK_REDIRECT_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 INFORMATION_URIS = ("client_uri", "logo_uri", "tos_uri", "policy_uri")
 DANGEROUS_SCHEMES = frozenset({"javascript", "data", "file", "vbscript"})
 #: Changes to these can widen what a client may do: review them before a refresh (CIMD §8.4).
@@ -283,16 +283,17 @@ def _redirect_uri_findings(document: Mapping[str, Any]) -> Iterator[Finding]:
 def _redirect_uri_problem(uri: str, native: bool) -> str | None:
     try:
         parts = urlsplit(uri)
-        host = parts.hostname
+        host = parts.hostname or ""
     except ValueError:
         return "is not a valid URI"
+    loopback = is_loopback_host(host)
     if "#" in uri:
         return "must not have a fragment (RFC 6749 §3.1.2)"
-    if native and parts.scheme == "https" and host in LOOPBACK_REDIRECT_HOSTS:
+    if native and parts.scheme == "https" and loopback:
         return "must use http, not https, on a loopback host (RFC 8252 §7.3)"
     if parts.scheme == "https" and host:
         return None
-    if parts.scheme == "http" and host in LOOPBACK_REDIRECT_HOSTS:
+    if parts.scheme == "http" and loopback:
         return None if native else "may use http on a loopback host only for a native app"
     if native:
         return "must be an absolute https URI, or http on a loopback host"

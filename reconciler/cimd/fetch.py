@@ -12,7 +12,6 @@ behind (CIMD §5.2); ``caching`` says when a fetched document should be fetched 
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import json
 import ssl
 import time
@@ -29,7 +28,6 @@ from reconciler import __version__
 from reconciler.cimd.addresses import (
     Resolver,
     domain_allowed,
-    is_ip_literal,
     resolve_host,
     special_use_reason,
 )
@@ -37,6 +35,7 @@ from reconciler.cimd.caching import MAX_RECHECK_SECONDS, MIN_RECHECK_SECONDS, re
 from reconciler.cimd.document import jwks_findings
 from reconciler.cimd.pinned import PinnedTransport, TransportFactory, VettedEndpoint
 from reconciler.cimd.url import cimd_url_problems
+from reconciler.core.hosts import is_ip_literal, is_loopback_host
 from reconciler.errors import CimdError
 
 __all__ = [
@@ -170,7 +169,7 @@ class CimdFetcher:
 
     def _resolve(self, url: str, host: str, port: int) -> list[str]:
         if is_ip_literal(host):
-            if not ipaddress.ip_address(host).is_loopback:
+            if not is_loopback_host(host):
                 raise CimdError(f"{url}: refused: an IP address host is allowed only for loopback")
             return [host]
         try:
@@ -188,10 +187,7 @@ class CimdFetcher:
             raise CimdError(f"{url}: {host} resolves to {address!r}, not an IP address") from exc
         if reason is None:
             return
-        if (
-            self._policy.insecure_allow_loopback_for_tests
-            and ipaddress.ip_address(address).is_loopback
-        ):
+        if self._policy.insecure_allow_loopback_for_tests and is_loopback_host(address):
             return
         raise CimdError(
             f"{url}: refused: {host} resolves to {address}, which is {reason}; "

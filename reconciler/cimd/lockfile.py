@@ -20,21 +20,17 @@ document is never recorded (CIMD §5.2).
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reconciler.cimd.fetch import FetchedDocument
 from reconciler.errors import InputError, ReconcilerError
+from reconciler.files import replace_atomically
 
-__all__ = ["LOCK_FILE_NAME", "LOCK_FILE_VERSION", "LockEntry", "LockFile"]
+__all__ = ["LOCK_FILE_VERSION", "LockEntry", "LockFile"]
 
-LOCK_FILE_NAME = "reconciler.lock"
 LOCK_FILE_VERSION = 1
 _NEW_FILE_MODE = 0o644
 
@@ -45,10 +41,6 @@ class LockEntry:
     sha256: str
     document: dict[str, Any]
     fetched_at: str
-
-    @classmethod
-    def from_fetched(cls, fetched: FetchedDocument) -> LockEntry:
-        return cls(fetched.url, fetched.sha256, fetched.document, fetched.fetched_at)
 
     def to_data(self) -> dict[str, Any]:
         return {"sha256": self.sha256, "fetched_at": self.fetched_at, "document": self.document}
@@ -91,7 +83,8 @@ class LockFile:
     def save(self) -> None:
         """Write the file atomically: readers see the old file or the new one, never half."""
         try:
-            _write_atomically(self.path, self.to_text().encode("utf-8"))
+            mode = self.path.stat().st_mode & 0o777 if self.path.exists() else _NEW_FILE_MODE
+            replace_atomically(self.path, self.to_text(), mode=mode)
         except OSError as exc:
             raise ReconcilerError(f"{self.path}: cannot write the lock file: {exc}") from exc
 
@@ -118,32 +111,3 @@ def _entry(path: Path, url: str, value: object) -> LockEntry:
     if not isinstance(document, dict):
         raise InputError(f'{path}: the entry for {url} needs "document" (an object)')
     return LockEntry(url, sha256, document, fetched_at)
-
-
-def _write_atomically(path: Path, content: bytes) -> None:
-    """Write a temporary file beside ``path``, flush it to disk, then rename it over ``path``."""
-    mode = path.stat().st_mode & 0o777 if path.exists() else _NEW_FILE_MODE
-    descriptor, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-    )
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(content)
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    _fsync_directory(path.parent)
-
-
-def _fsync_directory(directory: Path) -> None:
-    """Make the rename itself durable; not every platform can open a directory."""
-    with contextlib.suppress(OSError):
-        descriptor = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from urllib.parse import urlsplit
+
+from reconciler.core.hosts import is_ip_literal, is_localhost_name
 
 __all__ = ["MAX_URL_BYTES", "cimd_url_problems"]
 
@@ -47,16 +48,8 @@ def cimd_url_problems(url: str, *, allow_loopback: bool = False) -> list[str]:
     if _DOT_SEGMENT.search(parts.path):
         problems.append("must not contain . or .. path segments")
     if host and not allow_loopback:
-        if host.lower() == "localhost" or host.lower().endswith(".localhost"):
+        if is_localhost_name(host):
             problems.append("must not point at localhost")
-        elif _is_ip_literal(host):
+        elif is_ip_literal(host):
             problems.append("must not use an IP address as its host")
     return problems
-
-
-def _is_ip_literal(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return True

@@ -4,6 +4,7 @@ fields.py       the canonical field vocabulary shared by manifests, registries a
 model.py        DesiredApp (what a manifest asks for), App (what a registry holds), Source
 stamp.py        the ownership stamp written into an app's metadata
 cimd_fields.py  how Auth0 maps a Client ID Metadata Document onto client fields
+hosts.py        loopback hosts and IP literals, one answer for every rule
 scope.py        the manifest files and app keys a partial run was shown
 changes.py      change kinds (create, update, delete, adopt, refresh, deliver, rotate)
 risks.py        risk labels a reviewer should see on a change

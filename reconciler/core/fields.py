@@ -6,23 +6,26 @@ from collections.abc import Mapping
 from typing import Any
 
 __all__ = [
-    "APP_TYPES",
-    "CIMD_EDITABLE",
+    "APP_TYPE_BY_MANIFEST_TYPE",
+    "CIMD_MANIFEST_FIELDS",
     "MANAGED_FIELDS",
-    "MANIFEST_TYPES",
+    "MANIFEST_TYPE_BY_APP_TYPE",
     "PARTIAL_OBJECTS",
     "SECRET_METHODS",
     "SET_LIKE_FIELDS",
     "gains_a_secret",
 ]
 
-APP_TYPES = {
+#: A manifest's ``type`` -> the ``app_type`` a registry holds, and back.
+APP_TYPE_BY_MANIFEST_TYPE = {
     "spa": "spa",
     "native": "native",
     "regular_web": "regular_web",
     "m2m": "non_interactive",
 }
-MANIFEST_TYPES = {registry: manifest for manifest, registry in APP_TYPES.items()}
+MANIFEST_TYPE_BY_APP_TYPE = {
+    registry: manifest for manifest, registry in APP_TYPE_BY_MANIFEST_TYPE.items()
+}
 
 #: Every field the reconciler may write (the write allowlist), in a fixed order.
 MANAGED_FIELDS = (
@@ -57,8 +60,9 @@ PARTIAL_OBJECTS = frozenset({"refresh_token", "jwt_configuration"})
 SECRET_METHODS = frozenset({"client_secret_post", "client_secret_basic", "client_secret_jwt"})
 #: The methods of apps that authenticate without their client secret.
 _WITHOUT_SECRET = frozenset({"none", "private_key_jwt"})
-#: Fields Auth0 lets you edit on an app registered from a CIMD document.
-CIMD_EDITABLE = frozenset(
+#: The managed fields a manifest sets on an app registered from a CIMD document: those Auth0
+#: lets you edit there (the others come from the document).
+CIMD_MANIFEST_FIELDS = frozenset(
     {
         "app_type",
         "grant_types",

@@ -6,6 +6,8 @@ from collections.abc import Collection, Iterable, Mapping
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from reconciler.core.hosts import is_loopback_host
+
 __all__ = ["RISK_DESCRIPTIONS", "reverted_fields", "risks"]
 
 RISK_DESCRIPTIONS = {
@@ -40,7 +42,6 @@ _REDIRECT_FIELDS = ("callbacks", "allowed_logout_urls")
 _ORIGIN_FIELDS = ("web_origins", "allowed_origins")
 _WATCHED_GRANTS = ("client_credentials", "password", "implicit", "refresh_token")
 _LEGACY_GRANTS = ("password", "implicit")
-_LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 _AUTH_STRENGTH = {
     "none": 0,
     "client_secret_post": 1,
@@ -130,7 +131,7 @@ def _flips(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
 
 def _plain_http(uri: str) -> bool:
     parts = urlsplit(uri)
-    return parts.scheme == "http" and (parts.hostname or "") not in _LOOPBACK
+    return parts.scheme == "http" and not is_loopback_host(parts.hostname or "")
 
 
 def _list(value: Any) -> list[str]:

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from reconciler.core.fields import APP_TYPES, CIMD_EDITABLE
+from reconciler.core.fields import APP_TYPE_BY_MANIFEST_TYPE, CIMD_MANIFEST_FIELDS
 from reconciler.core.model import Credential, DesiredApp
 from reconciler.manifests.evaluation import ManifestApp, relative_name
 
@@ -53,7 +53,7 @@ def desired_app(app: ManifestApp, root: Path | None = None) -> DesiredApp:
         if name not in _OURS and name not in _LINT_ONLY:
             fields[name] = value
     if isinstance(kind, str):
-        fields["app_type"] = APP_TYPES[kind]
+        fields["app_type"] = APP_TYPE_BY_MANIFEST_TYPE[kind]
     if "metadata" in data:
         fields["client_metadata"] = dict(data["metadata"])
     credentials = tuple(
@@ -62,7 +62,7 @@ def desired_app(app: ManifestApp, root: Path | None = None) -> DesiredApp:
     if credentials:
         fields["credentials"] = [c.summary() for c in credentials]
     if cimd:
-        fields = {name: value for name, value in fields.items() if name in CIMD_EDITABLE}
+        fields = {name: value for name, value in fields.items() if name in CIMD_MANIFEST_FIELDS}
     return DesiredApp(
         key=app.key,
         fields=fields,

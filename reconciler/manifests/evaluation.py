@@ -155,7 +155,6 @@ def evaluate(
 ) -> ManifestSet:
     """Substitute, validate and lint ``files`` for one environment's variables."""
     result = ManifestSet(list(files))
-    first_seen: dict[str, ManifestApp] = {}
     for file in files:
         if file.may_hold_secrets:
             result.diagnostics.extend(find_secrets(file.data, file.locate_key))
@@ -173,7 +172,7 @@ def evaluate(
                 continue
             app = ManifestApp(str(key), body, file)
             result.diagnostics.extend(lint_app(app.key, body, app.locate, base_dir))
-            earlier = first_seen.get(app.key)
+            earlier = result.apps.get(app.key)
             if earlier is not None:
                 result.diagnostics.append(
                     Diagnostic(
@@ -183,7 +182,6 @@ def evaluate(
                     )
                 )
                 continue
-            first_seen[app.key] = app
             result.apps[app.key] = app
     result.diagnostics.extend(_shared_identities(result.apps.values()))
     if strict:

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from reconciler.core.fields import CIMD_EDITABLE, MANAGED_FIELDS, MANIFEST_TYPES
+from reconciler.core.fields import CIMD_MANIFEST_FIELDS, MANAGED_FIELDS, MANIFEST_TYPE_BY_APP_TYPE
 from reconciler.core.model import App
 from reconciler.manifests.lint import LEGACY_GRANTS
 
@@ -58,7 +58,7 @@ def export_apps(
 
 def manifest_for(app: App, *, owner: str) -> dict[str, Any] | None:
     """The manifest body that declares ``app`` exactly as it is (None if it cannot)."""
-    kind = MANIFEST_TYPES.get(str(app.fields.get("app_type")))
+    kind = MANIFEST_TYPE_BY_APP_TYPE.get(str(app.fields.get("app_type")))
     if kind is None and not app.is_cimd:
         return None
     body: dict[str, Any] = {}
@@ -72,7 +72,7 @@ def manifest_for(app: App, *, owner: str) -> dict[str, Any] | None:
         value = app.fields.get(name)
         if value is None or name in ("credentials", "client_metadata"):
             continue
-        if app.is_cimd and name not in CIMD_EDITABLE:
+        if app.is_cimd and name not in CIMD_MANIFEST_FIELDS:
             continue
         if name == "app_type":
             body["type"] = kind

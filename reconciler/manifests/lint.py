@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -12,6 +11,7 @@ from urllib.parse import urlsplit
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from reconciler.cimd.url import cimd_url_problems
+from reconciler.core.hosts import is_loopback_host
 from reconciler.core.stamp import MAX_USER_METADATA_KEYS, RESERVED_PREFIX
 from reconciler.diagnostics import Diagnostic, Location, Severity
 from reconciler.manifests.yamlfile import JsonPath
@@ -29,7 +29,6 @@ MAX_METADATA_LENGTH = 255
 MAX_DESCRIPTION = 140
 _METADATA_KEY = re.compile(r'^[A-Za-z0-9:,\-+=_*?"/\\()<>@\t ]+$')
 _PRIVATE_PEM = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----")
-_LOOPBACK_NAMES = {"localhost", "127.0.0.1", "[::1]", "::1"}
 
 
 def lint_app(key: str, app: Mapping[str, Any], locate: Locate, base_dir: Path) -> list[Diagnostic]:
@@ -112,7 +111,7 @@ def _redirect_uri(uri: str, native: bool, where: Location) -> Iterator[Diagnosti
             )
         return
     if scheme == "http":
-        if _is_loopback(parts.hostname or ""):
+        if is_loopback_host(parts.hostname or ""):
             if not native:
                 yield Diagnostic(
                     where,
@@ -153,7 +152,7 @@ def _origins(app: Mapping[str, Any], locate: Locate, _: Path) -> Iterator[Diagno
                 yield Diagnostic(
                     where, "origin", f"{field} entry {origin!r} is an origin: no path or query"
                 )
-            elif parts.scheme == "http" and not _is_loopback(parts.hostname or ""):
+            elif parts.scheme == "http" and not is_loopback_host(parts.hostname or ""):
                 yield Diagnostic(where, "origin", f"{field} entry {origin!r} must use https")
             if "*" in origin:
                 yield Diagnostic(
@@ -335,12 +334,3 @@ def _text(app: Mapping[str, Any], field: str) -> str | None:
 def _strings(value: Any) -> Iterator[str]:
     if isinstance(value, list):
         yield from (item for item in value if isinstance(item, str))
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() in _LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False

@@ -41,10 +41,7 @@ MAX_DEPTH = 200
 _BRACKETS = re.compile(r"[\[\]{}]")
 JsonPath = tuple[str | int, ...]
 
-_BaseLoader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-_Loader = _BaseLoader
+_Loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _STR = "tag:yaml.org,2002:str"
 _MERGE = "tag:yaml.org,2002:merge"
 _scalar_constructor = SafeConstructor()

@@ -75,7 +75,7 @@ class ClientsRegistry(Registry):
             if client.get("global") or client.get("client_id") in self._hidden:
                 continue
             credentials = None
-            if _uses_private_key_jwt(client):
+            if _has_private_key_jwt_credentials(client):
                 credentials = self.api.list_credentials(client["client_id"])
             apps.append(app_from_client(client, credentials))
         return apps
@@ -179,7 +179,7 @@ class ClientsRegistry(Registry):
 
     def _reread(self, client: dict[str, Any]) -> App:
         credentials = None
-        if _uses_private_key_jwt(client):
+        if _has_private_key_jwt_credentials(client):
             credentials = self.api.list_credentials(client["client_id"])
         return app_from_client(client, credentials)
 
@@ -217,7 +217,7 @@ def app_from_client(client: Mapping[str, Any], credentials: list[dict[str, Any]]
     }
     fields["client_metadata"] = {k: v for k, v in metadata.items() if k not in STAMP_KEYS}
     credential_ids: dict[str, str] = {}
-    if _uses_private_key_jwt(client):
+    if _has_private_key_jwt_credentials(client):
         fields["token_endpoint_auth_method"] = _PKJWT
         summaries = []
         for credential in credentials or []:
@@ -273,7 +273,9 @@ def _replaced(current: App, name: str, wanted: Sequence[Credential]) -> bool:
     return any(c.name == name and now.get(name) not in (None, c.kid) for c in wanted)
 
 
-def _uses_private_key_jwt(client: Mapping[str, Any]) -> bool:
+def _has_private_key_jwt_credentials(client: Mapping[str, Any]) -> bool:
+    """Whether the client has private_key_jwt credentials: Auth0's sign that it authenticates
+    with private_key_jwt, whatever its token_endpoint_auth_method says."""
     methods = client.get("client_authentication_methods")
     return isinstance(methods, dict) and _PKJWT in methods and methods[_PKJWT] is not None
 

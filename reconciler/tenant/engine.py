@@ -188,7 +188,7 @@ class Tenant:
     def rotate_secret(self, client_id: str) -> JsonObject:
         with self._store.transaction(write=True) as rows:
             client = _require_client(rows, client_id)
-            if _uses_private_key_jwt(client):
+            if _authenticates_with_private_key_jwt(client):
                 raise ApiError(
                     400,
                     "Bad Request",
@@ -382,7 +382,8 @@ def _with_current_alias(body: dict[str, Any]) -> dict[str, Any]:
     return renamed
 
 
-def _uses_private_key_jwt(client: Mapping[str, Any]) -> bool:
+def _authenticates_with_private_key_jwt(client: Mapping[str, Any]) -> bool:
+    """Set up for private_key_jwt by either field: such a client has no secret to rotate."""
     methods = client.get("client_authentication_methods") or {}
     return "private_key_jwt" in methods or client.get("token_endpoint_auth_method") == (
         "private_key_jwt"

@@ -11,15 +11,13 @@ import fcntl
 import os
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from reconciler.errors import RegistryBusyError, RegistryError
+from reconciler.files import wait_for_flock
 
 __all__ = ["ApplyLock"]
-
-_POLL_SECONDS = 0.05
 
 
 class ApplyLock:
@@ -57,30 +55,30 @@ class ApplyLock:
             fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
             raise RegistryError(f"cannot open the lock file {lock_path}: {exc.strerror}") from exc
-        deadline = time.monotonic() + wait_seconds
-        announced = False
-        while True:
+        waited = False
+
+        def announce_wait() -> None:
+            nonlocal waited
+            waited = True
+            print(
+                f"waiting for another apply holding {lock_path} "
+                f"(up to {wait_seconds:g} s, --lock-timeout)",
+                file=sys.stderr,
+            )
+
+        try:
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                if announced:
-                    print(f"took the apply lock on {self._path}; reading it again", file=sys.stderr)
-                return fd
+                wait_for_flock(fd, wait_seconds, on_wait=announce_wait)
             except BlockingIOError:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    os.close(fd)
-                    raise self._busy() from None
-                if not announced:
-                    announced = True
-                    print(
-                        f"waiting for another apply holding {lock_path} "
-                        f"(up to {wait_seconds:g} s, --lock-timeout)",
-                        file=sys.stderr,
-                    )
-                time.sleep(min(_POLL_SECONDS, remaining))
+                raise self._busy() from None
             except OSError as exc:
-                os.close(fd)
                 raise RegistryError(f"cannot lock {lock_path}: {exc.strerror}") from exc
+        except BaseException:
+            os.close(fd)
+            raise
+        if waited:
+            print(f"took the apply lock on {self._path}; reading it again", file=sys.stderr)
+        return fd
 
     def _busy(self) -> RegistryBusyError:
         return RegistryBusyError(

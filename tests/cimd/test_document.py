@@ -114,6 +114,21 @@ CASES: list[tuple[str, dict[str, Any], list[tuple[str, str]]]] = [
         [(E, "$.redirect_uris[1]")],
     ),
     (
+        "native with http on any 127.0.0.0/8 address",
+        {"application_type": "native", "redirect_uris": ["http://127.0.0.2:8080/cb"]},
+        [],
+    ),
+    (
+        "native with https on a loopback address",
+        {"application_type": "native", "redirect_uris": ["https://127.0.0.2:8080/cb"]},
+        [(E, "$.redirect_uris[0]")],
+    ),
+    (
+        "native with http on a name under localhost",
+        {"application_type": "native", "redirect_uris": ["http://dev.localhost/cb"]},
+        [(E, "$.redirect_uris[0]")],
+    ),
+    (
         "loopback http for a web app",
         {"redirect_uris": ["http://127.0.0.1:8080/cb"]},
         [(E, "$.redirect_uris[0]")],

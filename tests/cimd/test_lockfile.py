@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.cimd.fetch import FetchedDocument
 from reconciler.cimd.lockfile import LockEntry, LockFile
 from reconciler.errors import InputError, ReconcilerError
 
@@ -98,20 +97,6 @@ def test_with_entries_returns_an_updated_copy(tmp_path: Path) -> None:
     assert lock.get(B_URL) is None
     assert updated.get(A_URL) == entry(A_URL, "Renamed", "cd" * 32)
     assert set(updated.entries) == {A_URL, B_URL}
-
-
-def test_an_entry_from_a_fetched_document(tmp_path: Path) -> None:
-    fetched = FetchedDocument(
-        url=A_URL,
-        body=b'{"client_id": "https://a.example/client.json"}',
-        sha256="sha256:" + "ef" * 32,
-        document={"client_id": A_URL},
-        fetched_at="2026-05-01T12:00:00Z",
-    )
-
-    assert LockEntry.from_fetched(fetched) == LockEntry(
-        A_URL, "sha256:" + "ef" * 32, {"client_id": A_URL}, "2026-05-01T12:00:00Z"
-    )
 
 
 def test_a_failed_save_leaves_the_old_file_whole(

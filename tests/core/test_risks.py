@@ -30,6 +30,18 @@ def test_origins_of_a_new_app_are_expected() -> None:
     assert risks("create", None, SPA) == ()
 
 
+def test_a_plain_http_redirect_is_flagged_unless_on_a_loopback_host() -> None:
+    def labels(uri: str) -> tuple[str, ...]:
+        return risks("create", None, {"callbacks": [uri]})
+
+    assert labels("http://app.example.com/cb") == ("http-redirect",)
+    assert labels("http://dev.localhost/cb") == ("http-redirect",)
+    for loopback in ("localhost", "127.0.0.1", "[::1]"):
+        assert labels(f"http://{loopback}:8080/cb") == ()
+    # Any 127.0.0.0/8 address is loopback, as the linter has it: this was flagged before.
+    assert labels("http://127.0.0.2:8080/cb") == ()
+
+
 def test_putting_back_drifted_redirect_uris_is_a_revert() -> None:
     before = {"callbacks": ["https://evil.example.com/cb"]}
     after = {"callbacks": ["https://web.example.com/cb"]}

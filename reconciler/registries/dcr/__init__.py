@@ -6,5 +6,5 @@ metadata.py   canonical fields <-> client metadata
 state.py      the state file: what reconciler knows about each client it registered
 journal.py    the intent journal: a durable note before each registration
 apps.py       the App values the backend reports
-files.py      durable local files: atomic replace, fsync'd appends, flock locks
+files.py      its local files: a private directory, RegistryError on failure, flock locks
 """

@@ -2,15 +2,12 @@
 
 Each carries, in ``record["reconciler_dcr"]``, what a plan needs to say about it:
 
-    {"status": "registered", "not_held": [...]}       the server answered the read
+    {"status": "registered"}                          the server answered the read
     {"status": "unreachable", "reason": ..., "hint": ...}
                                                       401: deleted there, or token revoked
-    {"status": "cimd", "not_held": [...], "note": ...}
+    {"status": "cimd", "note": ...}
                                                       nothing registered; the server
                                                       fetches the document itself
-
-``not_held`` lists the owned fields the server does not hold (no registration metadata,
-or ignored when written); they are reported as last applied.
 """
 
 from __future__ import annotations
@@ -22,7 +19,7 @@ from typing import Any
 from reconciler.core.cimd_fields import DOCUMENT_FIELDS, mapped_fields
 from reconciler.core.model import App, canonical
 from reconciler.errors import RegistryError
-from reconciler.registries.dcr.metadata import Profile, server_view
+from reconciler.registries.dcr.metadata import Profile, server_fields
 from reconciler.registries.dcr.state import Registration
 
 __all__ = [
@@ -53,12 +50,12 @@ def registered_app(
             f"app {registration.key!r}: the server answered for client "
             f"{metadata.get('client_id')!r} instead of {registration.client_id!r}"
         )
-    view = server_view(metadata, registration.applied, registration.ignored, profile)
+    fields = server_fields(metadata, registration.applied, registration.ignored, profile)
     record = {k: v for k, v in metadata.items() if k not in _NEVER_RECORDED}
-    record[STATUS_MEMBER] = {"status": "registered", "not_held": list(view.not_held)}
+    record[STATUS_MEMBER] = {"status": "registered"}
     return App(
         client_id=registration.client_id,
-        fields=view.fields,
+        fields=fields,
         stamp=registration.stamp,
         record=record,
     )
@@ -91,11 +88,7 @@ def cimd_app(registration: Registration, issuer: str) -> App:
     url = registration.cimd or registration.client_id
     record: dict[str, Any] = dict(registration.document_fields)
     note = cimd_note(issuer)
-    record[STATUS_MEMBER] = {
-        "status": "cimd",
-        "not_held": sorted(registration.applied),
-        "note": note,
-    }
+    record[STATUS_MEMBER] = {"status": "cimd", "note": note}
     return App(
         client_id=url,
         fields=canonical(registration.applied),

@@ -11,7 +11,6 @@ secrets never reach a message.
 
 from __future__ import annotations
 
-import ipaddress
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -21,6 +20,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from reconciler.core.hosts import is_loopback_host
 from reconciler.errors import ApiError, InputError, RegistryError
 from reconciler.registries.dcr.metadata import Profile
 from reconciler.registries.retry import RetryPolicy
@@ -35,7 +35,6 @@ __all__ = [
 
 _UNSENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _TRANSIENT_STATUSES = frozenset({502, 503, 504})
-_LOOPBACK_NAMES = frozenset({"localhost"})
 
 
 class NotSent(RegistryError):
@@ -59,7 +58,7 @@ def check_transport_security(url: str, purpose: str) -> None:
     parts = urlsplit(url)
     if parts.scheme == "https" and parts.hostname:
         return
-    if parts.scheme == "http" and parts.hostname and _is_loopback(parts.hostname):
+    if parts.scheme == "http" and parts.hostname and is_loopback_host(parts.hostname):
         return
     raise InputError(f"{purpose} {url!r} must be https (plain http only for loopback hosts)")
 
@@ -261,12 +260,3 @@ def _error(response: httpx.Response, message: str) -> ApiError:
     return ApiError(
         response.status_code, error, f"{message}: {description}" if description else message
     )
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() in _LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

@@ -18,9 +18,9 @@ What is reported back (``App.fields``) for a field the manifest owns:
 - the server holds exactly what the applied value maps to: the applied value (so
   ``spa``, which a server can only call ``web``, stays ``spa``);
 - the server left the field's members out of its answer when the value was written (it
-  ignored them, as RFC 7591 lets it): the applied value, listed as not held;
+  ignored them, as RFC 7591 lets it): the applied value;
 - the field has no registration metadata at all (description, web_origins, oidc_conformant,
-  refresh_token, the other client_metadata entries, ...): the applied value, not held;
+  refresh_token, the other client_metadata entries, ...): the applied value;
 - otherwise what the server holds, mapped back: that is drift.
 
 Everything else the server fills in (subject_type, id_token_signed_response_alg, ...) is
@@ -46,10 +46,9 @@ __all__ = [
     "NEVER_SENT",
     "SECRET_METHODS",
     "Profile",
-    "View",
     "ignored_fields",
     "registration_metadata",
-    "server_view",
+    "server_fields",
 ]
 
 #: Never sent in a registration or update (RFC 7592 2.2), nor echoed from a read.
@@ -196,26 +195,18 @@ def ignored_fields(
     return tuple(sorted(ignored))
 
 
-@dataclass(frozen=True)
-class View:
-    fields: dict[str, Any]
-    not_held: tuple[str, ...]
-
-
-def server_view(
+def server_fields(
     metadata: Mapping[str, Any],
     applied: Mapping[str, Any],
     ignored: Sequence[str],
     profile: Profile,
-) -> View:
+) -> dict[str, Any]:
     """The canonical fields of a client as the server holds it (see the module docstring)."""
     fields: dict[str, Any] = {}
-    not_held = set()
     for mapping in _MAPPINGS:
         name = mapping.field
         if name in applied and name in ignored:
             fields[name] = applied[name]
-            not_held.add(name)
         elif name in applied and _holds(mapping, metadata, applied[name], profile):
             fields[name] = applied[name]
         else:
@@ -225,8 +216,7 @@ def server_view(
     for name, value in applied.items():
         if name not in _BY_FIELD:
             fields[name] = value
-            not_held.add(name)
-    return View(canonical(fields), tuple(sorted(not_held)))
+    return canonical(fields)
 
 
 def _holds(mapping: _Mapping, metadata: Mapping[str, Any], value: Any, profile: Profile) -> bool:

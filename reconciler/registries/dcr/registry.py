@@ -41,6 +41,7 @@ import httpx
 from reconciler.core.model import App, Credential, canonical
 from reconciler.core.stamp import Stamp
 from reconciler.errors import ApiError, ConflictError, InputError, RegistryError
+from reconciler.files import remove_temporaries
 from reconciler.registries.base import Created, HeaderNote, Registry
 from reconciler.registries.dcr.apps import (
     cimd_app,
@@ -51,7 +52,7 @@ from reconciler.registries.dcr.apps import (
     unreachable_app,
     unreachable_hint,
 )
-from reconciler.registries.dcr.files import exclusive_flock, remove_stale_temporaries
+from reconciler.registries.dcr.files import exclusive_flock
 from reconciler.registries.dcr.http import NotSent, RegistrationApi
 from reconciler.registries.dcr.journal import CreateIntent, IntentJournal
 from reconciler.registries.dcr.metadata import (
@@ -345,8 +346,8 @@ class DcrRegistry(Registry):
 
         with exclusive_flock(self.state.lock_path, self._lock_wait, busy, on_wait=waiting):
             with self.state.mutex.held():
-                remove_stale_temporaries(self.state.path)
-                remove_stale_temporaries(self.journal.path)
+                remove_temporaries(self.state.path)
+                remove_temporaries(self.journal.path)
             recorded = {r.intent for r in self.state.registrations().values() if r.intent}
             self.journal.compact(lambda i: i.issuer == self.issuer and i.id in recorded)
             yield

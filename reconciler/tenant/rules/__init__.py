@@ -27,12 +27,10 @@ from reconciler.tenant.query import (
     parse_projection,
 )
 from reconciler.tenant.rules.cimd import (
-    CIMD_EDITABLE_FIELDS,
     check_cimd_patch,
     cimd_mapped_fields,
 )
 from reconciler.tenant.rules.clients import (
-    APP_TYPES,
     DEFAULT_GRANT_TYPES,
     check_client_patch,
     check_client_rules,
@@ -47,8 +45,6 @@ from reconciler.tenant.rules.credentials import (
 from reconciler.tenant.schema import JsonObject, invalid_body, json_type, merge_patch
 
 __all__ = [
-    "APP_TYPES",
-    "CIMD_EDITABLE_FIELDS",
     "CIMD_GRANT_TYPES",
     "DEFAULT_GRANT_TYPES",
     "ClientQuery",

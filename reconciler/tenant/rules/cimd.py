@@ -25,10 +25,11 @@ from reconciler.tenant.schema import (
     invalid_body,
 )
 
-__all__ = ["CIMD_EDITABLE_FIELDS", "check_cimd_patch", "cimd_mapped_fields"]
+__all__ = ["CIMD_PATCHABLE_MEMBERS", "check_cimd_patch", "cimd_mapped_fields"]
 
-#: Auth0's documented list, plus what auth0-deploy-cli and terraform also send.
-CIMD_EDITABLE_FIELDS = frozenset(
+#: What a PATCH of a client registered from a CIMD document may carry: Auth0's documented
+#: list, plus what auth0-deploy-cli and terraform also send.
+CIMD_PATCHABLE_MEMBERS = frozenset(
     "app_type grant_types jwt_configuration description oidc_conformant "
     "allowed_origins web_origins refresh_token organization_usage "
     "organization_require_behavior organization_discovery_methods "
@@ -40,7 +41,7 @@ CIMD_EDITABLE_FIELDS = frozenset(
 def check_cimd_patch(body: Mapping[str, Any]) -> None:
     """Refuse what a PATCH may not change on a client registered from a CIMD document."""
     for name, value in body.items():
-        if name not in CIMD_EDITABLE_FIELDS:
+        if name not in CIMD_PATCHABLE_MEMBERS:
             raise invalid_body(
                 f"Additional properties not allowed: {name} (a client registered from a Client "
                 "ID Metadata Document takes it from the document: register the URL again)",

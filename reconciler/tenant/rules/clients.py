@@ -34,7 +34,7 @@ from reconciler.tenant.schema import (
 )
 
 __all__ = [
-    "APP_TYPES",
+    "AUTH0_APP_TYPES",
     "CLIENT_MEMBERS",
     "DEFAULT_GRANT_TYPES",
     "check_client_patch",
@@ -42,7 +42,8 @@ __all__ = [
     "check_new_client",
 ]
 
-APP_TYPES = tuple(
+#: Every ``app_type`` Auth0 accepts on a client.
+AUTH0_APP_TYPES = tuple(
     "native spa regular_web non_interactive resource_server express_configuration rms "
     "box cloudbees concur dropbox mscrm echosign egnyte newrelic office365 salesforce "
     "sentry sharepoint slack springcm zendesk zoom sso_integration oag".split()
@@ -123,7 +124,7 @@ CLIENT_MEMBERS: dict[str, Rule] = {
     "client_aliases": URLS,
     "allowed_clients": URLS,
     "grant_types": array_rule(Rule(type="string", min_length=1, enum=GRANT_TYPES)),
-    "app_type": enum_rule(*APP_TYPES),
+    "app_type": enum_rule(*AUTH0_APP_TYPES),
     "is_first_party": FLAG,
     "oidc_conformant": FLAG,
     "cross_origin_authentication": FLAG,

@@ -96,7 +96,6 @@ def test_create_read_update_delete(registry: DcrRegistry, state_path: Path) -> N
     [app] = registry.list_apps()
     assert app.client_id == client_id and app.owned_by(OWNER)
     assert "client_secret" not in app.record and "registration_access_token" not in app.record
-    assert status_of(app)["not_held"] == ["oidc_conformant", "web_origins"]
     assert planned(registry, WEB).is_empty
 
     renamed = desired(
