@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from reconciler.core.changes import Create, Delete, Update
+from reconciler.core import plan as plan_module
+from reconciler.core.changes import Adopt, Create, Delete, Deliver, Refresh, Rotate, Update
 from reconciler.core.model import digest
 from reconciler.core.plan import Conflict, Plan, Safety
 from reconciler.errors import InputError, UnsafePlanError
 
 FINGERPRINT = "sha256:" + "cd" * 32
+#: A plan saved by reconciler 0.1.0, before change kinds were types owning their shapes:
+#: every kind, field reasons, keys, CIMD sources, every notice kind, a conflict, a scope.
+SAVED_BEFORE = Path(__file__).parent.parent / "fixtures" / "plans" / "every-kind-1.1.json"
 
 
 def deletes(count: int) -> tuple[Delete, ...]:
@@ -120,6 +126,64 @@ def test_a_sealed_plan_with_broken_fields_is_an_input_error() -> None:
     del data["owner"]
     with pytest.raises(InputError, match="not a valid plan file"):
         Plan.from_json(resealed(data))
+
+
+# A plan saved by an earlier reconciler.
+
+
+def test_a_plan_saved_before_kinds_were_types_loads_with_its_checksum() -> None:
+    plan = Plan.from_json(SAVED_BEFORE.read_text(encoding="utf-8"), "plan.json")
+    assert [(type(c), c.key) for c in plan.changes] == [
+        (Rotate, "batch"),
+        (Deliver, "worker"),
+        (Adopt, "legacy"),
+        (Create, "ledger"),
+        (Create, "tool"),
+        (Update, "api"),
+        (Refresh, "partner"),
+        (Delete, "api"),
+        (Delete, "gone"),
+        (Delete, "old-tool"),
+    ]
+    update = next(c for c in plan.changes if isinstance(c, Update))
+    assert update.reasons == ("manifest", "drift")
+    assert [d.reasons for d in update.diff][1] == ("manifest", "drift")
+    assert {n.kind for n in plan.notices} == {
+        "missing-state",
+        "orphan",
+        "out-of-scope",
+        "protected",
+        "rename",
+        "unreachable",
+    }
+    ledger = next(c for c in plan.changes if isinstance(c, Create) and c.key == "ledger")
+    assert "BEGIN PUBLIC KEY" in ledger.keys[0]["pem"]
+    refresh = next(c for c in plan.changes if isinstance(c, Refresh))
+    assert refresh.source is not None and refresh.source["origin"] == "fetched"
+    assert refresh.cimd == refresh.client_id
+
+
+def test_a_plan_saved_before_kinds_were_types_saves_again_byte_for_byte(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    text = SAVED_BEFORE.read_text(encoding="utf-8")
+    monkeypatch.setattr(plan_module, "__version__", json.loads(text)["reconciler_version"])
+    assert Plan.from_json(text).to_json() == text
+
+
+def test_a_plan_saved_before_kinds_were_types_is_still_refused_once_edited() -> None:
+    data = json.loads(SAVED_BEFORE.read_text(encoding="utf-8"))
+    delete = next(c for c in data["changes"] if c["action"] == "delete")
+    delete["client_id"] = "id-someone-else"
+    with pytest.raises(InputError, match="checksum does not match"):
+        Plan.from_json(json.dumps(data))
+
+
+def test_the_checksum_covers_every_other_member_in_canonical_json() -> None:
+    data = saved(owned_plan(12, Create(key="web", after={"name": "Web"}), *deletes(2)))
+    body = {k: v for k, v in data.items() if k != "checksum"}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert data["checksum"] == "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
 
 # The thresholds.
