@@ -18,6 +18,7 @@ from reconciler.apply.report import progress_line, render_report
 from reconciler.apply.secrets import SecretsFile
 from reconciler.cimd.lockfile import LockFile
 from reconciler.cimd.sources import gather_sources
+from reconciler.core.changes import Create, Refresh
 from reconciler.core.comment import COMMENT_BUDGET
 from reconciler.core.model import Source
 from reconciler.core.plan import Plan
@@ -741,7 +742,9 @@ def applied_sources(report: ApplyReport) -> list[Source]:
     return [
         Source.from_data(result.change.source)
         for result in report.results
-        if result.ok and result.change.source is not None
+        if result.ok
+        and isinstance(result.change, Create | Refresh)
+        and result.change.source is not None
     ]
 
 

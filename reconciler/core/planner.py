@@ -12,10 +12,12 @@ from deepdiff import DeepDiff
 from reconciler.core.changes import (
     Adopt,
     Change,
+    Convergence,
     Create,
     Delete,
     Deliver,
     FieldChange,
+    Reason,
     Refresh,
     Rotate,
     Update,
@@ -24,8 +26,8 @@ from reconciler.core.cimd_fields import DOCUMENT_FIELDS, mapped_fields
 from reconciler.core.collector import collector_paused
 from reconciler.core.fields import SECRET_METHODS, gains_a_secret
 from reconciler.core.model import App, DesiredApp, Source, canonical, project
-from reconciler.core.plan import Conflict, Notice, Plan, Safety
-from reconciler.core.risks import reverted_fields, risks
+from reconciler.core.plan import Conflict, Notice, NoticeKind, Plan, Safety
+from reconciler.core.risks import change_risks, creation_risks, deletion_risks
 from reconciler.core.scope import Scope
 from reconciler.core.stamp import Stamp, value_hash
 from reconciler.errors import InputError
@@ -89,7 +91,7 @@ def plan_rotation(
         (app for app in actual if app.owned_by(owner)),
         key=lambda app: app.stamp.key if app.stamp else "",
     )
-    changes: list[Change] = []
+    changes: list[Rotate] = []
     for pattern in patterns:
         matched = [a for a in owned if a.stamp and fnmatchcase(a.stamp.key, pattern)]
         if not matched:
@@ -108,7 +110,7 @@ def plan_rotation(
                 Rotate(
                     key=app.stamp.key,
                     client_id=app.client_id,
-                    reasons=("rotate-secret",),
+                    reasons=(Reason.ROTATE_SECRET,),
                     risks=("secret-rotated",),
                     protect=app.stamp.protect,
                     fingerprint=app.fingerprint(),
@@ -181,7 +183,7 @@ class _Planning:
             )
             return keeper
         for extra in extras:
-            self.changes.append(self.delete(extra, note="duplicate"))
+            self.changes.append(self.delete(extra, Reason.DUPLICATE))
             self.claimed.add(extra.client_id)
         return keeper
 
@@ -208,7 +210,7 @@ class _Planning:
         if target.unreachable:
             self.notices.append(
                 Notice(
-                    "unreachable",
+                    NoticeKind.UNREACHABLE,
                     f"{spec.key} ({target.client_id}): {target.unreachable}",
                     spec.key,
                     spec.where,
@@ -227,15 +229,15 @@ class _Planning:
             self.changes.append(change)
         if stamp is not None and stamp.pending:
             self.changes.append(self.deliver(spec, target, _PENDING_NOTE))
-        elif change is not None and gains_a_secret(change.before or {}, change.after or {}):
+        elif change is not None and gains_a_secret(change.before, change.after):
             noted = replace(change, notes=(*change.notes, _BECOMES_CONFIDENTIAL_NOTE))
             self.changes[-1] = noted
 
-    def deliver(self, spec: DesiredApp, app: App, note: str) -> Change:
+    def deliver(self, spec: DesiredApp, app: App, note: str) -> Deliver:
         return Deliver(
             key=spec.key,
             client_id=app.client_id,
-            reasons=("secret not delivered",),
+            reasons=(Reason.SECRET_NOT_DELIVERED,),
             protect=spec.protect,
             location=spec.where,
             fingerprint=app.fingerprint(),
@@ -257,8 +259,8 @@ class _Planning:
         if spec.cimd:
             found = self.by_url.get(spec.cimd)
             if found is None and mine is not None and mine.client_id not in self.claimed:
-                note = "url-changed" if mine.is_cimd else "replaced"
-                self.changes.append(self.delete(mine, note=note))
+                reason = Reason.URL_CHANGED if mine.is_cimd else Reason.REPLACED
+                self.changes.append(self.delete(mine, reason))
                 self.claimed.add(mine.client_id)
             return found
         if spec.client_id:
@@ -278,12 +280,12 @@ class _Planning:
                 return None
             return found
         if mine is not None and mine.is_cimd:
-            self.changes.append(self.delete(mine, note="replaced"))
+            self.changes.append(self.delete(mine, Reason.REPLACED))
             self.claimed.add(mine.client_id)
             return None
         return mine
 
-    def create(self, spec: DesiredApp) -> Change:
+    def create(self, spec: DesiredApp) -> Create:
         after = spec.comparable()
         diff = [FieldChange(name, None, value) for name, value in after.items()]
         source = self.documents.get(spec.cimd) if spec.cimd else None
@@ -291,14 +293,15 @@ class _Planning:
         if source is not None:
             upstream = _document_fields(spec, source)
             diff = [
-                FieldChange(f"document.{n}", None, v, ("upstream",)) for n, v in upstream.items()
+                FieldChange(f"document.{n}", None, v, (Reason.UPSTREAM,))
+                for n, v in upstream.items()
             ] + diff
         return Create(
             key=spec.key,
             after=after,
             diff=tuple(diff),
-            reasons=("new",),
-            risks=risks("create", None, {**upstream, **after}),
+            reasons=(Reason.NEW,),
+            risks=creation_risks({**upstream, **after}),
             protect=spec.protect,
             cimd=spec.cimd,
             location=spec.where,
@@ -308,24 +311,24 @@ class _Planning:
             notes=(self.cimd_note,) if spec.cimd and self.cimd_note else (),
         )
 
-    def converge(self, spec: DesiredApp, app: App) -> Change | None:
+    def converge(self, spec: DesiredApp, app: App) -> Convergence | None:
         after = spec.comparable()
         before = project(after, app.fields)
         stamp = app.stamp
         diff = list(field_changes(before, after, stamp))
         if stamp is not None and stamp.protect != spec.protect:
-            diff.append(FieldChange("protect", stamp.protect, spec.protect, ("manifest",)))
+            diff.append(FieldChange("protect", stamp.protect, spec.protect, (Reason.MANIFEST,)))
         if stamp is not None and stamp.key != spec.key:
-            diff.append(FieldChange("key", stamp.key, spec.key, ("manifest",)))
+            diff.append(FieldChange("key", stamp.key, spec.key, (Reason.MANIFEST,)))
         source = self.documents.get(spec.cimd) if spec.cimd else None
         upstream = _upstream_changes(spec, app, source) if source is not None else []
         if stamp is not None and not diff and not upstream:
             return None
-        if upstream:
+        if source is not None and upstream:
             return self.refresh(spec, app, before, after, upstream + diff, source)
-        kind: type[Change] = Update if stamp is not None else Adopt
+        kind: type[Adopt | Update] = Update if stamp is not None else Adopt
         reasons = (
-            ("adopt",)
+            (Reason.ADOPT,)
             if stamp is None
             else tuple(dict.fromkeys(reason for change in diff for reason in change.reasons))
         )
@@ -336,7 +339,7 @@ class _Planning:
             after=after,
             diff=tuple(diff),
             reasons=reasons,
-            risks=risks(kind.ACTION, before, after, reverted_fields(diff)),
+            risks=change_risks(before, after, _reverted(diff)),
             protect=spec.protect,
             cimd=spec.cimd,
             location=spec.where,
@@ -353,8 +356,8 @@ class _Planning:
         before: dict[str, Any],
         after: dict[str, Any],
         diff: list[FieldChange],
-        source: Source | None,
-    ) -> Change:
+        source: Source,
+    ) -> Refresh:
         """Re-register from the changed document, then re-apply the declared fields."""
         seen = {
             c.path.removeprefix("document."): c.before
@@ -373,26 +376,24 @@ class _Planning:
             after=after,
             diff=tuple(diff),
             reasons=tuple(dict.fromkeys(r for change in diff for r in change.reasons)),
-            risks=risks("refresh", {**seen, **before}, {**new, **after}, reverted_fields(diff)),
+            risks=change_risks({**seen, **before}, {**new, **after}, _reverted(diff)),
             protect=spec.protect,
-            cimd=spec.cimd,
+            cimd=source.url,
             location=spec.where,
             file=spec.file,
             fingerprint=app.fingerprint(),
-            source=source.to_data() if source is not None else None,
+            source=source.to_data(),
             notes=(app.note,) if app.note else (),
         )
 
-    def delete(self, app: App, *, note: str | None = None) -> Change:
-        key = app.stamp.key if app.stamp else app.client_id
-        labels = ("deletion", note) if note in ("url-changed", "duplicate") else ("deletion",)
+    def delete(self, app: App, reason: Reason = Reason.REMOVED) -> Delete:
         return Delete(
-            key=key,
+            key=app.stamp.key if app.stamp else app.client_id,
             client_id=app.client_id,
             before=canonical(app.fields),
-            reasons=(note,) if note else ("removed from manifests",),
-            notes=(_DUPLICATE_NOTE,) if note == "duplicate" else (),
-            risks=labels,
+            reasons=(reason,),
+            notes=(_DUPLICATE_NOTE,) if reason is Reason.DUPLICATE else (),
+            risks=deletion_risks(reason),
             cimd=app.external_client_id,
             fingerprint=app.fingerprint(),
         )
@@ -405,13 +406,13 @@ class _Planning:
             if isinstance(c, Create) and c.after and not c.cimd
         }
         for change in self.changes:
-            if not isinstance(change, Delete) or change.before is None:
+            if not isinstance(change, Delete):
                 continue
             twin = created.get((change.before.get("name"), change.before.get("app_type")))
             if twin is not None:
                 self.notices.append(
                     Notice(
-                        "rename",
+                        NoticeKind.RENAME,
                         f"{twin.key} looks like {change.key} renamed: to keep the app (its id, "
                         f"secret and grants) add `client_id: {change.client_id}` to {twin.key}",
                         twin.key,
@@ -430,7 +431,7 @@ class _Planning:
             if app.stamp.protect:
                 self.notices.append(
                     Notice(
-                        "protected",
+                        NoticeKind.PROTECTED,
                         f"{key} ({app.client_id}) is no longer in the manifests but is protected: "
                         "kept. Remove `protect: true` (and apply) before removing the app.",
                         key,
@@ -445,7 +446,7 @@ class _Planning:
             return
         self.notices.append(
             Notice(
-                "out-of-scope",
+                NoticeKind.OUT_OF_SCOPE,
                 f"{key} ({app.client_id}) is no longer in the manifests, but its stamp does "
                 "not say it was last applied from the files of this partial run: kept. "
                 "A run on every manifest deletes it.",
@@ -513,18 +514,25 @@ def field_changes(
 
 def _reasons(
     name: str, before: Mapping[str, Any], after: Mapping[str, Any], stamp: Stamp | None
-) -> tuple[str, ...]:
+) -> tuple[Reason, ...]:
     if stamp is None:
-        return ("adopt",)
+        return (Reason.ADOPT,)
     applied = stamp.applied_hash(name)
     if applied is None:
-        return ("manifest",)
+        return (Reason.MANIFEST,)
     reasons = []
     if value_hash(after.get(name)) != applied:
-        reasons.append("manifest")
+        reasons.append(Reason.MANIFEST)
     if value_hash(before.get(name)) != applied:
-        reasons.append("drift")
-    return tuple(reasons) or ("drift",)
+        reasons.append(Reason.DRIFT)
+    return tuple(reasons) or (Reason.DRIFT,)
+
+
+def _reverted(diff: Iterable[FieldChange]) -> frozenset[str]:
+    """The fields a change only puts back: edited elsewhere (drift), the manifest unchanged."""
+    return frozenset(
+        change.path.split(".")[0] for change in diff if change.reasons == (Reason.DRIFT,)
+    )
 
 
 def _document_fields(spec: DesiredApp, source: Source) -> dict[str, Any]:
@@ -540,7 +548,7 @@ def _upstream_changes(spec: DesiredApp, app: App, source: Source) -> list[FieldC
     wanted = _document_fields(spec, source)
     held = canonical({name: app.record.get(name) for name in wanted})
     return [
-        FieldChange(f"document.{name}", held[name], wanted[name], ("upstream",))
+        FieldChange(f"document.{name}", held[name], wanted[name], (Reason.UPSTREAM,))
         for name in wanted
         if held[name] != wanted[name]
     ]
