@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 from typing import Any
-
-from deepdiff import DeepDiff
 
 from reconciler.core.changes import (
     Adopt,
@@ -22,14 +20,13 @@ from reconciler.core.changes import (
     Rotate,
     Update,
 )
-from reconciler.core.cimd_fields import DOCUMENT_FIELDS, mapped_fields
 from reconciler.core.collector import collector_paused
+from reconciler.core.comparison import Comparison, document_fields
 from reconciler.core.fields import SECRET_METHODS, gains_a_secret
-from reconciler.core.model import App, DesiredApp, Source, canonical, project
+from reconciler.core.model import App, DesiredApp, Source, canonical
 from reconciler.core.plan import Conflict, Notice, NoticeKind, Plan, Safety
 from reconciler.core.risks import change_risks, creation_risks, deletion_risks
 from reconciler.core.scope import Scope
-from reconciler.core.stamp import Stamp, value_hash
 from reconciler.errors import InputError
 
 __all__ = ["plan", "plan_rotation"]
@@ -291,7 +288,7 @@ class _Planning:
         source = self.documents.get(spec.cimd) if spec.cimd else None
         upstream: dict[str, Any] = {}
         if source is not None:
-            upstream = _document_fields(spec, source)
+            upstream = document_fields(spec, source)
             diff = [
                 FieldChange(f"document.{n}", None, v, (Reason.UPSTREAM,))
                 for n, v in upstream.items()
@@ -312,71 +309,45 @@ class _Planning:
         )
 
     def converge(self, spec: DesiredApp, app: App) -> Convergence | None:
-        after = spec.comparable()
-        before = project(after, app.fields)
-        stamp = app.stamp
-        diff = list(field_changes(before, after, stamp))
-        if stamp is not None and stamp.protect != spec.protect:
-            diff.append(FieldChange("protect", stamp.protect, spec.protect, (Reason.MANIFEST,)))
-        if stamp is not None and stamp.key != spec.key:
-            diff.append(FieldChange("key", stamp.key, spec.key, (Reason.MANIFEST,)))
+        """The change that brings ``app`` to what ``spec`` declares; None when it holds it."""
         source = self.documents.get(spec.cimd) if spec.cimd else None
-        upstream = _upstream_changes(spec, app, source) if source is not None else []
-        if stamp is not None and not diff and not upstream:
+        found = Comparison.of(spec, app, source)
+        if app.stamp is not None and not found.differs:
             return None
-        if source is not None and upstream:
-            return self.refresh(spec, app, before, after, upstream + diff, source)
-        kind: type[Adopt | Update] = Update if stamp is not None else Adopt
-        reasons = (
-            (Reason.ADOPT,)
-            if stamp is None
-            else tuple(dict.fromkeys(reason for change in diff for reason in change.reasons))
-        )
+        if source is not None and found.document:
+            return self.refresh(spec, app, found, source)
+        kind: type[Adopt | Update] = Update if app.stamp is not None else Adopt
         return kind(
             key=spec.key,
             client_id=app.client_id,
-            before=before,
-            after=after,
-            diff=tuple(diff),
-            reasons=reasons,
-            risks=change_risks(before, after, _reverted(diff)),
+            before=found.before,
+            after=found.after,
+            diff=found.describe(),
+            reasons=found.reasons() if app.stamp is not None else (Reason.ADOPT,),
+            risks=change_risks(found.before, found.after, found.reverted()),
             protect=spec.protect,
             cimd=spec.cimd,
             location=spec.where,
             file=spec.file,
             fingerprint=app.fingerprint(),
-            keys=_keys(spec) if any(c.path.startswith("credentials") for c in diff) else (),
+            keys=_keys(spec) if "credentials" in found.fields else (),
             notes=(app.note,) if app.note else (),
         )
 
-    def refresh(
-        self,
-        spec: DesiredApp,
-        app: App,
-        before: dict[str, Any],
-        after: dict[str, Any],
-        diff: list[FieldChange],
-        source: Source,
-    ) -> Refresh:
+    def refresh(self, spec: DesiredApp, app: App, found: Comparison, source: Source) -> Refresh:
         """Re-register from the changed document, then re-apply the declared fields."""
-        seen = {
-            c.path.removeprefix("document."): c.before
-            for c in diff
-            if c.path.startswith("document.")
-        }
-        new = {
-            c.path.removeprefix("document."): c.after
-            for c in diff
-            if c.path.startswith("document.")
-        }
+        held = {name: value for name, (value, _) in found.document.items()}
+        wanted = {name: value for name, (_, value) in found.document.items()}
         return Refresh(
             key=spec.key,
             client_id=app.client_id,
-            before=before,
-            after=after,
-            diff=tuple(diff),
-            reasons=tuple(dict.fromkeys(r for change in diff for r in change.reasons)),
-            risks=change_risks({**seen, **before}, {**new, **after}, _reverted(diff)),
+            before=found.before,
+            after=found.after,
+            diff=found.describe(),
+            reasons=found.reasons(),
+            risks=change_risks(
+                {**held, **found.before}, {**wanted, **found.after}, found.reverted()
+            ),
             protect=spec.protect,
             cimd=source.url,
             location=spec.where,
@@ -488,80 +459,5 @@ def _keeper_order(app: App) -> tuple[bool, bool, str]:
     return (app.stamp is not None and app.stamp.pending, not _protected(app), app.client_id)
 
 
-def field_changes(
-    before: Mapping[str, Any], after: Mapping[str, Any], stamp: Stamp | None
-) -> Iterable[FieldChange]:
-    """Each changed path, labelled by cause: the manifest, an edit made elsewhere, or both."""
-    if before == after:
-        return []
-    found: dict[str, FieldChange] = {}
-    for levels in DeepDiff(before, after, ignore_order=True, view="tree").values():
-        for level in levels:
-            path = level.path(output_format="list")
-            cut = next((i for i, part in enumerate(path) if isinstance(part, int)), len(path))
-            path = path[:cut] or path[:1]
-            name = ".".join(str(p) for p in path)
-            if name in found:
-                continue
-            found[name] = FieldChange(
-                name,
-                _at(before, path),
-                _at(after, path),
-                _reasons(str(path[0]), before, after, stamp),
-            )
-    return [found[name] for name in sorted(found)]
-
-
-def _reasons(
-    name: str, before: Mapping[str, Any], after: Mapping[str, Any], stamp: Stamp | None
-) -> tuple[Reason, ...]:
-    if stamp is None:
-        return (Reason.ADOPT,)
-    applied = stamp.applied_hash(name)
-    if applied is None:
-        return (Reason.MANIFEST,)
-    reasons = []
-    if value_hash(after.get(name)) != applied:
-        reasons.append(Reason.MANIFEST)
-    if value_hash(before.get(name)) != applied:
-        reasons.append(Reason.DRIFT)
-    return tuple(reasons) or (Reason.DRIFT,)
-
-
-def _reverted(diff: Iterable[FieldChange]) -> frozenset[str]:
-    """The fields a change only puts back: edited elsewhere (drift), the manifest unchanged."""
-    return frozenset(
-        change.path.split(".")[0] for change in diff if change.reasons == (Reason.DRIFT,)
-    )
-
-
-def _document_fields(spec: DesiredApp, source: Source) -> dict[str, Any]:
-    """The client fields the document sets and the manifest does not override."""
-    mapped = mapped_fields(source.url, source.document)
-    return canonical(
-        {n: mapped[n] for n in DOCUMENT_FIELDS if n in mapped and n not in spec.fields}
-    )
-
-
-def _upstream_changes(spec: DesiredApp, app: App, source: Source) -> list[FieldChange]:
-    """Where the registered app no longer matches its document: a refresh is due."""
-    wanted = _document_fields(spec, source)
-    held = canonical({name: app.record.get(name) for name in wanted})
-    return [
-        FieldChange(f"document.{name}", held[name], wanted[name], (Reason.UPSTREAM,))
-        for name in wanted
-        if held[name] != wanted[name]
-    ]
-
-
 def _keys(spec: DesiredApp) -> tuple[dict[str, Any], ...]:
     return tuple({**c.summary(), "pem": c.pem} for c in spec.credentials)
-
-
-def _at(data: Mapping[str, Any], path: Sequence[Any]) -> Any:
-    value: Any = data
-    for part in path:
-        if not isinstance(value, dict) or part not in value:
-            return None
-        value = value[part]
-    return value
