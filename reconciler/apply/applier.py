@@ -15,7 +15,18 @@ from typing import Any
 from reconciler.apply.handover import Courier, DeliveryError, Handover
 from reconciler.apply.interrupts import Stop
 from reconciler.apply.secrets import Delivery, SecretsFile
-from reconciler.core.changes import Adopt, Change, Create, Delete, Deliver, Refresh, Rotate, Update
+from reconciler.core.changes import (
+    Adopt,
+    Change,
+    Create,
+    Declared,
+    Delete,
+    Deliver,
+    Refresh,
+    Registered,
+    Rotate,
+    Update,
+)
 from reconciler.core.fields import SECRET_METHODS, gains_a_secret
 from reconciler.core.model import App, Credential
 from reconciler.core.plan import Plan
@@ -64,14 +75,14 @@ def check_fresh(plan: Plan, current: Sequence[App], manifest_digest: str | None 
         if isinstance(change, Create):
             if change.key in owned_keys or (change.cimd and change.cimd in urls):
                 stale.append(f"{change.key}: created since the plan was made")
-            continue
-        app = by_id.get(change.client_id or "")
-        if app is None:
-            stale.append(f"{change.key} ({change.client_id}): no longer in the registry")
-        elif app.fingerprint() != change.fingerprint:
-            stale.append(
-                f"{change.key} ({change.client_id}): changed in the registry since the plan"
-            )
+        elif isinstance(change, Registered):
+            app = by_id.get(change.client_id)
+            if app is None:
+                stale.append(f"{change.key} ({change.client_id}): no longer in the registry")
+            elif app.fingerprint() != change.fingerprint:
+                stale.append(
+                    f"{change.key} ({change.client_id}): changed in the registry since the plan"
+                )
     if (
         manifest_digest is not None
         and plan.manifest_digest
@@ -128,18 +139,14 @@ def apply_plan(
             )
             result = ChangeResult(change, True, client_id, detail=how)
         except DeliveryError as exc:
-            where = f" ({change.location})" if change.location else ""
-            result = ChangeResult(change, False, change.client_id, f"{exc}{where}")
+            result = _failed(change, f"{exc}{_where(change)}")
             failed.set()
             for other in exc.changes:
                 if other is not change:
                     with lock:
-                        outcome[index_of[id(other)]] = ChangeResult(
-                            other, False, other.client_id, str(exc)
-                        )
+                        outcome[index_of[id(other)]] = _failed(other, str(exc))
         except ReconcilerError as exc:
-            where = f" ({change.location})" if change.location else ""
-            result = ChangeResult(change, False, change.client_id, f"{exc}{where}")
+            result = _failed(change, f"{exc}{_where(change)}")
             failed.set()
         finally:
             if stop is not None:
@@ -159,10 +166,7 @@ def apply_plan(
             failed.set()
             with lock:
                 for change in exc.changes:
-                    where = f" ({change.location})" if change.location else ""
-                    outcome[index_of[id(change)]] = ChangeResult(
-                        change, False, change.client_id, f"{exc}{where}"
-                    )
+                    outcome[index_of[id(change)]] = _failed(change, f"{exc}{_where(change)}")
 
     try:
         for group in _groups(runnable):
@@ -184,6 +188,15 @@ def apply_plan(
             report.skipped.append(change)
     report.interrupted = stop is not None and stop.is_set()
     return report
+
+
+def _failed(change: Change, error: str) -> ChangeResult:
+    client_id = change.client_id if isinstance(change, Registered) else None
+    return ChangeResult(change, False, client_id, error)
+
+
+def _where(change: Change) -> str:
+    return f" ({change.location})" if change.location else ""
 
 
 def _groups(changes: Sequence[tuple[int, Change]]) -> list[list[tuple[int, Change]]]:
@@ -208,12 +221,13 @@ class _Executor:
         self.courier = Courier(self.secrets, self.restamp) if self.secrets is not None else None
 
     def run(self, change: Change) -> str | None:
-        after = dict(change.after or {})
         if isinstance(change, Delete):
             self.registry.delete(self.current(change))
             return change.client_id
         if isinstance(change, Deliver | Rotate):
             return self.deliver(change)
+        assert isinstance(change, Declared)
+        after = dict(change.after)
         if isinstance(change, Create) and change.cimd:
             app = self.registry.register_cimd(change.cimd, self.document(change), None)
             return self.write(app, _with_keys(after, change), self.stamp(change, after)).client_id
@@ -227,12 +241,12 @@ class _Executor:
             return created.app.client_id
         if isinstance(change, Refresh):
             app = self.registry.register_cimd(
-                change.cimd or "", self.document(change), self.current(change)
+                change.cimd, self.document(change), self.current(change)
             )
             return self.write(app, _with_keys(after, change), self.stamp(change, after)).client_id
         assert isinstance(change, Update | Adopt)
         current = self.current(change)
-        before = dict(change.before or {})
+        before = dict(change.before)
         changed = {name: value for name, value in after.items() if before.get(name) != value}
         gains = gains_a_secret(before, after)
         app = self.write(
@@ -242,9 +256,9 @@ class _Executor:
             self.fetch_secret(change, app, rotate=False)
         return app.client_id
 
-    def stamp(self, change: Change, after: Mapping[str, Any], *, pending: bool = False) -> Stamp:
+    def stamp(self, change: Declared, after: Mapping[str, Any], *, pending: bool = False) -> Stamp:
         """The stamp to write; an app whose secret is still undelivered stays ``pending``."""
-        held = self.by_id.get(change.client_id or "")
+        held = self.by_id.get(change.client_id) if isinstance(change, Registered) else None
         still_pending = held is not None and held.stamp is not None and held.stamp.pending
         return Stamp.for_fields(
             self.plan.owner,
@@ -263,7 +277,7 @@ class _Executor:
         self.by_id[app.client_id] = app
         return app
 
-    def deliver(self, change: Change) -> str:
+    def deliver(self, change: Deliver | Rotate) -> str:
         """A pending secret re-delivered (read back, else rotated), or a rotation asked for."""
         current = self.current(change)
         if current.stamp is None:
@@ -335,22 +349,22 @@ class _Executor:
             for handover in written:
                 self.report.secrets_saved[handover.change.key] = handover.delivery.how
 
-    def current(self, change: Change) -> App:
-        app = self.by_id.get(change.client_id or "")
+    def current(self, change: Registered) -> App:
+        app = self.by_id.get(change.client_id)
         if app is None:
             raise StalePlanError(
                 f"{change.key}: client {change.client_id} is no longer in the registry"
             )
         return app
 
-    def document(self, change: Change) -> Mapping[str, Any]:
+    def document(self, change: Create | Refresh) -> Mapping[str, Any]:
         document = (change.source or {}).get("document")
         if not isinstance(document, Mapping):
             raise ReconcilerError(f"{change.key}: no valid metadata document for {change.cimd}")
         return document
 
 
-def _credentials(change: Change) -> list[Credential]:
+def _credentials(change: Declared) -> list[Credential]:
     if any("pem" not in k for k in change.keys):
         raise InputError(
             f"{change.key}: the plan lacks the public keys it needs; "
@@ -368,7 +382,7 @@ def _credentials(change: Change) -> list[Credential]:
     ]
 
 
-def _with_keys(fields: Mapping[str, Any], change: Change) -> dict[str, Any]:
+def _with_keys(fields: Mapping[str, Any], change: Declared) -> dict[str, Any]:
     """Canonical changes with the credential summaries swapped for the keys themselves."""
     result = dict(fields)
     if "credentials" in result:

@@ -5,23 +5,13 @@ from __future__ import annotations
 from reconciler.apply.applier import ApplyReport, ChangeResult
 from reconciler.core.changes import Change
 
-__all__ = ["PAST", "progress_line", "render_report"]
-
-PAST = {
-    "adopt": "adopted",
-    "create": "created",
-    "update": "updated",
-    "refresh": "refreshed",
-    "deliver": "secret delivered",
-    "rotate": "secret rotated",
-    "delete": "deleted",
-}
+__all__ = ["progress_line", "render_report"]
 
 
 def progress_line(index: int, total: int, result: ChangeResult) -> str:
     """``[3/10] + web (client id): created``, one line as each change finishes."""
     change = result.change
-    outcome = PAST[change.ACTION] if result.ok else f"FAILED: {result.error}"
+    outcome = change.WORDS.past if result.ok else f"FAILED: {result.error}"
     if result.ok and result.detail:
         outcome += f" ({result.detail})"
     where = f" ({result.client_id})" if result.client_id else ""
@@ -31,10 +21,10 @@ def progress_line(index: int, total: int, result: ChangeResult) -> str:
 def render_report(report: ApplyReport) -> str:
     """What an apply did, failed to do, and where the new secrets went."""
     done = [r for r in report.results if r.ok]
-    counts: dict[str, int] = {}
+    counts: dict[type[Change], int] = {}
     for result in done:
-        counts[result.change.ACTION] = counts.get(result.change.ACTION, 0) + 1
-    parts = ", ".join(f"{n} {_counted(action, n)}" for action, n in counts.items())
+        counts[type(result.change)] = counts.get(type(result.change), 0) + 1
+    parts = ", ".join(kind.WORDS.counted(n) for kind, n in counts.items())
     lines = []
     failed = [r for r in report.results if not r.ok]
     if failed or report.skipped or report.interrupted:
@@ -73,9 +63,3 @@ def _some_keys(changes: list[Change], shown: int = 10) -> str:
     named = ", ".join(f"{c.SYMBOL} {c.key}" for c in changes[:shown])
     rest = len(changes) - shown
     return named + (f" and {rest} more" if rest > 0 else "")
-
-
-def _counted(action: str, count: int) -> str:
-    """``3 created``, ``1 secret delivered``, ``2 secrets delivered``."""
-    past = PAST[action]
-    return past.replace("secret ", "secrets ") if count > 1 else past

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from reconciler.cimd.document import filtered_document, validate_document
 from reconciler.cimd.fetch import FetchedDocument
 from reconciler.cimd.lockfile import LockEntry, LockFile
-from reconciler.core.model import DesiredApp, Source
+from reconciler.core.model import DesiredApp, Source, SourceOrigin
 from reconciler.diagnostics import Diagnostic, Location, Severity
 from reconciler.errors import CimdError
 
@@ -77,7 +77,7 @@ def gather_sources(
                     filtered_document(outcome.document),
                     outcome.sha256,
                     outcome.fetched_at,
-                    "fetched",
+                    SourceOrigin.FETCHED,
                 )
                 result.documents[url] = source
                 entry = lock.get(url)
@@ -123,7 +123,9 @@ def _unusable(
             "cimd-fetch",
             f"{problem}; the app cannot be registered: no locked copy in {lock.path.name}",
         )
-    result.documents[url] = Source(url, entry.document, entry.sha256, entry.fetched_at, "locked")
+    result.documents[url] = Source(
+        url, entry.document, entry.sha256, entry.fetched_at, SourceOrigin.LOCKED
+    )
     return Diagnostic(
         where, "cimd-fetch", f"{problem}; using the locked copy from {entry.fetched_at}", severity
     )

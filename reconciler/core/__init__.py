@@ -9,6 +9,7 @@ scope.py        the manifest files and app keys a partial run was shown
 changes.py      change kinds (create, update, delete, adopt, refresh, deliver, rotate)
 risks.py        risk labels a reviewer should see on a change
 plan.py         Plan: ordered changes, the safety gate, the saved (checksummed) form
+comparison.py   what differs between a declared app and its registry app, as data
 planner.py      desired x current -> Plan
 comment.py      what a pull-request comment shows beyond the plan, and its byte budget
 render.py       Plan -> text, json, markdown, GitHub annotations

@@ -13,6 +13,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from reconciler.core.fields import MANAGED_FIELDS, PARTIAL_OBJECTS, SET_LIKE_FIELDS
@@ -21,6 +22,7 @@ from reconciler.diagnostics import Location
 
 __all__ = [
     "Source",
+    "SourceOrigin",
     "App",
     "Credential",
     "DesiredApp",
@@ -146,6 +148,15 @@ def _stamp_data(stamp: Stamp | None) -> dict[str, Any] | None:
     return stamp.to_metadata()
 
 
+class SourceOrigin(StrEnum):
+    """Where the document a plan uses for a CIMD URL came from."""
+
+    #: Fetched, and valid, during this plan.
+    FETCHED = "fetched"
+    #: The document could not be used, so the copy in reconciler.lock was.
+    LOCKED = "locked"
+
+
 @dataclass(frozen=True)
 class Source:
     """The document a plan uses for one CIMD URL, and where it came from."""
@@ -154,19 +165,23 @@ class Source:
     document: Mapping[str, Any]
     sha256: str
     fetched_at: str
-    origin: str  # "fetched" or "locked"
+    origin: SourceOrigin
 
     def to_data(self) -> dict[str, Any]:
         return {
             "url": self.url,
             "sha256": self.sha256,
             "fetched_at": self.fetched_at,
-            "origin": self.origin,
+            "origin": str(self.origin),
             "document": dict(self.document),
         }
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> Source:
         return cls(
-            data["url"], data["document"], data["sha256"], data["fetched_at"], data["origin"]
+            data["url"],
+            data["document"],
+            data["sha256"],
+            data["fetched_at"],
+            SourceOrigin(data["origin"]),
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from reconciler import __version__
@@ -21,19 +22,40 @@ __all__ = [
     "REFUSES_CREATES",
     "Conflict",
     "Notice",
+    "NoticeKind",
     "Plan",
 ]
 
 FORMAT_VERSION = "1.1"
 
+
+class NoticeKind(StrEnum):
+    """What sort of thing a notice tells (its value is the plan file's)."""
+
+    #: A protected app no manifest names was kept.
+    PROTECTED = "protected"
+    #: A create that looks like a renamed key.
+    RENAME = "rename"
+    #: A removed app a partial run may not delete was kept.
+    OUT_OF_SCOPE = "out-of-scope"
+    #: A declared app's client is gone or cannot be read.
+    UNREACHABLE = "unreachable"
+    #: A registration was sent but never recorded: the client may exist.
+    ORPHAN = "orphan"
+    #: The registry's local state was not found.
+    MISSING_STATE = "missing-state"
+    #: The registry's local state was not found, and the run says it is a first run.
+    FIRST_RUN = "first-run"
+
+
 #: Notices that mean the registry does not hold what the manifests declare, even when the
 #: plan has no change to make: a declared app whose client is gone or cannot be read, a
 #: registry whose local state was not found, a client that may exist unrecorded.
-MISMATCH_NOTICES = frozenset({"unreachable", "missing-state", "orphan"})
+MISMATCH_NOTICES = frozenset({NoticeKind.UNREACHABLE, NoticeKind.MISSING_STATE, NoticeKind.ORPHAN})
 #: Notices about the registry as a whole, said first, under the plan's header.
-HEADER_NOTICES = frozenset({"missing-state", "first-run"})
+HEADER_NOTICES = frozenset({NoticeKind.MISSING_STATE, NoticeKind.FIRST_RUN})
 #: Notices that make apply refuse to create apps (exit 3) unless told it is a first run.
-REFUSES_CREATES = frozenset({"missing-state"})
+REFUSES_CREATES = frozenset({NoticeKind.MISSING_STATE})
 
 
 @dataclass(frozen=True)
@@ -58,16 +80,22 @@ class Safety:
 class Notice:
     """Something the reader should know that is not a change (a protected app kept...)."""
 
-    kind: str
+    kind: NoticeKind
     message: str
     key: str | None = None
     location: str = ""
 
     def to_data(self) -> dict[str, Any]:
-        data = {"kind": self.kind, "message": self.message, "key": self.key}
+        data = {"kind": str(self.kind), "message": self.message, "key": self.key}
         if self.location:
             data["location"] = self.location
         return data
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> Notice:
+        return cls(
+            NoticeKind(data["kind"]), data["message"], data.get("key"), data.get("location", "")
+        )
 
 
 @dataclass(frozen=True)
@@ -118,10 +146,19 @@ class Plan:
         return sum(1 for change in self.changes if type(change) is kind)
 
     def counts(self) -> dict[str, int]:
-        totals = {kind: 0 for kind in CHANGE_TYPES}
+        """How many changes of each kind, by action, every kind named: the saved summary."""
+        totals = dict.fromkeys(CHANGE_TYPES, 0)
         for change in self.changes:
             totals[change.ACTION] += 1
         return totals
+
+    def tally(self) -> list[tuple[type[Change], int]]:
+        """The counts people read: every kind ``ALWAYS_COUNTED``, then the others it has."""
+        counts = self.counts()
+        kinds = CHANGE_TYPES.values()
+        always = [kind for kind in kinds if kind.ALWAYS_COUNTED]
+        present = [kind for kind in kinds if not kind.ALWAYS_COUNTED and counts[kind.ACTION]]
+        return [(kind, counts[kind.ACTION]) for kind in always + present]
 
     def unsafe_reasons(self) -> list[str]:
         """Why the safety thresholds refuse this plan (empty when they do not)."""
@@ -207,7 +244,7 @@ class Plan:
             owned=int(data.get("owned", 0)),
             safety=Safety().merged(safety),
             changes=tuple(Change.from_data(c) for c in data.get("changes", ())),
-            notices=tuple(Notice(**n) for n in data.get("notices", ())),
+            notices=tuple(Notice.from_data(n) for n in data.get("notices", ())),
             conflicts=tuple(Conflict(**c) for c in data.get("conflicts", ())),
             scope=Scope.from_data(data.get("scope")),
         )

@@ -2,32 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 from typing import Any
 
-from deepdiff import DeepDiff
-
 from reconciler.core.changes import (
     Adopt,
     Change,
+    Convergence,
     Create,
     Delete,
     Deliver,
     FieldChange,
+    Reason,
     Refresh,
     Rotate,
     Update,
 )
-from reconciler.core.cimd_fields import DOCUMENT_FIELDS, mapped_fields
 from reconciler.core.collector import collector_paused
+from reconciler.core.comparison import Comparison, document_fields
 from reconciler.core.fields import SECRET_METHODS, gains_a_secret
-from reconciler.core.model import App, DesiredApp, Source, canonical, project
-from reconciler.core.plan import Conflict, Notice, Plan, Safety
-from reconciler.core.risks import reverted_fields, risks
+from reconciler.core.model import App, DesiredApp, Source, canonical
+from reconciler.core.plan import Conflict, Notice, NoticeKind, Plan, Safety
+from reconciler.core.risks import change_risks, creation_risks, deletion_risks
 from reconciler.core.scope import Scope
-from reconciler.core.stamp import Stamp, value_hash
 from reconciler.errors import InputError
 
 __all__ = ["plan", "plan_rotation"]
@@ -89,7 +88,7 @@ def plan_rotation(
         (app for app in actual if app.owned_by(owner)),
         key=lambda app: app.stamp.key if app.stamp else "",
     )
-    changes: list[Change] = []
+    changes: list[Rotate] = []
     for pattern in patterns:
         matched = [a for a in owned if a.stamp and fnmatchcase(a.stamp.key, pattern)]
         if not matched:
@@ -108,7 +107,7 @@ def plan_rotation(
                 Rotate(
                     key=app.stamp.key,
                     client_id=app.client_id,
-                    reasons=("rotate-secret",),
+                    reasons=(Reason.ROTATE_SECRET,),
                     risks=("secret-rotated",),
                     protect=app.stamp.protect,
                     fingerprint=app.fingerprint(),
@@ -181,7 +180,7 @@ class _Planning:
             )
             return keeper
         for extra in extras:
-            self.changes.append(self.delete(extra, note="duplicate"))
+            self.changes.append(self.delete(extra, Reason.DUPLICATE))
             self.claimed.add(extra.client_id)
         return keeper
 
@@ -208,7 +207,7 @@ class _Planning:
         if target.unreachable:
             self.notices.append(
                 Notice(
-                    "unreachable",
+                    NoticeKind.UNREACHABLE,
                     f"{spec.key} ({target.client_id}): {target.unreachable}",
                     spec.key,
                     spec.where,
@@ -227,15 +226,15 @@ class _Planning:
             self.changes.append(change)
         if stamp is not None and stamp.pending:
             self.changes.append(self.deliver(spec, target, _PENDING_NOTE))
-        elif change is not None and gains_a_secret(change.before or {}, change.after or {}):
+        elif change is not None and gains_a_secret(change.before, change.after):
             noted = replace(change, notes=(*change.notes, _BECOMES_CONFIDENTIAL_NOTE))
             self.changes[-1] = noted
 
-    def deliver(self, spec: DesiredApp, app: App, note: str) -> Change:
+    def deliver(self, spec: DesiredApp, app: App, note: str) -> Deliver:
         return Deliver(
             key=spec.key,
             client_id=app.client_id,
-            reasons=("secret not delivered",),
+            reasons=(Reason.SECRET_NOT_DELIVERED,),
             protect=spec.protect,
             location=spec.where,
             fingerprint=app.fingerprint(),
@@ -257,8 +256,8 @@ class _Planning:
         if spec.cimd:
             found = self.by_url.get(spec.cimd)
             if found is None and mine is not None and mine.client_id not in self.claimed:
-                note = "url-changed" if mine.is_cimd else "replaced"
-                self.changes.append(self.delete(mine, note=note))
+                reason = Reason.URL_CHANGED if mine.is_cimd else Reason.REPLACED
+                self.changes.append(self.delete(mine, reason))
                 self.claimed.add(mine.client_id)
             return found
         if spec.client_id:
@@ -278,27 +277,28 @@ class _Planning:
                 return None
             return found
         if mine is not None and mine.is_cimd:
-            self.changes.append(self.delete(mine, note="replaced"))
+            self.changes.append(self.delete(mine, Reason.REPLACED))
             self.claimed.add(mine.client_id)
             return None
         return mine
 
-    def create(self, spec: DesiredApp) -> Change:
+    def create(self, spec: DesiredApp) -> Create:
         after = spec.comparable()
         diff = [FieldChange(name, None, value) for name, value in after.items()]
         source = self.documents.get(spec.cimd) if spec.cimd else None
         upstream: dict[str, Any] = {}
         if source is not None:
-            upstream = _document_fields(spec, source)
+            upstream = document_fields(spec, source)
             diff = [
-                FieldChange(f"document.{n}", None, v, ("upstream",)) for n, v in upstream.items()
+                FieldChange(f"document.{n}", None, v, (Reason.UPSTREAM,))
+                for n, v in upstream.items()
             ] + diff
         return Create(
             key=spec.key,
             after=after,
             diff=tuple(diff),
-            reasons=("new",),
-            risks=risks("create", None, {**upstream, **after}),
+            reasons=(Reason.NEW,),
+            risks=creation_risks({**upstream, **after}),
             protect=spec.protect,
             cimd=spec.cimd,
             location=spec.where,
@@ -308,91 +308,63 @@ class _Planning:
             notes=(self.cimd_note,) if spec.cimd and self.cimd_note else (),
         )
 
-    def converge(self, spec: DesiredApp, app: App) -> Change | None:
-        after = spec.comparable()
-        before = project(after, app.fields)
-        stamp = app.stamp
-        diff = list(field_changes(before, after, stamp))
-        if stamp is not None and stamp.protect != spec.protect:
-            diff.append(FieldChange("protect", stamp.protect, spec.protect, ("manifest",)))
-        if stamp is not None and stamp.key != spec.key:
-            diff.append(FieldChange("key", stamp.key, spec.key, ("manifest",)))
+    def converge(self, spec: DesiredApp, app: App) -> Convergence | None:
+        """The change that brings ``app`` to what ``spec`` declares; None when it holds it."""
         source = self.documents.get(spec.cimd) if spec.cimd else None
-        upstream = _upstream_changes(spec, app, source) if source is not None else []
-        if stamp is not None and not diff and not upstream:
+        found = Comparison.of(spec, app, source)
+        if app.stamp is not None and not found.differs:
             return None
-        if upstream:
-            return self.refresh(spec, app, before, after, upstream + diff, source)
-        kind: type[Change] = Update if stamp is not None else Adopt
-        reasons = (
-            ("adopt",)
-            if stamp is None
-            else tuple(dict.fromkeys(reason for change in diff for reason in change.reasons))
-        )
+        if source is not None and found.document:
+            return self.refresh(spec, app, found, source)
+        kind: type[Adopt | Update] = Update if app.stamp is not None else Adopt
         return kind(
             key=spec.key,
             client_id=app.client_id,
-            before=before,
-            after=after,
-            diff=tuple(diff),
-            reasons=reasons,
-            risks=risks(kind.ACTION, before, after, reverted_fields(diff)),
+            before=found.before,
+            after=found.after,
+            diff=found.describe(),
+            reasons=found.reasons() if app.stamp is not None else (Reason.ADOPT,),
+            risks=change_risks(found.before, found.after, found.reverted()),
             protect=spec.protect,
             cimd=spec.cimd,
             location=spec.where,
             file=spec.file,
             fingerprint=app.fingerprint(),
-            keys=_keys(spec) if any(c.path.startswith("credentials") for c in diff) else (),
+            keys=_keys(spec) if "credentials" in found.fields else (),
             notes=(app.note,) if app.note else (),
         )
 
-    def refresh(
-        self,
-        spec: DesiredApp,
-        app: App,
-        before: dict[str, Any],
-        after: dict[str, Any],
-        diff: list[FieldChange],
-        source: Source | None,
-    ) -> Change:
+    def refresh(self, spec: DesiredApp, app: App, found: Comparison, source: Source) -> Refresh:
         """Re-register from the changed document, then re-apply the declared fields."""
-        seen = {
-            c.path.removeprefix("document."): c.before
-            for c in diff
-            if c.path.startswith("document.")
-        }
-        new = {
-            c.path.removeprefix("document."): c.after
-            for c in diff
-            if c.path.startswith("document.")
-        }
+        held = {name: value for name, (value, _) in found.document.items()}
+        wanted = {name: value for name, (_, value) in found.document.items()}
         return Refresh(
             key=spec.key,
             client_id=app.client_id,
-            before=before,
-            after=after,
-            diff=tuple(diff),
-            reasons=tuple(dict.fromkeys(r for change in diff for r in change.reasons)),
-            risks=risks("refresh", {**seen, **before}, {**new, **after}, reverted_fields(diff)),
+            before=found.before,
+            after=found.after,
+            diff=found.describe(),
+            reasons=found.reasons(),
+            risks=change_risks(
+                {**held, **found.before}, {**wanted, **found.after}, found.reverted()
+            ),
             protect=spec.protect,
-            cimd=spec.cimd,
+            cimd=source.url,
             location=spec.where,
             file=spec.file,
             fingerprint=app.fingerprint(),
-            source=source.to_data() if source is not None else None,
+            source=source.to_data(),
             notes=(app.note,) if app.note else (),
         )
 
-    def delete(self, app: App, *, note: str | None = None) -> Change:
-        key = app.stamp.key if app.stamp else app.client_id
-        labels = ("deletion", note) if note in ("url-changed", "duplicate") else ("deletion",)
+    def delete(self, app: App, reason: Reason = Reason.REMOVED) -> Delete:
         return Delete(
-            key=key,
+            key=app.stamp.key if app.stamp else app.client_id,
             client_id=app.client_id,
             before=canonical(app.fields),
-            reasons=(note,) if note else ("removed from manifests",),
-            notes=(_DUPLICATE_NOTE,) if note == "duplicate" else (),
-            risks=labels,
+            reasons=(reason,),
+            notes=(_DUPLICATE_NOTE,) if reason is Reason.DUPLICATE else (),
+            risks=deletion_risks(reason),
             cimd=app.external_client_id,
             fingerprint=app.fingerprint(),
         )
@@ -405,13 +377,13 @@ class _Planning:
             if isinstance(c, Create) and c.after and not c.cimd
         }
         for change in self.changes:
-            if not isinstance(change, Delete) or change.before is None:
+            if not isinstance(change, Delete):
                 continue
             twin = created.get((change.before.get("name"), change.before.get("app_type")))
             if twin is not None:
                 self.notices.append(
                     Notice(
-                        "rename",
+                        NoticeKind.RENAME,
                         f"{twin.key} looks like {change.key} renamed: to keep the app (its id, "
                         f"secret and grants) add `client_id: {change.client_id}` to {twin.key}",
                         twin.key,
@@ -430,7 +402,7 @@ class _Planning:
             if app.stamp.protect:
                 self.notices.append(
                     Notice(
-                        "protected",
+                        NoticeKind.PROTECTED,
                         f"{key} ({app.client_id}) is no longer in the manifests but is protected: "
                         "kept. Remove `protect: true` (and apply) before removing the app.",
                         key,
@@ -445,7 +417,7 @@ class _Planning:
             return
         self.notices.append(
             Notice(
-                "out-of-scope",
+                NoticeKind.OUT_OF_SCOPE,
                 f"{key} ({app.client_id}) is no longer in the manifests, but its stamp does "
                 "not say it was last applied from the files of this partial run: kept. "
                 "A run on every manifest deletes it.",
@@ -487,73 +459,5 @@ def _keeper_order(app: App) -> tuple[bool, bool, str]:
     return (app.stamp is not None and app.stamp.pending, not _protected(app), app.client_id)
 
 
-def field_changes(
-    before: Mapping[str, Any], after: Mapping[str, Any], stamp: Stamp | None
-) -> Iterable[FieldChange]:
-    """Each changed path, labelled by cause: the manifest, an edit made elsewhere, or both."""
-    if before == after:
-        return []
-    found: dict[str, FieldChange] = {}
-    for levels in DeepDiff(before, after, ignore_order=True, view="tree").values():
-        for level in levels:
-            path = level.path(output_format="list")
-            cut = next((i for i, part in enumerate(path) if isinstance(part, int)), len(path))
-            path = path[:cut] or path[:1]
-            name = ".".join(str(p) for p in path)
-            if name in found:
-                continue
-            found[name] = FieldChange(
-                name,
-                _at(before, path),
-                _at(after, path),
-                _reasons(str(path[0]), before, after, stamp),
-            )
-    return [found[name] for name in sorted(found)]
-
-
-def _reasons(
-    name: str, before: Mapping[str, Any], after: Mapping[str, Any], stamp: Stamp | None
-) -> tuple[str, ...]:
-    if stamp is None:
-        return ("adopt",)
-    applied = stamp.applied_hash(name)
-    if applied is None:
-        return ("manifest",)
-    reasons = []
-    if value_hash(after.get(name)) != applied:
-        reasons.append("manifest")
-    if value_hash(before.get(name)) != applied:
-        reasons.append("drift")
-    return tuple(reasons) or ("drift",)
-
-
-def _document_fields(spec: DesiredApp, source: Source) -> dict[str, Any]:
-    """The client fields the document sets and the manifest does not override."""
-    mapped = mapped_fields(source.url, source.document)
-    return canonical(
-        {n: mapped[n] for n in DOCUMENT_FIELDS if n in mapped and n not in spec.fields}
-    )
-
-
-def _upstream_changes(spec: DesiredApp, app: App, source: Source) -> list[FieldChange]:
-    """Where the registered app no longer matches its document: a refresh is due."""
-    wanted = _document_fields(spec, source)
-    held = canonical({name: app.record.get(name) for name in wanted})
-    return [
-        FieldChange(f"document.{name}", held[name], wanted[name], ("upstream",))
-        for name in wanted
-        if held[name] != wanted[name]
-    ]
-
-
 def _keys(spec: DesiredApp) -> tuple[dict[str, Any], ...]:
     return tuple({**c.summary(), "pem": c.pem} for c in spec.credentials)
-
-
-def _at(data: Mapping[str, Any], path: Sequence[Any]) -> Any:
-    value: Any = data
-    for part in path:
-        if not isinstance(value, dict) or part not in value:
-            return None
-        value = value[part]
-    return value

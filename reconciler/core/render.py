@@ -15,7 +15,15 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from reconciler.core.changes import CHANGE_TYPES, Change, Create, Delete, FieldChange
+from reconciler.core.changes import (
+    Change,
+    Create,
+    Declared,
+    Delete,
+    FieldChange,
+    Reason,
+    Registered,
+)
 from reconciler.core.comment import CommentContext
 from reconciler.core.plan import HEADER_NOTICES, Notice, Plan
 from reconciler.core.risks import RISK_DESCRIPTIONS
@@ -35,29 +43,9 @@ COLOR_CHOICES = ("auto", "always", "never")
 
 _HIDDEN_MEMBERS = frozenset({"client_secret", "pem"})
 
-_ACTION_PHRASES = {
-    "adopt": "will be adopted",
-    "create": "will be created",
-    "update": "will be updated in place",
-    "refresh": "will be re-registered from its metadata document",
-    "deliver": "will have its secret delivered to --secrets-out (it may never have been)",
-    "rotate": "will have its secret rotated and delivered to --secrets-out",
-    "delete": "will be deleted",
-}
 _DRIFT_PHRASE = "drift: edited outside reconciler"
-_ALWAYS_COUNTED = ("create", "update", "delete")
-_COUNTED_WHEN_PRESENT = ("adopt", "refresh", "deliver", "rotate")
 
 _ANSI_CODES = {"bold": "1", "red": "31", "green": "32", "yellow": "33", "cyan": "36"}
-_SYMBOL_COLOURS = {
-    "+": "green",
-    "~": "yellow",
-    "-": "red",
-    "@": "cyan",
-    "←": "cyan",
-    "»": "cyan",
-    "↻": "yellow",
-}
 _FIELD_INDENT = " " * 6
 _ITEM_INDENT = " " * 8
 
@@ -70,12 +58,21 @@ def _without_hidden(plan: Plan) -> Plan:
 
 
 def _scrub_change(change: Change) -> Change:
+    """The change with its members that can hold field values scrubbed, whatever its kind."""
+    scrubbers: dict[str, Callable[[Any], Any]] = {
+        "before": _scrub,
+        "after": _scrub,
+        "diff": lambda diff: tuple(_scrub_field(f) for f in diff if not _is_hidden_path(f.path)),
+        "keys": lambda keys: tuple(_scrub(dict(k)) for k in keys),
+    }
+    members = {member.name for member in dataclasses.fields(change)}
     return dataclasses.replace(
         change,
-        before=_scrub(change.before),
-        after=_scrub(change.after),
-        diff=tuple(_scrub_field(f) for f in change.diff if not _is_hidden_path(f.path)),
-        keys=tuple(_scrub(dict(k)) for k in change.keys),
+        **{
+            name: scrub(getattr(change, name))
+            for name, scrub in scrubbers.items()
+            if name in members
+        },
     )
 
 
@@ -110,18 +107,20 @@ def _list_edits(before: Any, after: Any) -> tuple[list[Any], list[Any]] | None:
 
 
 def _action_phrase(change: Change) -> str:
-    phrase = _ACTION_PHRASES[change.ACTION]
-    return f"{phrase} ({_DRIFT_PHRASE})" if "drift" in change.reasons else phrase
+    phrase = change.WORDS.phrase
+    return f"{phrase} ({_DRIFT_PHRASE})" if Reason.DRIFT in change.reasons else phrase
+
+
+def _client_id(change: Change) -> str | None:
+    return change.client_id if isinstance(change, Registered) else None
+
+
+def _cimd(change: Change) -> str | None:
+    return change.cimd if isinstance(change, Declared | Delete) else None
 
 
 def _environment(plan: Plan) -> str:
     return plan.environment or "default"
-
-
-def _counted_actions(plan: Plan) -> list[tuple[str, int]]:
-    counts = plan.counts()
-    extra = [(action, counts[action]) for action in _COUNTED_WHEN_PRESENT if counts[action]]
-    return [(action, counts[action]) for action in _ALWAYS_COUNTED] + extra
 
 
 def _closing_line(plan: Plan) -> str:
@@ -135,7 +134,7 @@ def _closing_line(plan: Plan) -> str:
         return "No changes within this partial run (apps outside it were not compared)."
     if plan.is_empty:
         return "No changes. The registry matches the manifests."
-    counted = ", ".join(f"{count} to {action}" for action, count in _counted_actions(plan))
+    counted = ", ".join(f"{count} to {kind.ACTION}" for kind, count in plan.tally())
     return f"Plan: {counted}."
 
 
@@ -203,16 +202,17 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
 
 
 def _text_change(change: Change, palette: _Palette) -> list[str]:
-    client = f" ({change.client_id})" if change.client_id else ""
+    client_id = _client_id(change)
+    client = f" ({client_id})" if client_id else ""
     title = f"  {change.SYMBOL} {change.key}{client}"
-    colour = _SYMBOL_COLOURS[change.SYMBOL]
-    lines = [f"{palette.paint(title, colour, 'bold')} {_action_phrase(change)}"]
+    lines = [f"{palette.paint(title, change.COLOUR, 'bold')} {_action_phrase(change)}"]
     if change.reasons:
         lines.append(f"{_FIELD_INDENT}reasons: {', '.join(change.reasons)}")
     if change.location:
         lines.append(f"{_FIELD_INDENT}location: {change.location}")
-    if change.cimd:
-        lines.append(f"{_FIELD_INDENT}cimd: {change.cimd}")
+    cimd = _cimd(change)
+    if cimd:
+        lines.append(f"{_FIELD_INDENT}cimd: {cimd}")
     lines.extend(f"{_FIELD_INDENT}note: {note}" for note in change.notes)
     for label in change.risks:
         risk = f"{_FIELD_INDENT}! {label}: {RISK_DESCRIPTIONS.get(label, label)}"
@@ -223,9 +223,11 @@ def _text_change(change: Change, palette: _Palette) -> list[str]:
 
 def _text_fields(change: Change, palette: _Palette) -> Iterator[str]:
     if isinstance(change, Delete):
-        name = (change.before or {}).get("name")
+        name = change.before.get("name")
         if name is not None:
             yield f"{_FIELD_INDENT}name: {_value(name)}"
+        return
+    if not isinstance(change, Declared):
         return
     for field in change.diff:
         if isinstance(change, Create):
@@ -244,7 +246,7 @@ def _text_assignment(path: str, value: Any) -> Iterator[str]:
 
 
 def _text_field_change(field: FieldChange, palette: _Palette) -> Iterator[str]:
-    cause = "  (drift)" if "drift" in field.reasons else ""
+    cause = "  (drift)" if Reason.DRIFT in field.reasons else ""
     edits = _list_edits(field.before, field.after)
     if edits is None:
         yield f"{_FIELD_INDENT}{field.path}: {_value(field.before)} -> {_value(field.after)}{cause}"
@@ -385,7 +387,7 @@ def _markdown_provenance(plan: Plan, context: CommentContext) -> str:
 
 
 def _markdown_refusal(plan: Plan) -> str:
-    counted = ", ".join(f"{count} to {action}" for action, count in _counted_actions(plan) if count)
+    counted = ", ".join(f"{count} to {kind.ACTION}" for kind, count in plan.tally() if count)
     return (
         f"> [!WARNING]\n> {_html(_refusal(plan))}.\n"
         f"> `apply --force` would take the whole plan: {counted}."
@@ -393,10 +395,7 @@ def _markdown_refusal(plan: Plan) -> str:
 
 
 def _markdown_counts(plan: Plan) -> list[str]:
-    rows = [
-        f"| {CHANGE_TYPES[action].SYMBOL} {action} | {count} |"
-        for action, count in _counted_actions(plan)
-    ]
+    rows = [f"| {kind.SYMBOL} {kind.ACTION} | {count} |" for kind, count in plan.tally()]
     return ["| action | count |", "| --- | ---: |", *rows, ""]
 
 
@@ -505,7 +504,8 @@ def _markdown_change(change: Change, context: CommentContext) -> list[str]:
 
 
 def _markdown_identity(change: Change, context: CommentContext) -> list[str]:
-    parts = [f"Client {_code(change.client_id)}"] if change.client_id else []
+    client_id = _client_id(change)
+    parts = [f"Client {_code(client_id)}"] if client_id else []
     if change.location:
         parts.append(f"Manifest {_located(change.location, context)}")
     if not parts:
@@ -515,12 +515,14 @@ def _markdown_identity(change: Change, context: CommentContext) -> list[str]:
 
 def _markdown_diff(change: Change) -> Iterator[str]:
     if isinstance(change, Delete):
-        name = (change.before or {}).get("name")
+        name = change.before.get("name")
         if name is not None:
             yield f"- name: {_value(name)}"
         return
+    if not isinstance(change, Declared):
+        return
     for field in change.diff:
-        mark = "  (drift)" if "drift" in field.reasons else ""
+        mark = "  (drift)" if Reason.DRIFT in field.reasons else ""
         edits = _list_edits(field.before, field.after)
         if edits is not None:
             removed, added = edits

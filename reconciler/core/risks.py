@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
-from typing import Any, Protocol
+from collections.abc import Collection, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
+from reconciler.core.changes import Reason
 from reconciler.core.hosts import is_loopback_host
 
-__all__ = ["RISK_DESCRIPTIONS", "reverted_fields", "risks"]
+__all__ = ["RISK_DESCRIPTIONS", "change_risks", "creation_risks", "deletion_risks"]
 
 RISK_DESCRIPTIONS = {
     "deletion": "the app is deleted: its users, grants and tokens stop working",
@@ -50,36 +51,38 @@ _AUTH_STRENGTH = {
 }
 
 
-class _PathChange(Protocol):
-    """What reverted_fields reads of a FieldChange."""
-
-    @property
-    def path(self) -> str: ...
-
-    @property
-    def reasons(self) -> tuple[str, ...]: ...
+def creation_risks(after: Mapping[str, Any]) -> tuple[str, ...]:
+    """Labels for a new app. It is expected to have grants, redirect URIs and origins: only
+    the legacy grants are flagged, and the values that are risky anywhere (a wildcard, a
+    plain http redirect URI)."""
+    return _labels(None, after)
 
 
-def reverted_fields(diff: Iterable[_PathChange]) -> frozenset[str]:
-    """The fields a change only puts back: edited elsewhere (drift), the manifest unchanged."""
-    return frozenset(change.path.split(".")[0] for change in diff if change.reasons == ("drift",))
-
-
-def risks(
-    action: str,
-    before: Mapping[str, Any] | None,
-    after: Mapping[str, Any] | None,
-    reverted: Collection[str] = (),
+def change_risks(
+    before: Mapping[str, Any], after: Mapping[str, Any], reverted: Collection[str] = ()
 ) -> tuple[str, ...]:
-    """Labels for one change; ``before`` is None for a create, ``after`` for a delete.
+    """Labels for a change to an app the registry holds, from what it holds to ``after``.
 
-    A new app is expected to have grants: only the legacy ones are flagged on creates.
-    ``reverted`` names the fields whose change only undoes an edit made outside reconciler
-    (``reverted_fields``): their redirect URIs and origins are labelled as reverts, not as
-    changes the manifests make. A wildcard or plain http value put back is still flagged.
+    ``reverted`` names the fields whose change only undoes an edit made outside reconciler:
+    their redirect URIs and origins are labelled as reverts, not as changes the manifests
+    make. A wildcard or plain http value put back is still flagged.
     """
-    if after is None:
-        return ("deletion",)
+    return _labels(before, after, reverted)
+
+
+def deletion_risks(reason: Reason) -> tuple[str, ...]:
+    """Labels for a delete: always ``deletion``, and what else it means for some reasons."""
+    also = _DELETION_RISKS.get(reason)
+    return ("deletion", also) if also else ("deletion",)
+
+
+_DELETION_RISKS = {Reason.URL_CHANGED: "url-changed", Reason.DUPLICATE: "duplicate"}
+
+
+def _labels(
+    before: Mapping[str, Any] | None, after: Mapping[str, Any], reverted: Collection[str] = ()
+) -> tuple[str, ...]:
+    """``before`` is None for a new app."""
     old = before or {}
     found: list[str] = []
     for fields, family in ((_REDIRECT_FIELDS, "redirect-uri"), (_ORIGIN_FIELDS, "origin")):

@@ -14,6 +14,7 @@ from reconciler.apply.applier import ApplyReport, apply_plan, check_fresh
 from reconciler.apply.interrupts import Stop, stop_on_signals
 from reconciler.apply.secrets import SecretsFile
 from reconciler.cimd.sources import Fetcher
+from reconciler.core.changes import Create, Refresh
 from reconciler.core.model import App, Source
 from reconciler.core.plan import Plan
 from reconciler.errors import InputError, UnsafePlanError
@@ -219,5 +220,7 @@ def applied_sources(report: ApplyReport) -> list[Source]:
     return [
         Source.from_data(result.change.source)
         for result in report.results
-        if result.ok and result.change.source is not None
+        if result.ok
+        and isinstance(result.change, Create | Refresh)
+        and result.change.source is not None
     ]

@@ -18,7 +18,7 @@ from reconciler.cimd.lockfile import LockFile
 from reconciler.cimd.sources import Fetcher, Sources, gather_sources, lock_entry
 from reconciler.core.collector import collector_paused
 from reconciler.core.model import App, DesiredApp, Source
-from reconciler.core.plan import Notice, Plan
+from reconciler.core.plan import Notice, NoticeKind, Plan
 from reconciler.core.planner import plan
 from reconciler.core.scope import Scope
 from reconciler.diagnostics import Diagnostic, Location, Severity
@@ -200,7 +200,8 @@ def read_and_plan(
         scope=desired.scope,
     )
     orphans = [
-        Notice("orphan", orphan.orphan_message(), orphan.key) for orphan in registry.orphans()
+        Notice(NoticeKind.ORPHAN, orphan.orphan_message(), orphan.key)
+        for orphan in registry.orphans()
     ]
     if orphans or header:
         result = replace(result, notices=(*header, *result.notices, *orphans))
@@ -234,8 +235,8 @@ def check_registration_allowed(plan: Plan, registry: Registry, *, first_run: boo
 
 def _header_notice(note: HeaderNote, first_run: bool) -> Notice:
     if note.refuses_creates and first_run:
-        return Notice("first-run", note.first_run_message or note.message)
-    return Notice(note.kind, note.message)
+        return Notice(NoticeKind.FIRST_RUN, note.first_run_message or note.message)
+    return Notice(NoticeKind(note.kind), note.message)
 
 
 def registry_verdicts(

@@ -20,7 +20,12 @@ def handover(n: int, change: type[Create] | type[Deliver] = Create) -> Handover:
     key = f"app-{n}"
     app = App(client_id=f"id-{n}", fields={})
     stamp = Stamp("team", key, {}, pending=True)
-    return Handover(change(key=key), Delivery(key, app.client_id, f"s-{n}", "r"), app, stamp)
+    made = (
+        Create(key=key, after={})
+        if change is Create
+        else Deliver(key=key, client_id=app.client_id, fingerprint=app.fingerprint())
+    )
+    return Handover(made, Delivery(key, app.client_id, f"s-{n}", "r"), app, stamp)
 
 
 class Recorder:

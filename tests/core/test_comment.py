@@ -24,6 +24,7 @@ from reconciler.github import gather_comment_context
 
 GITHUB_COMMENT_LIMIT = 65_536
 SHA = "0123456789abcdef0123456789abcdef01234567"
+FINGERPRINT = "sha256:" + "ef" * 32
 
 
 def big_create(n: int) -> Create:
@@ -57,6 +58,7 @@ def big_update(n: int) -> Update:
         reasons=("manifest", "drift"),
         risks=("redirect-uri-added", "grant-refresh_token") if n % 2 else ("redirect-uri-added",),
         location=f"apps/svc-{n:04}.yaml:7:3",
+        fingerprint=FINGERPRINT,
     )
 
 
@@ -167,8 +169,12 @@ def test_a_plan_that_fits_is_not_cut() -> None:
 def test_the_budget_counts_bytes_so_wide_characters_still_fit() -> None:
     change = Update(
         key="wide",
+        client_id="id-wide",
+        before={"name": "é" * 3000},
+        after={"name": "漢" * 3000},
         diff=(FieldChange("name", "é" * 3000, "漢" * 3000),),
         reasons=("manifest",),
+        fingerprint=FINGERPRINT,
     )
     plan = Plan(owner="o", registry="sqlite:db", changes=(change, big_create(1)))
     text = render_markdown(plan, CommentContext(budget=10_000))

@@ -2,22 +2,38 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from reconciler.core.changes import Create, Delete, Update
+from reconciler.core import plan as plan_module
+from reconciler.core.changes import (
+    CHANGE_TYPES,
+    Adopt,
+    Create,
+    Delete,
+    Deliver,
+    Reason,
+    Refresh,
+    Rotate,
+    Update,
+)
 from reconciler.core.model import digest
-from reconciler.core.plan import Conflict, Plan, Safety
+from reconciler.core.plan import Conflict, Notice, NoticeKind, Plan, Safety
 from reconciler.errors import InputError, UnsafePlanError
 
 FINGERPRINT = "sha256:" + "cd" * 32
+#: A plan saved by reconciler before change kinds were types owning their shapes: every
+#: kind, field reasons, keys, CIMD sources, every notice kind, a conflict, a partial scope.
+SAVED_BEFORE = Path(__file__).parent.parent / "fixtures" / "plans" / "every-kind-1.1.json"
 
 
 def deletes(count: int) -> tuple[Delete, ...]:
     return tuple(
-        Delete(key=f"gone-{n}", client_id=f"id-gone-{n}", fingerprint=FINGERPRINT)
+        Delete(key=f"gone-{n}", client_id=f"id-gone-{n}", before={}, fingerprint=FINGERPRINT)
         for n in range(count)
     )
 
@@ -118,6 +134,115 @@ def test_a_later_minor_format_version_still_loads() -> None:
 def test_a_sealed_plan_with_broken_fields_is_an_input_error() -> None:
     data = saved(owned_plan(1))
     del data["owner"]
+    with pytest.raises(InputError, match="not a valid plan file"):
+        Plan.from_json(resealed(data))
+
+
+# A plan saved by an earlier reconciler.
+
+
+def test_a_plan_saved_before_kinds_were_types_loads_with_its_checksum() -> None:
+    plan = Plan.from_json(SAVED_BEFORE.read_text(encoding="utf-8"), "plan.json")
+    assert [(type(c), c.key) for c in plan.changes] == [
+        (Rotate, "batch"),
+        (Deliver, "worker"),
+        (Adopt, "legacy"),
+        (Create, "ledger"),
+        (Create, "tool"),
+        (Update, "api"),
+        (Refresh, "partner"),
+        (Delete, "api"),
+        (Delete, "gone"),
+        (Delete, "old-tool"),
+    ]
+    update = next(c for c in plan.changes if isinstance(c, Update))
+    assert update.reasons == (Reason.MANIFEST, Reason.DRIFT)
+    assert [d.reasons for d in update.diff][1] == (Reason.MANIFEST, Reason.DRIFT)
+    assert {n.kind for n in plan.notices} == set(NoticeKind) - {NoticeKind.FIRST_RUN}
+    ledger = next(c for c in plan.changes if isinstance(c, Create) and c.key == "ledger")
+    assert "BEGIN PUBLIC KEY" in ledger.keys[0]["pem"]
+    refresh = next(c for c in plan.changes if isinstance(c, Refresh))
+    assert refresh.source["origin"] == "fetched" and refresh.cimd == refresh.client_id
+
+
+def test_a_plan_saved_before_kinds_were_types_saves_again_byte_for_byte(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    text = SAVED_BEFORE.read_text(encoding="utf-8")
+    monkeypatch.setattr(plan_module, "__version__", json.loads(text)["reconciler_version"])
+    assert Plan.from_json(text).to_json() == text
+
+
+def test_a_plan_saved_before_kinds_were_types_is_still_refused_once_edited() -> None:
+    data = json.loads(SAVED_BEFORE.read_text(encoding="utf-8"))
+    delete = next(c for c in data["changes"] if c["action"] == "delete")
+    delete["client_id"] = "id-someone-else"
+    with pytest.raises(InputError, match="checksum does not match"):
+        Plan.from_json(json.dumps(data))
+
+
+def test_the_checksum_covers_every_other_member_in_canonical_json() -> None:
+    data = saved(owned_plan(12, Create(key="web", after={"name": "Web"}), *deletes(2)))
+    body = {k: v for k, v in data.items() if k != "checksum"}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert data["checksum"] == "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+# The summary.
+
+
+def test_the_summary_counts_every_kind_by_its_action_in_the_kinds_order() -> None:
+    plan = owned_plan(12, Create(key="web", after={}), *deletes(2), *updates(1))
+    assert plan.counts() == {
+        "adopt": 0,
+        "create": 1,
+        "update": 1,
+        "refresh": 0,
+        "deliver": 0,
+        "rotate": 0,
+        "delete": 2,
+    }
+    assert list(saved(plan)["summary"]) == list(CHANGE_TYPES)
+
+
+def test_people_read_the_kinds_always_counted_then_the_others_the_plan_has() -> None:
+    rotate = Rotate(key="batch", client_id="id-batch", fingerprint=FINGERPRINT)
+    plan = owned_plan(12, rotate, *deletes(1))
+    assert [(kind.ACTION, count) for kind, count in plan.tally()] == [
+        ("create", 0),
+        ("update", 0),
+        ("delete", 1),
+        ("rotate", 1),
+    ]
+    assert [kind.ACTION for kind, _ in owned_plan(0).tally()] == ["create", "update", "delete"]
+
+
+def test_count_tells_one_kind_from_another() -> None:
+    plan = owned_plan(12, *deletes(2), *updates(3))
+    assert (plan.count(Delete), plan.count(Update), plan.count(Adopt)) == (2, 3, 0)
+
+
+# Notices.
+
+
+def test_notice_kinds_keep_the_values_plan_files_use_and_read_back() -> None:
+    assert sorted(kind.value for kind in NoticeKind) == [
+        "first-run",
+        "missing-state",
+        "orphan",
+        "out-of-scope",
+        "protected",
+        "rename",
+        "unreachable",
+    ]
+    notice = Notice(NoticeKind.RENAME, "looks renamed", "web", "apps/web.yaml:1:3")
+    loaded = Plan.from_json(Plan(owner="o", registry="r", notices=(notice,)).to_json())
+    assert loaded.notices == (notice,) and type(loaded.notices[0].kind) is NoticeKind
+
+
+def test_a_notice_of_an_unknown_kind_is_not_a_valid_plan_file() -> None:
+    data = saved(Plan(owner="o", registry="r", notices=(Notice(NoticeKind.ORPHAN, "x"),)))
+    data["notices"][0]["kind"] = "gossip"
     with pytest.raises(InputError, match="not a valid plan file"):
         Plan.from_json(resealed(data))
 

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from typing import Any
+
 from reconciler.apply.applier import apply_plan
-from reconciler.core.changes import Adopt, Create, Delete, Update
-from reconciler.core.model import DesiredApp, Source
+from reconciler.core.changes import Adopt, Create, Delete, Reason, Update
+from reconciler.core.model import App, Credential, DesiredApp, Source, SourceOrigin
 from reconciler.core.plan import Plan, Safety
 from reconciler.core.planner import plan
+from reconciler.core.stamp import Stamp
 from reconciler.registries.clients import ClientsRegistry
 from tests.helpers import desired, memory_registry, seed
 
@@ -169,7 +172,7 @@ def _source(url: str, name: str = "Partner") -> Source:
         "grant_types": ["authorization_code"],
         "token_endpoint_auth_method": "none",
     }
-    return Source(url, document, "sha256:x", "2026-01-01T00:00:00+00:00", "fetched")
+    return Source(url, document, "sha256:x", "2026-01-01T00:00:00+00:00", SourceOrigin.FETCHED)
 
 
 def test_cimd_url_change_is_a_delete_and_a_create_flagged() -> None:
@@ -253,6 +256,60 @@ def test_undoing_a_redirect_uri_edit_made_elsewhere_is_labelled_a_revert() -> No
     [change] = plan_for(registry, desired("web", **WEB)).changes
     assert "redirect-uri-reverted" in change.risks
     assert "redirect-uri-added" not in change.risks
+
+
+def test_a_redirect_uri_the_manifest_changes_as_well_is_not_a_revert() -> None:
+    tenant, registry = memory_registry()
+    converge(registry, desired("web", **WEB))
+    [app] = registry.list_apps()
+    tenant.patch_client(app.client_id, {"callbacks": ["https://evil.example.com/cb"]})
+    moved = {**WEB, "callbacks": ["https://new.example.com/cb"]}
+    [change] = plan_for(registry, desired("web", **moved)).changes
+    assert [(d.path, d.reasons) for d in change.diff] == [
+        ("callbacks", (Reason.MANIFEST, Reason.DRIFT))
+    ]
+    assert "redirect-uri-added" in change.risks
+    assert "redirect-uri-reverted" not in change.risks
+
+
+def applied(key: str, fields: dict[str, Any], *, holds: dict[str, Any]) -> App:
+    """An app this owner applied with ``fields``, that now holds ``holds``."""
+    stamp = Stamp.for_fields(OWNER, key, fields)
+    return App(client_id=f"id-{key}", fields=holds, stamp=stamp)
+
+
+def test_the_diff_shows_the_members_of_exactly_the_fields_whose_values_differ() -> None:
+    declared = {"name": "Web", "refresh_token": {"rotation_type": "non-rotating", "leeway": 0}}
+    held = {"name": "Web", "refresh_token": {"rotation_type": "rotating", "leeway": 0}}
+    spec = DesiredApp("web", declared)
+    [change] = plan([spec], [applied("web", held, holds=held)], owner=OWNER, registry="r").changes
+    assert isinstance(change, Update)
+    assert [(d.path, d.before, d.after) for d in change.diff] == [
+        ("refresh_token.rotation_type", "rotating", "non-rotating")
+    ]
+    assert change.reasons == (Reason.MANIFEST,)
+    assert change.keys == ()
+
+
+def test_the_public_keys_travel_with_a_change_only_when_the_credentials_differ() -> None:
+    pem = "-----BEGIN PUBLIC KEY-----\nMIIB\n-----END PUBLIC KEY-----\n"
+    key = Credential("signing", pem, kid="new-kid")
+    spec = DesiredApp("api", {"name": "API", "credentials": [key.summary()]}, credentials=(key,))
+    old = {"name": "API", "credentials": [{**key.summary(), "kid": "old-kid"}]}
+    [rotated] = plan([spec], [applied("api", old, holds=old)], owner=OWNER, registry="r").changes
+    assert isinstance(rotated, Update)
+    assert rotated.keys == ({**key.summary(), "pem": pem},)
+    assert "keys-changed" in rotated.risks
+    renamed = {**spec.fields, "name": "API v2"}
+    current = {**spec.fields}
+    [change] = plan(
+        [DesiredApp("api", renamed, credentials=(key,))],
+        [applied("api", current, holds=current)],
+        owner=OWNER,
+        registry="r",
+    ).changes
+    assert [d.path for d in change.diff] == ["name"]
+    assert isinstance(change, Update) and change.keys == ()
 
 
 def test_a_new_web_origin_in_the_manifest_is_labelled() -> None:

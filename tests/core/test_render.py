@@ -14,6 +14,7 @@ from reconciler.core.changes import (
     Delete,
     Deliver,
     FieldChange,
+    Reason,
     Refresh,
     Update,
 )
@@ -92,6 +93,7 @@ def adopt(key: str = "legacy") -> Adopt:
 
 def refresh(key: str = "partner") -> Refresh:
     url = "https://partner.example/oauth/client.json"
+    document = {"client_name": "Partner Assistant"}
     return Refresh(
         key=key,
         client_id=url,
@@ -99,9 +101,16 @@ def refresh(key: str = "partner") -> Refresh:
         before={"client_name": "Partner"},
         after={"client_name": "Partner Assistant"},
         diff=(FieldChange("client_name", "Partner", "Partner Assistant"),),
-        reasons=("document",),
+        reasons=(Reason.UPSTREAM,),
         location=f"apps/{key}.yaml:4:3",
         fingerprint=FINGERPRINT,
+        source={
+            "url": url,
+            "sha256": FINGERPRINT,
+            "fetched_at": "2026-01-01T00:00:00+00:00",
+            "origin": "fetched",
+            "document": document,
+        },
     )
 
 
@@ -296,8 +305,11 @@ def test_values_are_json_formatted_and_unicode_kept() -> None:
     change = Update(
         key="i18n",
         client_id="id-i18n",
+        before={"name": "Caf\u00e9", "metadata": {"a": "1"}},
+        after={"name": None, "metadata": {}},
         diff=(FieldChange("name", "Caf\u00e9", None), FieldChange("metadata", {"a": "1"}, {})),
         reasons=("manifest",),
+        fingerprint=FINGERPRINT,
     )
     lines = render_text(make_plan(change)).splitlines()
     assert '      name: "Caf\u00e9" -> null' in lines
@@ -416,7 +428,15 @@ def test_markdown_escapes_what_would_break_tables_and_html() -> None:
 
 
 def test_markdown_fence_outgrows_backticks_in_values() -> None:
-    change = Update(key="t", diff=(FieldChange("name", "```", "x"),), reasons=("manifest",))
+    change = Update(
+        key="t",
+        client_id="id-t",
+        before={"name": "```"},
+        after={"name": "x"},
+        diff=(FieldChange("name", "```", "x"),),
+        reasons=("manifest",),
+        fingerprint=FINGERPRINT,
+    )
     assert "````diff" in render_markdown(make_plan(change))
 
 
@@ -457,6 +477,7 @@ def test_a_delivery_says_why_in_every_format() -> None:
         client_id="id-w",
         reasons=("secret not delivered",),
         location="apps/w.yaml:3:3",
+        fingerprint=FINGERPRINT,
         notes=("its stamp says the secret has not reached a --secrets-out file",),
     )
     plan = make_plan(deliver)

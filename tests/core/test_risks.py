@@ -1,38 +1,45 @@
 from __future__ import annotations
 
-from reconciler.core.changes import FieldChange
-from reconciler.core.risks import RISK_DESCRIPTIONS, reverted_fields, risks
+import pytest
+
+from reconciler.core.changes import Reason
+from reconciler.core.risks import (
+    RISK_DESCRIPTIONS,
+    change_risks,
+    creation_risks,
+    deletion_risks,
+)
 
 SPA = {"web_origins": ["https://app.example.com"], "allowed_origins": []}
 
 
 def test_an_origin_added_to_an_app_is_labelled() -> None:
     after = {**SPA, "web_origins": ["https://app.example.com", "https://new.example.com"]}
-    assert risks("update", SPA, after) == ("origin-added",)
+    assert change_risks(SPA, after) == ("origin-added",)
 
 
 def test_a_cors_origin_added_is_labelled_too() -> None:
     after = {**SPA, "allowed_origins": ["https://cors.example.com"]}
-    assert risks("update", SPA, after) == ("origin-added",)
+    assert change_risks(SPA, after) == ("origin-added",)
 
 
 def test_an_origin_removed_is_a_change_not_an_addition() -> None:
-    assert risks("update", SPA, {**SPA, "web_origins": []}) == ("origin-changed",)
+    assert change_risks(SPA, {**SPA, "web_origins": []}) == ("origin-changed",)
 
 
 def test_a_wildcard_origin_is_flagged_on_create_and_update() -> None:
     after = {**SPA, "web_origins": ["https://*.example.com"]}
-    assert risks("create", None, after) == ("wildcard-origin",)
-    assert risks("update", SPA, after) == ("origin-added", "wildcard-origin")
+    assert creation_risks(after) == ("wildcard-origin",)
+    assert change_risks(SPA, after) == ("origin-added", "wildcard-origin")
 
 
 def test_origins_of_a_new_app_are_expected() -> None:
-    assert risks("create", None, SPA) == ()
+    assert creation_risks(SPA) == ()
 
 
 def test_a_plain_http_redirect_is_flagged_unless_on_a_loopback_host() -> None:
     def labels(uri: str) -> tuple[str, ...]:
-        return risks("create", None, {"callbacks": [uri]})
+        return creation_risks({"callbacks": [uri]})
 
     assert labels("http://app.example.com/cb") == ("http-redirect",)
     assert labels("http://dev.localhost/cb") == ("http-redirect",)
@@ -45,37 +52,78 @@ def test_a_plain_http_redirect_is_flagged_unless_on_a_loopback_host() -> None:
 def test_putting_back_drifted_redirect_uris_is_a_revert() -> None:
     before = {"callbacks": ["https://evil.example.com/cb"]}
     after = {"callbacks": ["https://web.example.com/cb"]}
-    assert risks("update", before, after, {"callbacks"}) == ("redirect-uri-reverted",)
-    assert risks("update", before, after) == ("redirect-uri-added",)
+    assert change_risks(before, after, {"callbacks"}) == ("redirect-uri-reverted",)
+    assert change_risks(before, after) == ("redirect-uri-added",)
 
 
 def test_putting_back_drifted_origins_is_a_revert() -> None:
     before = {**SPA, "web_origins": []}
-    assert risks("update", before, SPA, {"web_origins"}) == ("origin-reverted",)
+    assert change_risks(before, SPA, {"web_origins"}) == ("origin-reverted",)
 
 
 def test_a_wildcard_put_back_is_still_flagged() -> None:
     before = {"callbacks": []}
     after = {"callbacks": ["https://*.example.com/cb"]}
-    assert risks("update", before, after, {"callbacks"}) == (
+    assert change_risks(before, after, {"callbacks"}) == (
         "redirect-uri-reverted",
         "wildcard-redirect",
     )
 
 
-def test_only_fields_changed_by_drift_alone_are_reverted() -> None:
-    diff = [
-        FieldChange("callbacks", [], ["https://a.example.com/cb"], ("drift",)),
-        FieldChange("web_origins", [], ["https://a.example.com"], ("manifest", "drift")),
-        FieldChange("refresh_token.rotation_type", "a", "b", ("drift",)),
-        FieldChange("logo_uri", None, "https://a.example.com/l.png", ("manifest",)),
-    ]
-    assert reverted_fields(diff) == {"callbacks", "refresh_token"}
+def test_a_new_app_is_flagged_for_legacy_grants_only_a_changed_one_for_all_watched() -> None:
+    grants = {"grant_types": ["authorization_code", "client_credentials", "password"]}
+    assert creation_risks(grants) == ("grant-password",)
+    assert change_risks({"grant_types": ["authorization_code"]}, grants) == (
+        "grant-client_credentials",
+        "grant-password",
+    )
+
+
+def test_flips_are_flagged_on_changes_and_never_on_a_new_app() -> None:
+    before = {
+        "is_first_party": False,
+        "token_endpoint_auth_method": "private_key_jwt",
+        "refresh_token": {"rotation_type": "rotating"},
+        "credentials": [{"name": "a", "kid": "1"}],
+    }
+    after = {
+        "is_first_party": True,
+        "token_endpoint_auth_method": "client_secret_post",
+        "refresh_token": {"rotation_type": "non-rotating"},
+        "credentials": [{"name": "a", "kid": "2"}],
+    }
+    assert change_risks(before, after) == (
+        "first-party-flipped",
+        "auth-method-weakened",
+        "refresh-rotation-off",
+        "keys-changed",
+    )
+    assert creation_risks(after) == ()
+
+
+def test_a_plain_http_redirect_uri_is_flagged_on_a_new_app_too() -> None:
+    assert creation_risks({"callbacks": ["http://web.example.com/cb"]}) == ("http-redirect",)
+
+
+@pytest.mark.parametrize(
+    ("reason", "labels"),
+    [
+        (Reason.REMOVED, ("deletion",)),
+        (Reason.REPLACED, ("deletion",)),
+        (Reason.URL_CHANGED, ("deletion", "url-changed")),
+        (Reason.DUPLICATE, ("deletion", "duplicate")),
+    ],
+)
+def test_a_delete_is_always_flagged_and_says_what_else_its_reason_means(
+    reason: Reason, labels: tuple[str, ...]
+) -> None:
+    assert deletion_risks(reason) == labels
 
 
 def test_every_label_has_a_description() -> None:
     labels = {
-        *risks("update", {"callbacks": [], **SPA}, {"callbacks": ["http://*.x.com"], **SPA}),
-        *risks("update", SPA, {**SPA, "web_origins": ["*"]}, {"web_origins"}),
+        *change_risks({"callbacks": [], **SPA}, {"callbacks": ["http://*.x.com"], **SPA}),
+        *change_risks(SPA, {**SPA, "web_origins": ["*"]}, {"web_origins"}),
+        *(label for reason in Reason for label in deletion_risks(reason)),
     }
     assert labels <= set(RISK_DESCRIPTIONS)

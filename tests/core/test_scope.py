@@ -114,4 +114,4 @@ def test_a_full_plan_has_no_scope_member_and_reads_back_full() -> None:
 
 def test_the_stamp_source_is_the_hash_of_the_file() -> None:
     assert partial_plan().changes[0].stamp_source == file_hash("apps/one.yaml")
-    assert Create(key="x").stamp_source == ""
+    assert Create(key="x", after={}).stamp_source == ""
