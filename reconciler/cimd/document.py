@@ -25,7 +25,6 @@ __all__ = [
     "Finding",
     "filtered_document",
     "jwks_findings",
-    "reused_kid_findings",
     "security_sensitive_changes",
     "validate_document",
 ]
@@ -116,7 +115,6 @@ KNOWN_FIELDS = frozenset(
     }
 )
 #: The members that make up a public key, by which a reused ``kid`` is compared.
-_KEY_MATERIAL_MEMBERS = ("kty", "crv", "n", "e", "x", "y")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
@@ -192,24 +190,6 @@ def jwks_findings(jwks: object, path: str = "$") -> list[Finding]:
 def security_sensitive_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
     """The security-sensitive fields whose values differ between two versions of a document."""
     return [name for name in SECURITY_SENSITIVE_FIELDS if before.get(name) != after.get(name)]
-
-
-def reused_kid_findings(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[Finding]:
-    """Keys in the JWKS ``after`` whose ``kid`` was in ``before`` with other key material.
-
-    Auth0 keeps the old key when a ``kid`` comes back with new material, so a rotation
-    must introduce a new ``kid``.
-    """
-    previous = {kid: material for kid, material, _ in _keys_by_kid(before)}
-    return [
-        _error(
-            f"$.keys[{index}].kid",
-            f"reuses kid {_show(kid)} with new key material; Auth0 keeps the old key, "
-            "so give a rotated key a new kid",
-        )
-        for kid, material, index in _keys_by_kid(after)
-        if kid in previous and previous[kid] != material
-    ]
 
 
 # -- the rules, one group of fields each -----------------------------------------------------
@@ -477,10 +457,3 @@ def _origin(uri: str) -> str:
     except ValueError:
         return f"(not a valid URI: {uri})"
     return f"{parts.scheme}://{parts.hostname or ''}:{port}"
-
-
-def _keys_by_kid(jwks: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any], int]]:
-    keys = jwks.get("keys")
-    for index, key in enumerate(keys if isinstance(keys, list) else []):
-        if isinstance(key, Mapping) and isinstance(key.get("kid"), str):
-            yield key["kid"], {m: key.get(m) for m in _KEY_MATERIAL_MEMBERS}, index

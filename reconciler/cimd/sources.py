@@ -5,6 +5,9 @@ invalid, an app that exists keeps what it has (a warning; an error under --stric
 a new app uses the locked copy if there is one (a warning) or cannot be planned (an
 error). Invalid documents are never used, locked or cached. With --locked, a document
 that differs from the lock refuses the plan (exit 3).
+
+A document that differs from its locked copy is weighed against it: the security-sensitive
+fields it changed go with its Source, and the planner labels the refresh with them.
 """
 
 from __future__ import annotations
@@ -13,7 +16,11 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from reconciler.cimd.document import filtered_document, validate_document
+from reconciler.cimd.document import (
+    filtered_document,
+    security_sensitive_changes,
+    validate_document,
+)
 from reconciler.cimd.fetch import FetchedDocument
 from reconciler.cimd.lockfile import LockEntry, LockFile
 from reconciler.core.model import DesiredApp, Source, SourceOrigin
@@ -72,16 +79,22 @@ def gather_sources(
             if errors:
                 problem = CimdError(f"{url}: invalid document: " + "; ".join(errors))
             else:
-                source = Source(
+                document = filtered_document(outcome.document)
+                entry = lock.get(url)
+                moved = entry is not None and entry.sha256 != outcome.sha256
+                result.documents[url] = Source(
                     url,
-                    filtered_document(outcome.document),
+                    document,
                     outcome.sha256,
                     outcome.fetched_at,
                     SourceOrigin.FETCHED,
+                    sensitive_changes=(
+                        tuple(security_sensitive_changes(entry.document, document))
+                        if entry is not None and moved
+                        else ()
+                    ),
                 )
-                result.documents[url] = source
-                entry = lock.get(url)
-                if entry is None or entry.sha256 != source.sha256:
+                if entry is None or moved:
                     result.unlocked.append(url)
                 continue
         assert problem is not None

@@ -166,6 +166,9 @@ class Source:
     sha256: str
     fetched_at: str
     origin: SourceOrigin
+    #: The security-sensitive document fields that differ from the locked copy (the plan
+    #: labels the refresh; not saved: the change's risks carry it).
+    sensitive_changes: tuple[str, ...] = ()
 
     def to_data(self) -> dict[str, Any]:
         return {

@@ -25,7 +25,7 @@ from reconciler.core.comparison import Comparison, document_fields
 from reconciler.core.fields import SECRET_METHODS, gains_a_secret
 from reconciler.core.model import App, DesiredApp, Source, canonical
 from reconciler.core.plan import Conflict, Notice, NoticeKind, Plan, Safety
-from reconciler.core.risks import change_risks, creation_risks, deletion_risks
+from reconciler.core.risks import change_risks, creation_risks, deletion_risks, refresh_risks
 from reconciler.core.scope import Scope
 from reconciler.errors import InputError
 
@@ -345,8 +345,11 @@ class _Planning:
             after=found.after,
             diff=found.describe(),
             reasons=found.reasons(),
-            risks=change_risks(
-                {**held, **found.before}, {**wanted, **found.after}, found.reverted()
+            risks=refresh_risks(
+                {**held, **found.before},
+                {**wanted, **found.after},
+                found.reverted(),
+                source.sensitive_changes,
             ),
             protect=spec.protect,
             cimd=source.url,
@@ -354,7 +357,11 @@ class _Planning:
             file=spec.file,
             fingerprint=app.fingerprint(),
             source=source.to_data(),
-            notes=(app.note,) if app.note else (),
+            notes=tuple(
+                note
+                for note in (app.note, _document_changes_note(source.sensitive_changes))
+                if note
+            ),
         )
 
     def delete(self, app: App, reason: Reason = Reason.REMOVED) -> Delete:
@@ -461,3 +468,9 @@ def _keeper_order(app: App) -> tuple[bool, bool, str]:
 
 def _keys(spec: DesiredApp) -> tuple[dict[str, Any], ...]:
     return tuple({**c.summary(), "pem": c.pem} for c in spec.credentials)
+
+
+def _document_changes_note(fields: Sequence[str]) -> str:
+    if not fields:
+        return ""
+    return f"the document changed {', '.join(fields)} since its locked copy: review them"

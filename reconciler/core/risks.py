@@ -9,7 +9,13 @@ from urllib.parse import urlsplit
 from reconciler.core.changes import Reason
 from reconciler.core.hosts import is_loopback_host
 
-__all__ = ["RISK_DESCRIPTIONS", "change_risks", "creation_risks", "deletion_risks"]
+__all__ = [
+    "RISK_DESCRIPTIONS",
+    "change_risks",
+    "creation_risks",
+    "deletion_risks",
+    "refresh_risks",
+]
 
 RISK_DESCRIPTIONS = {
     "deletion": "the app is deleted: its users, grants and tokens stop working",
@@ -34,6 +40,9 @@ RISK_DESCRIPTIONS = {
     "auth-method-weakened": "client authentication weakened",
     "refresh-rotation-off": "refresh token rotation turned off",
     "keys-changed": "client authentication keys changed",
+    "document-security-changed": (
+        "the CIMD document changed security-sensitive fields since it was locked"
+    ),
     "url-changed": "CIMD URL changed: a new client; grants and consent are lost",
     "secret-rotated": "the client secret is replaced: the old one stops working at once",
     "duplicate": "a second app for one key is deleted; the one whose secret was delivered stays",
@@ -68,6 +77,18 @@ def change_risks(
     make. A wildcard or plain http value put back is still flagged.
     """
     return _labels(before, after, reverted)
+
+
+def refresh_risks(
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+    reverted: Collection[str] = (),
+    document_changes: Collection[str] = (),
+) -> tuple[str, ...]:
+    """A refresh's labels: a change's, and whether the document's security-sensitive fields
+    (``document_changes``: redirect URIs, authentication, scope, grants, keys) moved."""
+    labels = _labels(before, after, reverted)
+    return (*labels, "document-security-changed") if document_changes else labels
 
 
 def deletion_risks(reason: Reason) -> tuple[str, ...]:

@@ -10,7 +10,6 @@ from reconciler.cimd.document import (
     Finding,
     filtered_document,
     jwks_findings,
-    reused_kid_findings,
     security_sensitive_changes,
     validate_document,
 )
@@ -455,17 +454,6 @@ def test_jwks_findings_on_a_fetched_key_set() -> None:
     ]
     assert summary(jwks_findings({"keys": ["not a key"]})) == [(E, "$.keys[0]")]
     assert summary(jwks_findings([PUBLIC_KEY])) == [(E, "$")]
-
-
-def test_a_reused_kid_with_new_material_is_flagged() -> None:
-    before = {"keys": [PUBLIC_KEY, {**PUBLIC_KEY, "kid": "k2", "n": "old"}]}
-    rotated = {"keys": [{**PUBLIC_KEY, "alg": "RS256"}, {**PUBLIC_KEY, "kid": "k3", "n": "new"}]}
-    reused = {"keys": [PUBLIC_KEY, {**PUBLIC_KEY, "kid": "k2", "n": "new"}]}
-
-    assert reused_kid_findings(before, rotated) == []
-    [finding] = reused_kid_findings(before, reused)
-    assert (finding.severity, finding.path) == ("error", "$.keys[1].kid")
-    assert '"k2"' in finding.message
 
 
 def test_security_sensitive_changes() -> None:

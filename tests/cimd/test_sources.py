@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.cimd.lockfile import LockFile
-from reconciler.cimd.sources import gather_sources
+from reconciler.cimd.sources import Sources, gather_sources
 from reconciler.core.model import DesiredApp
 from reconciler.pipeline import update_lock
 from tests.cimd_server import HOST, DocumentServer, TableResolver, client_document, fetcher
@@ -146,3 +146,35 @@ def test_a_private_key_jwt_documents_keys_are_fetched_and_must_be_public(
     accepted = gather_sources([app_for(server.url(PATH))], (), fetcher(trust), lock)
     assert accepted.errors == [] and list(accepted.documents) == [server.url(PATH)]
     assert "/jwks.json" in [r.path for r in server.requests]
+
+
+def locked_then_moved(
+    server: DocumentServer, trust: ssl.SSLContext, tmp_path: Path, moved: dict[str, object]
+) -> tuple[Sources, str]:
+    """The document locked as first fetched, then published again with ``moved`` fields."""
+    url = server.url(PATH)
+    first = client_document(url)
+    server.serve_json(PATH, first)
+    lock = LockFile(tmp_path / "reconciler.lock")
+    before = gather_sources([app_for(url)], (), fetcher(trust), lock)
+    update_lock(lock.path, list(before.documents.values()))
+    server.serve_json(PATH, {**first, **moved})
+    return gather_sources([app_for(url)], (url,), fetcher(trust), LockFile.load(lock.path)), url
+
+
+def test_a_document_moved_since_its_lock_names_the_security_fields_it_changed(
+    server: DocumentServer, trust: ssl.SSLContext, tmp_path: Path
+) -> None:
+    moved = {"redirect_uris": [f"https://{HOST}/elsewhere"], "client_name": "Docs 2"}
+    sources, url = locked_then_moved(server, trust, tmp_path, moved)
+    assert sources.documents[url].sensitive_changes == ("redirect_uris",)
+    assert sources.unlocked == [url]
+    assert sources.diagnostics == []
+
+
+def test_an_unchanged_document_carries_no_security_changes(
+    server: DocumentServer, trust: ssl.SSLContext, tmp_path: Path
+) -> None:
+    sources, url = locked_then_moved(server, trust, tmp_path, {})
+    assert sources.documents[url].sensitive_changes == ()
+    assert sources.unlocked == [] and sources.diagnostics == []

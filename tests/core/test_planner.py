@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from reconciler.apply.applier import apply_plan
-from reconciler.core.changes import Adopt, Create, Delete, Reason, Update
+from reconciler.core.changes import Adopt, Create, Delete, Reason, Refresh, Update
 from reconciler.core.model import App, Credential, DesiredApp, Source, SourceOrigin
 from reconciler.core.plan import Plan, Safety
 from reconciler.core.planner import plan
@@ -197,6 +198,35 @@ def test_cimd_url_change_is_a_delete_and_a_create_flagged() -> None:
     )
     assert [(type(c), c.cimd) for c in result.changes] == [(Create, new), (Delete, old)]
     assert "url-changed" in result.changes[1].risks
+
+
+def test_a_refresh_whose_document_moved_security_fields_since_its_lock_is_labelled() -> None:
+    _, registry = memory_registry()
+    url = "https://p.example/a.json"
+    spec = desired("partner", cimd=url, type="regular_web")
+    documents = {url: _source(url)}
+    first = plan(
+        [spec], registry.list_apps(), owner=OWNER, registry=registry.uri, documents=documents
+    )
+    assert apply_plan(first, registry, registry.list_apps()).ok
+    moved = _source(url)
+    moved = replace(
+        moved,
+        document={**moved.document, "redirect_uris": ["https://p.example/other"]},
+        sensitive_changes=("redirect_uris",),
+    )
+    [change] = plan(
+        [spec], registry.list_apps(), owner=OWNER, registry=registry.uri, documents={url: moved}
+    ).changes
+    assert isinstance(change, Refresh)
+    assert "document-security-changed" in change.risks
+    assert "redirect-uri-added" in change.risks
+    assert any("changed redirect_uris since its locked copy" in note for note in change.notes)
+    unmoved = replace(moved, sensitive_changes=())
+    [quiet] = plan(
+        [spec], registry.list_apps(), owner=OWNER, registry=registry.uri, documents={url: unmoved}
+    ).changes
+    assert "document-security-changed" not in quiet.risks and quiet.notes == ()
 
 
 def test_document_change_upstream_is_a_refresh_that_keeps_declared_fields() -> None:
