@@ -146,6 +146,7 @@ def test_a_create_that_never_lands_is_in_doubt_and_the_next_run_creates_it(
     assert [c["client_id"] for c in reader.apps_by_key(OWNER)["faulty"]] == [client_id]
 
 
+@pytest.mark.slow  # waits out the Retry-After the server sends
 def test_429_with_and_without_retry_after_on_every_route(
     served: TlsServe, reader: SdkReader
 ) -> None:
