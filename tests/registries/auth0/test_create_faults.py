@@ -130,6 +130,7 @@ def test_an_answer_after_the_client_timeout_is_found_with_its_secret(
     assert secret is not None and secret == reader.secret(client_id)
 
 
+@pytest.mark.slow  # holds the create past the client's timeout
 def test_a_create_that_never_lands_is_in_doubt_and_the_next_run_creates_it(
     served: TlsServe, reader: SdkReader
 ) -> None:
