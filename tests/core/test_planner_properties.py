@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +12,8 @@ from hypothesis import strategies as st
 from reconciler.apply.applier import apply_plan
 from reconciler.apply.secrets import SecretsFile
 from reconciler.core.changes import Adopt, Create, Delete
-from reconciler.core.model import App, DesiredApp
-from reconciler.core.plan import Plan
+from reconciler.core.model import App
 from reconciler.core.planner import plan
-from reconciler.registries.clients import ClientsRegistry
 from tests.helpers import desired, memory_registry, seed
 
 OWNER = "team-a"
@@ -61,20 +58,11 @@ def seeded_app(draw: st.DrawFn) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True)
-class DrawnState:
-    """A registry seeded with apps of this owner, of others and of nobody, and manifests
-    whose apps may name one of nobody's clients to adopt."""
-
-    registry: ClientsRegistry
-    before: list[App]
-    specs: list[DesiredApp]
-
-    def plan(self) -> Plan:
-        return plan(self.specs, self.registry.list_apps(), owner=OWNER, registry=self.registry.uri)
-
-
-def draw_state(data: st.DataObject) -> DrawnState:
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_apply_then_plan_is_empty_and_only_owned_apps_are_touched(data: st.DataObject) -> None:
+    """Every plan touches only owned apps and adopts only named unstamped ones; a plan
+    without conflicts, applied, leaves nothing to do and other owners' apps as they were."""
     tenant, registry = memory_registry()
     seeds = data.draw(st.lists(seeded_app(), max_size=6))
     ids = []
@@ -98,18 +86,12 @@ def draw_state(data: st.DataObject) -> DrawnState:
         if adoptable and data.draw(st.booleans()):
             body = {**body, "client_id": adoptable.pop()}
         specs.append(desired(key, **body))
-    return DrawnState(registry, registry.list_apps(), specs)
 
-
-@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.data())
-def test_a_plan_touches_only_owned_apps_and_adopts_only_named_unstamped_ones(
-    data: st.DataObject,
-) -> None:
-    state = draw_state(data)
-    by_id = {a.client_id: a for a in state.before}
-    named = {s.client_id for s in state.specs if s.client_id}
-    for change in state.plan().changes:
+    before: list[App] = registry.list_apps()
+    by_id = {a.client_id: a for a in before}
+    named = {s.client_id for s in specs if s.client_id}
+    first = plan(specs, before, owner=OWNER, registry=registry.uri)
+    for change in first.changes:
         if isinstance(change, Create):
             continue
         target = by_id[change.client_id or ""]
@@ -120,22 +102,16 @@ def test_a_plan_touches_only_owned_apps_and_adopts_only_named_unstamped_ones(
         if isinstance(change, Delete):
             assert target.stamp is not None and not target.stamp.protect
 
-
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.data())
-def test_applying_a_plan_without_conflicts_leaves_nothing_to_do_and_others_apps_as_they_were(
-    data: st.DataObject,
-) -> None:
-    state = draw_state(data)
-    first = state.plan()
-    assume(not first.conflicts)  # a plan with conflicts is refused, never applied
+    # A plan with conflicts is refused, never applied: Hypothesis draws another state (and
+    # fails its filter_too_much health check if too few states are free of conflicts).
+    assume(not first.conflicts)
     with tempfile.TemporaryDirectory() as sink_directory:
         sink = SecretsFile(Path(sink_directory) / "secrets.json")
-        report = apply_plan(first, state.registry, state.before, secrets=sink)
+        report = apply_plan(first, registry, before, secrets=sink)
     assert report.ok, [r.error for r in report.results if not r.ok]
-    again = state.plan()
+    again = plan(specs, registry.list_apps(), owner=OWNER, registry=registry.uri)
     assert again.is_empty, [c.to_data() for c in again.changes]
-    after = {a.client_id: a for a in state.registry.list_apps()}
-    for app in state.before:
+    untouched = {a.client_id: a for a in registry.list_apps()}
+    for app in before:
         if app.stamp is not None and app.stamp.owner != OWNER:
-            assert after[app.client_id].fingerprint() == app.fingerprint()
+            assert untouched[app.client_id].fingerprint() == app.fingerprint()
