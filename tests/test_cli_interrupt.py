@@ -26,6 +26,8 @@ from reconciler.server import Server
 from reconciler.tenant.engine import Tenant
 from tests.helpers import interruptible
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).parent.parent
 MANAGEMENT_ID = "mgmtClientForInterruptTests00aa"
 MANAGEMENT_SECRET = "management-secret-for-interrupt-tests"

@@ -241,6 +241,7 @@ def on_a_terminal(examples: Path, *args: str, no_color: str | None = None) -> st
             os.close(follower)
 
 
+@pytest.mark.slow  # starts the CLI four times on a pseudo-terminal (the rule: test_color_wanted)
 def test_on_a_terminal_colour_is_on_unless_no_color_is_set(examples: Path) -> None:
     """NO_COLOR as https://no-color.org defines it: any non-empty value turns colour off."""
     assert ANSI in on_a_terminal(examples, "show", "plan.json")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import math
 import os
 import select
 import signal
@@ -24,7 +25,13 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from reconciler.errors import CimdError
 from reconciler.server import FixtureDocuments, Server, serve
-from reconciler.server.auth import MANAGEMENT_SCOPES
+from reconciler.server.auth import (
+    EXPIRED_TOKEN,
+    MANAGEMENT_SCOPES,
+    ManagementAuth,
+    UnauthorizedError,
+)
+from reconciler.server.messages import Request
 from reconciler.server.ratelimit import PRESETS, BucketSpec, RateLimiter, parse_rate_limit
 from reconciler.tenant.engine import Tenant
 from tests.helpers import interruptible
@@ -162,7 +169,9 @@ def create(api: httpx.Client, headers: dict[str, str], **body: Any) -> dict[str,
 def test_a_token_carries_auth0_claims_and_every_management_scope(
     api: httpx.Client, server: Server
 ) -> None:
+    before = time.time()
     response = token_request(api)
+    after = time.time()
 
     assert response.status_code == 200
     body = response.json()
@@ -175,7 +184,7 @@ def test_a_token_carries_auth0_claims_and_every_management_scope(
     assert token_claims["gty"] == "client-credentials"
     assert token_claims["scope"] == body["scope"]
     assert token_claims["exp"] - token_claims["iat"] == 86400
-    assert abs(token_claims["iat"] - time.time()) < 5
+    assert int(before) <= token_claims["iat"] <= after
 
 
 def test_a_token_request_may_be_json_and_may_authenticate_with_basic(
@@ -248,6 +257,35 @@ def test_token_requests_are_refused_in_oauth_terms(
     assert response.json() == {"error": error, "error_description": description}
 
 
+def test_a_token_is_refused_from_the_second_it_expires() -> None:
+    now = 1_000.0
+    auth = ManagementAuth(
+        client_id=MANAGEMENT_ID,
+        client_secret=MANAGEMENT_SECRET,
+        token_lifetime=2,
+        clock=lambda: now,
+    )
+    audience = "http://127.0.0.1:1/api/v2/"
+    body = {
+        "grant_type": "client_credentials",
+        "client_id": MANAGEMENT_ID,
+        "client_secret": MANAGEMENT_SECRET,
+        "audience": audience,
+    }
+    headers = {"content-type": "application/json"}
+    asked = Request("POST", "/oauth/token", "", headers, json.dumps(body).encode())
+    token = auth.token(asked, {audience}).json()["access_token"]
+    call = Request("GET", "/api/v2/clients", "", {"authorization": f"Bearer {token}"})
+
+    now = 1_001.9
+    assert auth.authenticate(call, {audience}).client_id == MANAGEMENT_ID
+    now = 1_002.0
+    with pytest.raises(UnauthorizedError) as refused:
+        auth.authenticate(call, {audience})
+    assert refused.value.message == EXPIRED_TOKEN
+
+
+@pytest.mark.slow  # a real token's lifetime runs out (the rule itself: the test above)
 def test_an_expired_token_is_refused(tenant: Tenant) -> None:
     with (
         Server(
@@ -835,7 +873,9 @@ def test_a_burst_then_429_with_auth0s_headers(tenant: Tenant) -> None:
         httpx.Client(base_url=limited.base_url) as client,
     ):
         token = issue_token(client)
+        before = time.time()
         responses = [client.get("/api/v2/clients", headers=bearer(token)) for _ in range(4)]
+        after = time.time()
 
     assert [r.status_code for r in responses] == [200, 200, 200, 429]
     assert [r.headers["x-ratelimit-limit"] for r in responses] == ["3"] * 4
@@ -843,7 +883,8 @@ def test_a_burst_then_429_with_auth0s_headers(tenant: Tenant) -> None:
     refused = responses[3]
     assert refused.json() == TOO_MANY_REQUESTS
     assert refused.headers["retry-after"] == "2"
-    assert 0 < int(refused.headers["x-ratelimit-reset"]) - time.time() <= 3
+    # At 0.5 tokens a second the next one is at most 2 s after the refusal.
+    assert before < int(refused.headers["x-ratelimit-reset"]) <= math.ceil(after + 2)
     assert "retry-after" not in responses[0].headers
 
 
@@ -857,6 +898,7 @@ def test_rate_limit_headers_are_on_every_api_answer(tenant: Tenant) -> None:
         ) as limited,
         httpx.Client(base_url=limited.base_url) as client,
     ):
+        before = time.time()
         answers = [
             client.get("/api/v2/clients"),  # 401
             client.get("/api/v2/users"),  # 404
@@ -867,7 +909,7 @@ def test_rate_limit_headers_are_on_every_api_answer(tenant: Tenant) -> None:
     for answer in answers:
         assert answer.headers["x-ratelimit-limit"] == "50"
         assert int(answer.headers["x-ratelimit-remaining"]) >= 47
-        assert int(answer.headers["x-ratelimit-reset"]) >= int(time.time())
+        assert int(answer.headers["x-ratelimit-reset"]) >= math.ceil(before)
     assert "x-ratelimit-limit" not in token_answer.headers
 
 
@@ -925,7 +967,9 @@ def test_injected_429s_carry_retry_headers_then_service_resumes(
 ) -> None:
     injected = api.post("/__control/inject", json={"status": 429, "count": 2, "retry_after": 3})
 
+    before = time.time()
     responses = [api.get("/api/v2/clients", headers=headers) for _ in range(3)]
+    after = time.time()
 
     assert injected.status_code == 204
     assert [r.status_code for r in responses] == [429, 429, 200]
@@ -933,7 +977,8 @@ def test_injected_429s_carry_retry_headers_then_service_resumes(
         assert refused.json() == TOO_MANY_REQUESTS
         assert refused.headers["retry-after"] == "3"
         assert refused.headers["x-ratelimit-remaining"] == "0"
-        assert 2 <= int(refused.headers["x-ratelimit-reset"]) - time.time() <= 4
+        assert math.ceil(before + 3) <= int(refused.headers["x-ratelimit-reset"])
+        assert int(refused.headers["x-ratelimit-reset"]) <= math.ceil(after + 3)
 
 
 @pytest.mark.parametrize(
@@ -1012,9 +1057,11 @@ def test_a_bad_injection_is_refused(api: httpx.Client, body: Any) -> None:
 def test_the_request_log_records_api_requests_only(
     api: httpx.Client, headers: dict[str, str]
 ) -> None:
+    before = time.time()
     api.get("/api/v2/clients", params={"per_page": "5"}, headers=headers)
     api.get("/api/v2/clients/nope", headers=headers)
     api.get("/__control/health")
+    after = time.time()
 
     entries = api.get("/__control/requests").json()["requests"]
 
@@ -1022,7 +1069,7 @@ def test_the_request_log_records_api_requests_only(
         ("GET", "/api/v2/clients", "per_page=5", 200),
         ("GET", "/api/v2/clients/nope", "", 404),
     ]
-    assert all(abs(e["time"] - time.time()) < 30 for e in entries)
+    assert before <= entries[0]["time"] <= entries[1]["time"] <= after
     assert api.delete("/__control/requests").status_code == 204
     assert api.get("/__control/requests").json() == {"requests": [], "in_flight": 0}
 
@@ -1128,12 +1175,11 @@ def test_one_connection_serves_many_requests(server: Server, token: str) -> None
     assert len(sockets) == 1
 
 
-def test_startup_is_quick_and_stop_ends_keep_alive_connections(tenant: Tenant) -> None:
-    started = time.perf_counter()
+def test_start_returns_a_server_already_answering_and_stop_ends_keep_alive_connections(
+    tenant: Tenant,
+) -> None:
     server = Server(tenant, client_id=MANAGEMENT_ID, client_secret=MANAGEMENT_SECRET)
     base_url = server.start()
-    startup_seconds = time.perf_counter() - started
-    print(f"server startup: {startup_seconds * 1000:.1f} ms")
     try:
         with httpx.Client(base_url=base_url) as client:
             assert client.get("/__control/health").status_code == 200
@@ -1142,8 +1188,6 @@ def test_startup_is_quick_and_stop_ends_keep_alive_connections(tenant: Tenant) -
                 client.get("/__control/health")
     finally:
         server.stop()
-
-    assert startup_seconds < 5  # generous: the figure is printed, not timed
 
 
 def test_a_server_that_only_bound_stops_at_once(tenant: Tenant) -> None:

@@ -72,6 +72,8 @@ from reconciler.registries.auth0.lease import LEASE_SCOPES
 from tests.auth0_sdk import SdkReader, TlsServe
 from tests.helpers import plan_document
 
+pytestmark = pytest.mark.slow
+
 OWNER = "platform-team/crash-test"
 ROOT = Path(__file__).parents[3]
 SINK = "secrets.json"

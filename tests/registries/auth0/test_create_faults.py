@@ -130,6 +130,7 @@ def test_an_answer_after_the_client_timeout_is_found_with_its_secret(
     assert secret is not None and secret == reader.secret(client_id)
 
 
+@pytest.mark.slow  # holds the create past the client's timeout
 def test_a_create_that_never_lands_is_in_doubt_and_the_next_run_creates_it(
     served: TlsServe, reader: SdkReader
 ) -> None:
@@ -146,6 +147,7 @@ def test_a_create_that_never_lands_is_in_doubt_and_the_next_run_creates_it(
     assert [c["client_id"] for c in reader.apps_by_key(OWNER)["faulty"]] == [client_id]
 
 
+@pytest.mark.slow  # waits out the Retry-After the server sends
 def test_429_with_and_without_retry_after_on_every_route(
     served: TlsServe, reader: SdkReader
 ) -> None:

@@ -22,6 +22,8 @@ import pytest
 
 from tests.auth0_sdk import SdkReader, TlsServe
 
+pytestmark = pytest.mark.slow
+
 OWNER = "platform-team/fault-test"
 ROOT = Path(__file__).parents[3]
 

@@ -102,6 +102,7 @@ def test_same_plan_as_sqlite_then_apply_and_plan_is_empty(
     assert listed  # the server saw real HTTP traffic
 
 
+@pytest.mark.slow  # waits out the Retry-After the server sends
 def test_injected_429s_and_5xx_still_converge_without_duplicates(
     project: Path, served: tuple[Server, str]
 ) -> None:

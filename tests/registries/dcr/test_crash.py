@@ -60,6 +60,8 @@ from tests.peers import oidc_provider
 from tests.registries.dcr.recording_proxy import Ledger, Registered, free_port, recording_proxy
 from tests.registries.dcr.support import bearer
 
+pytestmark = pytest.mark.slow
+
 KEYS = [f"app-{n:02d}" for n in range(50)]
 ROUNDS = ("early", "window", "undelivered", "window", "delayed", "window")
 CLI = [sys.executable, "-c", "from reconciler.cli import main; main()"]

@@ -1,0 +1,229 @@
+"""Export, registry -> manifests: one file per app, no secrets, no stamps, the schema beside.
+
+``test_cli_reconcile.py`` exports the examples through the CLI and applies the result in
+another project; these tests call ``export_apps`` and ``manifest_for`` directly, on Auth0
+client objects as the registry reads them.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from reconciler.apply.applier import apply_plan
+from reconciler.apply.secrets import SecretsFile
+from reconciler.core.planner import plan
+from reconciler.core.stamp import Stamp
+from reconciler.manifests.desired import desired_apps
+from reconciler.manifests.evaluation import evaluate, parse_files
+from reconciler.manifests.export import SCHEMA_FILE, export_apps, manifest_for
+from reconciler.manifests.variables import Variables
+from reconciler.registries.clients import app_from_client
+from tests.helpers import desired, memory_registry
+
+OWNER = "team-a"
+SCHEMA_LINE = f"# yaml-language-server: $schema=./{SCHEMA_FILE}"
+
+
+def client(client_id: str, stamp: Stamp | None = None, **fields: Any) -> dict[str, Any]:
+    """An Auth0 client object as the Management API answers it."""
+    metadata = {**fields.pop("client_metadata", {}), **(stamp.to_metadata() if stamp else {})}
+    return {
+        "client_id": client_id,
+        "client_secret": f"secret-of-{client_id}",
+        "name": "App",
+        "app_type": "spa",
+        "client_metadata": metadata,
+        **fields,
+    }
+
+
+def exported(directory: Path) -> dict[str, dict[str, Any]]:
+    """File name -> the one app it declares, each file checked to start with the schema line."""
+    found = {}
+    for path in sorted(directory.glob("*.yaml")):
+        text = path.read_text()
+        assert text.splitlines()[0] == SCHEMA_LINE, path
+        [(key, body)] = yaml.safe_load(text)["apps"].items()
+        assert path.name == f"{key}.yaml"
+        found[path.name] = body
+    return found
+
+
+def test_each_app_is_one_file_named_by_its_key_and_the_schema_is_written_beside(
+    tmp_path: Path,
+) -> None:
+    apps = [
+        app_from_client(client("OwnedClient0000", Stamp(OWNER, "portal", {}), name="Portal"), []),
+        app_from_client(client("Abcdefgh1111", name="Legacy Portal!"), []),
+        app_from_client(client("abcdefgh2222", name="legacy portal"), []),
+        app_from_client(client("TheirsClient00", Stamp("team-b", "theirs", {})), []),
+    ]
+    written, skipped = export_apps(apps, tmp_path / "out", owner=OWNER)
+
+    files = exported(tmp_path / "out")
+    assert sorted(files) == [
+        "app-theirscl.yaml",  # another owner's app is named like an unstamped one
+        "legacy-portal-abcdefgh-2.yaml",
+        "legacy-portal-abcdefgh.yaml",
+        "portal.yaml",
+    ]
+    assert sorted(path.name for path in written) == sorted(files) and skipped == []
+    shipped = resources.files("reconciler.schemas").joinpath(SCHEMA_FILE).read_text("utf-8")
+    assert (tmp_path / "out" / SCHEMA_FILE).read_text() == shipped
+
+
+def test_an_app_of_a_type_manifests_cannot_declare_is_skipped_and_said(tmp_path: Path) -> None:
+    sso = app_from_client(client("SsoIntegration1", name="SSO", app_type="sso_integration"), [])
+    written, skipped = export_apps([sso], tmp_path, owner=OWNER)
+    assert written == []
+    assert skipped == [
+        "SsoIntegration1 (SSO): app type 'sso_integration' has no manifest type; not exported"
+    ]
+    assert manifest_for(sso, owner=OWNER) is None
+
+
+def test_an_owned_app_is_declared_by_its_key_with_its_fields_in_a_fixed_order() -> None:
+    stamp = Stamp(OWNER, "portal", {}, protect=True)
+    app = app_from_client(
+        client(
+            "OwnedClient0000",
+            stamp,
+            client_metadata={"team": "payments"},
+            name="Portal",
+            app_type="regular_web",
+            callbacks=["https://p.example/cb"],
+            description=None,
+            jwt_configuration={"alg": "RS256", "secret_encoded": False, "lifetime_in_seconds": 60},
+            refresh_token={"rotation_type": "rotating", "leeway": None},
+        ),
+        [],
+    )
+    expected = {
+        "name": "Portal",
+        "type": "regular_web",
+        "callbacks": ["https://p.example/cb"],
+        "refresh_token": {"rotation_type": "rotating"},
+        "jwt_configuration": {"alg": "RS256", "lifetime_in_seconds": 60},
+        "metadata": {"team": "payments"},
+        "protect": True,
+    }
+    body = manifest_for(app, owner=OWNER)
+    assert body == expected and list(body) == list(expected)
+
+
+@pytest.mark.parametrize("protect", [False, True])
+def test_an_app_of_nobody_or_of_another_owner_names_its_client_id_and_is_never_protected(
+    protect: bool,
+) -> None:
+    theirs = Stamp("team-b", "theirs", {}, protect=protect)
+    for stamp in (None, theirs):
+        app = app_from_client(client("OtherClient0000", stamp, name="Theirs"), [])
+        body = manifest_for(app, owner=OWNER)
+        assert body is not None
+        assert list(body)[:3] == ["client_id", "name", "type"]
+        assert body["client_id"] == "OtherClient0000" and "protect" not in body
+
+
+def test_a_private_key_jwt_app_keeps_its_client_id_and_its_keys_stay_unmanaged() -> None:
+    app = app_from_client(
+        client(
+            "KeyClient000000",
+            Stamp(OWNER, "worker", {}),
+            app_type="non_interactive",
+            token_endpoint_auth_method="private_key_jwt",
+        ),
+        [{"id": "cred_1", "name": "k1", "kid": "kid-1", "alg": "RS256"}],
+    )
+    body = manifest_for(app, owner=OWNER)
+    assert body is not None
+    assert body["client_id"] == "KeyClient000000" and "credentials" not in body
+
+
+def test_legacy_grants_in_use_are_allowed_with_a_reason_to_review() -> None:
+    app = app_from_client(
+        client("LegacyClient000", app_type="regular_web", grant_types=["password"]), []
+    )
+    body = manifest_for(app, owner=OWNER)
+    assert body is not None and body["allow_legacy_grants"] is True
+    assert "review" in body["legacy_grants_reason"]
+
+
+def test_a_cimd_app_is_its_url_and_the_fields_auth0_lets_you_edit() -> None:
+    app = app_from_client(
+        client(
+            "CimdClient00000",
+            external_client_id="https://partner.example/client.json",
+            name="Partner (from its document)",
+            app_type="regular_web",
+            callbacks=["https://partner.example/cb"],
+            description="Partner portal",
+        ),
+        [],
+    )
+    assert manifest_for(app, owner=OWNER) == {
+        "client_id": "CimdClient00000",
+        "cimd": "https://partner.example/client.json",
+        "description": "Partner portal",
+        "type": "regular_web",
+    }
+
+
+def test_export_then_validate_then_plan_is_empty_and_nothing_secret_or_stamped_is_written(
+    tmp_path: Path,
+) -> None:
+    tenant, registry = memory_registry()
+    specs = [
+        desired(
+            "portal",
+            name="Portal",
+            type="regular_web",
+            callbacks=["https://portal.example.com/cb"],
+            web_origins=["https://portal.example.com"],
+            metadata={"team": "payments"},
+            protect=True,
+        ),
+        desired("worker", name="Worker", type="m2m", description="Nightly batch"),
+        desired(
+            "mobile",
+            name="Mobile",
+            type="native",
+            callbacks=["com.example.mobile://cb"],
+            refresh_token={"rotation_type": "rotating", "expiration_type": "expiring"},
+        ),
+        desired(
+            "legacy",
+            name="Legacy",
+            type="regular_web",
+            grant_types=["authorization_code", "password"],
+            allow_legacy_grants=True,
+            legacy_grants_reason="the old portal until June",
+        ),
+    ]
+    sink = SecretsFile(tmp_path / "secrets.json")
+    first = plan(specs, registry.list_apps(), owner=OWNER, registry=registry.uri)
+    assert apply_plan(first, registry, registry.list_apps(), secrets=sink).ok
+    out = tmp_path / "exported"
+
+    written, _ = export_apps(registry.list_apps(), out, owner=OWNER)
+
+    assert len(written) == len(specs)
+    text = "".join(path.read_text() for path in out.glob("*.yaml"))
+    assert "reconciler_" not in text, "stamps stay in the registry"
+    for client_id in (app.client_id for app in registry.list_apps()):
+        secret = tenant.get_client(client_id)["client_secret"]
+        assert secret and secret not in text
+    files, problems = parse_files(written)
+    manifests = evaluate(files, Variables({}, {}, {}))
+    assert problems == [] and manifests.diagnostics == []
+    again = plan(
+        desired_apps(manifests.apps.values()),
+        registry.list_apps(),
+        owner=OWNER,
+        registry=registry.uri,
+    )
+    assert again.is_empty, [change.to_data() for change in again.changes]

@@ -1,0 +1,243 @@
+"""OAuth lint, rule by rule: what it finds, how severe it is, and where it points.
+
+The bad fixtures (tests/fixtures/bad, test_fixtures.py) give, through a whole validate,
+the first error of a file for the rules a manifest most often breaks; the cases here
+are the rest of each rule: its other branches, its warnings, and what it lets pass.
+Each app is written in YAML, so a location is the line:column a person would see.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from reconciler.manifests.evaluation import ManifestApp
+from reconciler.manifests.lint import find_secrets, lint_app
+from reconciler.manifests.yamlfile import load_yaml_bytes
+
+Finding = tuple[str, str, str]  # rule, severity, line:column
+
+
+def lint(fields: str, base_dir: Path = Path(".")) -> list[Finding]:
+    """Lint the app ``web`` whose fields (one per line, from line 3) are ``fields``."""
+    text = "apps:\n  web:\n" + textwrap.indent(textwrap.dedent(fields), "    ")
+    file = load_yaml_bytes(text.encode("utf-8"), "apps.yaml")
+    app = ManifestApp("web", file.data["apps"]["web"], file)
+    return [
+        (d.rule, d.severity.value, f"{d.location.line}:{d.location.column}")
+        for d in lint_app(app.key, app.data, app.locate, base_dir)
+    ]
+
+
+def public_key_pem() -> str:
+    key = ec.generate_private_key(ec.SECP256R1()).public_key()
+    return key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode("ascii")
+
+
+def inline_credential(pem: str) -> str:
+    return "credentials:\n  - name: k1\n    pem: |\n" + textwrap.indent(pem, "      ")
+
+
+WEB = "name: Web\ntype: regular_web\n"
+SPA = "name: Web\ntype: spa\n"
+NATIVE = "name: Web\ntype: native\n"
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        # https: any host; a wildcard host is a warning
+        (WEB + "callbacks: [https://a.example/cb]", []),
+        (
+            WEB + 'callbacks: [https://a.example/cb, "https://*.example/cb"]',
+            [("redirect-uri-wildcard", "warning", "5:39")],
+        ),
+        (WEB + "callbacks: [https:///cb]", [("redirect-uri", "error", "5:17")]),
+        (WEB + "callbacks: [https://a.example/cb#top]", [("redirect-uri", "error", "5:17")]),
+        (WEB + "callbacks: ['https://a.example:99999/cb']", [("redirect-uri", "error", "5:17")]),
+        (WEB + "callbacks: ['javascript:alert(1)']", [("redirect-uri", "error", "5:17")]),
+        # plain http: loopback only, and a warning unless the app is native
+        (
+            SPA + "callbacks: ['http://localhost:3000/cb']",
+            [("redirect-uri-loopback", "warning", "5:17")],
+        ),
+        (
+            WEB + "allowed_logout_urls: [https://a.example/out, 'http://127.0.0.2/out']",
+            [("redirect-uri-loopback", "warning", "5:50")],
+        ),
+        (NATIVE + "callbacks: ['http://[::1]:8080/cb', 'http://127.0.0.1/cb']", []),
+        # custom schemes: native apps only, named by a reverse domain
+        (NATIVE + "callbacks: ['com.example.app:/cb']", []),
+        (NATIVE + "callbacks: ['myapp://cb']", [("redirect-uri-scheme", "warning", "5:17")]),
+        (SPA + "callbacks: ['myapp://cb']", [("redirect-uri", "error", "5:17")]),
+        # initiate_login_uri: https without a fragment
+        (WEB + "initiate_login_uri: https://a.example/login", []),
+        (
+            WEB + "initiate_login_uri: http://a.example/login",
+            [("initiate-login-uri", "error", "5:25")],
+        ),
+        (
+            WEB + "initiate_login_uri: 'https://a.example/login#x'",
+            [("initiate-login-uri", "error", "5:25")],
+        ),
+    ],
+)
+def test_redirect_uris(fields: str, expected: list[Finding]) -> None:
+    assert lint(fields) == expected
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        (SPA + "web_origins: [https://a.example, 'http://localhost:3000']", []),
+        (SPA + "web_origins: [https://a.example/app]", [("origin", "error", "5:19")]),
+        (SPA + "web_origins: ['https://a.example?x=1']", [("origin", "error", "5:19")]),
+        (SPA + "allowed_origins: [a.example]", [("origin", "error", "5:23")]),
+        (SPA + "allowed_origins: [http://a.example]", [("origin", "error", "5:23")]),
+        (
+            SPA + "web_origins: [https://a.example, 'https://*.example']",
+            [("origin-wildcard", "warning", "5:38")],
+        ),
+    ],
+)
+def test_origins(fields: str, expected: list[Finding]) -> None:
+    assert lint(fields) == expected
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        (SPA + "token_endpoint_auth_method: none", []),
+        (
+            NATIVE + "token_endpoint_auth_method: client_secret_basic",
+            [("public-client", "error", "5:33")],
+        ),
+        (
+            SPA + "grant_types: [authorization_code, client_credentials]",
+            [("public-client", "error", "5:39")],
+        ),
+        ("name: M\ntype: m2m\ntoken_endpoint_auth_method: client_secret_post", []),
+        # a CIMD app's kind comes from its document
+        ("cimd: https://a.example/client.json\ntoken_endpoint_auth_method: client_secret_post", []),
+    ],
+)
+def test_client_kind(fields: str, expected: list[Finding]) -> None:
+    assert lint(fields) == expected
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        (WEB + "grant_types: [authorization_code, refresh_token]", []),
+        (
+            WEB + "grant_types: [authorization_code, implicit, password]",
+            [("legacy-grant", "error", "5:39"), ("legacy-grant", "error", "5:49")],
+        ),
+        (
+            WEB
+            + "grant_types: [implicit]\nallow_legacy_grants: true\n"
+            + "legacy_grants_reason: the old portal signs in this way until June",
+            [],
+        ),
+    ],
+)
+def test_grants(fields: str, expected: list[Finding]) -> None:
+    assert lint(fields) == expected
+
+
+M2M_JWT = "name: M\ntype: m2m\ntoken_endpoint_auth_method: private_key_jwt\n"
+
+
+def test_an_adopted_private_key_jwt_app_without_credentials_is_only_warned_about() -> None:
+    found = lint(M2M_JWT + "client_id: abc123")
+    assert found == [("credentials-unmanaged", "warning", "5:33")]
+
+
+def test_credentials_without_private_key_jwt_are_unused() -> None:
+    found = lint(WEB + inline_credential(public_key_pem()))
+    assert found == [("credential-unused", "warning", "6:7")]
+
+
+def test_a_credential_name_used_twice_is_pointed_at_the_second(tmp_path: Path) -> None:
+    (tmp_path / "k.pem").write_text(public_key_pem())
+    credentials = "credentials:\n  - {name: k1, public_key_file: k.pem}\n"
+    credentials += "  - {name: k1, public_key_file: k.pem}\n"
+    assert lint(M2M_JWT + credentials, tmp_path) == [("credential-name", "error", "8:16")]
+
+
+def test_a_public_key_file_is_read_beside_the_manifest(tmp_path: Path) -> None:
+    (tmp_path / "keys").mkdir()
+    (tmp_path / "keys" / "k.pem").write_text(public_key_pem())
+    credentials = "credentials:\n  - {name: k1, public_key_file: keys/k.pem}\n"
+    assert lint(M2M_JWT + credentials, tmp_path) == []
+    assert lint(M2M_JWT + credentials, tmp_path / "elsewhere") == [
+        ("credential-key", "error", "7:37")
+    ]
+
+
+def test_a_private_key_is_refused_in_a_key_file_and_left_to_find_secrets_inline(
+    tmp_path: Path,
+) -> None:
+    private = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    (tmp_path / "k.pem").write_bytes(private)
+    in_file = "credentials:\n  - {name: k1, public_key_file: k.pem}\n"
+    assert lint(M2M_JWT + in_file, tmp_path) == [("secret-in-manifest", "error", "7:37")]
+    # Inline, find_secrets reports it once (tests/fixtures/bad/private-key.yaml).
+    assert lint(M2M_JWT + inline_credential(private.decode("ascii")), tmp_path) == []
+
+
+def test_a_public_key_inline_passes() -> None:
+    assert lint(M2M_JWT + inline_credential(public_key_pem())) == []
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        (WEB + "metadata: {team: payments, 'cost center': '42'}", []),
+        (WEB + "metadata: {reconciler_owner: me}", [("metadata-reserved", "error", "5:34")]),
+        (WEB + "metadata: {'team!': x}", [("metadata-key", "error", "5:25")]),
+        (
+            WEB + f"metadata: {{{'k' * 256}: x}}",
+            [("metadata-length", "error", "5:274")],
+        ),
+    ],
+)
+def test_metadata(fields: str, expected: list[Finding]) -> None:
+    assert lint(fields) == expected
+
+
+def test_texts_within_their_limits_pass() -> None:
+    assert lint(f"name: Web (beta)\ntype: spa\ndescription: {'d' * 140}") == []
+
+
+def test_find_secrets_points_at_the_key_anywhere_in_the_file() -> None:
+    text = textwrap.dedent("""\
+        apps:
+          web:
+            name: Web
+            type: regular_web
+            metadata: {signing_secret: x}
+        notes:
+          - registration_access_token: y
+          - "-----BEGIN EC PRIVATE KEY-----"
+    """)
+    file = load_yaml_bytes(text.encode("utf-8"), "apps.yaml")
+    found = [
+        (d.rule, d.severity.value, f"{d.location.line}:{d.location.column}")
+        for d in find_secrets(file.data, file.locate_key)
+    ]
+    assert found == [
+        ("secret-in-manifest", "error", "5:16"),
+        ("secret-in-manifest", "error", "7:5"),
+        ("secret-in-manifest", "error", "8:5"),
+    ]
