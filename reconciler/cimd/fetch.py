@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import ssl
+import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -99,10 +100,17 @@ class CimdFetcher:
     ) -> None:
         self._policy = policy
         self._resolver = resolver or resolve_host
-        context = ssl_context or httpx.create_ssl_context()
-        self._transport_factory = transport_factory or (
-            lambda endpoint: PinnedTransport(endpoint, context)
-        )
+        self._ssl_context = ssl_context
+        self._ssl_context_lock = threading.Lock()
+        self._transport_factory = transport_factory or self._pinned_transport
+
+    def _pinned_transport(self, endpoint: VettedEndpoint) -> httpx.BaseTransport:
+        # Loading the CA bundle takes some 30 ms: only a run that fetches pays for it.
+        with self._ssl_context_lock:
+            if self._ssl_context is None:
+                self._ssl_context = httpx.create_ssl_context()
+            context = self._ssl_context
+        return PinnedTransport(endpoint, context)
 
     def fetch(self, url: str, *, max_bytes: int = DOCUMENT_MAX_BYTES) -> FetchedDocument:
         """The document at ``url``: a JSON object, not yet validated against the CIMD rules."""
