@@ -10,6 +10,7 @@ resource_servers.py  resource servers (APIs)
 grants.py            client grants: which client may call which API, with which scopes
 connections.py       connections and the clients each one is enabled for
 paging.py            Auth0's offset and checkpoint (from/take, next) paging of a list
+seeding.py           loading APIs, clients, grants and connections that exist elsewhere
 query.py             the GET /clients query string, checked as Auth0 checks it
 lock.py              the lock one apply holds across its writes
 schema.py            the body schema language, worded as Auth0 words it
