@@ -97,7 +97,7 @@ def _every(list_page: Callable[..., JsonObject | list[JsonObject]]) -> list[Json
     found: list[JsonObject] = []
     page = 0
     while True:
-        answer = list_page(page=page, per_page=100)
+        answer = list_page(page=page, per_page=100, include_totals=False)
         items = answer if isinstance(answer, list) else []
         found += items
         if len(items) < 100:
