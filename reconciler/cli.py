@@ -48,6 +48,7 @@ from reconciler.pipeline.planning import make_fetcher
 from reconciler.registries.dcr.registry import DcrRegistry
 from reconciler.registries.sqlite import seed_sqlite
 from reconciler.server import serve
+from reconciler.tenant.seeding import SEED_KINDS
 
 __all__ = ["cli", "main"]
 
@@ -520,17 +521,28 @@ def registry_group() -> None:
 @global_options
 @click.pass_context
 def seed_command(ctx: click.Context, /, file: Path, **given: Any) -> None:
-    """Load apps that exist before reconciler: FILE holds `clients`, Auth0 client objects."""
+    """Load what exists before reconciler: FILE holds `clients` (Auth0 client objects) and
+    optionally `resource_servers`, `client_grants` and `connections`."""
     workspace = Workspace.open(options_from(ctx, (), **given))
     environment = workspace.environment()
     source = load_yaml_file(file)
-    clients = source.data.get("clients") if isinstance(source.data, dict) else None
-    if not isinstance(clients, list) or not all(isinstance(c, dict) for c in clients):
+    data = source.data if isinstance(source.data, dict) else None
+    lists = [data.get(kind, []) for kind in SEED_KINDS] if data is not None else [None]
+    if not all(
+        isinstance(items, list) and all(isinstance(i, dict) for i in items) for items in lists
+    ):
         raise InputError(
-            f"{source.locate(())}: a seed file holds `clients:`, a list of client objects"
+            f"{source.locate(())}: a seed file holds `clients:` (and optionally "
+            "`resource_servers:`, `client_grants:`, `connections:`), lists of Auth0 objects"
         )
-    added, kept = seed_sqlite(environment.registry, clients)
+    seeded = seed_sqlite(environment.registry, data or {})
+    added, kept = seeded.added["clients"], seeded.kept["clients"]
     click.echo(f"Seeded {len(added)} apps into {environment.registry} ({len(kept)} already there).")
+    for kind in ("resource_servers", "client_grants", "connections"):
+        if seeded.added[kind] or seeded.kept[kind]:
+            added_count, kept_count = len(seeded.added[kind]), len(seeded.kept[kind])
+            label = kind.replace("_", " ")
+            click.echo(f"Seeded {added_count} {label} ({kept_count} already there).")
 
 
 cli.add_command(serve)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from reconciler.errors import InputError
 from reconciler.registries.clients import ClientsRegistry
 from reconciler.tenant.engine import MEMORY, Tenant
+from reconciler.tenant.seeding import Seeded, seed_tenant
 
 __all__ = ["open_sqlite", "seed_sqlite"]
 
@@ -29,21 +30,14 @@ def open_sqlite(
     return ClientsRegistry(tenant, uri, lock=lambda: tenant.exclusive(wait))
 
 
-def seed_sqlite(uri: str, clients: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[str]]:
-    """Load clients as they already exist elsewhere; ones whose client_id is present are kept."""
+def seed_sqlite(uri: str, document: Mapping[str, Any]) -> Seeded:
+    """Load APIs, clients, grants and connections as they already exist elsewhere
+    (``tenant/seeding.py``); ones the registry already has are kept as they are."""
     if not uri.startswith("sqlite:"):
         raise InputError(f"seeding needs the embedded registry (sqlite:PATH), not {uri!r}")
     tenant = Tenant(Path(uri.removeprefix("sqlite:")))
-    added: list[str] = []
-    kept: list[str] = []
     try:
         with tenant.exclusive(LOCK_WAIT_SECONDS):
-            existing = {c["client_id"] for c in tenant.all_clients(include_global=True)}
-            for client in clients:
-                if client.get("client_id") in existing:
-                    kept.append(str(client["client_id"]))
-                    continue
-                added.append(str(tenant.seed_client(dict(client))["client_id"]))
+            return seed_tenant(tenant, dict(document), keep_existing=True)
     finally:
         tenant.close()
-    return added, kept

@@ -4,6 +4,8 @@ app.py          Request -> Response: faults, rate limit, routing, auth, the tena
 auth.py         /oauth/token, Bearer tokens (HS256 JWTs) and scopes
 clients_api.py  /api/v2/clients routes
 resource_servers_api.py  /api/v2/resource-servers routes
+client_grants_api.py     /api/v2/client-grants routes
+connections_api.py       /api/v2/connections routes and their enabled clients
 cimd_api.py     /api/v2/clients/cimd/preview and /register
 control.py      /__control/ test hooks and the request log
 documents.py    where CIMD documents come from (fixtures, the network)

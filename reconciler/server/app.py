@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from reconciler.errors import ApiError, RegistryBusyError, RegistryError
 from reconciler.server.auth import ManagementAuth
 from reconciler.server.cimd_api import CimdRoutes
+from reconciler.server.client_grants_api import ClientGrantsRoutes
 from reconciler.server.clients_api import ClientsRoutes
+from reconciler.server.connections_api import ConnectionsRoutes
 from reconciler.server.control import CONTROL_PREFIX, ControlRoutes, RequestLog
 from reconciler.server.documents import DocumentSource, FixtureDocuments
 from reconciler.server.faults import FaultQueue, fault_error
@@ -53,6 +55,7 @@ class ManagementApp:
             client_id=settings.client_id,
             client_secret=settings.client_secret,
             token_lifetime=settings.token_lifetime,
+            tenant=tenant,
         )
         self.limiter = RateLimiter(settings.rate_limit)
         self.faults = FaultQueue()
@@ -61,7 +64,15 @@ class ManagementApp:
         cimd = CimdRoutes(tenant, documents, allow_loopback=settings.allow_loopback_documents)
         # The CIMD routes come first: /clients/cimd/... must not be read as a client id.
         apis = ResourceServersRoutes(tenant)
-        self._router = Router([*cimd.routes(), *clients.routes(), *apis.routes()])
+        self._router = Router(
+            [
+                *cimd.routes(),
+                *clients.routes(),
+                *apis.routes(),
+                *ClientGrantsRoutes(tenant).routes(),
+                *ConnectionsRoutes(tenant).routes(),
+            ]
+        )
         self.control = ControlRoutes(
             tenant,
             faults=self.faults,

@@ -1,4 +1,9 @@
-"""The management client's tokens: ``POST /oauth/token`` and the Bearer check on /api/v2.
+"""Tokens: ``POST /oauth/token`` and the Bearer check on /api/v2.
+
+The management client gets Management API tokens. Any other client of the tenant with a
+secret and the client_credentials grant type gets a token for one of the tenant's APIs
+when it holds a client grant for it, with exactly the granted scopes (a requested
+``scope`` narrows them), as Auth0 issues them.
 
 Tokens are HS256 JWTs signed with a key that lives as long as the server, carrying the
 claims an Auth0 Management API token carries (``aud``, ``sub: {client_id}@clients``,
@@ -18,11 +23,13 @@ import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import parse_qsl
 
 from reconciler.errors import ApiError
 from reconciler.server.messages import Request, Response, json_response
+from reconciler.tenant.engine import Tenant
+from reconciler.tenant.rules import DEFAULT_GRANT_TYPES
 
 __all__ = [
     "MANAGEMENT_SCOPES",
@@ -49,6 +56,12 @@ MANAGEMENT_SCOPES = (
     "create:resource_servers",
     "update:resource_servers",
     "delete:resource_servers",
+    "read:client_grants",
+    "create:client_grants",
+    "update:client_grants",
+    "delete:client_grants",
+    "read:connections",
+    "update:connections",
 )
 EXPIRED_TOKEN = "Expired token received for JSON Web Token validation"
 INVALID_TOKEN = "Invalid token"
@@ -79,16 +92,18 @@ class UnauthorizedError(ApiError):
 class TokenError(Exception):
     """An OAuth token endpoint error (RFC 6749 §5.2)."""
 
-    def __init__(self, status: int, error: str, description: str) -> None:
+    def __init__(self, status: int, error: str, description: str, uri: str | None = None) -> None:
         super().__init__(description)
         self.status = status
         self.error = error
         self.description = description
+        self.uri = uri
 
     def response(self) -> Response:
-        return json_response(
-            self.status, {"error": self.error, "error_description": self.description}
-        )
+        body = {"error": self.error, "error_description": self.description}
+        if self.uri is not None:
+            body["error_uri"] = self.uri
+        return json_response(self.status, body)
 
 
 def require_scope(grant: Grant, *any_of: str) -> None:
@@ -102,7 +117,8 @@ def require_scope(grant: Grant, *any_of: str) -> None:
 
 
 class ManagementAuth:
-    """Issues and checks the tokens of the one management client the server knows."""
+    """Issues tokens (the management client's, and the tenant's clients' for its APIs) and
+    checks the Management API's."""
 
     def __init__(
         self,
@@ -111,8 +127,10 @@ class ManagementAuth:
         client_secret: str,
         token_lifetime: int,
         clock: Callable[[], float] = time.time,
+        tenant: Tenant | None = None,
     ) -> None:
         self.client_id = client_id
+        self._tenant = tenant
         self._client_secret = client_secret
         self._token_lifetime = token_lifetime
         self._clock = clock
@@ -121,24 +139,35 @@ class ManagementAuth:
     # -- POST /oauth/token --------------------------------------------------------------------
 
     def token(self, request: Request, audiences: Iterable[str]) -> Response:
+        """A client-credentials token: for the management client, for the Management API;
+        for a client of the tenant, for one of its APIs it holds a client grant for."""
+        accepted = set(audiences)
         try:
             fields = _token_request_fields(request)
-            self._check_client(request, fields)
-            audience = _check_audience(fields.get("audience"), set(audiences))
-            scopes = _granted_scopes(fields.get("scope"))
+            client_id, client_secret = _client_credentials(request, fields)
+            if client_id == self.client_id:
+                _check_secret(client_secret, self._client_secret)
+                audience = _check_audience(fields.get("audience"), accepted)
+                scopes = _granted_scopes(fields.get("scope"), MANAGEMENT_SCOPES)
+                lifetime = self._token_lifetime
+            else:
+                audience, scopes, lifetime = self._tenant_client_token(
+                    client_id, client_secret, fields, accepted
+                )
         except TokenError as exc:
             return exc.response()
+        issuer = _issuer(request, accepted)
         scope = " ".join(scopes)
         access_token = self._sign(
             {
-                "iss": audience.removesuffix("api/v2/"),
-                "sub": f"{self.client_id}@clients",
+                "iss": issuer,
+                "sub": f"{client_id}@clients",
                 "aud": audience,
                 "iat": (now := int(self._clock())),
-                "exp": now + self._token_lifetime,
+                "exp": now + lifetime,
                 "scope": scope,
                 "gty": "client-credentials",
-                "azp": self.client_id,
+                "azp": client_id,
             }
         )
         return json_response(
@@ -146,29 +175,48 @@ class ManagementAuth:
             {
                 "access_token": access_token,
                 "token_type": "Bearer",
-                "expires_in": self._token_lifetime,
+                "expires_in": lifetime,
                 "scope": scope,
             },
             {"Cache-Control": "no-store", "Pragma": "no-cache"},
         )
 
-    def _check_client(self, request: Request, fields: Mapping[str, str]) -> None:
-        if fields.get("grant_type") != "client_credentials":
+    def _tenant_client_token(
+        self,
+        client_id: str,
+        client_secret: str | None,
+        fields: Mapping[str, str],
+        management_audiences: set[str],
+    ) -> tuple[str, list[str], int]:
+        """Audience, scopes and lifetime of a token for a client of the tenant."""
+        tenant = self._tenant
+        try:
+            if tenant is None:
+                raise ApiError(404, "Not Found", "no tenant")
+            client = tenant.get_client(client_id)
+        except ApiError:
+            raise TokenError(401, "access_denied", "Unauthorized") from None
+        stored_secret = client.get("client_secret")
+        if not isinstance(stored_secret, str):
+            raise TokenError(401, "access_denied", "Unauthorized")
+        _check_secret(client_secret, stored_secret)
+        if "client_credentials" not in client.get("grant_types", DEFAULT_GRANT_TYPES):
             raise TokenError(
-                400,
-                "unsupported_grant_type",
-                f"Unsupported grant type: {fields.get('grant_type', '')}",
+                403,
+                "unauthorized_client",
+                "Grant type 'client_credentials' not allowed for the client.",
+                "https://auth0.com/docs/clients/client-grant-types",
             )
-        client_id, client_secret = _basic_credentials(request) or (
-            fields.get("client_id"),
-            fields.get("client_secret"),
-        )
-        if client_id is None:
-            raise TokenError(401, "access_denied", "Unauthorized")
-        if client_id != self.client_id or not hmac.compare_digest(
-            (client_secret or "").encode(), self._client_secret.encode()
-        ):
-            raise TokenError(401, "access_denied", "Unauthorized")
+        audience = fields.get("audience") or ""
+        server = _resource_server(tenant, audience) if audience else None
+        if server is None:
+            # The Management API itself: the tenant's clients hold no grant for it here.
+            _not_authorized(_check_audience(audience, management_audiences))
+        grant = tenant.client_grants.for_client(client_id, audience)
+        if grant is None:
+            _not_authorized(audience)
+        scopes = _granted_scopes(fields.get("scope"), tuple(grant.get("scope") or ()))
+        return audience, scopes, int(server.get("token_lifetime", self._token_lifetime))
 
     # -- Bearer tokens on /api/v2 -------------------------------------------------------------
 
@@ -253,12 +301,62 @@ def _check_audience(audience: str | None, accepted: set[str]) -> str:
     return audience
 
 
-def _granted_scopes(requested: str | None) -> list[str]:
-    """Every management scope, or the requested subset of them."""
+def _issuer(request: Request, management_audiences: set[str]) -> str:
+    """The tenant's own URL, as the client reached it (a Management API audience less
+    ``api/v2/``)."""
+    host = request.header("host")
+    reached = f"{request.scheme}://{host}/api/v2/"
+    audience = reached if reached in management_audiences else min(management_audiences)
+    return audience.removesuffix("api/v2/")
+
+
+def _client_credentials(request: Request, fields: Mapping[str, str]) -> tuple[str, str | None]:
+    """The client's id and secret, from HTTP Basic or the body; only client_credentials."""
+    if fields.get("grant_type") != "client_credentials":
+        raise TokenError(
+            400,
+            "unsupported_grant_type",
+            f"Unsupported grant type: {fields.get('grant_type', '')}",
+        )
+    client_id, client_secret = _basic_credentials(request) or (
+        fields.get("client_id"),
+        fields.get("client_secret"),
+    )
+    if client_id is None:
+        raise TokenError(401, "access_denied", "Unauthorized")
+    return client_id, client_secret
+
+
+def _check_secret(given: str | None, expected: str) -> None:
+    if not hmac.compare_digest((given or "").encode(), expected.encode()):
+        raise TokenError(401, "access_denied", "Unauthorized")
+
+
+def _not_authorized(audience: str) -> NoReturn:
+    raise TokenError(
+        403,
+        "access_denied",
+        f'Client is not authorized to access "{audience}". You need to create a '
+        '"client-grant" associated to this API. See: '
+        "https://auth0.com/docs/api/management/v2/client-grants/post-client-grants",
+    )
+
+
+def _resource_server(tenant: Tenant, audience: str) -> Mapping[str, Any] | None:
+    """The tenant's API whose identifier is ``audience`` (not its id), if any."""
+    try:
+        server = tenant.resource_servers.get(audience)
+    except ApiError:
+        return None
+    return server if server.get("identifier") == audience else None
+
+
+def _granted_scopes(requested: str | None, granted: tuple[str, ...]) -> list[str]:
+    """Every granted scope, or the requested subset of them."""
     if requested is None or not requested.strip():
-        return list(MANAGEMENT_SCOPES)
+        return list(granted)
     wanted = list(dict.fromkeys(requested.split()))
-    refused = [scope for scope in wanted if scope not in MANAGEMENT_SCOPES]
+    refused = [scope for scope in wanted if scope not in granted]
     if refused:
         raise TokenError(
             403, "access_denied", f"Client has not been granted scopes: {', '.join(refused)}"

@@ -165,8 +165,8 @@ def query_arguments(request: Request, allowed: tuple[str, ...]) -> dict[str, Any
 def _unknown_parameter(name: str, allowed: tuple[str, ...]) -> str:
     if name in CHECKPOINT_PARAMETERS and allowed is LIST_PARAMETERS:
         return (
-            f"{name} is not supported: the embedded registry holds no client grants to "
-            "search, so checkpoint pagination (q, from, take) is not served"
+            f"{name} is not supported: the embedded registry does not search clients by "
+            "client grant, so checkpoint pagination (q, from, take) is not served"
         )
     return f"Additional properties not allowed: {name}"
 

@@ -4,7 +4,8 @@ They sit outside /api/v2 and need no token, so a test (or a rehearsal script) ca
 the scene in one call. They are never rate limited, faulted or logged.
 
     POST   /__control/reset      empty tenant, no faults, full buckets, empty log
-    POST   /__control/seed       {"clients": [...]}: clients as they exist elsewhere
+    POST   /__control/seed       {"resource_servers"?, "clients"?, "client_grants"?,
+                                  "connections"?: [...]}: as they exist elsewhere
     POST   /__control/documents  {URL: document | null}: CIMD document fixtures
     POST   /__control/inject     {"status"?, "count"?, "delay"?, "path_prefix"?, "method"?,
                                   "retry_after"?, "after"?}: the next ``count`` matching
@@ -42,6 +43,7 @@ from reconciler.server.ratelimit import RateLimiter
 from reconciler.server.routing import Call, Route, Router
 from reconciler.tenant.engine import Tenant
 from reconciler.tenant.rules import invalid_body, json_type
+from reconciler.tenant.seeding import seed_tenant
 
 __all__ = ["CONTROL_PREFIX", "ControlRoutes", "RequestLog"]
 
@@ -136,19 +138,8 @@ class ControlRoutes:
         return no_content()
 
     def seed(self, call: Call) -> Response:
-        body = read_json(call.request)
-        clients = body.get("clients") if isinstance(body, dict) else None
-        if not isinstance(clients, list):
-            raise invalid_body("Expected an object with a clients array", "clients")
-        seeded = []
-        for index, client in enumerate(clients):
-            try:
-                seeded.append(self.tenant.seed_client(client))
-            except ApiError as exc:
-                raise ApiError(
-                    exc.status, exc.error, f"clients[{index}]: {exc.message}", exc.error_code
-                ) from exc
-        return json_response(201, {"clients": seeded})
+        seeded = seed_tenant(self.tenant, read_json(call.request), keep_existing=False)
+        return json_response(201, seeded.added)
 
     def documents(self, call: Call) -> Response:
         if self.fixtures is None:

@@ -1,5 +1,8 @@
 """The embedded registry's engine: one Auth0 tenant's clients, kept in one SQLite file.
 
+Its APIs (``resource_servers``), client grants (``client_grants``) and connections
+(``connections``) live in the same file, each in its own module.
+
 ``Tenant`` answers the Auth0 Management API v2 client routes as methods that take and
 return Auth0's JSON shapes (plain dicts) and raise Auth0's errors (``ApiError``), so the
 in-process backend and the HTTP server (``reconciler serve``) share one implementation.
@@ -19,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.errors import ApiError
+from reconciler.tenant.connections import Connections
+from reconciler.tenant.grants import ClientGrants
 from reconciler.tenant.lock import ApplyLock
 from reconciler.tenant.records import (
     global_client,
@@ -61,6 +66,10 @@ class Tenant:
         self._store = TenantStore(self.path, busy_timeout=busy_timeout)
         #: The tenant's APIs (resource servers), in the same file.
         self.resource_servers = ResourceServers(self._store)
+        #: Which client may call which API with which scopes.
+        self.client_grants = ClientGrants(self._store)
+        #: How users log in, and the clients each connection is enabled for.
+        self.connections = Connections(self._store)
         try:
             self._initialize()
         except BaseException:
@@ -181,7 +190,8 @@ class Tenant:
         return updated
 
     def delete_client(self, client_id: str) -> None:
-        """DELETE /clients/{id}: also for an unknown id, as Auth0 answers 204 twice."""
+        """DELETE /clients/{id}: also for an unknown id, as Auth0 answers 204 twice. The
+        client's grants go with it, and it leaves every connection's enabled clients."""
         with self._store.transaction(write=True) as rows:
             rows.delete_client(client_id)
 
@@ -271,7 +281,8 @@ class Tenant:
     # -- housekeeping -----------------------------------------------------------------------
 
     def reset(self) -> None:
-        """Delete every client and credential; the global client comes back, new."""
+        """Delete every client, credential, API, grant and connection; the global client
+        comes back, new."""
         with self._store.transaction(write=True) as rows:
             rows.delete_everything()
             rows.insert_client(global_client(self.name, self._signing_key(rows)))

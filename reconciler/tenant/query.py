@@ -31,6 +31,8 @@ _QUERY_DESCRIPTIONS = {
     "external_client_id": "Optional filter by the URL of a Client ID Metadata Document.",
     "identifiers": "An optional filter on the resource server identifier. Must be URL encoded "
     "and may be specified multiple times (max 10).",
+    "from": "Optional Id from which to start selection.",
+    "take": "Number of results per page. Defaults to 50.",
 }
 
 

@@ -53,6 +53,30 @@ _SCHEMA = (
         identifier TEXT NOT NULL UNIQUE,
         body TEXT NOT NULL
     )""",
+    """CREATE TABLE IF NOT EXISTS client_grants (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        grantee TEXT NOT NULL,
+        audience TEXT NOT NULL,
+        subject_type TEXT NOT NULL,
+        body TEXT NOT NULL,
+        UNIQUE (grantee, audience, subject_type)
+    )""",
+    "CREATE INDEX IF NOT EXISTS client_grants_by_audience ON client_grants (audience)",
+    """CREATE TABLE IF NOT EXISTS connections (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL UNIQUE,
+        strategy TEXT NOT NULL,
+        body TEXT NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS connection_clients (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        connection_id TEXT NOT NULL REFERENCES connections (id),
+        client_id TEXT NOT NULL,
+        UNIQUE (connection_id, client_id)
+    )""",
+    "CREATE INDEX IF NOT EXISTS connection_clients_by_client ON connection_clients (client_id)",
 )
 
 
@@ -162,6 +186,9 @@ class TenantRows:
         return None if row is None else self._decode(row[0])
 
     def delete_everything(self) -> None:
+        self._connection.execute("DELETE FROM connection_clients")
+        self._connection.execute("DELETE FROM connections")
+        self._connection.execute("DELETE FROM client_grants")
         self._connection.execute("DELETE FROM resource_servers")
         self._connection.execute("DELETE FROM credentials")
         self._connection.execute("DELETE FROM clients")
@@ -214,8 +241,10 @@ class TenantRows:
         )
 
     def delete_client(self, client_id: str) -> None:
-        """The client and its credentials."""
+        """The client, its credentials, its grants and its place among connections' clients."""
         self._connection.execute("DELETE FROM credentials WHERE client_id = ?", (client_id,))
+        self._connection.execute("DELETE FROM client_grants WHERE grantee = ?", (client_id,))
+        self._connection.execute("DELETE FROM connection_clients WHERE client_id = ?", (client_id,))
         self._connection.execute("DELETE FROM clients WHERE client_id = ?", (client_id,))
 
     # -- credentials ------------------------------------------------------------------------
@@ -301,6 +330,113 @@ class TenantRows:
 
     def delete_resource_server(self, server_id: str) -> None:
         self._connection.execute("DELETE FROM resource_servers WHERE id = ?", (server_id,))
+
+    # -- client grants ----------------------------------------------------------------------
+
+    def client_grants(
+        self, filters: Mapping[str, str], *, after: int, offset: int, limit: int
+    ) -> tuple[list[tuple[int, JsonObject]], int]:
+        """One page of the grants the ``filters`` columns select, in creation order, each
+        with its position (for a checkpoint), and how many match in all."""
+        conditions = [f"{column} = ?" for column in filters]
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        rows = self._connection.execute(
+            f"SELECT seq, body FROM client_grants{where}"
+            f"{' AND' if where else ' WHERE'} seq > ? ORDER BY seq LIMIT ? OFFSET ?",
+            [*filters.values(), after, limit, min(offset, _MAX_OFFSET)],
+        ).fetchall()
+        total = self._connection.execute(
+            f"SELECT COUNT(*) FROM client_grants{where}", list(filters.values())
+        ).fetchone()[0]
+        return [(seq, self._decode(body)) for seq, body in rows], int(total)
+
+    def client_grant(self, grant_id: str) -> JsonObject | None:
+        row = self._connection.execute(
+            "SELECT body FROM client_grants WHERE id = ?", (grant_id,)
+        ).fetchone()
+        return None if row is None else self._decode(row[0])
+
+    def client_grant_for(self, grantee: str, audience: str, subject_type: str) -> JsonObject | None:
+        row = self._connection.execute(
+            "SELECT body FROM client_grants WHERE grantee = ? AND audience = ?"
+            " AND subject_type = ?",
+            (grantee, audience, subject_type),
+        ).fetchone()
+        return None if row is None else self._decode(row[0])
+
+    def insert_client_grant(self, grantee: str, subject_type: str, grant: JsonObject) -> bool:
+        """False when the grantee has a grant for this audience and subject type."""
+        inserted = self._connection.execute(
+            "INSERT INTO client_grants (id, grantee, audience, subject_type, body)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (grantee, audience, subject_type) DO NOTHING",
+            (grant["id"], grantee, grant["audience"], subject_type, _encode(grant)),
+        )
+        return inserted.rowcount == 1
+
+    def update_client_grant(self, grant: JsonObject) -> None:
+        self._connection.execute(
+            "UPDATE client_grants SET body = ? WHERE id = ?", (_encode(grant), grant["id"])
+        )
+
+    def delete_client_grant(self, grant_id: str) -> None:
+        self._connection.execute("DELETE FROM client_grants WHERE id = ?", (grant_id,))
+
+    # -- connections ------------------------------------------------------------------------
+
+    def connections(
+        self, filters: Mapping[str, str], *, after: int, offset: int, limit: int
+    ) -> tuple[list[tuple[int, JsonObject]], int]:
+        """Like ``client_grants``, for connections (filtered by name or strategy)."""
+        conditions = [f"{column} = ?" for column in filters]
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        rows = self._connection.execute(
+            f"SELECT seq, body FROM connections{where}"
+            f"{' AND' if where else ' WHERE'} seq > ? ORDER BY seq LIMIT ? OFFSET ?",
+            [*filters.values(), after, limit, min(offset, _MAX_OFFSET)],
+        ).fetchall()
+        total = self._connection.execute(
+            f"SELECT COUNT(*) FROM connections{where}", list(filters.values())
+        ).fetchone()[0]
+        return [(seq, self._decode(body)) for seq, body in rows], int(total)
+
+    def connection(self, connection_id: str) -> JsonObject | None:
+        row = self._connection.execute(
+            "SELECT body FROM connections WHERE id = ?", (connection_id,)
+        ).fetchone()
+        return None if row is None else self._decode(row[0])
+
+    def insert_connection(self, connection: JsonObject) -> bool:
+        """False when a connection with this name exists (nothing is written)."""
+        inserted = self._connection.execute(
+            "INSERT INTO connections (id, name, strategy, body) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (name) DO NOTHING",
+            (connection["id"], connection["name"], connection["strategy"], _encode(connection)),
+        )
+        return inserted.rowcount == 1
+
+    def connection_clients(
+        self, connection_id: str, *, after: int, limit: int
+    ) -> list[tuple[int, str]]:
+        """The connection's enabled clients after position ``after``, in the order enabled."""
+        rows = self._connection.execute(
+            "SELECT seq, client_id FROM connection_clients WHERE connection_id = ? AND seq > ?"
+            " ORDER BY seq LIMIT ?",
+            (connection_id, after, limit),
+        ).fetchall()
+        return [(int(seq), str(client_id)) for seq, client_id in rows]
+
+    def enable_client(self, connection_id: str, client_id: str) -> None:
+        self._connection.execute(
+            "INSERT INTO connection_clients (connection_id, client_id) VALUES (?, ?)"
+            " ON CONFLICT (connection_id, client_id) DO NOTHING",
+            (connection_id, client_id),
+        )
+
+    def disable_client(self, connection_id: str, client_id: str) -> None:
+        self._connection.execute(
+            "DELETE FROM connection_clients WHERE connection_id = ? AND client_id = ?",
+            (connection_id, client_id),
+        )
 
     def _decode(self, text: str) -> JsonObject:
         try:
