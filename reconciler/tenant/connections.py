@@ -29,7 +29,7 @@ from typing import Any
 
 from reconciler.errors import ApiError
 from reconciler.tenant.paging import next_token, paged_answer, parse_paging
-from reconciler.tenant.query import _query_text, parse_projection
+from reconciler.tenant.query import parse_projection, query_text
 from reconciler.tenant.schema import (
     FLAG,
     NONEMPTY_TEXT,
@@ -96,7 +96,7 @@ class Connections:
         projection = parse_projection(fields, include_fields)
         filters: dict[str, str] = {}
         for column, value in (("name", name), ("strategy", strategy)):
-            text = _query_text(value, column)
+            text = query_text(value, column)
             if text is not None:
                 filters[column] = text
         with self._store.transaction(write=False) as rows:

@@ -31,7 +31,7 @@ from typing import Any
 
 from reconciler.errors import ApiError
 from reconciler.tenant.paging import paged_answer, parse_paging
-from reconciler.tenant.query import _query_error, _query_text
+from reconciler.tenant.query import query_error, query_text
 from reconciler.tenant.schema import (
     FLAG,
     NONEMPTY_TEXT,
@@ -107,16 +107,16 @@ class ClientGrants:
             take=take,
         )
         for name in checkpoint:
-            raise _query_error(f"Additional properties not allowed: {name}", name)
+            raise query_error(f"Additional properties not allowed: {name}", name)
         filters: dict[str, str] = {}
         for name, value in (("audience", audience), ("subject_type", subject_type)):
-            text = _query_text(value, name)
+            text = query_text(value, name)
             if text is not None:
                 filters[_FILTER_COLUMNS[name]] = text
-        client = _query_text(client_id, "client_id")
-        group = _query_text(default_for, "default_for")
+        client = query_text(client_id, "client_id")
+        group = query_text(default_for, "default_for")
         if client is not None and group is not None:
-            raise _query_error("client_id and default_for cannot be combined", "client_id")
+            raise query_error("client_id and default_for cannot be combined", "client_id")
         if client is not None:
             filters["grantee"] = client
         if group is not None:

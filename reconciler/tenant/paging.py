@@ -14,7 +14,7 @@ import binascii
 import re
 from dataclasses import dataclass
 
-from reconciler.tenant.query import _query_boolean, _query_error, _query_integer, _query_text
+from reconciler.tenant.query import query_boolean, query_error, query_integer, query_text
 from reconciler.tenant.schema import JsonObject
 
 __all__ = ["Paging", "next_token", "paged_answer", "parse_paging"]
@@ -42,14 +42,14 @@ def parse_paging(
     take: object,
 ) -> Paging:
     """``from``/``take`` make a checkpoint list; ``page``/``per_page`` an offset one."""
-    totals = bool(_query_boolean(include_totals, "include_totals"))
+    totals = bool(query_boolean(include_totals, "include_totals"))
     if from_ is not None or take is not None:
         if page is not None or per_page is not None:
-            raise _query_error("Checkpoint and offset pagination cannot be combined", "from")
-        size = _query_integer(take, "take", default=50, minimum=1, maximum=100)
+            raise query_error("Checkpoint and offset pagination cannot be combined", "from")
+        size = query_integer(take, "take", default=50, minimum=1, maximum=100)
         return Paging(True, _read_cursor(from_), 0, size, totals)
-    first = _query_integer(page, "page", default=0, minimum=0)
-    size = _query_integer(per_page, "per_page", default=50, minimum=1, maximum=100)
+    first = query_integer(page, "page", default=0, minimum=0)
+    size = query_integer(per_page, "per_page", default=50, minimum=1, maximum=100)
     return Paging(False, 0, first * size, size, totals)
 
 
@@ -75,7 +75,7 @@ def paged_answer(
 
 
 def _read_cursor(value: object) -> int:
-    text = _query_text(value, "from")
+    text = query_text(value, "from")
     if text is None or text == "":
         return 0
     try:
@@ -83,5 +83,5 @@ def _read_cursor(value: object) -> int:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         decoded = ""
     if not _CURSOR.fullmatch(decoded):
-        raise _query_error("Invalid checkpoint: pass the next of the page before", "from")
+        raise query_error("Invalid checkpoint: pass the next of the page before", "from")
     return int(decoded)

@@ -15,7 +15,16 @@ from typing import Any
 from reconciler.errors import ApiError
 from reconciler.tenant.schema import JsonObject, json_type
 
-__all__ = ["ClientQuery", "Projection", "parse_client_query", "parse_projection"]
+__all__ = [
+    "ClientQuery",
+    "Projection",
+    "parse_client_query",
+    "parse_projection",
+    "query_boolean",
+    "query_error",
+    "query_integer",
+    "query_text",
+]
 
 _QUERY_DESCRIPTIONS = {
     "page": "Page index of the results to return. First page is 0.",
@@ -36,7 +45,7 @@ _QUERY_DESCRIPTIONS = {
 }
 
 
-def _query_error(detail: str, name: str) -> ApiError:
+def query_error(detail: str, name: str) -> ApiError:
     message = (
         f"Query validation error: '{detail}' on property {name} "
         f"({_QUERY_DESCRIPTIONS.get(name, name)})."
@@ -83,30 +92,30 @@ def parse_client_query(
     external_client_id: object,
 ) -> ClientQuery:
     """GET /clients parameters as a query string (or typed values) gives them."""
-    app_types = _query_text(app_type, "app_type")
+    app_types = query_text(app_type, "app_type")
     return ClientQuery(
-        page=_query_integer(page, "page", default=0, minimum=0),
-        per_page=_query_integer(per_page, "per_page", default=50, minimum=0, maximum=100),
-        include_totals=bool(_query_boolean(include_totals, "include_totals")),
+        page=query_integer(page, "page", default=0, minimum=0),
+        per_page=query_integer(per_page, "per_page", default=50, minimum=0, maximum=100),
+        include_totals=bool(query_boolean(include_totals, "include_totals")),
         projection=parse_projection(fields, include_fields),
-        is_global=_query_boolean(is_global, "is_global"),
-        is_first_party=_query_boolean(is_first_party, "is_first_party"),
+        is_global=query_boolean(is_global, "is_global"),
+        is_first_party=query_boolean(is_first_party, "is_first_party"),
         app_types=tuple(t.strip() for t in (app_types or "").split(",") if t.strip()),
-        external_client_id=_query_text(external_client_id, "external_client_id"),
+        external_client_id=query_text(external_client_id, "external_client_id"),
     )
 
 
 def parse_projection(fields: object, include_fields: object) -> Projection | None:
-    include = _query_boolean(include_fields, "include_fields")
+    include = query_boolean(include_fields, "include_fields")
     names = frozenset(
-        name.strip() for name in (_query_text(fields, "fields") or "").split(",") if name.strip()
+        name.strip() for name in (query_text(fields, "fields") or "").split(",") if name.strip()
     )
     if not names:
         return None
     return Projection(names, include is not False)
 
 
-def _query_integer(
+def query_integer(
     value: object, name: str, *, default: int, minimum: int, maximum: int | None = None
 ) -> int:
     if value is None:
@@ -116,23 +125,23 @@ def _query_integer(
     elif isinstance(value, int) and not isinstance(value, bool):
         number = value
     else:
-        raise _query_error(f"Expected type integer but found type {json_type(value)}", name)
+        raise query_error(f"Expected type integer but found type {json_type(value)}", name)
     if number < minimum:
-        raise _query_error(f"Value {number} is less than minimum {minimum}", name)
+        raise query_error(f"Value {number} is less than minimum {minimum}", name)
     if maximum is not None and number > maximum:
-        raise _query_error(f"Value {number} is greater than maximum {maximum}", name)
+        raise query_error(f"Value {number} is greater than maximum {maximum}", name)
     return number
 
 
-def _query_boolean(value: object, name: str) -> bool | None:
+def query_boolean(value: object, name: str) -> bool | None:
     if value is None or isinstance(value, bool):
         return value
     if value in ("true", "false"):
         return value == "true"
-    raise _query_error(f"Expected type boolean but found type {json_type(value)}", name)
+    raise query_error(f"Expected type boolean but found type {json_type(value)}", name)
 
 
-def _query_text(value: object, name: str) -> str | None:
+def query_text(value: object, name: str) -> str | None:
     if value is None or isinstance(value, str):
         return value
-    raise _query_error(f"Expected type string but found type {json_type(value)}", name)
+    raise query_error(f"Expected type string but found type {json_type(value)}", name)

@@ -21,7 +21,7 @@ import secrets
 from typing import Any
 
 from reconciler.errors import ApiError
-from reconciler.tenant.query import _query_boolean, _query_error, _query_integer
+from reconciler.tenant.query import query_boolean, query_error, query_integer
 from reconciler.tenant.schema import (
     FLAG,
     NONEMPTY_TEXT,
@@ -89,12 +89,12 @@ class ResourceServers:
     ) -> JsonObject | list[JsonObject]:
         wanted = (identifiers,) if isinstance(identifiers, str) else tuple(identifiers or ())
         if len(wanted) > _MAX_IDENTIFIERS:
-            raise _query_error(
+            raise query_error(
                 f"Array is too long ({len(wanted)}), maximum {_MAX_IDENTIFIERS}", "identifiers"
             )
-        first = _query_integer(page, "page", default=0, minimum=0)
-        size = _query_integer(per_page, "per_page", default=50, minimum=1, maximum=100)
-        totals = _query_boolean(include_totals, "include_totals")
+        first = query_integer(page, "page", default=0, minimum=0)
+        size = query_integer(per_page, "per_page", default=50, minimum=1, maximum=100)
+        totals = query_boolean(include_totals, "include_totals")
         with self._store.transaction(write=False) as rows:
             servers, total = rows.resource_servers(wanted, offset=first * size, limit=size)
         if totals is False:
