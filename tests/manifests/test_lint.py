@@ -122,7 +122,11 @@ def test_origins(fields: str, expected: list[Finding]) -> None:
             SPA + "grant_types: [authorization_code, client_credentials]",
             [("public-client", "error", "5:39")],
         ),
-        ("name: M\ntype: m2m\ntoken_endpoint_auth_method: client_secret_post", []),
+        (
+            "name: M\ntype: m2m\ntoken_endpoint_auth_method: client_secret_post\n"
+            "apis: [{audience: https://api.example/}]",
+            [],
+        ),
         # a CIMD app's kind comes from its document
         ("cimd: https://a.example/client.json\ntoken_endpoint_auth_method: client_secret_post", []),
     ],
@@ -151,7 +155,10 @@ def test_grants(fields: str, expected: list[Finding]) -> None:
     assert lint(fields) == expected
 
 
-M2M_JWT = "name: M\ntype: m2m\ntoken_endpoint_auth_method: private_key_jwt\n"
+M2M_JWT = (
+    "name: M\ntype: m2m\ntoken_endpoint_auth_method: private_key_jwt\n"
+    "apis: [{audience: https://api.example/}]\n"
+)
 
 
 def test_an_adopted_private_key_jwt_app_without_credentials_is_only_warned_about() -> None:
@@ -168,7 +175,7 @@ def test_a_credential_name_used_twice_is_pointed_at_the_second(tmp_path: Path) -
     (tmp_path / "k.pem").write_text(public_key_pem())
     credentials = "credentials:\n  - {name: k1, public_key_file: k.pem}\n"
     credentials += "  - {name: k1, public_key_file: k.pem}\n"
-    assert lint(M2M_JWT + credentials, tmp_path) == [("credential-name", "error", "8:16")]
+    assert lint(M2M_JWT + credentials, tmp_path) == [("credential-name", "error", "9:16")]
 
 
 def test_a_public_key_file_is_read_beside_the_manifest(tmp_path: Path) -> None:
@@ -177,7 +184,7 @@ def test_a_public_key_file_is_read_beside_the_manifest(tmp_path: Path) -> None:
     credentials = "credentials:\n  - {name: k1, public_key_file: keys/k.pem}\n"
     assert lint(M2M_JWT + credentials, tmp_path) == []
     assert lint(M2M_JWT + credentials, tmp_path / "elsewhere") == [
-        ("credential-key", "error", "7:37")
+        ("credential-key", "error", "8:37")
     ]
 
 
@@ -191,7 +198,7 @@ def test_a_private_key_is_refused_in_a_key_file_and_left_to_find_secrets_inline(
     )
     (tmp_path / "k.pem").write_bytes(private)
     in_file = "credentials:\n  - {name: k1, public_key_file: k.pem}\n"
-    assert lint(M2M_JWT + in_file, tmp_path) == [("secret-in-manifest", "error", "7:37")]
+    assert lint(M2M_JWT + in_file, tmp_path) == [("secret-in-manifest", "error", "8:37")]
     # Inline, find_secrets reports it once (tests/fixtures/bad/private-key.yaml).
     assert lint(M2M_JWT + inline_credential(private.decode("ascii")), tmp_path) == []
 
