@@ -68,6 +68,8 @@ def desired_app(app: ManifestApp, root: Path | None = None) -> DesiredApp:
         fields["credentials"] = [c.summary() for c in credentials]
     if cimd:
         fields = {name: value for name, value in fields.items() if name in CIMD_MANIFEST_FIELDS}
+    grants = api_grants(data["apis"], app.locate, ("apis",)) if "apis" in data else None
+    connections = _connections(data["connections"], app.locate) if "connections" in data else None
     return DesiredApp(
         key=app.key,
         fields=fields,
@@ -77,10 +79,8 @@ def desired_app(app: ManifestApp, root: Path | None = None) -> DesiredApp:
         credentials=credentials,
         location=app.location,
         file=relative_name(Path(app.file.path), root) if root is not None else "",
-        grants=api_grants(data["apis"], app.locate, ("apis",)) if "apis" in data else None,
-        connections=_connections(data["connections"], app.locate)
-        if "connections" in data
-        else None,
+        grants=grants,
+        connections=connections,
     )
 
 

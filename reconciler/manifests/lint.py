@@ -227,12 +227,16 @@ def _grants(app: Mapping[str, Any], locate: Locate, _: Path) -> Iterator[Diagnos
 
 
 def lint_third_party_apis(declared: Iterable[tuple[Any, Locate]]) -> list[Diagnostic]:
-    """The tenant's grants for all third-party apps, each file's ``third_party_apis`` with
-    the file's ``locate``: one grant per (audience, subject type) across all the files."""
+    """The tenant's grants for all third-party apps: one per (audience, subject type).
+
+    ``declared`` holds each file's ``third_party_apis`` with the file's ``locate``; a repeat
+    in another file is as much an error as one in the same file.
+    """
     seen: dict[tuple[str, str], Location] = {}
     found: list[Diagnostic] = []
     for entries, locate in declared:
-        found.extend(_api_grants(entries, locate, ("third_party_apis",), True, seen))
+        path = ("third_party_apis",)
+        found.extend(_api_grants(entries, locate, path, third_party=True, seen=seen))
     return found
 
 
@@ -252,13 +256,14 @@ def _apis(app: Mapping[str, Any], locate: Locate, _: Path) -> Iterator[Diagnosti
             WARNING,
         )
     third_party = "cimd" in app or app.get("is_first_party") is False
-    yield from _api_grants(listed, locate, ("apis",), third_party, {})
+    yield from _api_grants(listed, locate, ("apis",), third_party=third_party, seen={})
 
 
 def _api_grants(
     entries: Any,
     locate: Locate,
     path: JsonPath,
+    *,
     third_party: bool,
     seen: dict[tuple[str, str], Location],
 ) -> Iterator[Diagnostic]:
