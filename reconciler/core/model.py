@@ -23,7 +23,9 @@ from reconciler.diagnostics import Location
 __all__ = [
     "Source",
     "SourceOrigin",
+    "ApiGrant",
     "App",
+    "ConnectionLink",
     "Credential",
     "DesiredApp",
     "canonical",
@@ -61,6 +63,35 @@ class Credential:
 
 
 @dataclass(frozen=True)
+class ApiGrant:
+    """Access to one API (an Auth0 client grant). Identity: (audience, subject_type).
+
+    ``scopes`` are sorted and unique, so the order a manifest lists them in never shows;
+    ``organization_usage`` and ``allow_any_organization`` are None when the manifest leaves
+    them to the registry. The location is where the manifest declares it, not part of it.
+    """
+
+    audience: str
+    subject_type: str = "client"
+    scopes: tuple[str, ...] = ()
+    organization_usage: str | None = None
+    allow_any_organization: bool | None = None
+    location: Location | None = field(default=None, compare=False)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.audience, self.subject_type)
+
+
+@dataclass(frozen=True)
+class ConnectionLink:
+    """A login connection an app offers, by the connection's name, with where it is named."""
+
+    name: str
+    location: Location | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
 class DesiredApp:
     """An app as the manifests ask for it, in canonical fields."""
 
@@ -73,13 +104,20 @@ class DesiredApp:
     location: Location | None = None
     #: The manifest file that declares it, relative to the project root (posix).
     file: str = ""
+    #: The APIs it may call, sorted by key; None: the manifest does not manage its grants.
+    grants: tuple[ApiGrant, ...] | None = None
+    #: Its login connections, sorted by name; None: the manifest does not manage them.
+    connections: tuple[ConnectionLink, ...] | None = None
 
     @property
     def where(self) -> str:
         return str(self.location) if self.location else ""
 
     def comparable(self) -> dict[str, Any]:
-        """The owned fields as compared (credentials appear by their summaries)."""
+        """The owned client fields as compared (credentials appear by their summaries).
+
+        Grants and connections are other records than the client's, so never among them.
+        """
         ordered = sorted(self.fields, key=lambda n: _POSITION.get(n, len(_POSITION)))
         return canonical({name: self.fields[name] for name in ordered})
 
