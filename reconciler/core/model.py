@@ -23,11 +23,14 @@ from reconciler.diagnostics import Location
 __all__ = [
     "Source",
     "SourceOrigin",
+    "Api",
     "ApiGrant",
     "App",
+    "Connection",
     "ConnectionLink",
     "Credential",
     "DesiredApp",
+    "Grant",
     "canonical",
     "digest",
     "project",
@@ -148,6 +151,49 @@ class App:
 
     def owned_by(self, owner: str) -> bool:
         return self.stamp is not None and self.stamp.owner == owner
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A client grant as a registry holds it: which client (or, with ``default_for``,
+    which group of clients) may get tokens for ``audience``, with which scopes.
+
+    ``scopes`` are sorted and unique, as ``ApiGrant`` holds them, so the two compare by
+    value; ``organization_usage`` and ``allow_any_organization`` are None when the grant
+    does not set them.
+    """
+
+    id: str
+    client_id: str | None
+    audience: str
+    scopes: tuple[str, ...] = ()
+    subject_type: str = "client"
+    organization_usage: str | None = None
+    allow_any_organization: bool | None = None
+    #: Set instead of ``client_id`` for a tenant's grant for a group of clients.
+    default_for: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """Its identity for its client, as ``ApiGrant.key``."""
+        return (self.audience, self.subject_type)
+
+
+@dataclass(frozen=True)
+class Api:
+    """An API of the registry (an Auth0 resource server) and the scopes it defines."""
+
+    identifier: str
+    scopes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Connection:
+    """A login connection of the registry and the clients it is enabled for (sorted)."""
+
+    id: str
+    name: str
+    enabled_clients: tuple[str, ...] = ()
 
 
 def project(desired_fields: Mapping[str, Any], actual: Mapping[str, Any]) -> dict[str, Any]:
