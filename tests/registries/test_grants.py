@@ -166,3 +166,13 @@ def test_connections_are_enabled_and_disabled_for_many_clients(
     registry.update_connection_clients(database, disable=PEOPLE)
     registry.update_connection_clients(database)  # nothing to change
     assert registry.list_connections()[0] == Connection(database.id, "db", ("web",))
+
+
+@pytest.mark.parametrize(
+    "grantee", [{}, {"client_id": "web", "default_for": "third_party_clients"}]
+)
+def test_a_grant_is_for_one_client_or_one_group(
+    registry: ClientsRegistry, grantee: dict[str, str]
+) -> None:
+    with pytest.raises(ValueError, match="one of them"):
+        registry.create_grant(ApiGrant(BILLING), **grantee)
