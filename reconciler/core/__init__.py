@@ -10,6 +10,7 @@ scope.py        the manifest files and app keys a partial run was shown
 changes.py      change kinds (create, update, delete, adopt, refresh, deliver, rotate)
 risks.py        risk labels a reviewer should see on a change
 plan.py         Plan: ordered changes, the safety gate, the saved (checksummed) form
+access.py       the grants and connection links that must change for apps' access
 references.py   the APIs, scopes and connections manifests name that the registry lacks
 comparison.py   what differs between a declared app and its registry app, as data
 planner.py      desired x current -> Plan
