@@ -2,7 +2,7 @@
 
 fields.py       the canonical field vocabulary shared by manifests, registries and plans
 model.py        DesiredApp (what a manifest asks for), App (what a registry holds), Source;
-                Grant, Api, Connection (a registry's client grants, APIs, connections)
+                Grant, Api, LoginConnection (a registry's client grants, APIs, connections)
 stamp.py        the ownership stamp written into an app's metadata
 cimd_fields.py  how Auth0 maps a Client ID Metadata Document onto client fields
 hosts.py        loopback hosts and IP literals, one answer for every rule

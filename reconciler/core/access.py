@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from reconciler.core.model import ApiGrant, Connection, Grant
+from reconciler.core.model import ApiGrant, Grant, LoginConnection
 
 __all__ = [
     "GrantChanges",
@@ -66,7 +66,7 @@ class GrantChanges:
 class LinkChange:
     """The clients a connection is to be enabled and disabled for (sorted ids)."""
 
-    connection: Connection
+    connection: LoginConnection
     enable: tuple[str, ...] = ()
     disable: tuple[str, ...] = ()
 
@@ -99,7 +99,7 @@ def diff_grants(wanted: Sequence[ApiGrant], current: Sequence[Grant]) -> GrantCh
 
 
 def diff_connection_links(
-    wanted: Mapping[str, Iterable[str]], connections: Sequence[Connection]
+    wanted: Mapping[str, Iterable[str]], connections: Sequence[LoginConnection]
 ) -> list[LinkChange]:
     """For each client id in ``wanted`` (the apps that manage their connections, with
     the names they want), the connections to enable it for and those to disable it for,

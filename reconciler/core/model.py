@@ -26,7 +26,7 @@ __all__ = [
     "Api",
     "ApiGrant",
     "App",
-    "Connection",
+    "LoginConnection",
     "ConnectionLink",
     "Credential",
     "DesiredApp",
@@ -188,7 +188,7 @@ class Api:
 
 
 @dataclass(frozen=True)
-class Connection:
+class LoginConnection:
     """A login connection of the registry and the clients it is enabled for (sorted)."""
 
     id: str

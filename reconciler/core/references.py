@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 
-from reconciler.core.model import Api, ApiGrant, Connection, DesiredApp
+from reconciler.core.model import Api, ApiGrant, DesiredApp, LoginConnection
 from reconciler.diagnostics import Diagnostic, Location
 
 __all__ = ["check_references"]
@@ -21,7 +21,7 @@ def check_references(
     apps: Sequence[DesiredApp],
     third_party: Sequence[ApiGrant],
     apis: Iterable[Api],
-    connections: Iterable[Connection],
+    connections: Iterable[LoginConnection],
 ) -> list[Diagnostic]:
     """Errors for every grant whose audience is not an API of the registry (``unknown-api``)
     or whose scopes that API does not define (``unknown-scope``), and for every connection

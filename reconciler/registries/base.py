@@ -116,7 +116,7 @@ Capabilities (Protocols, checked with ``isinstance``)
                              ``list_apps`` leaves out
     ``list_apis()``          the registry's APIs (``Api``: identifier and scopes), not the
                              system ones nor the reconciler's own (the apply lease)
-    ``list_connections()``   every connection (``Connection``) and its enabled clients
+    ``list_connections()``   every connection (``LoginConnection``) and its enabled clients
 
     Writes, each checked like every other write (a lost lease stops it):
 
@@ -153,7 +153,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from reconciler.core.model import Api, ApiGrant, App, Connection, Credential, Grant
+from reconciler.core.model import Api, ApiGrant, App, Credential, Grant, LoginConnection
 from reconciler.core.stamp import Stamp
 
 __all__ = [
@@ -265,7 +265,7 @@ class HoldsGrants(Protocol):
 
     def list_apis(self) -> list[Api]: ...
 
-    def list_connections(self) -> list[Connection]: ...
+    def list_connections(self) -> list[LoginConnection]: ...
 
     def create_grant(
         self, wanted: ApiGrant, *, client_id: str | None = None, default_for: str | None = None
@@ -276,5 +276,9 @@ class HoldsGrants(Protocol):
     def delete_grant(self, current: Grant) -> None: ...
 
     def update_connection_clients(
-        self, connection: Connection, *, enable: Sequence[str] = (), disable: Sequence[str] = ()
+        self,
+        connection: LoginConnection,
+        *,
+        enable: Sequence[str] = (),
+        disable: Sequence[str] = (),
     ) -> None: ...

@@ -4,7 +4,7 @@
 JSON shapes. The embedded ``Tenant`` implements it in-process; the Auth0 backend
 implements it over HTTP. ``ClientsRegistry`` translates between canonical fields and
 Auth0 client objects once, for both, and between client grants, resource servers and
-connections and their canonical values (``Grant``, ``Api``, ``Connection``).
+connections and their canonical values (``Grant``, ``Api``, ``LoginConnection``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol
 
 from reconciler.core.fields import MANAGED_FIELDS, PARTIAL_OBJECTS
-from reconciler.core.model import Api, ApiGrant, App, Connection, Credential, Grant
+from reconciler.core.model import Api, ApiGrant, App, Credential, Grant, LoginConnection
 from reconciler.core.stamp import STAMP_KEYS, Stamp
 from reconciler.errors import ApiError, ConflictError, RegistryError
 from reconciler.registries.base import Created, Registry
@@ -220,9 +220,9 @@ class ClientsRegistry(Registry):
             if not server.get("is_system") and server.get("identifier") not in self._hidden_apis
         ]
 
-    def list_connections(self) -> list[Connection]:
+    def list_connections(self) -> list[LoginConnection]:
         return [
-            Connection(
+            LoginConnection(
                 id=str(connection["id"]),
                 name=str(connection["name"]),
                 enabled_clients=_sorted_unique(connection.get("enabled_clients") or ()),
@@ -286,7 +286,11 @@ class ClientsRegistry(Registry):
         self.api.delete_client_grant(current.id)
 
     def update_connection_clients(
-        self, connection: Connection, *, enable: Sequence[str] = (), disable: Sequence[str] = ()
+        self,
+        connection: LoginConnection,
+        *,
+        enable: Sequence[str] = (),
+        disable: Sequence[str] = (),
     ) -> None:
         changes = [{"client_id": client_id, "status": True} for client_id in enable]
         changes += [{"client_id": client_id, "status": False} for client_id in disable]

@@ -10,7 +10,7 @@ from reconciler.core.access import (
     diff_grants,
     grants_by_client,
 )
-from reconciler.core.model import ApiGrant, Connection, Grant
+from reconciler.core.model import ApiGrant, Grant, LoginConnection
 
 LEDGER = "https://ledger.example.com/"
 BILLING = "https://billing.example.com/"
@@ -72,9 +72,9 @@ def test_grants_by_client_leaves_group_grants_out() -> None:
 
 
 def test_connection_links_enable_and_disable_only_the_apps_that_manage_them() -> None:
-    database = Connection("con_db", "db", ("other", "web", "worker"))
-    google = Connection("con_g", "google-oauth2", ())
-    github = Connection("con_gh", "github", ("worker",))
+    database = LoginConnection("con_db", "db", ("other", "web", "worker"))
+    google = LoginConnection("con_g", "google-oauth2", ())
+    github = LoginConnection("con_gh", "github", ("worker",))
     wanted = {"worker": ["google-oauth2", "github"], "web": ["db", "google-oauth2"]}
     assert diff_connection_links(wanted, [google, github, database]) == [
         LinkChange(database, disable=("worker",)),

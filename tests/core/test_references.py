@@ -3,13 +3,13 @@ or a connection the registry does not have, is an error where the manifest names
 
 from __future__ import annotations
 
-from reconciler.core.model import Api, ApiGrant, Connection, ConnectionLink, DesiredApp
+from reconciler.core.model import Api, ApiGrant, ConnectionLink, DesiredApp, LoginConnection
 from reconciler.core.references import check_references
 from reconciler.diagnostics import Location
 
 LEDGER = "https://ledger.example.com/"
 APIS = [Api(LEDGER, ("read:entries", "write:entries"))]
-CONNECTIONS = [Connection("con_1", "db", ()), Connection("con_2", "google-oauth2", ())]
+CONNECTIONS = [LoginConnection("con_1", "db", ()), LoginConnection("con_2", "google-oauth2", ())]
 
 
 def at(line: int) -> Location:
@@ -64,7 +64,7 @@ def test_each_missing_thing_is_an_error_at_its_location() -> None:
 
 
 def test_a_registry_with_many_names_lists_the_first_ten() -> None:
-    many = [Connection(f"con_{n}", f"c{n:02d}", ()) for n in range(25)]
+    many = [LoginConnection(f"con_{n}", f"c{n:02d}", ()) for n in range(25)]
     [finding] = check_references([app(None, (ConnectionLink("db", at(3)),))], (), [], many)
     assert finding.message.endswith(
         "(it has: c00, c01, c02, c03, c04, c05, c06, c07, c08, c09 and 15 more)"

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.core.model import Api, ApiGrant, Connection, Grant
+from reconciler.core.model import Api, ApiGrant, Grant, LoginConnection
 from reconciler.errors import ApiError, ConflictError
 from reconciler.registries.auth0.registry import RetryPolicy, open_auth0
 from reconciler.registries.base import HoldsGrants
@@ -165,7 +165,7 @@ def test_connections_are_enabled_and_disabled_for_many_clients(
     assert database.enabled_clients == tuple(sorted([*PEOPLE, "web"]))
     registry.update_connection_clients(database, disable=PEOPLE)
     registry.update_connection_clients(database)  # nothing to change
-    assert registry.list_connections()[0] == Connection(database.id, "db", ("web",))
+    assert registry.list_connections()[0] == LoginConnection(database.id, "db", ("web",))
 
 
 @pytest.mark.parametrize(
