@@ -1,7 +1,8 @@
 """The pure core: values, the planner and the renderers. No I/O, and it imports none.
 
 fields.py       the canonical field vocabulary shared by manifests, registries and plans
-model.py        DesiredApp (what a manifest asks for), App (what a registry holds), Source
+model.py        DesiredApp (what a manifest asks for), App (what a registry holds), Source;
+                Grant, Api, LoginConnection (a registry's client grants, APIs, connections)
 stamp.py        the ownership stamp written into an app's metadata
 cimd_fields.py  how Auth0 maps a Client ID Metadata Document onto client fields
 hosts.py        loopback hosts and IP literals, one answer for every rule
@@ -9,6 +10,8 @@ scope.py        the manifest files and app keys a partial run was shown
 changes.py      change kinds (create, update, delete, adopt, refresh, deliver, rotate)
 risks.py        risk labels a reviewer should see on a change
 plan.py         Plan: ordered changes, the safety gate, the saved (checksummed) form
+access.py       the grants and connection links that must change for apps' access
+references.py   the APIs, scopes and connections manifests name that the registry lacks
 comparison.py   what differs between a declared app and its registry app, as data
 planner.py      desired x current -> Plan
 comment.py      what a pull-request comment shows beyond the plan, and its byte budget

@@ -23,9 +23,14 @@ from reconciler.diagnostics import Location
 __all__ = [
     "Source",
     "SourceOrigin",
+    "Api",
+    "ApiGrant",
     "App",
+    "LoginConnection",
+    "ConnectionLink",
     "Credential",
     "DesiredApp",
+    "Grant",
     "canonical",
     "digest",
     "project",
@@ -61,6 +66,35 @@ class Credential:
 
 
 @dataclass(frozen=True)
+class ApiGrant:
+    """Access to one API (an Auth0 client grant). Identity: (audience, subject_type).
+
+    ``scopes`` are sorted and unique, so the order a manifest lists them in never shows;
+    ``organization_usage`` and ``allow_any_organization`` are None when the manifest leaves
+    them to the registry. The location is where the manifest declares it, not part of it.
+    """
+
+    audience: str
+    subject_type: str = "client"
+    scopes: tuple[str, ...] = ()
+    organization_usage: str | None = None
+    allow_any_organization: bool | None = None
+    location: Location | None = field(default=None, compare=False)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.audience, self.subject_type)
+
+
+@dataclass(frozen=True)
+class ConnectionLink:
+    """A login connection an app offers, by the connection's name, with where it is named."""
+
+    name: str
+    location: Location | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
 class DesiredApp:
     """An app as the manifests ask for it, in canonical fields."""
 
@@ -73,13 +107,20 @@ class DesiredApp:
     location: Location | None = None
     #: The manifest file that declares it, relative to the project root (posix).
     file: str = ""
+    #: The APIs it may call, sorted by key; None: the manifest does not manage its grants.
+    grants: tuple[ApiGrant, ...] | None = None
+    #: Its login connections, sorted by name; None: the manifest does not manage them.
+    connections: tuple[ConnectionLink, ...] | None = None
 
     @property
     def where(self) -> str:
         return str(self.location) if self.location else ""
 
     def comparable(self) -> dict[str, Any]:
-        """The owned fields as compared (credentials appear by their summaries)."""
+        """The owned client fields as compared (credentials appear by their summaries).
+
+        Grants and connections are other records than the client's, so never among them.
+        """
         ordered = sorted(self.fields, key=lambda n: _POSITION.get(n, len(_POSITION)))
         return canonical({name: self.fields[name] for name in ordered})
 
@@ -110,6 +151,49 @@ class App:
 
     def owned_by(self, owner: str) -> bool:
         return self.stamp is not None and self.stamp.owner == owner
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A client grant as a registry holds it: which client (or, with ``default_for``,
+    which group of clients) may get tokens for ``audience``, with which scopes.
+
+    ``scopes`` are sorted and unique, as ``ApiGrant`` holds them, so the two compare by
+    value; ``organization_usage`` and ``allow_any_organization`` are None when the grant
+    does not set them.
+    """
+
+    id: str
+    client_id: str | None
+    audience: str
+    scopes: tuple[str, ...] = ()
+    subject_type: str = "client"
+    organization_usage: str | None = None
+    allow_any_organization: bool | None = None
+    #: Set instead of ``client_id`` for a tenant's grant for a group of clients.
+    default_for: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """Its identity for its client, as ``ApiGrant.key``."""
+        return (self.audience, self.subject_type)
+
+
+@dataclass(frozen=True)
+class Api:
+    """An API of the registry (an Auth0 resource server) and the scopes it defines."""
+
+    identifier: str
+    scopes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LoginConnection:
+    """A login connection of the registry and the clients it is enabled for (sorted)."""
+
+    id: str
+    name: str
+    enabled_clients: tuple[str, ...] = ()
 
 
 def project(desired_fields: Mapping[str, Any], actual: Mapping[str, Any]) -> dict[str, Any]:

@@ -5,19 +5,24 @@ the few where the registry's own default would be unsafe: Auth0 gives a new app 
 ``implicit`` and ``client_credentials`` grants and a shared-secret auth method, so each type
 gets a secure default for ``grant_types``, ``token_endpoint_auth_method`` and
 ``oidc_conformant`` unless the manifest says otherwise.
+
+An app's ``apis`` and ``connections`` are records of their own in the registry, not client
+fields: they become the app's grants and connection links, sorted, each with its location.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from reconciler.core.fields import APP_TYPE_BY_MANIFEST_TYPE, CIMD_MANIFEST_FIELDS
-from reconciler.core.model import Credential, DesiredApp
-from reconciler.manifests.evaluation import ManifestApp, relative_name
+from reconciler.core.model import ApiGrant, ConnectionLink, Credential, DesiredApp
+from reconciler.diagnostics import Location
+from reconciler.manifests.evaluation import ManifestApp, ManifestSet, relative_name
+from reconciler.manifests.yamlfile import JsonPath
 
-__all__ = ["TYPE_DEFAULTS", "desired_app", "desired_apps"]
+__all__ = ["TYPE_DEFAULTS", "api_grants", "desired_app", "desired_apps", "third_party_grants"]
 
 _INTERACTIVE = ["authorization_code", "refresh_token"]
 TYPE_DEFAULTS: Mapping[str, Mapping[str, Any]] = {
@@ -32,7 +37,7 @@ TYPE_DEFAULTS: Mapping[str, Mapping[str, Any]] = {
         "token_endpoint_auth_method": "client_secret_post",
     },
 }
-_OURS = {"type", "metadata", "credentials", "client_id", "cimd", "protect"}
+_OURS = {"type", "metadata", "credentials", "client_id", "cimd", "protect", "apis", "connections"}
 _LINT_ONLY = {"allow_legacy_grants", "legacy_grants_reason"}
 
 
@@ -63,6 +68,8 @@ def desired_app(app: ManifestApp, root: Path | None = None) -> DesiredApp:
         fields["credentials"] = [c.summary() for c in credentials]
     if cimd:
         fields = {name: value for name, value in fields.items() if name in CIMD_MANIFEST_FIELDS}
+    grants = api_grants(data["apis"], app.locate, ("apis",)) if "apis" in data else None
+    connections = _connections(data["connections"], app.locate) if "connections" in data else None
     return DesiredApp(
         key=app.key,
         fields=fields,
@@ -72,7 +79,46 @@ def desired_app(app: ManifestApp, root: Path | None = None) -> DesiredApp:
         credentials=credentials,
         location=app.location,
         file=relative_name(Path(app.file.path), root) if root is not None else "",
+        grants=grants,
+        connections=connections,
     )
+
+
+def third_party_grants(manifests: ManifestSet) -> tuple[ApiGrant, ...]:
+    """The tenant's grants for every third-party app (``third_party_apis`` of any file)."""
+    grants = [
+        grant
+        for entries, file in manifests.third_party_apis
+        for grant in api_grants(entries, file.locate, ("third_party_apis",))
+    ]
+    return tuple(sorted(grants, key=lambda grant: grant.key))
+
+
+def api_grants(
+    entries: Iterable[Mapping[str, Any]], locate: Callable[[JsonPath], Location], path: JsonPath
+) -> tuple[ApiGrant, ...]:
+    """Validated ``apis`` entries as grants, sorted by (audience, subject_type)."""
+    grants = [
+        ApiGrant(
+            audience=str(entry["audience"]),
+            subject_type=str(entry.get("subject_type", "client")),
+            scopes=tuple(sorted(set(entry.get("scopes", [])))),
+            organization_usage=entry.get("organization_usage"),
+            allow_any_organization=entry.get("allow_any_organization"),
+            location=locate((*path, index, "audience")),
+        )
+        for index, entry in enumerate(entries)
+    ]
+    return tuple(sorted(grants, key=lambda grant: grant.key))
+
+
+def _connections(
+    names: Iterable[str], locate: Callable[[JsonPath], Location]
+) -> tuple[ConnectionLink, ...]:
+    first: dict[str, ConnectionLink] = {}
+    for index, name in enumerate(names):
+        first.setdefault(name, ConnectionLink(name, locate(("connections", index))))
+    return tuple(first[name] for name in sorted(first))
 
 
 def _credential(data: Mapping[str, Any], base_dir: Path) -> Credential:

@@ -11,7 +11,7 @@ from typing import Any
 from reconciler.diagnostics import Diagnostic, Location
 from reconciler.errors import ManifestError
 from reconciler.manifests.config import CONFIG_NAMES
-from reconciler.manifests.lint import find_secrets, lint_app
+from reconciler.manifests.lint import find_secrets, lint_app, lint_third_party_apis
 from reconciler.manifests.schema import MANIFEST_SCHEMA, check_schema
 from reconciler.manifests.variables import Variables, substitute
 from reconciler.manifests.yamlfile import (
@@ -56,6 +56,8 @@ class ManifestSet:
     files: list[YamlFile]
     apps: dict[str, ManifestApp] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    #: Each file's ``third_party_apis``, variables substituted, with the file.
+    third_party_apis: list[tuple[Any, YamlFile]] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -163,6 +165,8 @@ def evaluate(
         skip = frozenset({"client_secret", "signing_secret", "registration_access_token"})
         problems = check_schema(file, MANIFEST_SCHEMA, data=data, skip_keys=skip)
         result.diagnostics.extend(problems)
+        if isinstance(data, dict) and "third_party_apis" in data:
+            result.third_party_apis.append((data["third_party_apis"], file))
         apps = data.get("apps") if isinstance(data, dict) else None
         if not isinstance(apps, dict):
             continue
@@ -183,6 +187,9 @@ def evaluate(
                 )
                 continue
             result.apps[app.key] = app
+    result.diagnostics.extend(
+        lint_third_party_apis((entries, file.locate) for entries, file in result.third_party_apis)
+    )
     result.diagnostics.extend(_shared_identities(result.apps.values()))
     if strict:
         result.diagnostics = [d.as_error() for d in result.diagnostics]

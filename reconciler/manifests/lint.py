@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,7 +16,7 @@ from reconciler.core.stamp import MAX_USER_METADATA_KEYS, RESERVED_PREFIX
 from reconciler.diagnostics import Diagnostic, Location, Severity
 from reconciler.manifests.yamlfile import JsonPath
 
-__all__ = ["find_secrets", "lint_app"]
+__all__ = ["find_secrets", "lint_app", "lint_third_party_apis"]
 
 Locate = Callable[[JsonPath], Location]
 WARNING = Severity.WARNING
@@ -29,12 +29,27 @@ MAX_METADATA_LENGTH = 255
 MAX_DESCRIPTION = 140
 _METADATA_KEY = re.compile(r'^[A-Za-z0-9:,\-+=_*?"/\\()<>@\t ]+$')
 _PRIVATE_PEM = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----")
+#: RFC 6749 §3.3 scope-token: printable ASCII but space, double quote and backslash.
+_SCOPE_TOKEN = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]+$")
+#: Auth0's Management API, whose audience is the canonical domain even on a custom domain.
+_MANAGEMENT_API = re.compile(r"^https://[^/]+\.auth0\.com/api/v2/?$", re.IGNORECASE)
 
 
 def lint_app(key: str, app: Mapping[str, Any], locate: Locate, base_dir: Path) -> list[Diagnostic]:
     """Every OAuth finding for one app; ``locate`` maps a path inside the app to a place."""
     found: list[Diagnostic] = []
-    for rule in (_redirects, _origins, _client_kind, _grants, _credentials, _texts, _metadata):
+    rules = (
+        _redirects,
+        _origins,
+        _client_kind,
+        _grants,
+        _apis,
+        _connections,
+        _credentials,
+        _texts,
+        _metadata,
+    )
+    for rule in rules:
         found.extend(rule(app, locate, base_dir))
     if "cimd" in app and isinstance(app["cimd"], str):
         for problem in cimd_url_problems(app["cimd"]):
@@ -209,6 +224,108 @@ def _grants(app: Mapping[str, Any], locate: Locate, _: Path) -> Iterator[Diagnos
             "legacy-grant-reason",
             "allow_legacy_grants needs a legacy_grants_reason saying why",
         )
+
+
+def lint_third_party_apis(declared: Iterable[tuple[Any, Locate]]) -> list[Diagnostic]:
+    """The tenant's grants for all third-party apps: one per (audience, subject type).
+
+    ``declared`` holds each file's ``third_party_apis`` with the file's ``locate``; a repeat
+    in another file is as much an error as one in the same file.
+    """
+    seen: dict[tuple[str, str], Location] = {}
+    found: list[Diagnostic] = []
+    for entries, locate in declared:
+        path = ("third_party_apis",)
+        found.extend(_api_grants(entries, locate, path, third_party=True, seen=seen))
+    return found
+
+
+def _apis(app: Mapping[str, Any], locate: Locate, _: Path) -> Iterator[Diagnostic]:
+    entries = app.get("apis")
+    listed = entries if isinstance(entries, list) else []
+    if _text(app, "type") == "m2m" and not any(
+        isinstance(entry, dict) and entry.get("subject_type", "client") == "client"
+        for entry in listed
+    ):
+        yield Diagnostic(
+            locate(("apis",) if "apis" in app else ("type",)),
+            "m2m-without-api",
+            "this m2m app declares no API it may call (no apis entry with subject_type "
+            "client): a new app gets a token for no API, an existing one keeps the grants "
+            "made outside Git",
+            WARNING,
+        )
+    third_party = "cimd" in app or app.get("is_first_party") is False
+    yield from _api_grants(listed, locate, ("apis",), third_party=third_party, seen={})
+
+
+def _api_grants(
+    entries: Any,
+    locate: Locate,
+    path: JsonPath,
+    *,
+    third_party: bool,
+    seen: dict[tuple[str, str], Location],
+) -> Iterator[Diagnostic]:
+    """One grant per (audience, subject type), at the repeat; ``seen`` holds the firsts."""
+    for index, entry in enumerate(entries if isinstance(entries, list) else []):
+        if not isinstance(entry, dict):
+            continue
+        audience = entry.get("audience")
+        if isinstance(audience, str):
+            subject_type = str(entry.get("subject_type", "client"))
+            where = locate((*path, index, "audience"))
+            first = seen.get((audience, subject_type))
+            if first is not None:
+                yield Diagnostic(
+                    where,
+                    "grant-duplicate",
+                    f"a second grant for {audience!r} (subject_type {subject_type}): "
+                    f"one per audience and subject type; the first is at {first}",
+                )
+            else:
+                seen[(audience, subject_type)] = where
+            if third_party and _MANAGEMENT_API.match(audience):
+                yield Diagnostic(
+                    where,
+                    "third-party-management-api",
+                    "a third-party app may not be granted the Management API (Auth0's rule)",
+                )
+        yield from _scopes(entry.get("scopes"), locate, (*path, index, "scopes"))
+
+
+def _scopes(scopes: Any, locate: Locate, path: JsonPath) -> Iterator[Diagnostic]:
+    seen: set[str] = set()
+    for index, scope in enumerate(scopes if isinstance(scopes, list) else []):
+        if not isinstance(scope, str) or not scope:
+            continue  # the schema reports it
+        where = locate((*path, index))
+        if not _SCOPE_TOKEN.match(scope):
+            advice = ": list each scope on its own" if " " in scope.strip() else ""
+            yield Diagnostic(
+                where,
+                "scope",
+                f"scope {scope!r} is not one scope: no spaces, double quotes or backslashes "
+                f"(RFC 6749 §3.3){advice}",
+            )
+        if scope in seen:
+            yield Diagnostic(where, "scope-duplicate", f"scope {scope!r} is listed twice")
+        seen.add(scope)
+
+
+def _connections(app: Mapping[str, Any], locate: Locate, _: Path) -> Iterator[Diagnostic]:
+    names = app.get("connections")
+    seen: set[str] = set()
+    for index, name in enumerate(names if isinstance(names, list) else []):
+        if not isinstance(name, str):
+            continue
+        if name in seen:
+            yield Diagnostic(
+                locate(("connections", index)),
+                "connection-duplicate",
+                f"connection {name!r} is listed twice",
+            )
+        seen.add(name)
 
 
 def _credentials(app: Mapping[str, Any], locate: Locate, base_dir: Path) -> Iterator[Diagnostic]:

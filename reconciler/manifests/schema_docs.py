@@ -73,6 +73,11 @@ def manifest_reference(schema: Mapping[str, Any] | None = None) -> str:
     lines.append("")
     for name, member in fields.items():
         lines.extend(_field(name, member, definitions, level=3))
+    tenant_wide = {name: member for name, member in schema["properties"].items() if name != "apps"}
+    if tenant_wide:
+        lines.extend(["## Tenant-wide keys", "", "Top-level keys beside `apps`.", ""])
+        for name, member in tenant_wide.items():
+            lines.extend(_field(name, member, definitions, level=3))
     return "\n".join(lines).rstrip("\n") + "\n"
 
 

@@ -17,18 +17,19 @@ from reconciler.cimd.fetch import CimdFetcher, CimdPolicy
 from reconciler.cimd.lockfile import LockFile
 from reconciler.cimd.sources import Fetcher, Sources, gather_sources, lock_entry
 from reconciler.core.collector import collector_paused
-from reconciler.core.model import App, DesiredApp, Source
+from reconciler.core.model import ApiGrant, App, DesiredApp, Source
 from reconciler.core.plan import Notice, NoticeKind, Plan
 from reconciler.core.planner import plan
+from reconciler.core.references import check_references
 from reconciler.core.scope import Scope
 from reconciler.diagnostics import Diagnostic, Location, Severity
 from reconciler.errors import InputError, ManifestError, UnsafePlanError
 from reconciler.manifests.config import Environment
-from reconciler.manifests.desired import desired_apps
+from reconciler.manifests.desired import desired_apps, third_party_grants
 from reconciler.manifests.workspace import Workspace
 from reconciler.pipeline.console import Console
 from reconciler.registries import Connection, Registry, open_registry
-from reconciler.registries.base import HeaderNote
+from reconciler.registries.base import HeaderNote, HoldsGrants
 
 __all__ = [
     "connection_for",
@@ -45,6 +46,7 @@ __all__ = [
     "plan_exit_code",
     "plan_workspace",
     "read_and_plan",
+    "registry_references",
     "update_lock",
 ]
 
@@ -61,6 +63,8 @@ class Desired:
     strict: bool = False
     #: What the run plans; ``apps`` holds every app of the project all the same.
     scope: Scope = field(default_factory=Scope)
+    #: The tenant's grants for every third-party app (``third_party_apis``).
+    third_party: tuple[ApiGrant, ...] = ()
 
     def in_scope(self) -> list[DesiredApp]:
         return [app for app in self.apps if self.scope.covers(app.key, app.file)]
@@ -146,6 +150,7 @@ def load_desired(workspace: Workspace, *, strict: bool = False) -> Desired:
         workspace.config.root / LOCK_NAME,
         strict,
         workspace.scope,
+        third_party_grants(manifests),
     )
 
 
@@ -179,6 +184,7 @@ def read_and_plan(
         strict=desired.strict,
     )
     sources.diagnostics.extend(registry_verdicts(registry, shown, current))
+    sources.diagnostics.extend(registry_references(registry, shown, desired.third_party))
     if sources.errors:
         raise ManifestError(sources.diagnostics)
     if locked and sources.unlocked:
@@ -206,6 +212,19 @@ def read_and_plan(
     if orphans or header:
         result = replace(result, notices=(*header, *result.notices, *orphans))
     return Reading(result, current, sources)
+
+
+def registry_references(
+    registry: Registry, shown: Sequence[DesiredApp], third_party: Sequence[ApiGrant]
+) -> list[Diagnostic]:
+    """The APIs, scopes and connections the shown apps (and ``third_party_apis``) name
+    that the registry lacks, as errors where they are named. The registry's APIs and
+    connections are read once each, and only when something names them; a registry that
+    cannot hold grants (not ``HoldsGrants``) is not asked."""
+    names_some = third_party or any(app.grants or app.connections for app in shown)
+    if not names_some or not isinstance(registry, HoldsGrants):
+        return []
+    return check_references(shown, third_party, registry.list_apis(), registry.list_connections())
 
 
 def check_targets(desired: Desired, current: Sequence[App]) -> None:

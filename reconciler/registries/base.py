@@ -9,10 +9,14 @@ nothing outside this package ever asks which backend it holds.
 
 Why a base class with defaults: most optional members have a neutral answer (no notes,
 no orphans, one write at a time), so every consumer simply asks, as httpx's
-``BaseTransport`` gives ``close`` a default. The secret capabilities are Protocols
-checked with ``isinstance`` instead, because the applier decides by them before it calls
-anything: it flags an app ``pending`` before it rotates, and says "cannot rotate" when
-the backend cannot.
+``BaseTransport`` gives ``close`` a default. The secret capabilities and grants are
+Protocols checked with ``isinstance`` instead, because the planner and applier decide by
+them before they call anything: the applier flags an app ``pending`` before it rotates,
+and says "cannot rotate" when the backend cannot; a registry that cannot hold grants
+and connections (an RFC 7591 server) has no neutral answer to "which grants exist" (an
+empty list would plan every declared grant as a create that can never be written), so
+``HoldsGrants`` has no defaults and the planner says once that the registry cannot hold
+them.
 
 Errors: a backend raises only ``reconciler.errors`` kinds, its own failures (httpx,
 sqlite3, a server's error answers) translated at this boundary; the message names the
@@ -105,18 +109,40 @@ Capabilities (Protocols, checked with ``isinstance``)
 ``RotatesSecrets.rotate_secret(current)``
     Replace the app's secret and return the new one: the old one stops working.
 
+``HoldsGrants``: the APIs apps may call (client grants) and their login connections.
+    Reads, each in one paged pass (never one request per app), as canonical values:
+
+    ``list_grants()``        every client grant (``Grant``) but those of clients
+                             ``list_apps`` leaves out
+    ``list_apis()``          the registry's APIs (``Api``: identifier and scopes), not the
+                             system ones nor the reconciler's own (the apply lease)
+    ``list_connections()``   every connection (``LoginConnection``) and its enabled clients
+
+    Writes, each checked like every other write (a lost lease stops it):
+
+    ``create_grant(wanted, client_id=..., default_for=...)``  a grant (``ApiGrant``) for
+        one client, or for a group of clients (``default_for``); returns the ``Grant``
+    ``update_grant(current, wanted)``  only the mutable members that differ (scopes, and
+        the organization members ``wanted`` sets); returns the ``Grant`` as it now is
+    ``delete_grant(current)``  removing one that is already gone is not an error
+    ``update_connection_clients(connection, enable=..., disable=...)``  enable and
+        disable the connection for clients by id, in batches the registry accepts
+        (Auth0: at most 50 clients a request)
+
 Secret delivery: ``create`` is given a stamp with ``pending`` set when the app gets a
 secret; the applier writes the secret to the sink, then clears the flag with
 ``update(current, {}, stamp.delivered())``, a write of the stamp alone. An app whose
 stamp still says ``pending`` may never have had its secret delivered.
 
 The shipped backends, as ``tests/registries/test_contract.py`` holds them to it
-(reads: ReadsSecrets, rotates: RotatesSecrets, writes: write_parallelism):
+(reads: ReadsSecrets, rotates: RotatesSecrets, grants: HoldsGrants, writes:
+write_parallelism):
 
-    backend       reads  rotates  writes  overrides
-    sqlite:       yes    yes      1       close
-    auth0://      yes    yes      4       close preview_cimd
-    dcr+https://  yes    no       1       close header_notes orphans cimd_note rotation_unsupported
+    backend      reads rotates grants writes overrides
+    sqlite:      yes   yes     yes    1      close
+    auth0://     yes   yes     yes    4      close preview_cimd
+    dcr+https:// yes   no      no     1      close header_notes orphans cimd_note
+                                              rotation_unsupported
 """
 
 from __future__ import annotations
@@ -127,13 +153,14 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from reconciler.core.model import App, Credential
+from reconciler.core.model import Api, ApiGrant, App, Credential, Grant, LoginConnection
 from reconciler.core.stamp import Stamp
 
 __all__ = [
     "CimdVerdict",
     "Created",
     "HeaderNote",
+    "HoldsGrants",
     "Orphan",
     "ReadsSecrets",
     "Registry",
@@ -228,3 +255,30 @@ class ReadsSecrets(Protocol):
 @runtime_checkable
 class RotatesSecrets(Protocol):
     def rotate_secret(self, current: App) -> str: ...
+
+
+@runtime_checkable
+class HoldsGrants(Protocol):
+    """Client grants, APIs and connections: see the module docstring."""
+
+    def list_grants(self) -> list[Grant]: ...
+
+    def list_apis(self) -> list[Api]: ...
+
+    def list_connections(self) -> list[LoginConnection]: ...
+
+    def create_grant(
+        self, wanted: ApiGrant, *, client_id: str | None = None, default_for: str | None = None
+    ) -> Grant: ...
+
+    def update_grant(self, current: Grant, wanted: ApiGrant) -> Grant: ...
+
+    def delete_grant(self, current: Grant) -> None: ...
+
+    def update_connection_clients(
+        self,
+        connection: LoginConnection,
+        *,
+        enable: Sequence[str] = (),
+        disable: Sequence[str] = (),
+    ) -> None: ...

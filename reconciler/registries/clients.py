@@ -3,23 +3,32 @@
 ``ClientsApi`` is the handful of Management API calls the reconciler needs, in Auth0's
 JSON shapes. The embedded ``Tenant`` implements it in-process; the Auth0 backend
 implements it over HTTP. ``ClientsRegistry`` translates between canonical fields and
-Auth0 client objects once, for both.
+Auth0 client objects once, for both, and between client grants, resource servers and
+connections and their canonical values (``Grant``, ``Api``, ``LoginConnection``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol
 
 from reconciler.core.fields import MANAGED_FIELDS, PARTIAL_OBJECTS
-from reconciler.core.model import App, Credential
+from reconciler.core.model import Api, ApiGrant, App, Credential, Grant, LoginConnection
 from reconciler.core.stamp import STAMP_KEYS, Stamp
-from reconciler.errors import ApiError, RegistryError
+from reconciler.errors import ApiError, ConflictError, RegistryError
 from reconciler.registries.base import Created, Registry
 
-__all__ = ["ClientsApi", "ClientsRegistry", "app_from_client"]
+__all__ = [
+    "MAX_CLIENTS_PER_CONNECTION_PATCH",
+    "ClientsApi",
+    "ClientsRegistry",
+    "app_from_client",
+    "grant_from_record",
+]
 
+#: Clients one PATCH /connections/{id}/clients may enable or disable (Auth0's bound).
+MAX_CLIENTS_PER_CONNECTION_PATCH = 50
 #: Members Auth0 refuses on PATCH although it returns them.
 _READ_ONLY_MEMBERS = {"jwt_configuration": {"secret_encoded"}}
 _PKJWT = "private_key_jwt"
@@ -47,6 +56,25 @@ class ClientsApi(Protocol):
     def cimd_register(self, url: str, document: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         """The client registered or refreshed for ``url``, and whether it was created."""
 
+    def all_client_grants(self) -> list[dict[str, Any]]:
+        """Every client grant, in one paged pass."""
+
+    def create_client_grant(self, body: dict[str, Any]) -> dict[str, Any]: ...
+
+    def patch_client_grant(self, grant_id: str, body: dict[str, Any]) -> dict[str, Any]: ...
+
+    def delete_client_grant(self, grant_id: str) -> None: ...
+
+    def all_resource_servers(self) -> list[dict[str, Any]]:
+        """Every resource server (API), in one paged pass."""
+
+    def all_connections(self) -> list[dict[str, Any]]:
+        """Every connection, each with ``enabled_clients``: the ids of the clients it is
+        enabled for (read page by page from /connections/{id}/clients)."""
+
+    def patch_connection_clients(self, connection_id: str, changes: list[dict[str, Any]]) -> None:
+        """One PATCH /connections/{id}/clients of ``{client_id, status}`` items."""
+
     def close(self) -> None: ...
 
 
@@ -61,13 +89,17 @@ class ClientsRegistry(Registry):
         lock: Callable[[], AbstractContextManager[None]] | None = None,
         before_write: Callable[[], None] = lambda: None,
         hidden_client_ids: Sequence[str] = (),
+        hidden_api_identifiers: Sequence[str] = (),
     ) -> None:
-        """``before_write`` runs before every write and raises to stop it (a lost lease)."""
+        """``before_write`` runs before every write and raises to stop it (a lost lease);
+        the hidden clients and APIs are the reconciler's own (its management client, its
+        apply lease), never listed."""
         self.api = api
         self.uri = uri
         self._lock = lock
         self._before_write = before_write
         self._hidden = set(hidden_client_ids)
+        self._hidden_apis = set(hidden_api_identifiers)
 
     def list_apps(self) -> list[App]:
         apps = []
@@ -171,6 +203,102 @@ class ClientsRegistry(Registry):
         client, _ = self.api.cimd_register(url, dict(document))
         return self._reread(client)
 
+    def list_grants(self) -> list[Grant]:
+        return [
+            grant_from_record(record)
+            for record in self.api.all_client_grants()
+            if record.get("client_id") not in self._hidden
+        ]
+
+    def list_apis(self) -> list[Api]:
+        return [
+            Api(
+                identifier=str(server["identifier"]),
+                scopes=_sorted_unique(scope.get("value") for scope in server.get("scopes") or []),
+            )
+            for server in self.api.all_resource_servers()
+            if not server.get("is_system") and server.get("identifier") not in self._hidden_apis
+        ]
+
+    def list_connections(self) -> list[LoginConnection]:
+        return [
+            LoginConnection(
+                id=str(connection["id"]),
+                name=str(connection["name"]),
+                enabled_clients=_sorted_unique(connection.get("enabled_clients") or ()),
+            )
+            for connection in self.api.all_connections()
+        ]
+
+    def create_grant(
+        self, wanted: ApiGrant, *, client_id: str | None = None, default_for: str | None = None
+    ) -> Grant:
+        if (client_id is None) == (default_for is None):
+            raise ValueError("a grant is for a client_id or a default_for group, one of them")
+        self._before_write()
+        body: dict[str, Any] = (
+            {"client_id": client_id} if client_id is not None else {"default_for": default_for}
+        )
+        body.update(
+            audience=wanted.audience,
+            scope=list(wanted.scopes),
+            subject_type=wanted.subject_type,
+            **_organization_members(wanted),
+        )
+        try:
+            return grant_from_record(self.api.create_client_grant(body))
+        except ApiError as exc:
+            if exc.status != 409:
+                raise
+            return self._adopt_grant(wanted, client_id, default_for, exc)
+
+    def _adopt_grant(
+        self, wanted: ApiGrant, client_id: str | None, default_for: str | None, refused: ApiError
+    ) -> Grant:
+        """The grant a create was refused for (409) when it is the one asked for: a create
+        sent again after its answer was lost. One full read, as this happens rarely."""
+        for grant in self.list_grants():
+            same_grantee = (grant.client_id, grant.default_for) == (client_id, default_for)
+            if same_grantee and grant.key == wanted.key:
+                if grant.scopes == wanted.scopes:
+                    return grant
+                raise ConflictError(
+                    f"{client_id or default_for} already has a grant for {wanted.audience} "
+                    f"with other scopes ({', '.join(grant.scopes) or 'none'}): it appeared "
+                    "after the plan read the registry; plan again"
+                ) from refused
+        raise refused
+
+    def update_grant(self, current: Grant, wanted: ApiGrant) -> Grant:
+        body: dict[str, Any] = {}
+        if current.scopes != wanted.scopes:
+            body["scope"] = list(wanted.scopes)
+        for name, value in _organization_members(wanted).items():
+            if getattr(current, name) != value:
+                body[name] = value
+        if not body:
+            return current
+        self._before_write()
+        return grant_from_record(self.api.patch_client_grant(current.id, body))
+
+    def delete_grant(self, current: Grant) -> None:
+        self._before_write()
+        self.api.delete_client_grant(current.id)
+
+    def update_connection_clients(
+        self,
+        connection: LoginConnection,
+        *,
+        enable: Sequence[str] = (),
+        disable: Sequence[str] = (),
+    ) -> None:
+        changes = [{"client_id": client_id, "status": True} for client_id in enable]
+        changes += [{"client_id": client_id, "status": False} for client_id in disable]
+        for start in range(0, len(changes), MAX_CLIENTS_PER_CONNECTION_PATCH):
+            self._before_write()
+            batch = changes[start : start + MAX_CLIENTS_PER_CONNECTION_PATCH]
+            self.api.patch_connection_clients(connection.id, batch)
+
     def lock(self) -> AbstractContextManager[None]:
         return self._lock() if self._lock is not None else _no_lock()
 
@@ -244,6 +372,38 @@ def app_from_client(client: Mapping[str, Any], credentials: list[dict[str, Any]]
         record=record,
         credential_ids=credential_ids,
     )
+
+
+def grant_from_record(record: Mapping[str, Any]) -> Grant:
+    """The canonical view of an Auth0 client grant object."""
+    usage = record.get("organization_usage")
+    any_organization = record.get("allow_any_organization")
+    client_id = record.get("client_id")
+    default_for = record.get("default_for")
+    return Grant(
+        id=str(record["id"]),
+        client_id=str(client_id) if client_id else None,
+        audience=str(record["audience"]),
+        scopes=_sorted_unique(record.get("scope") or ()),
+        subject_type=str(record.get("subject_type") or "client"),
+        organization_usage=str(usage) if usage is not None else None,
+        allow_any_organization=bool(any_organization) if any_organization is not None else None,
+        default_for=str(default_for) if default_for else None,
+    )
+
+
+def _organization_members(wanted: ApiGrant) -> dict[str, Any]:
+    """The organization members ``wanted`` sets (None leaves them to the registry)."""
+    members: dict[str, Any] = {}
+    if wanted.organization_usage is not None:
+        members["organization_usage"] = wanted.organization_usage
+    if wanted.allow_any_organization is not None:
+        members["allow_any_organization"] = wanted.allow_any_organization
+    return members
+
+
+def _sorted_unique(values: Iterable[object]) -> tuple[str, ...]:
+    return tuple(sorted({str(value) for value in values if value is not None}))
 
 
 def _writable(fields: Mapping[str, Any]) -> dict[str, Any]:

@@ -16,7 +16,7 @@ longer lock one ``apply`` holds across its many writes (``lock``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -52,6 +52,9 @@ from reconciler.tenant.rules import (
 from reconciler.tenant.store import MEMORY, TenantRows, TenantStore
 
 __all__ = ["MEMORY", "Tenant"]
+
+#: The largest page Auth0's lists answer.
+_LARGEST_PAGE = 100
 
 
 class Tenant:
@@ -278,6 +281,55 @@ class Tenant:
             rows.update_client(refreshed)
             return refreshed, False
 
+    # -- grants, APIs and connections, as the registry reads and writes them -------------
+
+    def all_client_grants(self) -> list[JsonObject]:
+        """Every client grant in creation order, page by page as a caller over HTTP."""
+        return _all_checkpoint_pages(
+            lambda after: self.client_grants.list(take=_LARGEST_PAGE, **after), "client_grants"
+        )
+
+    def create_client_grant(self, body: dict[str, Any]) -> JsonObject:
+        return self.client_grants.create(body)
+
+    def patch_client_grant(self, grant_id: str, body: dict[str, Any]) -> JsonObject:
+        return self.client_grants.patch(grant_id, body)
+
+    def delete_client_grant(self, grant_id: str) -> None:
+        self.client_grants.delete(grant_id)
+
+    def all_resource_servers(self) -> list[JsonObject]:
+        servers: list[JsonObject] = []
+        page = 0
+        while True:
+            answer = self.resource_servers.list(
+                page=page, per_page=_LARGEST_PAGE, include_totals=False
+            )
+            assert isinstance(answer, list)
+            servers += answer
+            if len(answer) < _LARGEST_PAGE:
+                return servers
+            page += 1
+
+    def all_connections(self) -> list[JsonObject]:
+        """Every connection, each with ``enabled_clients`` (the ids it is enabled for)."""
+        connections = _all_checkpoint_pages(
+            lambda after: self.connections.list(take=_LARGEST_PAGE, **after), "connections"
+        )
+        for connection in connections:
+            connection["enabled_clients"] = self._enabled_client_ids(str(connection["id"]))
+        return connections
+
+    def _enabled_client_ids(self, connection_id: str) -> list[str]:
+        enabled = _all_checkpoint_pages(
+            lambda after: self.connections.clients(connection_id, take=_LARGEST_PAGE, **after),
+            "clients",
+        )
+        return [str(client["client_id"]) for client in enabled]
+
+    def patch_connection_clients(self, connection_id: str, changes: list[dict[str, Any]]) -> None:
+        self.connections.update_clients(connection_id, changes)
+
     # -- housekeeping -----------------------------------------------------------------------
 
     def reset(self) -> None:
@@ -368,6 +420,22 @@ class Tenant:
     def _signing_key(self, rows: TenantRows) -> JsonObject:
         stored = rows.signing_key()
         return stored if stored is not None else make_signing_key(self.name)
+
+
+def _all_checkpoint_pages(
+    read: Callable[[dict[str, str]], JsonObject | list[JsonObject]], member: str
+) -> list[JsonObject]:
+    """Every item of a checkpoint-paged list: ``read`` is given ``{"from": next}`` after
+    the first page."""
+    items: list[JsonObject] = []
+    after: dict[str, str] = {}
+    while True:
+        answer = read(after)
+        assert isinstance(answer, dict)
+        items += answer[member]
+        if not answer.get("next"):
+            return items
+        after = {"from": str(answer["next"])}
 
 
 def _require_client(rows: TenantRows, client_id: str) -> JsonObject:

@@ -1,10 +1,11 @@
-"""Value objects of the core: the CIMD document a plan registers from."""
+"""Value objects of the core: the CIMD document a plan registers from, an app's API grants."""
 
 from __future__ import annotations
 
 import json
 
-from reconciler.core.model import Source, SourceOrigin
+from reconciler.core.model import ApiGrant, ConnectionLink, DesiredApp, Source, SourceOrigin
+from reconciler.diagnostics import Location
 
 
 def test_a_source_says_where_its_document_came_from_as_plan_files_do() -> None:
@@ -16,3 +17,27 @@ def test_a_source_says_where_its_document_came_from_as_plan_files_do() -> None:
     assert data["origin"] == "locked" and type(source.to_data()["origin"]) is str
     loaded = Source.from_data(data)
     assert loaded == source and loaded.origin is SourceOrigin.LOCKED
+
+
+def test_a_grant_is_keyed_by_audience_and_subject_type_and_its_location_is_no_part_of_it() -> None:
+    here, there = Location("a.yaml", 5, 19), Location("b.yaml", 9, 3)
+    grant = ApiGrant("https://ledger.example.com/", scopes=("read:entries",), location=here)
+    assert grant.key == ("https://ledger.example.com/", "client")
+    assert grant == ApiGrant(
+        "https://ledger.example.com/", scopes=("read:entries",), location=there
+    )
+    assert grant != ApiGrant("https://ledger.example.com/", "user", ("read:entries",))
+    assert ConnectionLink("google-oauth2", here) == ConnectionLink("google-oauth2", there)
+
+
+def test_grants_and_connections_are_never_among_the_compared_client_fields() -> None:
+    fields = {"name": "Worker", "app_type": "non_interactive"}
+    plain = DesiredApp("worker", fields)
+    granted = DesiredApp(
+        "worker",
+        fields,
+        grants=(ApiGrant("https://ledger.example.com/"),),
+        connections=(ConnectionLink("staff-db"),),
+    )
+    assert granted.comparable() == plain.comparable() == fields
+    assert plain.grants is None and plain.connections is None

@@ -122,7 +122,11 @@ def test_origins(fields: str, expected: list[Finding]) -> None:
             SPA + "grant_types: [authorization_code, client_credentials]",
             [("public-client", "error", "5:39")],
         ),
-        ("name: M\ntype: m2m\ntoken_endpoint_auth_method: client_secret_post", []),
+        (
+            "name: M\ntype: m2m\ntoken_endpoint_auth_method: client_secret_post\n"
+            "apis: [{audience: https://api.example/}]",
+            [],
+        ),
         # a CIMD app's kind comes from its document
         ("cimd: https://a.example/client.json\ntoken_endpoint_auth_method: client_secret_post", []),
     ],
@@ -151,7 +155,10 @@ def test_grants(fields: str, expected: list[Finding]) -> None:
     assert lint(fields) == expected
 
 
-M2M_JWT = "name: M\ntype: m2m\ntoken_endpoint_auth_method: private_key_jwt\n"
+M2M_JWT = (
+    "name: M\ntype: m2m\ntoken_endpoint_auth_method: private_key_jwt\n"
+    "apis: [{audience: https://api.example/}]\n"
+)
 
 
 def test_an_adopted_private_key_jwt_app_without_credentials_is_only_warned_about() -> None:
@@ -168,7 +175,7 @@ def test_a_credential_name_used_twice_is_pointed_at_the_second(tmp_path: Path) -
     (tmp_path / "k.pem").write_text(public_key_pem())
     credentials = "credentials:\n  - {name: k1, public_key_file: k.pem}\n"
     credentials += "  - {name: k1, public_key_file: k.pem}\n"
-    assert lint(M2M_JWT + credentials, tmp_path) == [("credential-name", "error", "8:16")]
+    assert lint(M2M_JWT + credentials, tmp_path) == [("credential-name", "error", "9:16")]
 
 
 def test_a_public_key_file_is_read_beside_the_manifest(tmp_path: Path) -> None:
@@ -177,7 +184,7 @@ def test_a_public_key_file_is_read_beside_the_manifest(tmp_path: Path) -> None:
     credentials = "credentials:\n  - {name: k1, public_key_file: keys/k.pem}\n"
     assert lint(M2M_JWT + credentials, tmp_path) == []
     assert lint(M2M_JWT + credentials, tmp_path / "elsewhere") == [
-        ("credential-key", "error", "7:37")
+        ("credential-key", "error", "8:37")
     ]
 
 
@@ -191,7 +198,7 @@ def test_a_private_key_is_refused_in_a_key_file_and_left_to_find_secrets_inline(
     )
     (tmp_path / "k.pem").write_bytes(private)
     in_file = "credentials:\n  - {name: k1, public_key_file: k.pem}\n"
-    assert lint(M2M_JWT + in_file, tmp_path) == [("secret-in-manifest", "error", "7:37")]
+    assert lint(M2M_JWT + in_file, tmp_path) == [("secret-in-manifest", "error", "8:37")]
     # Inline, find_secrets reports it once (tests/fixtures/bad/private-key.yaml).
     assert lint(M2M_JWT + inline_credential(private.decode("ascii")), tmp_path) == []
 
@@ -241,3 +248,104 @@ def test_find_secrets_points_at_the_key_anywhere_in_the_file() -> None:
         ("secret-in-manifest", "error", "7:5"),
         ("secret-in-manifest", "error", "8:5"),
     ]
+
+
+M2M = "name: M\ntype: m2m\n"
+LEDGER = "https://ledger.example.com/"
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        (M2M + f"apis: [{{audience: {LEDGER}, scopes: [read:entries]}}]", []),
+        # no client grant declared: a warning, where the app says it is m2m or lists its apis
+        (M2M, [("m2m-without-api", "warning", "4:11")]),
+        (M2M + "apis: []", [("m2m-without-api", "warning", "5:11")]),
+        (
+            M2M + f"apis: [{{audience: {LEDGER}, subject_type: user}}]",
+            [("m2m-without-api", "warning", "5:11")],
+        ),
+        # one grant per (audience, subject_type), the error at the repeat
+        (
+            M2M + f"apis:\n  - audience: {LEDGER}\n  - audience: {LEDGER}\n",
+            [("grant-duplicate", "error", "7:19")],
+        ),
+        (
+            M2M + f"apis:\n  - {{audience: {LEDGER}, subject_type: client}}\n"
+            f"  - {{audience: {LEDGER}}}\n",
+            [("grant-duplicate", "error", "7:20")],
+        ),
+        (
+            M2M + f"apis:\n  - {{audience: {LEDGER}}}\n"
+            f"  - {{audience: {LEDGER}, subject_type: user}}\n",
+            [],
+        ),
+        # a scope is one RFC 6749 token, listed once
+        (
+            M2M + f"apis: [{{audience: {LEDGER}, scopes: [read:entries, 'write entries']}}]",
+            [("scope", "error", "5:75")],
+        ),
+        (
+            M2M + f"apis: [{{audience: {LEDGER}, scopes: ['a\"b', 'c\\\\d']}}]",
+            [("scope", "error", "5:61"), ("scope", "error", "5:68")],
+        ),
+        (
+            M2M + f"apis:\n  - audience: {LEDGER}\n    scopes: [read:x, write:x, read:x]\n",
+            [("scope-duplicate", "error", "7:35")],
+        ),
+    ],
+)
+def test_apis(fields: str, expected: list[Finding]) -> None:
+    assert lint(fields) == expected
+
+
+def test_the_error_for_a_second_grant_names_the_first() -> None:
+    text = f"apps:\n  w:\n    {M2M.replace(chr(10), chr(10) + '    ')}apis:\n"
+    text += f"      - audience: {LEDGER}\n      - audience: {LEDGER}\n"
+    file = load_yaml_bytes(text.encode("utf-8"), "apps.yaml")
+    app = ManifestApp("w", file.data["apps"]["w"], file)
+    [problem] = lint_app(app.key, app.data, app.locate, Path("."))
+    assert problem.rule == "grant-duplicate"
+    assert problem.message.endswith("the first is at apps.yaml:6:19")
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        (WEB + "connections: [Username-Password-Authentication, google-oauth2]", []),
+        (
+            WEB + "connections: [google-oauth2, github, google-oauth2]",
+            [("connection-duplicate", "error", "5:42")],
+        ),
+    ],
+)
+def test_connections(fields: str, expected: list[Finding]) -> None:
+    assert lint(fields) == expected
+
+
+MANAGEMENT = "https://acme.eu.auth0.com/api/v2/"
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        # a third-party app needs a grant for every API it calls: apis is how it gets one
+        (
+            "cimd: https://a.example/client.json\n"
+            f"apis: [{{audience: {LEDGER}, subject_type: user, scopes: [read:entries]}}]",
+            [],
+        ),
+        # but never for the Management API, CIMD or not
+        (
+            f"cimd: https://a.example/client.json\napis: [{{audience: {MANAGEMENT}}}]",
+            [("third-party-management-api", "error", "4:23")],
+        ),
+        (
+            WEB + f"is_first_party: false\napis: [{{audience: {MANAGEMENT}}}]",
+            [("third-party-management-api", "error", "6:23")],
+        ),
+        (M2M + f"apis: [{{audience: {MANAGEMENT}, scopes: [read:clients]}}]", []),
+    ],
+)
+def test_apis_of_third_party_apps(fields: str, expected: list[Finding]) -> None:
+    assert lint(fields) == expected

@@ -3,6 +3,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -10,9 +11,11 @@ from reconciler.manifests.schema import (
     MANIFEST_SCHEMA,
     _fast_check,
     _validator,
+    check_schema,
     is_valid,
     load_schema,
 )
+from reconciler.manifests.yamlfile import load_yaml_bytes
 from tests.manifests.test_fuzz_validate import documents, values
 
 DEFINITIONS = load_schema(MANIFEST_SCHEMA)["$defs"]
@@ -93,3 +96,74 @@ def test_validating_leaves_the_loaded_schema_as_it_was() -> None:
     check = _fast_check.__wrapped__(MANIFEST_SCHEMA)  # compile anew, past the cache
     check({"apps": {"p": {"name": "P", "type": "spa"}}})
     assert load_schema(MANIFEST_SCHEMA) == before
+
+
+def findings(text: str) -> list[tuple[str, str]]:
+    """Every schema finding of a manifest written in YAML: (rule, line:column)."""
+    file = load_yaml_bytes(text.encode("utf-8"), "apps.yaml")
+    return [
+        (d.rule, f"{d.location.line}:{d.location.column}")
+        for d in check_schema(file, MANIFEST_SCHEMA)
+    ]
+
+
+M2M = "apps:\n  worker:\n    name: Worker\n    type: m2m\n"
+
+
+def test_an_app_declares_its_apis_and_connections_and_a_cimd_app_may_too() -> None:
+    assert (
+        findings(
+            M2M + "    apis:\n"
+            "      - audience: https://ledger.example.com/\n"
+            "        scopes: [read:entries]\n"
+            "        subject_type: client\n"
+            "        organization_usage: allow\n"
+            "        allow_any_organization: true\n"
+            "    connections: [Username-Password-Authentication]\n"
+        )
+        == []
+    )
+    cimd = "apps:\n  p:\n    cimd: https://p.example/c.json\n"
+    cimd += "    apis: [{audience: https://ledger.example.com/, subject_type: user}]\n"
+    assert findings(cimd + "    connections: [google-oauth2]\n") == []
+
+
+@pytest.mark.parametrize(
+    ("apis", "expected"),
+    [
+        ("[{scopes: [read:x]}]", [("required-field", "5:12")]),
+        ("[{audience: ''}]", [("minlength", "5:23")]),
+        ("[{audience: https://a.example/, audiance: x}]", [("unknown-field", "5:43")]),
+        ("[{audience: https://a.example/, subject_type: app}]", [("enum", "5:57")]),
+        ("[{audience: https://a.example/, organization_usage: sometimes}]", [("enum", "5:63")]),
+        ("[{audience: https://a.example/, allow_any_organization: 'yes'}]", [("type", "5:67")]),
+        ("[{audience: https://a.example/, scopes: read:x}]", [("type", "5:51")]),
+        ("[{audience: https://a.example/, scopes: ['']}]", [("minlength", "5:52")]),
+        ("{audience: https://a.example/}", [("type", "5:11")]),
+    ],
+)
+def test_each_apis_error_points_at_its_value(apis: str, expected: list[tuple[str, str]]) -> None:
+    assert findings(M2M + f"    apis: {apis}\n") == expected
+
+
+@pytest.mark.parametrize(
+    ("connections", "expected"),
+    [
+        ("[google-oauth2, my-db-2]", []),
+        ("[google_oauth2]", [("pattern", "5:19")]),
+        ("[-db]", [("pattern", "5:19")]),
+        ("[db--x]", [("pattern", "5:19")]),
+        (f"[{'a' * 129}]", [("maxlength", "5:19")]),
+        ("google-oauth2", [("type", "5:18")]),
+    ],
+)
+def test_a_connection_is_named_as_auth0_names_connections(
+    connections: str, expected: list[tuple[str, str]]
+) -> None:
+    assert findings(M2M + f"    connections: {connections}\n") == expected
+
+
+def test_the_tenant_grants_for_third_party_apps_stand_beside_the_apps() -> None:
+    grants = "third_party_apis:\n  - audience: https://ledger.example.com/\n"
+    assert findings(M2M + grants + "    scopes: [read:entries]\n    subject_type: user\n") == []
+    assert findings(M2M + grants + "    scope: [read:entries]\n") == [("unknown-field", "7:5")]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.registries import Connection, base, open_registry
-from reconciler.registries.base import ReadsSecrets, Registry, RotatesSecrets
+from reconciler.registries.base import HoldsGrants, ReadsSecrets, Registry, RotatesSecrets
 
 #: The members of Registry a backend may leave to their defaults.
 OPTIONAL = (
@@ -22,15 +22,21 @@ OPTIONAL = (
 
 
 def declared_in_the_docstring() -> dict[str, list[str]]:
-    """The rows of base.py's table of shipped backends, by scheme."""
+    """The rows of base.py's table of shipped backends, by scheme (a line that names no
+    scheme continues the row above)."""
     lines = (base.__doc__ or "").splitlines()
     start = next(i for i, line in enumerate(lines) if line.split()[:2] == ["backend", "reads"])
     rows: dict[str, list[str]] = {}
+    scheme = ""
     for line in lines[start + 1 :]:
         if not line.strip():
             break
-        scheme, *declared = line.split()
-        rows[scheme] = declared
+        first, *declared = line.split()
+        if ":" in first:
+            scheme = first
+            rows[scheme] = declared
+        else:
+            rows[scheme] += [first, *declared]
     return rows
 
 
@@ -77,10 +83,11 @@ def test_every_shipped_backend_is_in_the_table() -> None:
 def test_a_shipped_backend_declares_what_the_table_says(
     shipped: tuple[Registry, list[str]],
 ) -> None:
-    registry, (reads, rotates, writes, *overrides) = shipped
+    registry, (reads, rotates, grants, writes, *overrides) = shipped
     assert isinstance(registry, Registry)
     assert isinstance(registry, ReadsSecrets) == (reads == "yes")
     assert isinstance(registry, RotatesSecrets) == (rotates == "yes")
+    assert isinstance(registry, HoldsGrants) == (grants == "yes")
     assert registry.write_parallelism == int(writes)
     assert overridden(registry) == [name for name in OPTIONAL if name in overrides]
     assert set(overrides) <= set(OPTIONAL)

@@ -1,6 +1,7 @@
 """``auth0://TENANT_DOMAIN``: the Auth0 Management API v2 over an injected httpx client.
 
-Reads every client in one paged pass; writes send only what changes; 429s wait for the
+Reads every client, client grant, API and connection in one paged pass each (grants and
+connections by checkpoint, ``from``/``take``); writes send only what changes; 429s wait for the
 bucket, 5xx and network failures back off with jitter a bounded number of times; a
 create whose outcome is unknown is looked up by its stamp before it is ever sent again.
 """
@@ -18,7 +19,7 @@ import httpx
 
 from reconciler.core.stamp import APP_KEY, OWNER_KEY
 from reconciler.errors import ApiError, InputError, RegistryError
-from reconciler.registries.auth0.lease import TenantLease
+from reconciler.registries.auth0.lease import LEASE_IDENTIFIER, TenantLease
 from reconciler.registries.auth0.ratelimit import RateGovernor
 from reconciler.registries.base import CimdVerdict
 from reconciler.registries.clients import ClientsRegistry
@@ -116,7 +117,8 @@ class TokenSource:
 
 
 class ManagementApi:
-    """The clients routes of the Management API, as the ClientsApi protocol."""
+    """The clients, client grants, resource servers and connections routes of the
+    Management API, as the ClientsApi protocol."""
 
     def __init__(
         self,
@@ -257,6 +259,67 @@ class ManagementApi:
 
     def delete_resource_server(self, server_id: str) -> None:
         self._call("DELETE", f"/api/v2/resource-servers/{server_id}")
+
+    def all_client_grants(self) -> list[dict[str, Any]]:
+        """Every client grant, by checkpoint: ceil(grants / 100) requests."""
+        return self._checkpoint_pages("/api/v2/client-grants", "client_grants")
+
+    def create_client_grant(self, body: dict[str, Any]) -> dict[str, Any]:
+        """POST /client-grants. Safe to send again after a lost answer: a second grant
+        for the same client, audience and subject type is refused (409)."""
+        return dict(self._call("POST", "/api/v2/client-grants", json=body))
+
+    def patch_client_grant(self, grant_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        return dict(self._call("PATCH", f"/api/v2/client-grants/{grant_id}", json=body))
+
+    def delete_client_grant(self, grant_id: str) -> None:
+        self._call("DELETE", f"/api/v2/client-grants/{grant_id}")
+
+    def all_resource_servers(self) -> list[dict[str, Any]]:
+        """Every API, page by page (resource servers page only by offset)."""
+        servers: list[dict[str, Any]] = []
+        page = 0
+        while True:
+            body = self._call(
+                "GET",
+                "/api/v2/resource-servers",
+                params={"page": page, "per_page": PAGE_SIZE, "include_totals": "true"},
+            )
+            batch = body.get("resource_servers", []) if isinstance(body, dict) else body
+            servers += batch
+            total = int(body.get("total", 0)) if isinstance(body, dict) else None
+            if len(batch) < PAGE_SIZE or (total is not None and len(servers) >= total):
+                return servers
+            page += 1
+
+    def all_connections(self) -> list[dict[str, Any]]:
+        """Every connection by checkpoint, then each one's enabled clients by checkpoint:
+        ceil(connections / 100) + the sum of ceil(enabled / 100), at least 1, requests."""
+        connections = self._checkpoint_pages("/api/v2/connections", "connections")
+        for connection in connections:
+            enabled = self._checkpoint_pages(
+                f"/api/v2/connections/{connection['id']}/clients", "clients"
+            )
+            connection["enabled_clients"] = [str(client["client_id"]) for client in enabled]
+        return connections
+
+    def patch_connection_clients(self, connection_id: str, changes: list[dict[str, Any]]) -> None:
+        self._call("PATCH", f"/api/v2/connections/{connection_id}/clients", json=changes)
+
+    def _checkpoint_pages(self, path: str, member: str) -> list[dict[str, Any]]:
+        """Every item of a checkpoint-paged list: ``take`` 100, then ``from`` each answer's
+        ``next`` until an answer has none."""
+        items: list[dict[str, Any]] = []
+        params: dict[str, Any] = {"take": PAGE_SIZE}
+        while True:
+            body = self._call("GET", path, params=params)
+            if not isinstance(body, dict):
+                raise RegistryError(f"GET {path} answered no {{{member}, next}} page")
+            items += [dict(item) for item in body.get(member) or []]
+            checkpoint = body.get("next")
+            if not checkpoint:
+                return items
+            params = {"take": PAGE_SIZE, "from": checkpoint}
 
     def _find_stamped(self, body: Mapping[str, Any]) -> dict[str, Any] | None:
         """The client stamped with ``body``'s owner and key: one full read, as the API has
@@ -432,6 +495,10 @@ def _needed_scope(method: str, path: str) -> str | None:
         return f"{verb}:client_credentials"
     if path.startswith("/api/v2/resource-servers"):
         return f"{verb}:resource_servers"
+    if path.startswith("/api/v2/client-grants"):
+        return f"{verb}:client_grants"
+    if path.startswith("/api/v2/connections"):
+        return f"{verb}:connections"
     if path.startswith("/api/v2/clients"):
         return f"{verb}:clients"
     return None
@@ -507,10 +574,17 @@ def open_auth0(
     )
     hidden = [tokens.client_id] if tokens.client_id else []
     if not lock:
-        return Auth0Registry(api, uri, hidden_client_ids=hidden)
+        return Auth0Registry(
+            api, uri, hidden_client_ids=hidden, hidden_api_identifiers=[LEASE_IDENTIFIER]
+        )
     lease = TenantLease(api, tenant=domain, wait_seconds=lock_timeout, notify=notify or _to_stderr)
     return Auth0Registry(
-        api, uri, lock=lease.held, before_write=lease.check, hidden_client_ids=hidden
+        api,
+        uri,
+        lock=lease.held,
+        before_write=lease.check,
+        hidden_client_ids=hidden,
+        hidden_api_identifiers=[LEASE_IDENTIFIER],
     )
 
 

@@ -189,7 +189,7 @@ def test_a_missing_state_is_named_first_and_plan_exits_3_as_apply_would(
 ) -> None:
     planned = project.run("plan", "--detailed-exitcode")
     assert planned.exit_code == 3, planned.output
-    assert planned.output.splitlines()[2] == f"missing-state: {MISSING}"
+    assert planned.stdout.splitlines()[2] == f"missing-state: {MISSING}"
     as_json = json.loads(project.run("plan", "--format", "json").stdout)
     assert as_json["notices"][0] == {"kind": "missing-state", "message": MISSING, "key": None}
     assert as_json["matches_registry"] is False
