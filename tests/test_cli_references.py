@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from reconciler.cli import cli
 from reconciler.core.model import ConnectionLink, DesiredApp
+from reconciler.pipeline.holdings import read_holdings
 from reconciler.pipeline.planning import registry_references
 from tests.helpers import memory_registry
 
@@ -80,10 +81,11 @@ def test_each_missing_api_scope_and_connection_is_an_error_where_it_is_named(
     assert "apps/worker.yaml:9:31: error[unknown-api]: audience 'https://partner." in output
 
 
-def test_the_registry_is_asked_only_when_something_is_named(
+def test_the_apis_are_read_only_when_something_names_one_and_connections_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A plan of apps that name no API and no connection reads no APIs or connections."""
+    """A plan of apps that name no API reads no APIs; connections are read once, with the
+    apps and grants, whatever the apps name."""
     tenant, registry = memory_registry()
     asked: list[str] = []
 
@@ -96,10 +98,12 @@ def test_the_registry_is_asked_only_when_something_is_named(
 
     monkeypatch.setattr(tenant, "all_resource_servers", counted("apis"))
     monkeypatch.setattr(tenant, "all_connections", counted("connections"))
+    holdings = read_holdings(registry)
+    assert asked == ["connections"]
     plain = DesiredApp("web", {"name": "Web"}, grants=(), connections=())
-    assert registry_references(registry, [plain], ()) == []
-    assert asked == []
+    assert registry_references(registry, holdings, [plain], ()) == []
+    assert asked == ["connections"]
     named = DesiredApp("worker", {"name": "Worker"}, connections=(ConnectionLink("db"),))
-    [missing] = registry_references(registry, [named], ())
+    [missing] = registry_references(registry, holdings, [named], ())
     assert missing.rule == "unknown-connection"
-    assert asked == ["apis", "connections"]
+    assert asked == ["connections", "apis"]

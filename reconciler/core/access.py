@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from reconciler.core.model import ApiGrant, Grant, LoginConnection
+from reconciler.core.model import ApiGrant, App, Grant, LoginConnection, access_fields
 
 __all__ = [
     "GrantChanges",
@@ -21,6 +21,7 @@ __all__ = [
     "diff_connection_links",
     "diff_grants",
     "grants_by_client",
+    "with_access",
 ]
 
 
@@ -78,6 +79,28 @@ def grants_by_client(grants: Iterable[Grant]) -> dict[str, list[Grant]]:
         if grant.client_id is not None:
             found[grant.client_id].append(grant)
     return dict(found)
+
+
+def with_access(
+    apps: Sequence[App], grants: Iterable[Grant], connections: Iterable[LoginConnection]
+) -> list[App]:
+    """The apps with what each may access as the fields ``grants`` and ``connections``,
+    so that they are compared, fingerprinted and shown as the client's own fields are."""
+    held = grants_by_client(grants)
+    enabled: dict[str, list[str]] = defaultdict(list)
+    for connection in connections:
+        for client_id in connection.enabled_clients:
+            enabled[client_id].append(connection.name)
+    return [
+        replace(
+            app,
+            fields={
+                **app.fields,
+                **access_fields(held.get(app.client_id, ()), enabled.get(app.client_id, ())),
+            },
+        )
+        for app in apps
+    ]
 
 
 def diff_grants(wanted: Sequence[ApiGrant], current: Sequence[Grant]) -> GrantChanges:

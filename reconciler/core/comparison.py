@@ -7,6 +7,7 @@ that differ) is made from it, and decides nothing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -86,6 +87,7 @@ class Comparison:
 
 
 _REVERT = (Reason.DRIFT,)
+_PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 
 def _field_changes(
@@ -103,13 +105,22 @@ def _field_changes(
             path = level.path(output_format="list")
             cut = next((i for i, part in enumerate(path) if isinstance(part, int)), len(path))
             path = path[:cut] or path[:1]
-            name = ".".join(str(p) for p in path)
+            name = _path_name(path)
             if name in found:
                 continue
             found[name] = FieldChange(
                 name, _at(before, path), _at(after, path), fields[str(path[0])]
             )
     return [found[name] for name in sorted(found)]
+
+
+def _path_name(path: Sequence[Any]) -> str:
+    """``refresh_token.rotation_type``; a member that is no plain name in brackets:
+    ``grants[https://ledger.example.com/].scopes``."""
+    first, *rest = (str(part) for part in path)
+    return first + "".join(
+        f".{part}" if _PLAIN_NAME.fullmatch(part) else f"[{part}]" for part in rest
+    )
 
 
 def _causes(

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 __all__ = [
+    "ACCESS_FIELDS",
     "APP_TYPE_BY_MANIFEST_TYPE",
     "CIMD_MANIFEST_FIELDS",
     "MANAGED_FIELDS",
@@ -13,6 +14,7 @@ __all__ = [
     "PARTIAL_OBJECTS",
     "SECRET_METHODS",
     "SET_LIKE_FIELDS",
+    "STAMPED_FIELDS",
     "gains_a_secret",
 ]
 
@@ -50,9 +52,24 @@ MANAGED_FIELDS = (
     "client_metadata",
     "credentials",
 )
+#: What an app may access, which a registry holds apart from the client (Auth0's client
+#: grants, and the enabled clients of its connections): compared and stamped as fields
+#: are, written by requests of their own. ``grants`` maps each API's audience (with
+#: `` as user`` for a user grant) to its scopes and organization members; ``connections``
+#: lists connection names.
+ACCESS_FIELDS = ("grants", "connections")
+#: Every field a stamp keeps the hash of; its place here is its letter in the stamp.
+STAMPED_FIELDS = (*MANAGED_FIELDS, *ACCESS_FIELDS)
 #: Arrays whose order means nothing: compared and shown sorted.
 SET_LIKE_FIELDS = frozenset(
-    {"callbacks", "allowed_origins", "web_origins", "allowed_logout_urls", "grant_types"}
+    {
+        "callbacks",
+        "allowed_origins",
+        "web_origins",
+        "allowed_logout_urls",
+        "grant_types",
+        "connections",
+    }
 )
 #: Objects the server fills with defaults: only the members a manifest names are owned.
 PARTIAL_OBJECTS = frozenset({"refresh_token", "jwt_configuration"})

@@ -11,12 +11,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from reconciler.core.fields import MANAGED_FIELDS, PARTIAL_OBJECTS, SET_LIKE_FIELDS
+from reconciler.core.fields import (
+    ACCESS_FIELDS,
+    MANAGED_FIELDS,
+    PARTIAL_OBJECTS,
+    SET_LIKE_FIELDS,
+)
 from reconciler.core.stamp import Stamp
 from reconciler.diagnostics import Location
 
@@ -32,12 +37,15 @@ __all__ = [
     "DesiredApp",
     "Grant",
     "canonical",
+    "access_fields",
     "digest",
+    "grant_name",
     "project",
 ]
 
 
-_POSITION = {name: index for index, name in enumerate(MANAGED_FIELDS)}
+_POSITION = {name: index for index, name in enumerate((*MANAGED_FIELDS, *ACCESS_FIELDS))}
+_ORGANIZATION_MEMBERS = ("organization_usage", "allow_any_organization")
 
 
 @dataclass(frozen=True)
@@ -85,6 +93,11 @@ class ApiGrant:
     def key(self) -> tuple[str, str]:
         return (self.audience, self.subject_type)
 
+    def view(self) -> dict[str, Any]:
+        """How a plan compares and shows it: its scopes, and the organization members the
+        manifest sets."""
+        return _grant_view(self.scopes, self)
+
 
 @dataclass(frozen=True)
 class ConnectionLink:
@@ -117,12 +130,15 @@ class DesiredApp:
         return str(self.location) if self.location else ""
 
     def comparable(self) -> dict[str, Any]:
-        """The owned client fields as compared (credentials appear by their summaries).
-
-        Grants and connections are other records than the client's, so never among them.
-        """
+        """The owned fields as compared (credentials appear by their summaries), then what
+        the app may access where the manifest manages it (``grants``, ``connections``)."""
         ordered = sorted(self.fields, key=lambda n: _POSITION.get(n, len(_POSITION)))
-        return canonical({name: self.fields[name] for name in ordered})
+        fields = {name: self.fields[name] for name in ordered}
+        if self.grants is not None:
+            fields["grants"] = {grant_name(g.key): g.view() for g in self.grants}
+        if self.connections is not None:
+            fields["connections"] = [link.name for link in self.connections]
+        return canonical(fields)
 
 
 @dataclass(frozen=True)
@@ -178,6 +194,10 @@ class Grant:
         """Its identity for its client, as ``ApiGrant.key``."""
         return (self.audience, self.subject_type)
 
+    def view(self) -> dict[str, Any]:
+        """As ``ApiGrant.view``, with every organization member the grant sets."""
+        return _grant_view(self.scopes, self)
+
 
 @dataclass(frozen=True)
 class Api:
@@ -196,17 +216,62 @@ class LoginConnection:
     enabled_clients: tuple[str, ...] = ()
 
 
+def grant_name(key: tuple[str, str]) -> str:
+    """A grant's name among an app's ``grants``: its audience, and `` as user`` for a grant
+    to users rather than to the client itself."""
+    audience, subject_type = key
+    return audience if subject_type == "client" else f"{audience} as {subject_type}"
+
+
+def access_fields(
+    grants: Iterable[Grant] | None, connections: Iterable[str] | None
+) -> dict[str, Any]:
+    """The ``grants`` and ``connections`` fields of an app as a registry holds them (each
+    left out when None: a registry that holds none)."""
+    fields: dict[str, Any] = {}
+    if grants is not None:
+        ordered = sorted(grants, key=lambda grant: grant.key)
+        fields["grants"] = {grant_name(grant.key): grant.view() for grant in ordered}
+    if connections is not None:
+        fields["connections"] = sorted(set(connections))
+    return fields
+
+
+def _grant_view(scopes: Sequence[str], grant: ApiGrant | Grant) -> dict[str, Any]:
+    view: dict[str, Any] = {"scopes": list(scopes)}
+    for name in _ORGANIZATION_MEMBERS:
+        if getattr(grant, name) is not None:
+            view[name] = getattr(grant, name)
+    return view
+
+
 def project(desired_fields: Mapping[str, Any], actual: Mapping[str, Any]) -> dict[str, Any]:
-    """The actual values of exactly the fields (and object members) the desired side owns."""
+    """The actual values of exactly the fields (and object members) the desired side owns.
+
+    Of ``grants``, every grant the registry holds is the desired side's (one it does not
+    declare is to be deleted), with the organization members the desired grant sets."""
     view: dict[str, Any] = {}
     for name, wanted in desired_fields.items():
         value = actual.get(name)
-        if name in PARTIAL_OBJECTS and isinstance(wanted, dict):
+        if name == "grants" and isinstance(wanted, dict):
+            view[name] = _project_grants(wanted, value if isinstance(value, dict) else {})
+        elif name in PARTIAL_OBJECTS and isinstance(wanted, dict):
             present = value if isinstance(value, dict) else {}
             view[name] = {member: present.get(member) for member in wanted}
         else:
             view[name] = value
     return canonical(view)
+
+
+def _project_grants(
+    wanted: Mapping[str, Mapping[str, Any]], held: Mapping[str, Mapping[str, Any]]
+) -> dict[str, Any]:
+    projected = {}
+    for name, grant in held.items():
+        asked = wanted.get(name, {})
+        members = [member for member in _ORGANIZATION_MEMBERS if member in asked]
+        projected[name] = {"scopes": grant.get("scopes", []), **{m: grant.get(m) for m in members}}
+    return projected
 
 
 def canonical(fields: Mapping[str, Any]) -> dict[str, Any]:

@@ -46,6 +46,8 @@ class NoticeKind(StrEnum):
     MISSING_STATE = "missing-state"
     #: The registry's local state was not found, and the run says it is a first run.
     FIRST_RUN = "first-run"
+    #: Something the manifests declare that this registry cannot hold, said once.
+    UNHELD = "unheld"
 
 
 #: Notices that mean the registry does not hold what the manifests declare, even when the

@@ -5,7 +5,8 @@ hold at most 255 characters):
 
     reconciler_owner    the owner named in reconciler.yaml
     reconciler_key      the app key from the manifests
-    reconciler_applied  ``v1:`` then, for each owned field, one letter naming the field and
+    reconciler_applied  ``v1:`` then, for each owned field (and ``grants``, ``connections``:
+                        what the app may access), one letter naming the field and
                         six hex digits of the hash of the value last applied; then flags:
                         ``;protect`` when the app is protected, ``;pending`` while the
                         secret the registry handed out for it may not have reached a sink
@@ -27,7 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from reconciler.core.fields import MANAGED_FIELDS
+from reconciler.core.fields import STAMPED_FIELDS
 
 __all__ = [
     "MAX_USER_METADATA_KEYS",
@@ -52,7 +53,7 @@ _PROTECT = "protect"
 _PENDING = "pending"
 _FILE = "f="
 _CODES = "abcdefghijklmnopqrstuvwxyz0123456789"
-_CODE_OF = {name: _CODES[i] for i, name in enumerate(MANAGED_FIELDS)}
+_CODE_OF = {name: _CODES[i] for i, name in enumerate(STAMPED_FIELDS)}
 _FIELD_OF = {code: name for name, code in _CODE_OF.items()}
 _HASH_LENGTH = 6
 
@@ -113,7 +114,7 @@ class Stamp:
 
     def to_metadata(self) -> dict[str, str]:
         body = "".join(
-            _CODE_OF[name] + self.applied[name] for name in MANAGED_FIELDS if name in self.applied
+            _CODE_OF[name] + self.applied[name] for name in STAMPED_FIELDS if name in self.applied
         )
         flags = [_PROTECT] if self.protect else []
         flags += [_PENDING] if self.pending else []

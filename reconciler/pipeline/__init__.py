@@ -5,6 +5,7 @@ code; what they show while they run goes through a Console. Tests that keep the 
 out replace ``planning.make_fetcher``, the one place a run makes its CIMD fetcher.
 
 console.py      what a use case shows and asks while it runs (warnings, plan, prompt, progress)
+holdings.py     what a registry holds, read once: apps with their grants and connections
 planning.py     the plan use case: manifests, the registry, CIMD documents, then the planner
 applying.py     the apply use case: a fresh or saved plan, its gates, the writes, the lock file
 rotating.py     the rotate-secret use case

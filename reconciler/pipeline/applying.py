@@ -20,6 +20,7 @@ from reconciler.core.plan import Plan
 from reconciler.errors import InputError, UnsafePlanError
 from reconciler.manifests.workspace import Workspace
 from reconciler.pipeline.console import Console
+from reconciler.pipeline.holdings import read_holdings
 from reconciler.pipeline.planning import (
     LOCK_NAME,
     check_registration_allowed,
@@ -137,7 +138,7 @@ def _saved_plan(workspace: Workspace, path: Path) -> tuple[Registry, PlanUnderLo
     digest = manifest_digest(workspace.paths_with(plan.scope.files), workspace.config.root)
 
     def read() -> tuple[Plan, Sequence[App]]:
-        current = registry.list_apps()
+        current = read_holdings(registry).apps
         check_fresh(plan, current, digest)
         return plan, current
 

@@ -16,7 +16,6 @@ from pathlib import Path
 from reconciler.cimd.fetch import CimdFetcher, CimdPolicy
 from reconciler.cimd.lockfile import LockFile
 from reconciler.cimd.sources import Fetcher, Sources, gather_sources, lock_entry
-from reconciler.core.collector import collector_paused
 from reconciler.core.model import ApiGrant, App, DesiredApp, Source
 from reconciler.core.plan import Notice, NoticeKind, Plan
 from reconciler.core.planner import plan
@@ -28,6 +27,7 @@ from reconciler.manifests.config import Environment
 from reconciler.manifests.desired import desired_apps, third_party_grants
 from reconciler.manifests.workspace import Workspace
 from reconciler.pipeline.console import Console
+from reconciler.pipeline.holdings import Holdings, read_holdings
 from reconciler.registries import Connection, Registry, open_registry
 from reconciler.registries.base import HeaderNote, HoldsGrants
 
@@ -39,6 +39,7 @@ __all__ = [
     "Reading",
     "check_targets",
     "check_registration_allowed",
+    "fit_to_registry",
     "load_desired",
     "make_fetcher",
     "manifest_digest",
@@ -77,6 +78,7 @@ class Reading:
     plan: Plan
     current: list[App]
     sources: Sources
+    holdings: Holdings
 
 
 @dataclass
@@ -170,11 +172,12 @@ def read_and_plan(
     refuses creates as accepted.
     """
     header = [_header_notice(note, first_run) for note in registry.header_notes()]
-    with collector_paused():
-        current = registry.list_apps()
+    holdings = read_holdings(registry)
+    current = holdings.apps
     environment = desired.environment
     check_targets(desired, current)
-    shown = desired.in_scope()
+    apps, unheld = fit_to_registry(desired.apps, holdings)
+    shown = [app for app in apps if desired.scope.covers(app.key, app.file)]
     lock = LockFile.load(desired.lock_path)
     sources = gather_sources(
         shown,
@@ -184,7 +187,7 @@ def read_and_plan(
         strict=desired.strict,
     )
     sources.diagnostics.extend(registry_verdicts(registry, shown, current))
-    sources.diagnostics.extend(registry_references(registry, shown, desired.third_party))
+    sources.diagnostics.extend(registry_references(registry, holdings, shown, desired.third_party))
     if sources.errors:
         raise ManifestError(sources.diagnostics)
     if locked and sources.unlocked:
@@ -194,7 +197,7 @@ def read_and_plan(
             + "\n  ".join(sources.unlocked)
         )
     result = plan(
-        desired.apps,
+        apps,
         current,
         owner=environment.owner,
         registry=environment.written_registry or registry.uri,
@@ -209,22 +212,45 @@ def read_and_plan(
         Notice(NoticeKind.ORPHAN, orphan.orphan_message(), orphan.key)
         for orphan in registry.orphans()
     ]
-    if orphans or header:
-        result = replace(result, notices=(*header, *result.notices, *orphans))
-    return Reading(result, current, sources)
+    if orphans or header or unheld:
+        result = replace(result, notices=(*header, *unheld, *result.notices, *orphans))
+    return Reading(result, current, sources, holdings)
+
+
+def fit_to_registry(
+    apps: Sequence[DesiredApp], holdings: Holdings
+) -> tuple[list[DesiredApp], list[Notice]]:
+    """The apps as this registry can hold them, and a notice for each thing it cannot:
+    said once at plan time, rather than planned as an update that never settles."""
+    if holdings.holds_access:
+        return list(apps), []
+    managing = [app.key for app in apps if app.grants is not None or app.connections]
+    if not managing:
+        return list(apps), []
+    notice = Notice(
+        NoticeKind.UNHELD,
+        "this registry holds no client grants or connections: the apis and connections of "
+        + ", ".join(managing)
+        + " are not applied here",
+    )
+    fitted = [replace(app, grants=None, connections=None) for app in apps]
+    return fitted, [notice]
 
 
 def registry_references(
-    registry: Registry, shown: Sequence[DesiredApp], third_party: Sequence[ApiGrant]
+    registry: Registry,
+    holdings: Holdings,
+    shown: Sequence[DesiredApp],
+    third_party: Sequence[ApiGrant],
 ) -> list[Diagnostic]:
     """The APIs, scopes and connections the shown apps (and ``third_party_apis``) name
-    that the registry lacks, as errors where they are named. The registry's APIs and
-    connections are read once each, and only when something names them; a registry that
-    cannot hold grants (not ``HoldsGrants``) is not asked."""
+    that the registry lacks, as errors where they are named. The registry's APIs are read
+    once, and only when something names one; a registry that cannot hold grants (not
+    ``HoldsGrants``) is not asked."""
     names_some = third_party or any(app.grants or app.connections for app in shown)
     if not names_some or not isinstance(registry, HoldsGrants):
         return []
-    return check_references(shown, third_party, registry.list_apis(), registry.list_connections())
+    return check_references(shown, third_party, registry.list_apis(), holdings.connections)
 
 
 def check_targets(desired: Desired, current: Sequence[App]) -> None:

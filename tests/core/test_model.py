@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import json
 
-from reconciler.core.model import ApiGrant, ConnectionLink, DesiredApp, Source, SourceOrigin
+from reconciler.core.model import (
+    ApiGrant,
+    ConnectionLink,
+    DesiredApp,
+    Source,
+    SourceOrigin,
+    project,
+)
 from reconciler.diagnostics import Location
 
 
@@ -30,14 +37,42 @@ def test_a_grant_is_keyed_by_audience_and_subject_type_and_its_location_is_no_pa
     assert ConnectionLink("google-oauth2", here) == ConnectionLink("google-oauth2", there)
 
 
-def test_grants_and_connections_are_never_among_the_compared_client_fields() -> None:
+def test_grants_and_connections_are_compared_as_fields_only_where_a_manifest_manages_them() -> None:
     fields = {"name": "Worker", "app_type": "non_interactive"}
     plain = DesiredApp("worker", fields)
     granted = DesiredApp(
         "worker",
         fields,
-        grants=(ApiGrant("https://ledger.example.com/"),),
-        connections=(ConnectionLink("staff-db"),),
+        grants=(
+            ApiGrant("https://ledger.example.com/", scopes=("read:entries",)),
+            ApiGrant("https://ledger.example.com/", "user", allow_any_organization=True),
+        ),
+        connections=(ConnectionLink("staff-db"), ConnectionLink("google-oauth2")),
     )
-    assert granted.comparable() == plain.comparable() == fields
+    assert plain.comparable() == fields
     assert plain.grants is None and plain.connections is None
+    assert granted.comparable() == {
+        **fields,
+        "grants": {
+            "https://ledger.example.com/": {"scopes": ["read:entries"]},
+            "https://ledger.example.com/ as user": {
+                "scopes": [],
+                "allow_any_organization": True,
+            },
+        },
+        "connections": ["google-oauth2", "staff-db"],
+    }
+
+
+def test_the_registry_grants_are_projected_onto_the_organization_members_a_manifest_sets() -> None:
+    wanted = {"https://a/": {"scopes": ["x"], "organization_usage": "allow"}}
+    held = {
+        "https://a/": {"scopes": ["x", "y"], "organization_usage": "deny"},
+        "https://b/": {"scopes": [], "allow_any_organization": True},
+    }
+    assert project({"grants": wanted}, {"grants": held}) == {
+        "grants": {
+            "https://a/": {"scopes": ["x", "y"], "organization_usage": "deny"},
+            "https://b/": {"scopes": []},
+        }
+    }

@@ -158,7 +158,10 @@ def test_a_plan_saved_before_kinds_were_types_loads_with_its_checksum() -> None:
     update = next(c for c in plan.changes if isinstance(c, Update))
     assert update.reasons == (Reason.MANIFEST, Reason.DRIFT)
     assert [d.reasons for d in update.diff][1] == (Reason.MANIFEST, Reason.DRIFT)
-    assert {n.kind for n in plan.notices} == set(NoticeKind) - {NoticeKind.FIRST_RUN}
+    assert {n.kind for n in plan.notices} == set(NoticeKind) - {
+        NoticeKind.FIRST_RUN,
+        NoticeKind.UNHELD,
+    }
     ledger = next(c for c in plan.changes if isinstance(c, Create) and c.key == "ledger")
     assert "BEGIN PUBLIC KEY" in ledger.keys[0]["pem"]
     refresh = next(c for c in plan.changes if isinstance(c, Refresh))
@@ -233,6 +236,7 @@ def test_notice_kinds_keep_the_values_plan_files_use_and_read_back() -> None:
         "out-of-scope",
         "protected",
         "rename",
+        "unheld",
         "unreachable",
     ]
     notice = Notice(NoticeKind.RENAME, "looks renamed", "web", "apps/web.yaml:1:3")

@@ -1,7 +1,7 @@
 """From manifests to desired apps: an app's API grants and connections, canonical and located.
 
 Grants and connections are records of their own in a registry, not client fields: they reach
-the desired app beside its fields, so an app that gains them compares as it did before.
+the desired app beside its fields, and are compared as its ``grants`` and ``connections``.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from pathlib import Path
 
 from reconciler.apply.applier import apply_plan
 from reconciler.apply.secrets import SecretsFile
+from reconciler.core.access import with_access as with_grants
+from reconciler.core.changes import Reason
 from reconciler.core.model import ApiGrant, ConnectionLink
 from reconciler.core.planner import plan
 from reconciler.diagnostics import Location
@@ -134,9 +136,11 @@ def test_the_tenant_grants_for_third_party_apps_come_from_every_file_one_per_key
     assert grants[2].location == at("0.yaml", 6, 16)
 
 
-def test_an_app_that_gains_grants_and_connections_plans_as_it_did(tmp_path: Path) -> None:
-    """They are not client fields: an app the registry holds does not look changed, and the
-    plan (its JSON too) is the one the app without them gets."""
+def test_an_app_that_gains_grants_and_connections_plans_an_update_of_them_alone(
+    tmp_path: Path,
+) -> None:
+    """An app applied before its manifest named APIs and connections: the plan changes
+    what it may access, and none of its client fields."""
     _, registry = memory_registry()
     [plain] = desired_apps(evaluated(WORKER).apps.values())
     created = plan([plain], registry.list_apps(), owner=OWNER, registry=registry.uri)
@@ -147,8 +151,9 @@ def test_an_app_that_gains_grants_and_connections_plans_as_it_did(tmp_path: Path
         "    connections: [staff-db]\n"
     )
     [granted] = desired_apps(with_access.apps.values())
-    assert granted.comparable() == plain.comparable()
-    again = plan([granted], registry.list_apps(), owner=OWNER, registry=registry.uri)
-    assert again.changes == ()
-    unchanged = plan([plain], registry.list_apps(), owner=OWNER, registry=registry.uri)
-    assert again.to_data() == unchanged.to_data()
+    held = with_grants(registry.list_apps(), [], [])
+    again = plan([granted], held, owner=OWNER, registry=registry.uri)
+    [update] = again.changes
+    assert [d.path for d in update.diff] == ["connections", f"grants[{LEDGER}]"]
+    assert update.reasons == (Reason.MANIFEST,)
+    assert plan([plain], held, owner=OWNER, registry=registry.uri).changes == ()
