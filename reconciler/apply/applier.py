@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from reconciler.apply.access import AccessWriter
 from reconciler.apply.handover import Courier, DeliveryError, Handover
 from reconciler.apply.interrupts import Stop
 from reconciler.apply.secrets import Delivery, SecretsFile
@@ -27,8 +28,8 @@ from reconciler.core.changes import (
     Rotate,
     Update,
 )
-from reconciler.core.fields import SECRET_METHODS, gains_a_secret
-from reconciler.core.model import App, Credential
+from reconciler.core.fields import ACCESS_FIELDS, SECRET_METHODS, gains_a_secret
+from reconciler.core.model import App, Credential, Grant, LoginConnection
 from reconciler.core.plan import Plan
 from reconciler.core.stamp import Stamp
 from reconciler.errors import InputError, ReconcilerError, RegistryError, StalePlanError
@@ -103,12 +104,16 @@ def apply_plan(
     progress: Progress | None = None,
     parallelism: int = 1,
     stop: Stop | None = None,
+    grants: Sequence[Grant] | None = None,
+    connections: Sequence[LoginConnection] | None = None,
 ) -> ApplyReport:
     """Execute every change of ``plan``; stop at the first failure unless told to go on.
 
     Changes of one kind run up to ``parallelism`` at a time; kinds run in plan order, so
     deletes still come last. After a failure, or once ``stop`` is set, no new change starts.
     Without ``secrets``, pending secrets are not delivered, only named in the report.
+    ``grants`` and ``connections`` are what the registry holds now (read with ``current``);
+    when not given, they are read the first time a change needs them.
     """
     runnable = [
         (index, change)
@@ -117,7 +122,8 @@ def apply_plan(
     ]
     by_id = {app.client_id: app for app in current}
     report = ApplyReport()
-    executor = _Executor(plan, registry, by_id, secrets, report)
+    access = AccessWriter(registry, grants, connections)
+    executor = _Executor(plan, registry, by_id, secrets, report, access)
     report.secrets_unsaved.extend(
         change.key for change in plan.changes if secrets is None and isinstance(change, Deliver)
     )
@@ -159,7 +165,8 @@ def apply_plan(
     index_of = {id(change): index for index, change in runnable}
 
     def settle() -> None:
-        """The secrets still queued go to the sink; a failure fails their changes."""
+        """The secrets still queued go to the sink, the connection links to the registry;
+        a failure fails the changes they are for."""
         try:
             executor.flush()
         except DeliveryError as exc:
@@ -167,6 +174,13 @@ def apply_plan(
             with lock:
                 for change in exc.changes:
                     outcome[index_of[id(change)]] = _failed(change, f"{exc}{_where(change)}")
+        for failure in access.flush():
+            failed.set()
+            with lock:
+                for change in failure.changes:
+                    outcome[index_of[id(change)]] = _failed(
+                        change, f"{failure.error}{_where(change)}"
+                    )
 
     try:
         for group in _groups(runnable):
@@ -216,42 +230,48 @@ class _Executor:
     by_id: dict[str, App]
     secrets: SecretsFile | None
     report: ApplyReport
+    access: AccessWriter
 
     def __post_init__(self) -> None:
         self.courier = Courier(self.secrets, self.restamp) if self.secrets is not None else None
 
     def run(self, change: Change) -> str | None:
         if isinstance(change, Delete):
+            if change.before.get("grants"):
+                self.access.before_delete(change.client_id)
             self.registry.delete(self.current(change))
             return change.client_id
         if isinstance(change, Deliver | Rotate):
             return self.deliver(change)
         assert isinstance(change, Declared)
         after = dict(change.after)
-        if isinstance(change, Create) and change.cimd:
-            app = self.registry.register_cimd(change.cimd, self.document(change), None)
-            return self.write(app, _with_keys(after, change), self.stamp(change, after)).client_id
+        client = _client_fields(after)
+        if isinstance(change, Create | Refresh) and change.cimd:
+            held = self.current(change) if isinstance(change, Refresh) else None
+            app = self.registry.register_cimd(change.cimd, self.document(change), held)
+            app = self.write(app, _with_keys(client, change), self.stamp(change, after))
+            self.access.write(change, app.client_id, after)
+            return app.client_id
         if isinstance(change, Create):
             gets_secret = after.get("token_endpoint_auth_method") in SECRET_METHODS
             stamp = self.stamp(change, after, pending=gets_secret)
-            created = self.registry.create(after, _credentials(change), stamp)
+            created = self.registry.create(client, _credentials(change), stamp)
             self.by_id[created.app.client_id] = created.app
             if gets_secret:
                 self.hand_over(change, created.app, stamp, created.secret, "created")
+            self.access.write(change, created.app.client_id, after)
             return created.app.client_id
-        if isinstance(change, Refresh):
-            app = self.registry.register_cimd(
-                change.cimd, self.document(change), self.current(change)
-            )
-            return self.write(app, _with_keys(after, change), self.stamp(change, after)).client_id
         assert isinstance(change, Update | Adopt)
         current = self.current(change)
         before = dict(change.before)
         changed = {name: value for name, value in after.items() if before.get(name) != value}
         gains = gains_a_secret(before, after)
         app = self.write(
-            current, _with_keys(changed, change), self.stamp(change, after, pending=gains)
+            current,
+            _with_keys(_client_fields(changed), change),
+            self.stamp(change, after, pending=gains),
         )
+        self.access.write(change, app.client_id, changed)
         if gains:  # a secret nobody needed until now: delivered as a pending one is
             self.fetch_secret(change, app, rotate=False)
         return app.client_id
@@ -380,6 +400,11 @@ def _credentials(change: Declared) -> list[Credential]:
         )
         for k in change.keys
     ]
+
+
+def _client_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields the client itself holds: not what it may access."""
+    return {name: value for name, value in fields.items() if name not in ACCESS_FIELDS}
 
 
 def _with_keys(fields: Mapping[str, Any], change: Declared) -> dict[str, Any]:

@@ -40,6 +40,7 @@ __all__ = [
     "access_fields",
     "digest",
     "grant_name",
+    "grants_from_view",
     "project",
 ]
 
@@ -221,6 +222,23 @@ def grant_name(key: tuple[str, str]) -> str:
     to users rather than to the client itself."""
     audience, subject_type = key
     return audience if subject_type == "client" else f"{audience} as {subject_type}"
+
+
+def grants_from_view(view: Mapping[str, Mapping[str, Any]]) -> list[ApiGrant]:
+    """The grants an app's ``grants`` field (as ``DesiredApp.comparable`` makes it) asks for."""
+    grants = []
+    for name, grant in view.items():
+        audience, _, subject_type = name.partition(" as ")
+        grants.append(
+            ApiGrant(
+                audience,
+                subject_type or "client",
+                tuple(grant.get("scopes", ())),
+                grant.get("organization_usage"),
+                grant.get("allow_any_organization"),
+            )
+        )
+    return grants
 
 
 def access_fields(

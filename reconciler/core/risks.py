@@ -46,6 +46,16 @@ RISK_DESCRIPTIONS = {
     "url-changed": "CIMD URL changed: a new client; grants and consent are lost",
     "secret-rotated": "the client secret is replaced: the old one stops working at once",
     "duplicate": "a second app for one key is deleted; the one whose secret was delivered stays",
+    "api-added": "the app may call an API it could not call before",
+    "m2m-scope-added": "a machine-to-machine app gets a scope it did not have",
+    "any-organization": "a grant allows tokens for any organization",
+    "grants-reverted": (
+        "grants edited outside reconciler are put back as the manifest declares them"
+    ),
+    "connection-added": "users can log in to the app through another connection",
+    "connections-reverted": (
+        "connections edited outside reconciler are put back as the manifest declares them"
+    ),
 }
 
 _REDIRECT_FIELDS = ("callbacks", "allowed_logout_urls")
@@ -128,7 +138,45 @@ def _labels(
         found.extend(f"grant-{g}" for g in watched if g in added_grants)
     if before is not None:
         found.extend(_flips(old, after))
+    found.extend(_access_labels(before, after, reverted))
     return tuple(dict.fromkeys(found))
+
+
+def _access_labels(
+    before: Mapping[str, Any] | None, after: Mapping[str, Any], reverted: Collection[str]
+) -> list[str]:
+    """What changes in what the app may access: a new app is expected to have grants and
+    connections, so only a grant for any organization is flagged on it."""
+    found: list[str] = []
+    grants = _grants(after)
+    held = _grants(before or {})
+    if any(
+        grant.get("allow_any_organization") and not held.get(name, {}).get("allow_any_organization")
+        for name, grant in grants.items()
+    ):
+        found.append("any-organization")
+    if before is None:
+        return found
+    if "grants" in after and held != grants and "grants" in reverted:
+        found.append("grants-reverted")
+    elif "grants" in after:
+        if set(grants) - set(held):
+            found.append("api-added")
+        m2m = after.get("app_type", before.get("app_type")) == "non_interactive"
+        widened = any(
+            set(grant.get("scopes", ())) - set(held[name].get("scopes", ()))
+            for name, grant in grants.items()
+            if name in held
+        )
+        if m2m and widened:
+            found.append("m2m-scope-added")
+    if "connections" in after:
+        added = set(_list(after["connections"])) - set(_list(before.get("connections")))
+        if "connections" in reverted and added:
+            found.append("connections-reverted")
+        elif added:
+            found.append("connection-added")
+    return found
 
 
 def _flips(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
@@ -151,6 +199,11 @@ def _flips(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
         if keys in new and old.get(keys) != new.get(keys):
             found.append("keys-changed")
     return found
+
+
+def _grants(fields: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    value = fields.get("grants")
+    return value if isinstance(value, dict) else {}
 
 
 def _plain_http(uri: str) -> bool:

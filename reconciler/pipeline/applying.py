@@ -6,7 +6,7 @@ read that the plan (or its freshness check) rests on and the writes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,12 +15,12 @@ from reconciler.apply.interrupts import Stop, stop_on_signals
 from reconciler.apply.secrets import SecretsFile
 from reconciler.cimd.sources import Fetcher
 from reconciler.core.changes import Create, Refresh
-from reconciler.core.model import App, Source
+from reconciler.core.model import Source
 from reconciler.core.plan import Plan
 from reconciler.errors import InputError, UnsafePlanError
 from reconciler.manifests.workspace import Workspace
 from reconciler.pipeline.console import Console
-from reconciler.pipeline.holdings import read_holdings
+from reconciler.pipeline.holdings import Holdings, read_holdings
 from reconciler.pipeline.planning import (
     LOCK_NAME,
     check_registration_allowed,
@@ -41,8 +41,8 @@ __all__ = [
     "refuse_contradicting_flags",
 ]
 
-#: Reads the registry under its lock: the plan to apply, and the apps it applies to.
-PlanUnderLock = Callable[[], tuple[Plan, Sequence[App]]]
+#: Reads the registry under its lock: the plan to apply, and what it applies to.
+PlanUnderLock = Callable[[], tuple[Plan, Holdings]]
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ def apply_workspace(
     options = workspace.options
     try:
         with registry.lock():
-            plan, current = read()
+            plan, holdings = read()
             console.show_plan(plan)
             plan.raise_if_unsafe(force=request.force)
             _check_registration(plan, registry, first_run=request.first_run)
@@ -111,7 +111,9 @@ def apply_workspace(
                 report = apply_plan(
                     plan,
                     registry,
-                    current,
+                    holdings.apps,
+                    grants=holdings.grants if holdings.holds_access else None,
+                    connections=holdings.connections if holdings.holds_access else None,
                     secrets=secrets,
                     continue_on_error=request.continue_on_error,
                     progress=console.progress,
@@ -137,10 +139,10 @@ def _saved_plan(workspace: Workspace, path: Path) -> tuple[Registry, PlanUnderLo
     )
     digest = manifest_digest(workspace.paths_with(plan.scope.files), workspace.config.root)
 
-    def read() -> tuple[Plan, Sequence[App]]:
-        current = read_holdings(registry).apps
-        check_fresh(plan, current, digest)
-        return plan, current
+    def read() -> tuple[Plan, Holdings]:
+        holdings = read_holdings(registry)
+        check_fresh(plan, holdings.apps, digest)
+        return plan, holdings
 
     return registry, read
 
@@ -153,7 +155,7 @@ def _fresh_plan(
     console.warn(desired.warnings)
     registry = open_for(desired.environment, connection_for(workspace))
 
-    def read() -> tuple[Plan, Sequence[App]]:
+    def read() -> tuple[Plan, Holdings]:
         reading = read_and_plan(
             desired,
             registry,
@@ -162,7 +164,7 @@ def _fresh_plan(
             first_run=request.first_run,
         )
         console.warn(reading.sources.diagnostics)
-        return reading.plan, reading.current
+        return reading.plan, reading.holdings
 
     return registry, read
 
