@@ -182,3 +182,52 @@ def test_removing_an_app_removes_its_grants_and_leaves_unmanaged_ones_alone(
     _, grants, links = holdings(project)
     assert [g.client_id for g in grants] == [ids["worker"]]
     assert all(ids["web"] not in clients for clients in links.values())
+
+
+def third_party_grants(project: Path) -> list[tuple[str | None, str, tuple[str, ...]]]:
+    held = registry(project)
+    try:
+        return [(g.default_for, g.audience, g.scopes) for g in held.list_grants() if g.default_for]
+    finally:
+        held.close()
+
+
+def test_the_tenant_grants_for_third_party_apps_follow_third_party_apis(project: Path) -> None:
+    """Absent, they are the tenant's; declared, they are made what it says; emptied, the
+    declared ones go."""
+    declare(project, ["read:entries"], web_connections=["db"])
+    apply()
+    held = registry(project)
+    held.create_grant(
+        ApiGrant(REPORTS, scopes=("read:reports",)), default_for="third_party_clients"
+    )
+    held.close()
+    assert run("plan", "--detailed-exitcode")[0] == 0, "without third_party_apis: left alone"
+    (project / "apps" / "tenant.yaml").write_text(
+        f"apps: {{}}\nthird_party_apis:\n  - audience: {LEDGER}\n    scopes: [read:entries]\n"
+    )
+    [change] = plan_json()["changes"]
+    assert (change["action"], change["key"], change["group"]) == (
+        "tenant-grants",
+        "third_party_apis",
+        "third_party_clients",
+    )
+    assert change["location"] == "apps/tenant.yaml:3:15"
+    assert change["risks"] == ["api-added"]
+    assert [d["path"] for d in change["diff"]] == [f"grants[{LEDGER}]", f"grants[{REPORTS}]"]
+    apply()
+    assert third_party_grants(project) == [("third_party_clients", LEDGER, ("read:entries",))]
+    assert run("plan", "--detailed-exitcode")[0] == 0
+    (project / "apps" / "tenant.yaml").write_text("apps: {}\nthird_party_apis: []\n")
+    apply()
+    assert third_party_grants(project) == []
+
+
+def test_a_partial_run_leaves_the_tenant_grants_alone(project: Path) -> None:
+    declare(project, ["read:entries"], web_connections=["db"])
+    (project / "apps" / "tenant.yaml").write_text(
+        f"apps: {{}}\nthird_party_apis:\n  - audience: {LEDGER}\n    scopes: [read:entries]\n"
+    )
+    code, output = run("plan", "--format", "json", "--target", "worker")
+    assert code == 0, output
+    assert [c["key"] for c in json.loads(output)["changes"]] == ["worker"]

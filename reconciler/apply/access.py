@@ -44,6 +44,7 @@ class AccessWriter:
     grants: Sequence[Grant] | None = None
     connections: Sequence[LoginConnection] | None = None
     _by_client: dict[str, list[Grant]] = field(init=False, default_factory=dict)
+    _by_group: dict[str, list[Grant]] = field(init=False, default_factory=dict)
     _by_name: dict[str, LoginConnection] = field(init=False, default_factory=dict)
     _queued: dict[str, dict[str, tuple[bool, Change]]] = field(
         init=False, default_factory=lambda: defaultdict(dict)
@@ -69,6 +70,18 @@ class AccessWriter:
             self._by_client[client_id] = [*kept, *created]
         if "connections" in after:
             self._queue_links(change, client_id, set(after["connections"]))
+
+    def write_group(self, group: str, after: Mapping[str, Any]) -> None:
+        """Make the tenant's grants for a group of apps (``default_for``) what ``after``
+        says, as ``write`` does an app's."""
+        holder = self._holder()
+        found = diff_grants(grants_from_view(after["grants"]), self._by_group.get(group, []))
+        for grant in found.delete:
+            holder.delete_grant(grant)
+        for update in found.update:
+            holder.update_grant(update.current, update.wanted)
+        for grant in found.create:
+            holder.create_grant(grant, default_for=group)
 
     def before_delete(self, client_id: str) -> None:
         """Remove the grants of an app about to be deleted, so none outlives it."""
@@ -123,6 +136,9 @@ class AccessWriter:
                     else registry.list_connections()
                 )
                 self._by_client = grants_by_client(grants)
+                for grant in grants:
+                    if grant.default_for is not None:
+                        self._by_group.setdefault(grant.default_for, []).append(grant)
                 self._by_name = {c.name: c for c in connections}
                 self._read = True
         return registry

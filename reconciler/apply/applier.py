@@ -26,6 +26,7 @@ from reconciler.core.changes import (
     Refresh,
     Registered,
     Rotate,
+    TenantGrants,
     Update,
 )
 from reconciler.core.fields import ACCESS_FIELDS, SECRET_METHODS, gains_a_secret
@@ -243,6 +244,9 @@ class _Executor:
             return change.client_id
         if isinstance(change, Deliver | Rotate):
             return self.deliver(change)
+        if isinstance(change, TenantGrants):
+            self.access.write_group(change.group, change.after)
+            return None
         assert isinstance(change, Declared)
         after = dict(change.after)
         client = _client_fields(after)

@@ -33,6 +33,7 @@ __all__ = [
     "Refresh",
     "Registered",
     "Rotate",
+    "TenantGrants",
     "Update",
     "Words",
 ]
@@ -167,7 +168,7 @@ class Change:
         return kind(**read)
 
 
-_OPTIONAL_MEMBERS = ("client_id", "cimd", "location", "file", "fingerprint")
+_OPTIONAL_MEMBERS = ("client_id", "cimd", "location", "file", "fingerprint", "group")
 
 
 def _plain(value: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -317,6 +318,24 @@ class Rotate(Registered):
         "will have its secret rotated and delivered to --secrets-out",
         "secret rotated",
         "secrets rotated",
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class TenantGrants(Declared):
+    """The tenant's grants for a group of apps (``group``: Auth0's ``default_for``, every
+    third-party app) made what ``third_party_apis`` declares. ``before`` and ``after``
+    hold them as an app's ``grants`` field; the key is ``third_party_apis``."""
+
+    before: Mapping[str, Any]
+    group: str
+
+    ACTION = "tenant-grants"
+    SYMBOL = "~"
+    COLOUR = "yellow"
+    ORDER = 4
+    WORDS = Words(
+        "will be updated: the tenant's grants for every third-party app", "tenant grants updated"
     )
 
 

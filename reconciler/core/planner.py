@@ -18,18 +18,32 @@ from reconciler.core.changes import (
     Reason,
     Refresh,
     Rotate,
+    TenantGrants,
     Update,
 )
 from reconciler.core.collector import collector_paused
 from reconciler.core.comparison import Comparison, document_fields
 from reconciler.core.fields import SECRET_METHODS, gains_a_secret
-from reconciler.core.model import App, DesiredApp, Source, canonical
+from reconciler.core.model import (
+    ApiGrant,
+    App,
+    DesiredApp,
+    Grant,
+    Source,
+    access_fields,
+    canonical,
+    grant_name,
+    project,
+)
 from reconciler.core.plan import Conflict, Notice, NoticeKind, Plan, Safety
 from reconciler.core.risks import change_risks, creation_risks, deletion_risks, refresh_risks
 from reconciler.core.scope import Scope
 from reconciler.errors import InputError
 
-__all__ = ["plan", "plan_rotation"]
+__all__ = ["THIRD_PARTY_CLIENTS", "plan", "plan_rotation"]
+
+#: Auth0's ``default_for`` group of a tenant's grants for every third-party app.
+THIRD_PARTY_CLIENTS = "third_party_clients"
 
 
 def plan(
@@ -44,6 +58,8 @@ def plan(
     documents: Mapping[str, Source] | None = None,
     cimd_note: str | None = None,
     scope: Scope | None = None,
+    third_party: Sequence[ApiGrant] | None = None,
+    default_grants: Sequence[Grant] = (),
 ) -> Plan:
     """What it takes to make the registry hold ``desired`` (for this owner, and only that).
 
@@ -52,6 +68,9 @@ def plan(
     registry does with a CIMD app instead of registering it, if it does not. ``desired``
     is every app of the project; with a partial ``scope``, only the apps it covers are
     planned, and the others only keep their registry apps from being deleted.
+    ``third_party`` is the tenant's grants for every third-party app the manifests
+    declare (None: they do not manage them), ``default_grants`` those the registry holds;
+    a partial run leaves them alone.
     """
     scope = scope or Scope()
     named = frozenset(spec.client_id for spec in desired if spec.client_id)
@@ -66,6 +85,8 @@ def plan(
                 state.leave_alone(spec)
         state.delete_unclaimed()
         state.hint_renames()
+        if third_party is not None and not scope.is_partial:
+            state.converge_tenant_grants(third_party, default_grants)
     return Plan(
         owner=owner,
         registry=registry,
@@ -362,6 +383,32 @@ class _Planning:
                 for note in (app.note, _document_changes_note(source.sensitive_changes))
                 if note
             ),
+        )
+
+    def converge_tenant_grants(self, wanted: Sequence[ApiGrant], held: Sequence[Grant]) -> None:
+        """The tenant's grants for every third-party app, as ``third_party_apis`` says."""
+        group = [grant for grant in held if grant.default_for == THIRD_PARTY_CLIENTS]
+        after = {"grants": {grant_name(grant.key): grant.view() for grant in wanted}}
+        before = project(after, access_fields(group, None))
+        if before == after:
+            return
+        self.changes.append(
+            TenantGrants(
+                key="third_party_apis",
+                group=THIRD_PARTY_CLIENTS,
+                before=before,
+                after=after,
+                diff=tuple(
+                    FieldChange(
+                        f"grants[{name}]", before["grants"].get(name), after["grants"].get(name)
+                    )
+                    for name in sorted(before["grants"].keys() | after["grants"].keys())
+                    if before["grants"].get(name) != after["grants"].get(name)
+                ),
+                reasons=(Reason.MANIFEST,),
+                risks=change_risks(before, after),
+                location=str(wanted[0].location) if wanted and wanted[0].location else "",
+            )
         )
 
     def delete(self, app: App, reason: Reason = Reason.REMOVED) -> Delete:

@@ -84,8 +84,11 @@ def desired_app(app: ManifestApp, root: Path | None = None) -> DesiredApp:
     )
 
 
-def third_party_grants(manifests: ManifestSet) -> tuple[ApiGrant, ...]:
-    """The tenant's grants for every third-party app (``third_party_apis`` of any file)."""
+def third_party_grants(manifests: ManifestSet) -> tuple[ApiGrant, ...] | None:
+    """The tenant's grants for every third-party app (``third_party_apis`` of any file);
+    None when no file has ``third_party_apis``: the project leaves them to the tenant."""
+    if not manifests.third_party_apis:
+        return None
     grants = [
         grant
         for entries, file in manifests.third_party_apis

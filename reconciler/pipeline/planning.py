@@ -64,8 +64,9 @@ class Desired:
     strict: bool = False
     #: What the run plans; ``apps`` holds every app of the project all the same.
     scope: Scope = field(default_factory=Scope)
-    #: The tenant's grants for every third-party app (``third_party_apis``).
-    third_party: tuple[ApiGrant, ...] = ()
+    #: The tenant's grants for every third-party app (``third_party_apis``); None: the
+    #: manifests do not manage them.
+    third_party: tuple[ApiGrant, ...] | None = None
 
     def in_scope(self) -> list[DesiredApp]:
         return [app for app in self.apps if self.scope.covers(app.key, app.file)]
@@ -187,7 +188,9 @@ def read_and_plan(
         strict=desired.strict,
     )
     sources.diagnostics.extend(registry_verdicts(registry, shown, current))
-    sources.diagnostics.extend(registry_references(registry, holdings, shown, desired.third_party))
+    sources.diagnostics.extend(
+        registry_references(registry, holdings, shown, desired.third_party or ())
+    )
     if sources.errors:
         raise ManifestError(sources.diagnostics)
     if locked and sources.unlocked:
@@ -207,6 +210,8 @@ def read_and_plan(
         documents=sources.documents,
         cimd_note=registry.cimd_note,
         scope=desired.scope,
+        third_party=desired.third_party if holdings.holds_access else None,
+        default_grants=holdings.grants,
     )
     orphans = [
         Notice(NoticeKind.ORPHAN, orphan.orphan_message(), orphan.key)

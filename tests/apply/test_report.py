@@ -15,6 +15,7 @@ from reconciler.core.changes import (
     Deliver,
     Refresh,
     Rotate,
+    TenantGrants,
     Update,
 )
 
@@ -43,6 +44,12 @@ def one_of_each() -> list[Change]:
         Refresh(key="refresh-app", cimd=url, source=source, **declared),
         Deliver(key="deliver-app", **registered),
         Rotate(key="rotate-app", **registered),
+        TenantGrants(
+            key="tenant-grants-app",
+            group="third_party_clients",
+            before={"grants": {}},
+            after={"grants": {"https://api/": {"scopes": []}}},
+        ),
         Delete(key="delete-app", before={"name": "Old"}, **registered),
     ]
 
@@ -81,6 +88,7 @@ def test_a_delivery_line_says_how_and_deliveries_without_a_sink_are_named() -> N
         ("refresh", "[1/7] ← refresh-app (id): refreshed"),
         ("deliver", "[1/7] » deliver-app (id): secret delivered"),
         ("rotate", "[1/7] ↻ rotate-app (id): secret rotated"),
+        ("tenant-grants", "[1/7] ~ tenant-grants-app (id): tenant grants updated"),
         ("delete", "[1/7] - delete-app (id): deleted"),
     ],
 )
@@ -93,7 +101,7 @@ def test_the_closing_count_uses_each_kinds_words_in_the_order_they_ran() -> None
     results = [ChangeResult(change, True, "id") for change in one_of_each() * 2]
     assert render_report(ApplyReport(results=results)) == (
         "Apply complete: 2 adopted, 2 created, 2 updated, 2 refreshed, 2 secrets delivered, "
-        "2 secrets rotated, 2 deleted."
+        "2 secrets rotated, 2 tenant grants updated, 2 deleted."
     )
     assert {type(change) for change in one_of_each()} == set(CHANGE_TYPES.values())
 
@@ -105,7 +113,7 @@ def test_a_failed_apply_counts_only_what_was_done_and_names_the_rest() -> None:
             ChangeResult(create_app, True, "id-create"),
             ChangeResult(failing, False, "id", error="503 Service Unavailable"),
         ],
-        skipped=[one_of_each()[6]],
+        skipped=[one_of_each()[-1]],
     )
     assert render_report(report).splitlines() == [
         "Apply failed: 1 created; 1 failed, 1 not attempted.",

@@ -19,6 +19,7 @@ from reconciler.core.changes import (
     Reason,
     Refresh,
     Rotate,
+    TenantGrants,
     Update,
 )
 from reconciler.core.plan import Plan
@@ -84,6 +85,16 @@ def every_kind() -> list[Change]:
             **registered,
         ),
         Rotate(key="rotate", reasons=(Reason.ROTATE_SECRET,), protect=True, **registered),
+        TenantGrants(
+            key="third_party_apis",
+            group="third_party_clients",
+            before={"grants": {}},
+            after={"grants": {URL: {"scopes": ["read"]}}},
+            diff=DIFF,
+            reasons=(Reason.MANIFEST,),
+            location="apps/app.yaml:9:5",
+            **people,
+        ),
         Delete(
             key="delete", before={"name": "Old"}, cimd=URL, reasons=(Reason.REMOVED,), **registered
         ),
@@ -144,6 +155,7 @@ def test_every_kind_is_known_by_its_action_in_the_order_a_summary_counts_them() 
         "refresh",
         "deliver",
         "rotate",
+        "tenant-grants",
         "delete",
     ]
     assert [type(change) for change in every_kind()] == list(CHANGE_TYPES.values())
@@ -166,6 +178,7 @@ def test_a_plan_runs_deliveries_first_and_deletes_last() -> None:
         "create",
         "update",
         "refresh",
+        "tenant-grants",
         "delete",
     ]
 
@@ -229,6 +242,7 @@ def test_every_kind_writes_the_members_in_one_order() -> None:
         "location",
         "file",
         "fingerprint",
+        "group",
         "protect",
         "reasons",
         "risks",
@@ -265,12 +279,12 @@ def test_reasons_are_written_as_their_plain_values() -> None:
 
 
 def test_a_member_a_kind_does_not_hold_is_ignored_on_reading() -> None:
-    data: dict[str, Any] = {**every_kind()[6].to_data(), "after": {"name": "x"}, "file": "a.yaml"}
-    assert Change.from_data(data) == every_kind()[6]
+    data: dict[str, Any] = {**every_kind()[-1].to_data(), "after": {"name": "x"}, "file": "a.yaml"}
+    assert Change.from_data(data) == every_kind()[-1]
 
 
 def test_a_member_a_kind_needs_that_is_missing_cannot_be_read() -> None:
-    data = every_kind()[6].to_data()
+    data = every_kind()[-1].to_data()
     del data["before"]
     with pytest.raises(TypeError, match="before"):
         Change.from_data(data)
