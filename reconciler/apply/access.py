@@ -57,31 +57,41 @@ class AccessWriter:
         the fields it holds (an app that does not manage its grants keeps them)."""
         if "grants" not in after and "connections" not in after:
             return
-        holder = self._holder()
+        self._holder()
         if "grants" in after:
-            wanted = grants_from_view(after["grants"])
-            found = diff_grants(wanted, self._by_client.get(client_id, []))
-            for grant in found.delete:
-                holder.delete_grant(grant)
-            for update in found.update:
-                holder.update_grant(update.current, update.wanted)
-            created = [holder.create_grant(grant, client_id=client_id) for grant in found.create]
-            kept = [g for g in self._by_client.get(client_id, []) if g not in found.delete]
-            self._by_client[client_id] = [*kept, *created]
+            held = self._by_client.get(client_id, [])
+            self._by_client[client_id] = self._converge(after, held, client_id=client_id)
         if "connections" in after:
             self._queue_links(change, client_id, set(after["connections"]))
 
     def write_group(self, group: str, after: Mapping[str, Any]) -> None:
         """Make the tenant's grants for a group of apps (``default_for``) what ``after``
         says, as ``write`` does an app's."""
+        self._holder()
+        held = self._by_group.get(group, [])
+        self._by_group[group] = self._converge(after, held, default_for=group)
+
+    def _converge(
+        self,
+        after: Mapping[str, Any],
+        held: Sequence[Grant],
+        *,
+        client_id: str | None = None,
+        default_for: str | None = None,
+    ) -> list[Grant]:
+        """Delete, update in place, then create, so that ``held`` becomes the ``grants``
+        of ``after``; return the grants the grantee now has."""
         holder = self._holder()
-        found = diff_grants(grants_from_view(after["grants"]), self._by_group.get(group, []))
+        found = diff_grants(grants_from_view(after["grants"]), held)
         for grant in found.delete:
             holder.delete_grant(grant)
-        for update in found.update:
-            holder.update_grant(update.current, update.wanted)
-        for grant in found.create:
-            holder.create_grant(grant, default_for=group)
+        updated = [holder.update_grant(u.current, u.wanted) for u in found.update]
+        created = [
+            holder.create_grant(grant, client_id=client_id, default_for=default_for)
+            for grant in found.create
+        ]
+        changed = {grant.id for grant in found.delete} | {u.current.id for u in found.update}
+        return [*(g for g in held if g.id not in changed), *updated, *created]
 
     def before_delete(self, client_id: str) -> None:
         """Remove the grants of an app about to be deleted, so none outlives it."""
