@@ -231,3 +231,27 @@ def test_a_partial_run_leaves_the_tenant_grants_alone(project: Path) -> None:
     code, output = run("plan", "--format", "json", "--target", "worker")
     assert code == 0, output
     assert [c["key"] for c in json.loads(output)["changes"]] == ["worker"]
+
+
+def test_a_saved_plan_is_stale_once_the_tenant_grants_or_an_apps_grants_change(
+    project: Path,
+) -> None:
+    declare(project, ["read:entries"], web_connections=["db"])
+    apply()
+    (project / "apps" / "tenant.yaml").write_text(
+        f"apps: {{}}\nthird_party_apis:\n  - audience: {LEDGER}\n    scopes: [read:entries]\n"
+    )
+    declare(project, ["read:entries", "write:entries"], web_connections=["db"])
+    assert run("plan", "-o", "plan.json")[0] == 0
+    held = registry(project)
+    [grant] = held.list_grants()
+    held.update_grant(grant, ApiGrant(LEDGER, scopes=("admin",)))
+    held.create_grant(
+        ApiGrant(REPORTS, scopes=("read:reports",)), default_for="third_party_clients"
+    )
+    held.close()
+    code, output = run("apply", "plan.json", "--secrets-out", "secrets.json")
+    assert code == 4, output
+    assert "worker (" in output and "changed in the registry since the plan" in output
+    assert "third_party_apis: the tenant's grants changed since the plan" in output
+    assert third_party_grants(project) == [("third_party_clients", REPORTS, ("read:reports",))]

@@ -16,6 +16,7 @@ from reconciler.apply.access import AccessWriter
 from reconciler.apply.handover import Courier, DeliveryError, Handover
 from reconciler.apply.interrupts import Stop
 from reconciler.apply.secrets import Delivery, SecretsFile
+from reconciler.core.access import group_grants
 from reconciler.core.changes import (
     Adopt,
     Change,
@@ -67,8 +68,14 @@ class ApplyReport:
 Progress = Callable[[int, int, ChangeResult], None]
 
 
-def check_fresh(plan: Plan, current: Sequence[App], manifest_digest: str | None = None) -> None:
-    """Refuse (exit 4) a saved plan whose apps or manifests changed since it was made."""
+def check_fresh(
+    plan: Plan,
+    current: Sequence[App],
+    manifest_digest: str | None = None,
+    grants: Sequence[Grant] = (),
+) -> None:
+    """Refuse (exit 4) a saved plan whose apps, tenant grants (``grants``: every grant the
+    registry holds) or manifests changed since it was made."""
     by_id = {app.client_id: app for app in current}
     owned_keys = {app.stamp.key for app in current if app.owned_by(plan.owner) and app.stamp}
     urls = {app.external_client_id for app in current if app.external_client_id}
@@ -85,6 +92,9 @@ def check_fresh(plan: Plan, current: Sequence[App], manifest_digest: str | None 
                 stale.append(
                     f"{change.key} ({change.client_id}): changed in the registry since the plan"
                 )
+        elif isinstance(change, TenantGrants):
+            if group_grants(change.after, grants, change.group) != change.before:
+                stale.append(f"{change.key}: the tenant's grants changed since the plan")
     if (
         manifest_digest is not None
         and plan.manifest_digest

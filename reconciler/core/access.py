@@ -11,8 +11,16 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
-from reconciler.core.model import ApiGrant, App, Grant, LoginConnection, access_fields
+from reconciler.core.model import (
+    ApiGrant,
+    App,
+    Grant,
+    LoginConnection,
+    access_fields,
+    project,
+)
 
 __all__ = [
     "GrantChanges",
@@ -21,6 +29,7 @@ __all__ = [
     "diff_connection_links",
     "diff_grants",
     "grants_by_client",
+    "group_grants",
     "with_access",
 ]
 
@@ -79,6 +88,14 @@ def grants_by_client(grants: Iterable[Grant]) -> dict[str, list[Grant]]:
         if grant.client_id is not None:
             found[grant.client_id].append(grant)
     return dict(found)
+
+
+def group_grants(wanted: Mapping[str, Any], grants: Iterable[Grant], group: str) -> dict[str, Any]:
+    """The tenant's grants for a group of apps (``default_for``) as ``wanted`` (an app's
+    ``grants`` field, under ``grants``) would compare them: the planner's ``before``, and
+    what a saved plan's is checked against."""
+    held = [grant for grant in grants if grant.default_for == group]
+    return project(wanted, access_fields(held, None))
 
 
 def with_access(

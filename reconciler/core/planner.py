@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 from typing import Any
 
+from reconciler.core.access import group_grants
 from reconciler.core.changes import (
     Adopt,
     Change,
@@ -30,10 +31,8 @@ from reconciler.core.model import (
     DesiredApp,
     Grant,
     Source,
-    access_fields,
     canonical,
     grant_name,
-    project,
 )
 from reconciler.core.plan import Conflict, Notice, NoticeKind, Plan, Safety
 from reconciler.core.risks import change_risks, creation_risks, deletion_risks, refresh_risks
@@ -387,9 +386,8 @@ class _Planning:
 
     def converge_tenant_grants(self, wanted: Sequence[ApiGrant], held: Sequence[Grant]) -> None:
         """The tenant's grants for every third-party app, as ``third_party_apis`` says."""
-        group = [grant for grant in held if grant.default_for == THIRD_PARTY_CLIENTS]
         after = {"grants": {grant_name(grant.key): grant.view() for grant in wanted}}
-        before = project(after, access_fields(group, None))
+        before = group_grants(after, held, THIRD_PARTY_CLIENTS)
         if before == after:
             return
         self.changes.append(

@@ -141,7 +141,7 @@ def _saved_plan(workspace: Workspace, path: Path) -> tuple[Registry, PlanUnderLo
 
     def read() -> tuple[Plan, Holdings]:
         holdings = read_holdings(registry)
-        check_fresh(plan, holdings.apps, digest)
+        check_fresh(plan, holdings.apps, digest, holdings.grants)
         return plan, holdings
 
     return registry, read
