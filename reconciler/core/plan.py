@@ -9,7 +9,16 @@ from enum import StrEnum
 from typing import Any
 
 from reconciler import __version__
-from reconciler.core.changes import CHANGE_TYPES, Change, Create, Delete, Update
+from reconciler.core.changes import (
+    CHANGE_TYPES,
+    Change,
+    Create,
+    Declared,
+    Delete,
+    TenantGrants,
+    Update,
+)
+from reconciler.core.fields import ACCESS_FIELDS
 from reconciler.core.model import digest
 from reconciler.core.scope import Scope
 from reconciler.errors import InputError, UnsafePlanError
@@ -143,6 +152,19 @@ class Plan:
         if not any(isinstance(change, Create) for change in self.changes):
             return []
         return [n.message for n in self.notices if n.kind in REFUSES_CREATES]
+
+    @property
+    def writes_access(self) -> bool:
+        """Whether applying it writes grants or connection links: a change that manages
+        them, or deletes an app that has grants."""
+        for change in self.changes:
+            if isinstance(change, TenantGrants):
+                return True
+            if isinstance(change, Declared) and any(n in change.after for n in ACCESS_FIELDS):
+                return True
+            if isinstance(change, Delete) and change.before.get("grants"):
+                return True
+        return False
 
     def count(self, kind: type[Change]) -> int:
         return sum(1 for change in self.changes if type(change) is kind)

@@ -171,10 +171,10 @@ def _access_labels(
         if m2m and widened:
             found.append("m2m-scope-added")
     if "connections" in after:
-        added = set(_list(after["connections"])) - set(_list(before.get("connections")))
-        if "connections" in reverted and added:
+        wanted, had = set(_list(after["connections"])), set(_list(before.get("connections")))
+        if "connections" in reverted and wanted != had:
             found.append("connections-reverted")
-        elif added:
+        elif wanted - had:
             found.append("connection-added")
     return found
 

@@ -140,7 +140,7 @@ def _saved_plan(workspace: Workspace, path: Path) -> tuple[Registry, PlanUnderLo
     digest = manifest_digest(workspace.paths_with(plan.scope.files), workspace.config.root)
 
     def read() -> tuple[Plan, Holdings]:
-        holdings = read_holdings(registry)
+        holdings = read_holdings(registry, needs_access=plan.writes_access)
         check_fresh(plan, holdings.apps, digest, holdings.grants)
         return plan, holdings
 

@@ -68,6 +68,12 @@ class Desired:
     #: manifests do not manage them.
     third_party: tuple[ApiGrant, ...] | None = None
 
+    def manages_access(self) -> bool:
+        """Whether any manifest manages grants or connections (``third_party_apis`` too)."""
+        return self.third_party is not None or any(
+            app.grants is not None or app.connections is not None for app in self.apps
+        )
+
     def in_scope(self) -> list[DesiredApp]:
         return [app for app in self.apps if self.scope.covers(app.key, app.file)]
 
@@ -173,7 +179,7 @@ def read_and_plan(
     refuses creates as accepted.
     """
     header = [_header_notice(note, first_run) for note in registry.header_notes()]
-    holdings = read_holdings(registry)
+    holdings = read_holdings(registry, needs_access=desired.manages_access())
     current = holdings.apps
     environment = desired.environment
     check_targets(desired, current)

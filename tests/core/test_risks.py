@@ -127,3 +127,51 @@ def test_every_label_has_a_description() -> None:
         *(label for reason in Reason for label in deletion_risks(reason)),
     }
     assert labels <= set(RISK_DESCRIPTIONS)
+
+
+# What an app may access.
+
+LEDGER = "https://ledger.example.com/"
+REPORTS = "https://reports.example.com/"
+
+
+def test_a_new_api_and_a_scope_added_to_an_m2m_app_are_flagged() -> None:
+    before = {"app_type": "non_interactive", "grants": {LEDGER: {"scopes": ["read"]}}}
+    wider = {**before, "grants": {LEDGER: {"scopes": ["read", "write"]}}}
+    assert change_risks(before, wider) == ("m2m-scope-added",)
+    another = {**before, "grants": {**before["grants"], REPORTS: {"scopes": []}}}
+    assert change_risks(before, another) == ("api-added",)
+    narrower = {**before, "grants": {LEDGER: {"scopes": []}}}
+    assert change_risks(before, narrower) == ()
+
+
+def test_a_scope_added_to_an_interactive_app_is_not_the_m2m_label() -> None:
+    before = {"app_type": "spa", "grants": {LEDGER: {"scopes": ["read"]}}}
+    assert change_risks(before, {**before, "grants": {LEDGER: {"scopes": ["read", "x"]}}}) == ()
+
+
+def test_a_grant_for_any_organization_is_flagged_when_turned_on_and_on_a_new_app() -> None:
+    on = {"grants": {LEDGER: {"scopes": [], "allow_any_organization": True}}}
+    off = {"grants": {LEDGER: {"scopes": [], "allow_any_organization": False}}}
+    assert change_risks(off, on) == ("any-organization",)
+    assert change_risks(on, on) == ()
+    assert creation_risks(on) == ("any-organization",)
+    assert creation_risks({"grants": {LEDGER: {"scopes": ["read"]}}}) == ()
+
+
+def test_connections_added_are_flagged_and_reverts_either_way_say_so() -> None:
+    assert change_risks({"connections": ["db"]}, {"connections": ["db", "github"]}) == (
+        "connection-added",
+    )
+    assert change_risks({"connections": ["db", "github"]}, {"connections": ["db"]}) == ()
+    reverted = {"connections"}
+    for before, after in ((["db"], ["db", "github"]), (["db", "github"], ["db"])):
+        assert change_risks({"connections": before}, {"connections": after}, reverted) == (
+            "connections-reverted",
+        )
+
+
+def test_grants_put_back_are_a_revert_not_a_new_api() -> None:
+    before = {"app_type": "non_interactive", "grants": {}}
+    after = {"app_type": "non_interactive", "grants": {LEDGER: {"scopes": ["read"]}}}
+    assert change_risks(before, after, {"grants"}) == ("grants-reverted",)

@@ -541,7 +541,6 @@ ONE_CONFIDENTIAL = {"portal": app(1), "site": app(0)}
 #: Every scope an apply needs, without read:client_keys (secrets are not shown).
 WITHOUT_READ_CLIENT_KEYS = " ".join(
     ("read:clients", "create:clients", "update:clients", "delete:clients", "update:client_keys")
-    + ("read:client_grants", "read:connections")  # every plan reads what each app may access
     + LEASE_SCOPES
 )
 
