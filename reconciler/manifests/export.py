@@ -95,10 +95,9 @@ def export_apps(
         text = yaml.safe_dump({"apps": {key: body}}, sort_keys=False, allow_unicode=True, width=100)
         path.write_text(_SCHEMA_LINE + text, encoding="utf-8")
         written.append(path)
-    third_party = [g for g in grants if g.default_for == _THIRD_PARTY_CLIENTS]
-    if not third_party:
-        return Exported(written, None, skipped)
-    return Exported(written, _write_third_party(third_party, directory / THIRD_PARTY_FILE), skipped)
+    third_party = [grant for grant in grants if grant.default_for == _THIRD_PARTY_CLIENTS]
+    shared = _write_third_party(third_party, directory / THIRD_PARTY_FILE) if third_party else None
+    return Exported(written, shared, skipped)
 
 
 def manifest_for(
