@@ -13,7 +13,9 @@ import yaml
 from click.testing import CliRunner, Result
 
 from reconciler.cli import cli
+from reconciler.core.model import Grant, LoginConnection
 from reconciler.manifests.export import THIRD_PARTY_FILE
+from reconciler.registries.sqlite import open_sqlite
 from reconciler.tenant.engine import Tenant
 
 OWNER = "team-a"
@@ -109,6 +111,14 @@ def exported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return root / "exported"
 
 
+def held_access(path: Path) -> tuple[list[Grant], list[LoginConnection]]:
+    registry = open_sqlite(f"sqlite:{path}")
+    try:
+        return sorted(registry.list_grants(), key=lambda g: g.id), registry.list_connections()
+    finally:
+        registry.close()
+
+
 def declared(directory: Path) -> dict[str, dict[str, Any]]:
     apps: dict[str, dict[str, Any]] = {}
     for path in sorted(directory.glob("*.yaml")):
@@ -166,8 +176,10 @@ def test_exported_project_validates_adopts_without_changes_then_plans_none(
     ]
     assert [c["diff"] for c in changes] == [[], []], "only stamped: nothing else changes"
 
+    held = held_access(exported.parent / "registry.db")
     applied = run("apply", "--auto-approve")
     assert applied.exit_code == 0, applied.output
+    assert held_access(exported.parent / "registry.db") == held, "no grant or link rewritten"
     again = run("plan", "--detailed-exitcode")
     assert again.exit_code == 0, again.output
     assert "No changes" in again.output
