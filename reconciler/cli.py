@@ -44,6 +44,7 @@ from reconciler.pipeline import (
     rotate_secrets,
     update_lock,
 )
+from reconciler.pipeline.holdings import read_holdings
 from reconciler.pipeline.planning import make_fetcher
 from reconciler.registries.dcr.registry import DcrRegistry
 from reconciler.registries.sqlite import seed_sqlite
@@ -489,19 +490,29 @@ def lock_command(ctx: click.Context, /, paths: tuple[Path, ...], **given: Any) -
 @global_options
 @click.pass_context
 def export_command(ctx: click.Context, /, out: Path, **given: Any) -> None:
-    """Write the registry's apps as manifests (no secrets, no stamps)."""
+    """Write the registry's apps as manifests (no secrets, no stamps), with the APIs and
+    connections each may use where the registry holds them, and the tenant's grants for
+    every third-party app."""
     workspace = Workspace.open(options_from(ctx, (), **given))
     environment = workspace.environment()
     registry = open_for(environment, connection_for(workspace, read_only=True))
     try:
-        apps = registry.list_apps()
+        holdings = read_holdings(registry)
     finally:
         registry.close()
-    written, skipped = export_apps(apps, out, owner=environment.owner)
-    for line in skipped:
+    exported = export_apps(
+        holdings.apps,
+        out,
+        owner=environment.owner,
+        grants=holdings.grants,
+        connections=holdings.connections,
+    )
+    for line in exported.skipped:
         click.echo(f"warning: {line}", err=True)
-    click.echo(f"Exported {len(written)} apps to {out}/")
-    if written:
+    click.echo(f"Exported {len(exported.apps)} apps to {out}/")
+    if exported.third_party_apis is not None:
+        click.echo(f"The tenant's grants for third-party apps: {exported.third_party_apis}")
+    if exported.files:
         report = Workspace.open(Options(paths=(out,))).validate()
         if report.diagnostics:
             show_warnings(report.diagnostics)

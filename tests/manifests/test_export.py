@@ -16,16 +16,20 @@ import yaml
 
 from reconciler.apply.applier import apply_plan
 from reconciler.apply.secrets import SecretsFile
+from reconciler.core.access import with_access
+from reconciler.core.model import Grant
 from reconciler.core.planner import plan
 from reconciler.core.stamp import Stamp
 from reconciler.manifests.desired import desired_apps
 from reconciler.manifests.evaluation import evaluate, parse_files
-from reconciler.manifests.export import SCHEMA_FILE, export_apps, manifest_for
+from reconciler.manifests.export import SCHEMA_FILE, THIRD_PARTY_FILE, export_apps, manifest_for
 from reconciler.manifests.variables import Variables
 from reconciler.registries.clients import app_from_client
-from tests.helpers import desired, memory_registry
+from tests.helpers import desired, memory_registry, seed
 
 OWNER = "team-a"
+LEDGER = "https://ledger.example.com/"
+PAYROLL = "https://payroll.example.com/"
 SCHEMA_LINE = f"# yaml-language-server: $schema=./{SCHEMA_FILE}"
 
 
@@ -63,7 +67,7 @@ def test_each_app_is_one_file_named_by_its_key_and_the_schema_is_written_beside(
         app_from_client(client("abcdefgh2222", name="legacy portal"), []),
         app_from_client(client("TheirsClient00", Stamp("team-b", "theirs", {})), []),
     ]
-    written, skipped = export_apps(apps, tmp_path / "out", owner=OWNER)
+    written = export_apps(apps, tmp_path / "out", owner=OWNER)
 
     files = exported(tmp_path / "out")
     assert sorted(files) == [
@@ -72,16 +76,17 @@ def test_each_app_is_one_file_named_by_its_key_and_the_schema_is_written_beside(
         "legacy-portal-abcdefgh.yaml",
         "portal.yaml",
     ]
-    assert sorted(path.name for path in written) == sorted(files) and skipped == []
+    assert sorted(path.name for path in written.apps) == sorted(files) and written.skipped == []
+    assert written.third_party_apis is None
     shipped = resources.files("reconciler.schemas").joinpath(SCHEMA_FILE).read_text("utf-8")
     assert (tmp_path / "out" / SCHEMA_FILE).read_text() == shipped
 
 
 def test_an_app_of_a_type_manifests_cannot_declare_is_skipped_and_said(tmp_path: Path) -> None:
     sso = app_from_client(client("SsoIntegration1", name="SSO", app_type="sso_integration"), [])
-    written, skipped = export_apps([sso], tmp_path, owner=OWNER)
-    assert written == []
-    assert skipped == [
+    written = export_apps([sso], tmp_path, owner=OWNER)
+    assert written.files == []
+    assert written.skipped == [
         "SsoIntegration1 (SSO): app type 'sso_integration' has no manifest type; not exported"
     ]
     assert manifest_for(sso, owner=OWNER) is None
@@ -209,7 +214,7 @@ def test_export_then_validate_then_plan_is_empty_and_nothing_secret_or_stamped_i
     assert apply_plan(first, registry, registry.list_apps(), secrets=sink).ok
     out = tmp_path / "exported"
 
-    written, _ = export_apps(registry.list_apps(), out, owner=OWNER)
+    written = export_apps(registry.list_apps(), out, owner=OWNER).files
 
     assert len(written) == len(specs)
     text = "".join(path.read_text() for path in out.glob("*.yaml"))
@@ -220,7 +225,7 @@ def test_export_then_validate_then_plan_is_empty_and_nothing_secret_or_stamped_i
     files, problems = parse_files(written)
     manifests = evaluate(files, Variables({}, {}, {}))
     assert problems == []
-    # Export does not carry grants yet, so the m2m worker declares no API it may call.
+    # The worker holds no grant, so it declares no API it may call, and lint says so.
     assert [(d.rule, d.is_error) for d in manifests.diagnostics] == [("m2m-without-api", False)]
     again = plan(
         desired_apps(manifests.apps.values()),
@@ -228,4 +233,130 @@ def test_export_then_validate_then_plan_is_empty_and_nothing_secret_or_stamped_i
         owner=OWNER,
         registry=registry.uri,
     )
+    assert again.is_empty, [change.to_data() for change in again.changes]
+
+
+def test_an_apps_grants_are_its_apis_and_its_connections_are_named_sorted() -> None:
+    app = app_from_client(
+        client(
+            "WorkerClient000",
+            Stamp(OWNER, "worker", {}),
+            app_type="non_interactive",
+            client_metadata={"team": "payments"},
+        ),
+        [],
+    )
+    grants = [
+        Grant("cgr_2", "WorkerClient000", PAYROLL, ("read:pay",), "user", "allow", True),
+        Grant("cgr_1", "WorkerClient000", LEDGER, ("read:entries", "write:entries")),
+        Grant("cgr_3", "WorkerClient000", LEDGER, (), organization_usage="deny"),
+    ]
+    body = manifest_for(app, owner=OWNER, grants=grants, connections=["github", "db", "db"])
+    assert body is not None
+    assert body["apis"] == [
+        {"audience": LEDGER, "scopes": ["read:entries", "write:entries"]},
+        {"audience": LEDGER, "scopes": [], "organization_usage": "deny"},
+        {
+            "audience": PAYROLL,
+            "scopes": ["read:pay"],
+            "subject_type": "user",
+            "organization_usage": "allow",
+            "allow_any_organization": True,
+        },
+    ]
+    assert body["connections"] == ["db", "github"]
+    assert list(body)[-3:] == ["apis", "connections", "metadata"]
+
+
+def test_an_app_with_no_grant_or_connection_leaves_both_unmanaged() -> None:
+    """Left out plans no change on an app that has none, as ``[]`` would, and claims
+    nothing for Git that nobody declared."""
+    app = app_from_client(client("PortalClient000", Stamp(OWNER, "portal", {})), [])
+    body = manifest_for(app, owner=OWNER, grants=[], connections=[])
+    assert body is not None and "apis" not in body and "connections" not in body
+
+
+def test_the_tenants_grants_for_third_party_apps_are_a_file_of_their_own(tmp_path: Path) -> None:
+    app = app_from_client(client("PortalClient000", Stamp(OWNER, "portal", {})), [])
+    grants = [
+        Grant("cgr_1", None, PAYROLL, ("read:pay",), default_for="third_party_clients"),
+        Grant("cgr_2", None, LEDGER, ("read:entries",), "user", default_for="third_party_clients"),
+    ]
+    written = export_apps([app], tmp_path, owner=OWNER, grants=grants)
+
+    assert written.third_party_apis == tmp_path / THIRD_PARTY_FILE
+    assert written.files == [*written.apps, tmp_path / THIRD_PARTY_FILE]
+    text = (tmp_path / THIRD_PARTY_FILE).read_text()
+    assert text.splitlines()[0] == SCHEMA_LINE
+    assert yaml.safe_load(text) == {
+        "apps": {},
+        "third_party_apis": [
+            {"audience": LEDGER, "scopes": ["read:entries"], "subject_type": "user"},
+            {"audience": PAYROLL, "scopes": ["read:pay"]},
+        ],
+    }
+    files, problems = parse_files(written.files)
+    manifests = evaluate(files, Variables({}, {}, {}))
+    assert problems == [] and manifests.diagnostics == []
+    assert list(manifests.apps) == ["portal"]
+
+
+def test_export_of_apps_with_grants_and_connections_then_plan_is_empty(tmp_path: Path) -> None:
+    tenant, registry = memory_registry()
+    tenant.resource_servers.create(
+        {"identifier": LEDGER, "scopes": [{"value": "read:entries"}, {"value": "write:entries"}]}
+    )
+    worker = seed(
+        tenant,
+        name="Worker",
+        app_type="non_interactive",
+        grant_types=["client_credentials"],
+        token_endpoint_auth_method="client_secret_post",
+    )
+    portal = seed(
+        tenant,
+        name="Portal",
+        owner=OWNER,
+        key="portal",
+        grant_types=["authorization_code"],
+        token_endpoint_auth_method="none",
+    )
+    tenant.client_grants.create(
+        {"client_id": worker, "audience": LEDGER, "scope": ["write:entries", "read:entries"]}
+    )
+    tenant.client_grants.create(
+        {"client_id": portal, "audience": LEDGER, "scope": [], "subject_type": "user"}
+    )
+    tenant.client_grants.create(
+        {"default_for": "third_party_clients", "audience": LEDGER, "scope": ["read:entries"]}
+    )
+    tenant.connections.create({"name": "db", "strategy": "auth0", "enabled_clients": [portal]})
+    tenant.connections.create({"name": "github", "strategy": "github"})  # enabled for none
+
+    written = export_apps(
+        registry.list_apps(),
+        tmp_path,
+        owner=OWNER,
+        grants=registry.list_grants(),
+        connections=registry.list_connections(),
+    )
+
+    files, problems = parse_files(written.files)
+    manifests = evaluate(files, Variables({}, {}, {}))
+    assert problems == [] and manifests.diagnostics == []
+    wanted = desired_apps(manifests.apps.values())
+    by_key = {app.key: app for app in wanted}
+    assert by_key["portal"].connections is not None
+    assert [link.name for link in by_key["portal"].connections] == ["db"]
+    assert by_key["portal"].grants is not None and len(by_key["portal"].grants) == 1
+    [worker_key] = set(by_key) - {"portal"}
+    assert by_key[worker_key].connections is None, "an app with no connection leaves them be"
+    assert len(manifests.third_party_apis) == 1
+    current = with_access(registry.list_apps(), registry.list_grants(), registry.list_connections())
+    adopting = plan(wanted, current, owner=OWNER, registry=registry.uri)
+    assert [(change.ACTION, change.key) for change in adopting.changes] == [("adopt", worker_key)]
+    assert [change.diff for change in adopting.changes] == [()], "only stamped, nothing changes"
+    assert apply_plan(adopting, registry, current).ok
+    current = with_access(registry.list_apps(), registry.list_grants(), registry.list_connections())
+    again = plan(wanted, current, owner=OWNER, registry=registry.uri)
     assert again.is_empty, [change.to_data() for change in again.changes]
