@@ -9,6 +9,7 @@ __all__ = [
     "ACCESS_FIELDS",
     "APP_TYPE_BY_MANIFEST_TYPE",
     "CIMD_MANIFEST_FIELDS",
+    "DERIVED_FIELDS",
     "MANAGED_FIELDS",
     "MANIFEST_TYPE_BY_APP_TYPE",
     "PARTIAL_OBJECTS",
@@ -51,6 +52,10 @@ MANAGED_FIELDS = (
     "organization_require_behavior",
     "client_metadata",
     "credentials",
+    "client_uri",
+    "policy_uri",
+    "tos_uri",
+    "contacts",
 )
 #: What an app may access, which a registry holds apart from the client (Auth0's client
 #: grants, and the enabled clients of its connections): compared and stamped as fields
@@ -58,8 +63,12 @@ MANAGED_FIELDS = (
 #: `` as user`` for a user grant) to its scopes and organization members; ``connections``
 #: lists connection names.
 ACCESS_FIELDS = ("grants", "connections")
+#: Fields a registry holds in place of what a manifest says, never named in a manifest:
+#: ``scope``, the scopes of an app's ``apis`` as a registry that holds no grants holds
+#: them (RFC 7591 ``scope``: sorted, unique, space-separated).
+DERIVED_FIELDS = ("scope",)
 #: Every field a stamp keeps the hash of; its place here is its letter in the stamp.
-STAMPED_FIELDS = (*MANAGED_FIELDS, *ACCESS_FIELDS)
+STAMPED_FIELDS = (*MANAGED_FIELDS, *ACCESS_FIELDS, *DERIVED_FIELDS)
 #: Arrays whose order means nothing: compared and shown sorted.
 SET_LIKE_FIELDS = frozenset(
     {
@@ -69,6 +78,7 @@ SET_LIKE_FIELDS = frozenset(
         "allowed_logout_urls",
         "grant_types",
         "connections",
+        "contacts",
     }
 )
 #: Objects the server fills with defaults: only the members a manifest names are owned.

@@ -25,9 +25,12 @@ PUBLIC_TYPES = {"spa", "native"}
 LEGACY_GRANTS = {"implicit", "password", "http://auth0.com/oauth/grant-type/password-realm"}
 REDIRECT_FIELDS = ("callbacks", "allowed_logout_urls")
 ORIGIN_FIELDS = ("web_origins", "allowed_origins")
+#: Pages about the app that users are shown (RFC 7591 §2).
+PAGE_FIELDS = ("client_uri", "policy_uri", "tos_uri")
 MAX_METADATA_LENGTH = 255
 MAX_DESCRIPTION = 140
 _METADATA_KEY = re.compile(r'^[A-Za-z0-9:,\-+=_*?"/\\()<>@\t ]+$')
+_EMAIL = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;.]+$")
 _PRIVATE_PEM = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----")
 #: RFC 6749 §3.3 scope-token: printable ASCII but space, double quote and backslash.
 _SCOPE_TOKEN = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]+$")
@@ -47,6 +50,7 @@ def lint_app(key: str, app: Mapping[str, Any], locate: Locate, base_dir: Path) -
         _connections,
         _credentials,
         _texts,
+        _registration_links,
         _metadata,
     )
     for rule in rules:
@@ -406,6 +410,25 @@ def _texts(app: Mapping[str, Any], locate: Locate, _: Path) -> Iterator[Diagnost
     name = app.get("name")
     if isinstance(name, str) and ("<" in name or ">" in name):
         yield Diagnostic(locate(("name",)), "name-characters", "name must not contain < or >")
+
+
+def _registration_links(app: Mapping[str, Any], locate: Locate, _: Path) -> Iterator[Diagnostic]:
+    """The pages users are shown about the app are https; its contacts, email addresses."""
+    for field in PAGE_FIELDS:
+        uri = app.get(field)
+        if isinstance(uri, str):
+            parts = urlsplit(uri)
+            if parts.scheme != "https" or not parts.netloc:
+                yield Diagnostic(
+                    locate((field,)), "page-uri", f"{field} {uri!r} must be an https URL"
+                )
+    for index, contact in enumerate(_strings(app.get("contacts"))):
+        if not _EMAIL.match(contact):
+            yield Diagnostic(
+                locate(("contacts", index)),
+                "contact",
+                f"contact {contact!r} is not an email address: list one address per entry",
+            )
 
 
 def _metadata(app: Mapping[str, Any], locate: Locate, _: Path) -> Iterator[Diagnostic]:

@@ -16,6 +16,7 @@ from pathlib import Path
 from reconciler.cimd.fetch import CimdFetcher, CimdPolicy
 from reconciler.cimd.lockfile import LockFile
 from reconciler.cimd.sources import Fetcher, Sources, gather_sources, lock_entry
+from reconciler.core.fields import ACCESS_FIELDS, STAMPED_FIELDS
 from reconciler.core.model import ApiGrant, App, DesiredApp, Source
 from reconciler.core.plan import Notice, NoticeKind, Plan
 from reconciler.core.planner import plan
@@ -183,7 +184,7 @@ def read_and_plan(
     current = holdings.apps
     environment = desired.environment
     check_targets(desired, current)
-    apps, unheld = fit_to_registry(desired.apps, holdings)
+    apps, unheld = fit_to_registry(desired.apps, registry, holdings)
     shown = [app for app in apps if desired.scope.covers(app.key, app.file)]
     lock = LockFile.load(desired.lock_path)
     sources = gather_sources(
@@ -229,23 +230,58 @@ def read_and_plan(
 
 
 def fit_to_registry(
-    apps: Sequence[DesiredApp], holdings: Holdings
+    apps: Sequence[DesiredApp], registry: Registry, holdings: Holdings
 ) -> tuple[list[DesiredApp], list[Notice]]:
-    """The apps as this registry can hold them, and a notice for each thing it cannot:
-    said once at plan time, rather than planned as an update that never settles."""
-    if holdings.holds_access:
+    """The apps as this registry can hold them, and one notice naming what it cannot hold
+    and the apps that declare it: said once at plan time, rather than planned as an update
+    that never settles. A registry that holds no grants but a client's ``scope`` gets the
+    scopes of each registered app's ``apis`` there (a CIMD app's scope is its document's)."""
+    unheld = set(registry.unheld_fields)
+    if not holdings.holds_access:
+        unheld.update(ACCESS_FIELDS)
+    if not unheld:
         return list(apps), []
-    managing = [app.key for app in apps if app.grants is not None or app.connections]
-    if not managing:
-        return list(apps), []
-    notice = Notice(
-        NoticeKind.UNHELD,
-        "this registry holds no client grants or connections: the apis and connections of "
-        + ", ".join(managing)
-        + " are not applied here",
+    declaring: dict[str, list[str]] = {}
+    fitted = []
+    for app in apps:
+        fields = {name: value for name, value in app.fields.items() if name not in unheld}
+        dropped = [name for name in app.fields if name in unheld]
+        grants, connections = app.grants, app.connections
+        if grants is not None and "grants" in unheld:
+            if registry.holds_scope and not app.cimd:  # a document says its own scope
+                fields.update(_scope_field(grants))
+            else:
+                dropped.append("grants")
+            grants = None
+        if connections is not None and "connections" in unheld:
+            if connections:
+                dropped.append("connections")
+            connections = None
+        for name in dropped:
+            declaring.setdefault(name, []).append(app.key)
+        fitted.append(replace(app, fields=fields, grants=grants, connections=connections))
+    if not declaring:
+        return fitted, []
+    listed = "; ".join(
+        f"{_MANIFEST_NAMES.get(name, name)} ({', '.join(declaring[name])})"
+        for name in sorted(declaring, key=lambda name: _POSITION.get(name, len(_POSITION)))
     )
-    fitted = [replace(app, grants=None, connections=None) for app in apps]
+    notice = Notice(
+        NoticeKind.UNHELD, f"this registry has no place for {listed}: they are not applied here"
+    )
     return fitted, [notice]
+
+
+#: The manifest's name of a canonical field, where they differ.
+_MANIFEST_NAMES = {"grants": "apis", "app_type": "type", "client_metadata": "metadata"}
+_POSITION = {name: index for index, name in enumerate(STAMPED_FIELDS)}
+
+
+def _scope_field(grants: Sequence[ApiGrant]) -> dict[str, str]:
+    """``scope``: every scope of the app's APIs, sorted, unique, space-separated (RFC 7591
+    §2); nothing when they name none, so the server's default holds."""
+    scopes = sorted({scope for grant in grants for scope in grant.scopes})
+    return {"scope": " ".join(scopes)} if scopes else {}
 
 
 def registry_references(

@@ -78,7 +78,8 @@ Optional, with defaults (override what the backend can do)
 
 ``header_notes()``
     What a plan must say first about the registry as a whole (``HeaderNote``), read fresh
-    on each call: for instance a DCR state file that was not found. A note with
+    on each call: for instance a DCR state file that was not found, or (kind ``unheld``)
+    the fields a DCR server left out of its answers when they were written. A note with
     ``refuses_creates`` makes apply refuse to create apps (exit 3) unless the run is
     declared a first run. Default: none.
 
@@ -98,6 +99,19 @@ Optional, with defaults (override what the backend can do)
 ``rotation_unsupported``
     For a backend that is not ``RotatesSecrets``: why, and what to do instead, ending
     the error when a secret must be rotated. Default: replace the app.
+
+``unheld_fields``
+    The canonical fields the registry has no place for (Auth0 clients have no RFC 7591
+    ``client_uri``, ``policy_uri``, ``tos_uri`` or ``contacts``): a plan leaves them out
+    of every app and says once which apps declare them, instead of planning an update
+    that never settles. Grants and connections are unheld wherever the registry is not
+    ``HoldsGrants``, without being listed here. Default: none.
+
+``holds_scope``
+    True for a registry that holds no grants but the client's ``scope`` (RFC 7591 §2):
+    a plan gives each app that declares ``apis`` the field ``scope``, the scopes of all
+    its APIs, sorted, unique and space-separated, compared and stamped as any field is
+    (the audiences are not held). Default False.
 
 Capabilities (Protocols, checked with ``isinstance``)
 -----------------------------------------------------
@@ -139,10 +153,10 @@ The shipped backends, as ``tests/registries/test_contract.py`` holds them to it
 write_parallelism):
 
     backend      reads rotates grants writes overrides
-    sqlite:      yes   yes     yes    1      close
-    auth0://     yes   yes     yes    4      close preview_cimd
+    sqlite:      yes   yes     yes    1      close unheld_fields
+    auth0://     yes   yes     yes    4      close preview_cimd unheld_fields
     dcr+https:// yes   no      no     1      close header_notes orphans cimd_note
-                                              rotation_unsupported
+                                              rotation_unsupported holds_scope
 """
 
 from __future__ import annotations
@@ -213,6 +227,8 @@ class Registry(ABC):
     write_parallelism: int = 1
     cimd_note: str | None = None
     rotation_unsupported: str = "replace the app (delete and create it)"
+    unheld_fields: frozenset[str] = frozenset()
+    holds_scope: bool = False
 
     @abstractmethod
     def list_apps(self) -> list[App]: ...

@@ -21,6 +21,7 @@ from reconciler.registries.base import Created, Registry
 
 __all__ = [
     "MAX_CLIENTS_PER_CONNECTION_PATCH",
+    "UNHELD_BY_AUTH0",
     "ClientsApi",
     "ClientsRegistry",
     "app_from_client",
@@ -29,6 +30,8 @@ __all__ = [
 
 #: Clients one PATCH /connections/{id}/clients may enable or disable (Auth0's bound).
 MAX_CLIENTS_PER_CONNECTION_PATCH = 50
+#: RFC 7591 client metadata an Auth0 client has no member for.
+UNHELD_BY_AUTH0 = frozenset({"client_uri", "policy_uri", "tos_uri", "contacts"})
 #: Members Auth0 refuses on PATCH although it returns them.
 _READ_ONLY_MEMBERS = {"jwt_configuration": {"secret_encoded"}}
 _PKJWT = "private_key_jwt"
@@ -80,6 +83,8 @@ class ClientsApi(Protocol):
 
 class ClientsRegistry(Registry):
     """The Registry over a ClientsApi."""
+
+    unheld_fields = UNHELD_BY_AUTH0
 
     def __init__(
         self,

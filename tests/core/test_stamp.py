@@ -5,7 +5,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconciler.core.fields import MANAGED_FIELDS
+from reconciler.core.fields import MANAGED_FIELDS, STAMPED_FIELDS
 from reconciler.core.stamp import METADATA_LIMIT, STAMP_KEYS, Stamp, file_hash
 
 values = st.recursive(
@@ -40,15 +40,28 @@ def test_every_owned_field_fits_in_one_metadata_value() -> None:
     stamp = Stamp.for_fields(
         "o",
         "k",
-        {name: name for name in MANAGED_FIELDS},
+        {name: name for name in STAMPED_FIELDS},
         protect=True,
         pending=True,
         source=file_hash("apps/a-very/long/path/to/some/manifest.yaml"),
     )
     assert len(stamp.to_metadata()["reconciler_applied"]) <= 255
     again = Stamp.read(stamp.to_metadata())
-    assert again is not None and set(again.applied) == set(MANAGED_FIELDS)
+    assert again is not None and set(again.applied) == set(STAMPED_FIELDS)
     assert again.pending and again.protect and again.source == stamp.source
+
+
+def test_fields_added_later_take_new_letters_and_shipped_stamps_read_the_same() -> None:
+    shipped = "v1:a111111c222222t333333"
+    stamp = Stamp.read(
+        {"reconciler_owner": "o", "reconciler_key": "k", "reconciler_applied": shipped}
+    )
+    assert stamp is not None
+    assert stamp.applied == {"name": "111111", "app_type": "222222", "credentials": "333333"}
+    later = Stamp.for_fields("o", "k", {"policy_uri": 1, "scope": "read"})
+    assert later.to_metadata()["reconciler_applied"] == (
+        "v1:v" + later.applied["policy_uri"] + "0" + later.applied["scope"]
+    )
 
 
 def test_stamps_written_before_flags_existed_still_read() -> None:

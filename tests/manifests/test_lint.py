@@ -95,6 +95,29 @@ def test_redirect_uris(fields: str, expected: list[Finding]) -> None:
 @pytest.mark.parametrize(
     ("fields", "expected"),
     [
+        (
+            WEB + "client_uri: https://a.example/\n"
+            "policy_uri: https://a.example/privacy\n"
+            "tos_uri: https://a.example/terms\n"
+            "contacts: [ops@a.example, 'Dev.Team+oauth@mail.a.example']",
+            [],
+        ),
+        (WEB + "policy_uri: http://a.example/privacy", [("page-uri", "error", "5:17")]),
+        (WEB + "tos_uri: /terms", [("page-uri", "error", "5:14")]),
+        (WEB + "client_uri: 'https:///nohost'", [("page-uri", "error", "5:17")]),
+        (
+            WEB + "contacts: [ops@a.example, 'ops@a.example, dev@a.example', ops]",
+            [("contact", "error", "5:31"), ("contact", "error", "5:63")],
+        ),
+    ],
+)
+def test_registration_pages_and_contacts(fields: str, expected: list[Finding]) -> None:
+    assert lint(fields) == expected
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
         (SPA + "web_origins: [https://a.example, 'http://localhost:3000']", []),
         (SPA + "web_origins: [https://a.example/app]", [("origin", "error", "5:19")]),
         (SPA + "web_origins: ['https://a.example?x=1']", [("origin", "error", "5:19")]),

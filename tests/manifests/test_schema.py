@@ -167,3 +167,31 @@ def test_the_tenant_grants_for_third_party_apps_stand_beside_the_apps() -> None:
     grants = "third_party_apis:\n  - audience: https://ledger.example.com/\n"
     assert findings(M2M + grants + "    scopes: [read:entries]\n    subject_type: user\n") == []
     assert findings(M2M + grants + "    scope: [read:entries]\n") == [("unknown-field", "7:5")]
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        (
+            "    client_uri: https://w.example/\n    policy_uri: https://w.example/p\n"
+            "    tos_uri: https://w.example/t\n    contacts: [ops@w.example]\n",
+            [],
+        ),
+        ("    contacts: ops@w.example\n", [("type", "5:15")]),
+        ("    contacts: [ops@w.example, ops@w.example]\n", [("duplicate-item", "5:15")]),
+        ("    policy_uri: ''\n", [("minlength", "5:17")]),
+        ("    scope: read:entries\n", [("unknown-field", "5:5")]),
+    ],
+)
+def test_the_rfc_7591_fields_and_no_scope_of_its_own(
+    fields: str, expected: list[tuple[str, str]]
+) -> None:
+    """An app's scope comes from its apis: the manifest has no ``scope`` field."""
+    assert findings(M2M + fields) == expected
+
+
+def test_a_cimd_app_takes_its_pages_and_contacts_from_its_document() -> None:
+    cimd = "apps:\n  p:\n    cimd: https://p.example/c.json\n"
+    assert [rule for rule, _ in findings(cimd + "    policy_uri: https://p.example/p\n")] == [
+        "cimd-field"
+    ]

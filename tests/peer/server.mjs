@@ -30,6 +30,8 @@ const { port } = server.address();
 const issuer = process.env.ISSUER || `${tls ? 'https' : 'http'}://${host}:${port}`;
 
 const provider = new Provider(issuer, {
+  // the scopes a client may register (RFC 7591 `scope`) and then ask tokens for
+  scopes: ['openid', 'offline_access', 'read:entries', 'write:entries', 'admin:entries'],
   // clients registered via /reg live in the default in-memory adapter (lost on exit)
   extraClientMetadata: {
     properties: (process.env.EXTRA_METADATA || '').split(',').filter(Boolean),

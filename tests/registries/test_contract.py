@@ -18,6 +18,8 @@ OPTIONAL = (
     "preview_cimd",
     "cimd_note",
     "rotation_unsupported",
+    "unheld_fields",
+    "holds_scope",
 )
 
 
@@ -102,5 +104,6 @@ def test_the_defaults_are_neutral(tmp_path: Path) -> None:
         assert registry.preview_cimd("https://app.example.com/client.json") is None
         assert registry.cimd_note is None
         assert registry.write_parallelism == 1
+        assert Registry.unheld_fields == frozenset() and not Registry.holds_scope
     finally:
         registry.close()

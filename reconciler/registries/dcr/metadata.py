@@ -11,7 +11,12 @@
                                implicit response type)
     token_endpoint_auth_method token_endpoint_auth_method
     credentials                jwks: each public key as a JWK with its kid, alg, use=sig
-    client_metadata.contacts   contacts: comma-separated addresses -> a list
+    client_uri                 client_uri
+    policy_uri                 policy_uri
+    tos_uri                    tos_uri
+    contacts                   contacts
+    scope                      scope: the scopes of the app's APIs, space-separated
+                               (compared as a set)
 
 What is reported back (``App.fields``) for a field the manifest owns:
 
@@ -20,12 +25,13 @@ What is reported back (``App.fields``) for a field the manifest owns:
 - the server left the field's members out of its answer when the value was written (it
   ignored them, as RFC 7591 lets it): the applied value;
 - the field has no registration metadata at all (description, web_origins, oidc_conformant,
-  refresh_token, the other client_metadata entries, ...): the applied value;
+  refresh_token, client_metadata, ...): the applied value;
 - otherwise what the server holds, mapped back: that is drift.
 
 Everything else the server fills in (subject_type, id_token_signed_response_alg, ...) is
-in the record only, never a canonical field, so it never shows as drift. The manifest's
-``scope`` has no canonical field: a client's ``scope`` is left as the server has it.
+in the record only, never a canonical field, so it never shows as drift. A client's
+``scope`` is compared only where the manifest declares the app's ``apis``; otherwise it is
+left as the server has it.
 """
 
 from __future__ import annotations
@@ -42,7 +48,6 @@ from reconciler.core.model import Credential, canonical
 from reconciler.errors import InputError
 
 __all__ = [
-    "CONTACTS_KEY",
     "NEVER_SENT",
     "SECRET_METHODS",
     "Profile",
@@ -62,7 +67,6 @@ NEVER_SENT = frozenset(
     }
 )
 SECRET_METHODS = frozenset({"client_secret_post", "client_secret_basic", "client_secret_jwt"})
-CONTACTS_KEY = "contacts"
 _SET_LIKE_MEMBERS = frozenset(
     {"redirect_uris", "post_logout_redirect_uris", "grant_types", "response_types", "contacts"}
 )
@@ -138,18 +142,13 @@ def _read_credentials(metadata: Mapping[str, Any], applied: Any) -> list[dict[st
     return summaries
 
 
-def _write_contacts(value: Any, _: Profile) -> dict[str, Any]:
-    text = (value or {}).get(CONTACTS_KEY)
-    contacts = [part.strip() for part in str(text or "").split(",") if part.strip()]
-    return {"contacts": contacts or None}
+def _read_scope(metadata: Mapping[str, Any], _: Any) -> str | None:
+    """The server's ``scope`` as the canonical field holds one: sorted and unique."""
+    return " ".join(_scopes(metadata.get("scope"))) or None
 
 
-def _read_contacts(metadata: Mapping[str, Any], applied: Any) -> dict[str, Any] | None:
-    others = {k: v for k, v in (applied or {}).items() if k != CONTACTS_KEY}
-    contacts = metadata.get("contacts")
-    if contacts:
-        others[CONTACTS_KEY] = ", ".join(str(c) for c in contacts)
-    return others if others or applied is not None else None
+def _scopes(value: Any) -> list[str]:
+    return sorted(set(value.split())) if isinstance(value, str) else []
 
 
 _MAPPINGS = (
@@ -162,7 +161,11 @@ _MAPPINGS = (
     _Mapping("grant_types", ("grant_types",), _write_grants, lambda m, _: m.get("grant_types")),
     _member("token_endpoint_auth_method", "token_endpoint_auth_method"),
     _Mapping("credentials", ("jwks",), _write_jwks, _read_credentials),
-    _Mapping("client_metadata", ("contacts",), _write_contacts, _read_contacts),
+    _member("client_uri", "client_uri"),
+    _member("policy_uri", "policy_uri"),
+    _member("tos_uri", "tos_uri"),
+    _member("contacts", "contacts"),
+    _Mapping("scope", ("scope",), lambda v, _: {"scope": v or None}, _read_scope),
 )
 _BY_FIELD = {mapping.field: mapping for mapping in _MAPPINGS}
 
@@ -235,6 +238,8 @@ def _comparable(member: str, value: Any) -> Any:
         return sorted((str(k.get("kid")), str(k.get("alg"))) for k in keys) or None
     if member in _SET_LIKE_MEMBERS and isinstance(value, list):
         return sorted({str(item) for item in value})
+    if member == "scope":
+        return _scopes(value) or None
     return value
 
 

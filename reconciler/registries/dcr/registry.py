@@ -95,6 +95,7 @@ class DcrRegistry(Registry):
     """The Registry over RFC 7591/7592 and the local state file."""
 
     rotation_unsupported = ROTATION_UNSUPPORTED
+    holds_scope = True
 
     def __init__(
         self,
@@ -119,9 +120,11 @@ class DcrRegistry(Registry):
         return self.api.issuer
 
     def header_notes(self) -> list[HeaderNote]:
-        """A state file that does not exist: every app would be registered as new."""
+        """A state file that does not exist: every app would be registered as new. Else
+        the fields the server left out of its answers, which it does not hold."""
         if self.state.path.exists():
-            return []
+            unheld = _unheld_note(self.issuer, self.state.registrations().values())
+            return [unheld] if unheld is not None else []
         shown = _shown(self.state.path)
         return [
             HeaderNote(
@@ -466,6 +469,25 @@ def open_dcr(
         StateFile(state_path, issuer),
         lock_wait_seconds=LOCK_WAIT_SECONDS if lock_wait_seconds is None else lock_wait_seconds,
         on_wait=on_wait or _say_on_stderr,
+    )
+
+
+def _unheld_note(issuer: str, registrations: Iterable[Registration]) -> HeaderNote | None:
+    """Each field the server answered without when it was written, and the apps it was
+    written for: kept in the state, so it is not planned again and again."""
+    apps_by_field: dict[str, list[str]] = {}
+    for registration in sorted(registrations, key=lambda r: r.key):
+        for name in registration.ignored:
+            apps_by_field.setdefault(name, []).append(registration.key)
+    if not apps_by_field:
+        return None
+    listed = "; ".join(
+        f"{name} ({', '.join(keys)})" for name, keys in sorted(apps_by_field.items())
+    )
+    return HeaderNote(
+        "unheld",
+        f"{issuer} does not hold {listed}: it answered without them when they were written, "
+        "so they are kept in the DCR state only and not planned again unless they change",
     )
 
 

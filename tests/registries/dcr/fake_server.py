@@ -26,6 +26,8 @@ class FakeServer:
         self.clients: dict[str, dict[str, Any]] = {}
         self.tokens: dict[str, str] = {}
         self.rotate_on_read = False
+        #: Client metadata members it does not hold: left out of what it keeps and answers.
+        self.unheld: set[str] = set()
         self.faults: list[tuple[str, str, Fault]] = []
         self._ids = itertools.count(1)
 
@@ -53,7 +55,11 @@ class FakeServer:
 
     def _register(self, body: dict[str, Any]) -> httpx.Response:
         client_id = f"client-{next(self._ids)}"
-        self.clients[client_id] = {"subject_type": "public", **body, "client_id": client_id}
+        self.clients[client_id] = {
+            "subject_type": "public",
+            **self._held(body),
+            "client_id": client_id,
+        }
         self.tokens[client_id] = f"token-{client_id}-0"
         answer = {
             **self.clients[client_id],
@@ -70,11 +76,14 @@ class FakeServer:
             del self.clients[client_id], self.tokens[client_id]
             return httpx.Response(204)
         if request.method == "PUT":
-            self.clients[client_id] = json.loads(request.content)
+            self.clients[client_id] = self._held(json.loads(request.content))
             self._rotate(client_id)
         elif self.rotate_on_read:
             self._rotate(client_id)
         return httpx.Response(200, json=self._with_management(client_id, self.clients[client_id]))
+
+    def _held(self, body: dict[str, Any]) -> dict[str, Any]:
+        return {name: value for name, value in body.items() if name not in self.unheld}
 
     def _rotate(self, client_id: str) -> None:
         generation = int(self.tokens[client_id].rsplit("-", 1)[1]) + 1

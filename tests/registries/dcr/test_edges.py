@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from reconciler.core.model import App
+from reconciler.core.planner import plan
 from reconciler.core.stamp import Stamp
 from reconciler.errors import ApiError, InputError, RegistryError
 from reconciler.registries import open_registry
@@ -260,6 +261,32 @@ def test_a_server_that_refuses_deletion_says_so(server: FakeServer, registry: Dc
     assert [a.client_id for a in registry.list_apps()] == [app.client_id], "still managed"
     registry.delete(app)
     assert registry.list_apps() == [] and server.clients == {}
+
+
+def test_fields_the_server_answers_without_are_said_once_and_never_planned(
+    server: FakeServer, registry: DcrRegistry
+) -> None:
+    server.unheld = {"policy_uri", "tos_uri"}
+    pages = {
+        "policy_uri": "https://web.example.com/privacy",
+        "tos_uri": "https://web.example.com/terms",
+        "client_uri": "https://web.example.com/",
+    }
+    spec = desired("web", name="Web", type="regular_web", **pages)
+    registry.create(spec.comparable(), (), Stamp.for_fields(OWNER, "web", spec.comparable()))
+
+    assert plan([spec], registry.list_apps(), owner=OWNER, registry=registry.uri).is_empty
+    [note] = registry.header_notes()
+    assert note.kind == "unheld" and not note.refuses_creates
+    assert note.message.startswith(
+        "https://id.example.com does not hold policy_uri (web); tos_uri (web): it answered "
+        "without them"
+    )
+    moved = desired(
+        "web", name="Web", type="regular_web", **{**pages, "tos_uri": "https://t.example/"}
+    )
+    [change] = plan([moved], registry.list_apps(), owner=OWNER, registry=registry.uri).changes
+    assert [field.path for field in change.diff] == ["tos_uri"], "a new value is sent again"
 
 
 def test_create_refuses_a_key_the_state_already_holds(registry: DcrRegistry) -> None:

@@ -43,13 +43,34 @@ def test_implicit_uses_a_response_type_the_server_supports() -> None:
     assert registration_metadata(grants, rfc)["response_types"] == ["token"]
 
 
-def test_contacts_come_from_client_metadata_and_the_rest_is_not_sent() -> None:
-    members = registration_metadata(
-        {"client_metadata": {"contacts": "a@example.com, b@example.com", "team": "pay"}}, NODE
-    )
-    assert members == {"contacts": ["a@example.com", "b@example.com"]}
-    assert registration_metadata({"client_metadata": {"team": "pay"}}, NODE) == {"contacts": None}
+def test_the_rfc_7591_fields_are_sent_as_themselves_and_the_rest_is_not_sent() -> None:
+    pages = {
+        "client_uri": "https://pay.example/",
+        "policy_uri": "https://pay.example/privacy",
+        "tos_uri": "https://pay.example/terms",
+        "contacts": ["a@example.com", "b@example.com"],
+    }
+    assert registration_metadata(pages, NODE) == pages
+    assert registration_metadata({"client_metadata": {"contacts": "a@example.com"}}, NODE) == {}
     assert registration_metadata({"web_origins": ["https://a.example"]}, NODE) == {}
+
+
+def test_scope_is_sent_space_separated_and_compared_as_a_set() -> None:
+    assert registration_metadata({"scope": "read:entries write:entries"}, NODE) == {
+        "scope": "read:entries write:entries"
+    }
+    applied = {"scope": "read:entries write:entries"}
+    reordered = {**SERVER, "scope": "write:entries read:entries"}
+    assert server_fields(reordered, applied, (), NODE)["scope"] == "read:entries write:entries"
+    assert ignored_fields(applied, reordered, NODE) == ()
+    widened = {**SERVER, "scope": "write:entries admin:entries read:entries"}
+    assert server_fields(widened, applied, (), NODE)["scope"] == (
+        "admin:entries read:entries write:entries"
+    ), "what the server holds, sorted: drift"
+    assert server_fields(widened, {}, (), NODE)["scope"] == (
+        "admin:entries read:entries write:entries"
+    )
+    assert "scope" not in server_fields(SERVER, {}, (), NODE)
 
 
 def test_credentials_become_public_jwks_with_their_kid() -> None:
@@ -93,7 +114,8 @@ APPLIED: dict[str, Any] = {
     "callbacks": ["https://a.example/cb", "https://b.example/cb"],
     "oidc_conformant": True,
     "web_origins": ["https://a.example"],
-    "client_metadata": {"contacts": "ops@example.com", "team": "dash"},
+    "client_metadata": {"team": "dash"},
+    "contacts": ["ops@example.com"],
 }
 
 
@@ -116,7 +138,8 @@ def test_what_the_server_changed_reads_back_as_the_server_has_it() -> None:
     fields = server_fields(edited, APPLIED, (), NODE)
     assert fields["app_type"] == "native"
     assert fields["callbacks"] == ["https://c.example/cb"]
-    assert fields["client_metadata"] == {"contacts": "other@example.com", "team": "dash"}
+    assert fields["contacts"] == ["other@example.com"]
+    assert fields["client_metadata"] == {"team": "dash"}, "held in the state only"
 
 
 def test_an_ignored_member_is_not_drift_but_a_removed_one_is() -> None:

@@ -74,7 +74,11 @@ WEB = desired(
     web_origins=["https://web.example.com"],
     logo_uri="https://web.example.com/logo.png",
     initiate_login_uri="https://web.example.com/login",
-    metadata={"contacts": "ops@example.com, dev@example.com", "team": "web"},
+    client_uri="https://web.example.com/",
+    policy_uri="https://web.example.com/privacy",
+    tos_uri="https://web.example.com/terms",
+    contacts=["ops@example.com", "dev@example.com"],
+    metadata={"team": "web"},
 )
 
 
@@ -90,8 +94,11 @@ def test_create_read_update_delete(registry: DcrRegistry, state_path: Path) -> N
     assert server["grant_types"] == ["authorization_code", "refresh_token"]
     assert server["response_types"] == ["code"]
     assert server["token_endpoint_auth_method"] == "client_secret_post"
-    assert server["contacts"] == ["ops@example.com", "dev@example.com"]
+    assert server["contacts"] == ["dev@example.com", "ops@example.com"], "a set, sent sorted"
     assert server["initiate_login_uri"] == "https://web.example.com/login"
+    assert server["client_uri"] == "https://web.example.com/"
+    assert server["policy_uri"] == "https://web.example.com/privacy"
+    assert server["tos_uri"] == "https://web.example.com/terms"
 
     [app] = registry.list_apps()
     assert app.client_id == client_id and app.owned_by(OWNER)
@@ -107,7 +114,7 @@ def test_create_read_update_delete(registry: DcrRegistry, state_path: Path) -> N
     server = server_copy(registry, state_path, "web").json()
     assert server["client_name"] == "Web 2"
     assert server["redirect_uris"] == ["https://web.example.com/cb2"]
-    assert server["contacts"] == ["ops@example.com", "dev@example.com"], "a PUT replaces all"
+    assert server["contacts"] == ["dev@example.com", "ops@example.com"], "a PUT replaces all"
     assert server["logo_uri"] == "https://web.example.com/logo.png"
     assert planned(registry, renamed).is_empty
     assert server["client_secret"] == created.secret, "an update keeps the secret"
