@@ -249,7 +249,7 @@ def fit_to_registry(
         grants, connections = app.grants, app.connections
         if grants is not None and "grants" in unheld:
             if registry.holds_scope and not app.cimd:  # a document says its own scope
-                fields.update(_scope_field(grants))
+                fields.update(_scope_field(app, grants))
             else:
                 dropped.append("grants")
             grants = None
@@ -277,11 +277,15 @@ _MANIFEST_NAMES = {"grants": "apis", "app_type": "type", "client_metadata": "met
 _POSITION = {name: index for index, name in enumerate(STAMPED_FIELDS)}
 
 
-def _scope_field(grants: Sequence[ApiGrant]) -> dict[str, str]:
+def _scope_field(app: DesiredApp, grants: Sequence[ApiGrant]) -> dict[str, str]:
     """``scope``: every scope of the app's APIs, sorted, unique, space-separated (RFC 7591
-    §2); nothing when they name none, so the server's default holds."""
-    scopes = sorted({scope for grant in grants for scope in grant.scopes})
-    return {"scope": " ".join(scopes)} if scopes else {}
+    §2); nothing when they name none, so the server's default holds. An app that signs
+    users in (any type but m2m) also gets ``openid``: servers that hold a client to its
+    registered scope (node-oidc-provider, Hydra) would refuse it an ID token otherwise."""
+    scopes = {scope for grant in grants for scope in grant.scopes}
+    if scopes and app.fields.get("app_type") != "non_interactive":
+        scopes.add("openid")
+    return {"scope": " ".join(sorted(scopes))} if scopes else {}
 
 
 def registry_references(

@@ -29,7 +29,7 @@ TERMS = DesiredApp("terms", {"name": "Terms", "tos_uri": "https://terms.example.
 PLAIN = DesiredApp("plain", {"name": "Plain"})
 WORKER = DesiredApp(
     "worker",
-    {"name": "Worker"},
+    {"name": "Worker", "app_type": "non_interactive"},
     grants=(
         ApiGrant(AUDIT, scopes=("read:entries",)),
         ApiGrant(LEDGER, scopes=("read:entries", "write:entries")),
@@ -57,7 +57,7 @@ def test_an_auth0_tenant_drops_the_rfc_7591_fields_and_says_so_once() -> None:
         {"name": "Web"},
         {"name": "Terms"},
         {"name": "Plain"},
-        {"name": "Worker"},
+        {"name": "Worker", "app_type": "non_interactive"},
     ]
     assert fitted[3] == WORKER, "it holds grants and connections"
     [notice] = notices
@@ -83,13 +83,28 @@ def test_a_dcr_server_gets_every_api_scope_as_scope_and_no_connections(
 
     web, worker = fitted
     assert web == WEB, "it holds the RFC 7591 fields"
-    assert worker.fields == {"name": "Worker", "scope": "admin:entries read:entries write:entries"}
+    assert worker.fields == {
+        "name": "Worker",
+        "app_type": "non_interactive",
+        "scope": "admin:entries read:entries write:entries",
+    }
     assert worker.grants is None and worker.connections is None
     assert worker.comparable() == worker.fields
     [notice] = notices
     assert notice.message == (
         "this registry has no place for connections (worker): they are not applied here"
     )
+
+
+def test_an_app_that_signs_users_in_keeps_openid_beside_its_api_scopes(dcr: DcrRegistry) -> None:
+    """node-oidc-provider and Hydra hold a client to its registered scope, openid too."""
+    site = DesiredApp(
+        "site",
+        {"name": "Site", "app_type": "regular_web"},
+        grants=(ApiGrant(LEDGER, scopes=("read:entries",)),),
+    )
+    [fitted], _ = fit_to_registry([site], dcr, Holdings([]))
+    assert fitted.fields["scope"] == "openid read:entries"
 
 
 def test_apis_that_name_no_scope_leave_the_scope_to_the_server(dcr: DcrRegistry) -> None:
