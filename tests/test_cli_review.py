@@ -267,7 +267,7 @@ def test_plan_annotates_risks_and_warnings_at_their_manifest_location(examples: 
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert (
-        "::warning file=apps/web.yaml,line=18,col=3,title=risk%3A redirect-uri-changed::"
+        "::warning file=apps/web.yaml,line=19,col=3,title=risk%3A redirect-uri-changed::"
         "legacy-portal: redirect URIs changed"
     ) in lines
     [fetch] = [line for line in lines if "title=cimd-fetch" in line]
@@ -279,7 +279,7 @@ def test_plan_annotates_risks_and_warnings_at_their_manifest_location(examples: 
 def test_show_annotates_a_saved_plan(examples: Path) -> None:
     result = run("show", "plan.json", "--format", "github")
     assert result.exit_code == 0, result.output
-    assert "::warning file=apps/web.yaml,line=18,col=3," in result.stdout
+    assert "::warning file=apps/web.yaml,line=19,col=3," in result.stdout
 
 
 class Subproject:

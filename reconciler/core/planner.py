@@ -304,7 +304,7 @@ class _Planning:
 
     def create(self, spec: DesiredApp) -> Create:
         after = spec.comparable()
-        diff = [FieldChange(name, None, value) for name, value in after.items()]
+        diff = [change for name, value in after.items() for change in _assigned(name, value)]
         source = self.documents.get(spec.cimd) if spec.cimd else None
         upstream: dict[str, Any] = {}
         if source is not None:
@@ -494,6 +494,18 @@ _DUPLICATE_NOTE = (
     "a second app for this key (a create that was sent twice); the app whose secret was "
     "delivered is kept"
 )
+
+
+def _assigned(name: str, value: Any) -> list[FieldChange]:
+    """A new app's field as people read it: each grant's members on a line of their own
+    (``grants[https://ledger.example.com/].scopes``), every other field whole."""
+    if name != "grants" or not isinstance(value, dict):
+        return [FieldChange(name, None, value)]
+    return [
+        FieldChange(f"grants[{audience}].{member}", None, member_value)
+        for audience, grant in value.items()
+        for member, member_value in grant.items()
+    ]
 
 
 def _holds_delivered_secret(app: App) -> bool:

@@ -49,9 +49,10 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(root)
     monkeypatch.setenv("AUTH0_CLIENT_ID", MANAGEMENT_ID)
     monkeypatch.setenv("AUTH0_CLIENT_SECRET", MANAGEMENT_SECRET)
-    seed = json.loads((root / "registry-seed.json").read_text())["clients"]
+    seed = json.loads((root / "registry-seed.json").read_text())
+    del seed["description"]
     monkeypatch.setattr("reconciler.pipeline.planning.make_fetcher", _offline)
-    (root / "seed.json").write_text(json.dumps({"clients": seed}))
+    (root / "seed.json").write_text(json.dumps(seed))
     return root
 
 
@@ -74,8 +75,9 @@ def auth0(base: str) -> list[str]:
     return ["--registry", "auth0://tenant.test", "--auth0-base-url", base]
 
 
-def seed_served(base: str, clients: list[dict[str, Any]]) -> None:
-    httpx.post(f"{base}/__control/seed", json={"clients": clients}).raise_for_status()
+def seed_served(base: str, document: dict[str, Any]) -> None:
+    """The examples' apps, APIs and connections, as they exist before reconciler."""
+    httpx.post(f"{base}/__control/seed", json=document).raise_for_status()
 
 
 def comparable(plan: dict[str, Any]) -> list[tuple[str, str, list[str]]]:
@@ -86,8 +88,7 @@ def test_same_plan_as_sqlite_then_apply_and_plan_is_empty(
     project: Path, served: tuple[Server, str]
 ) -> None:
     _, base = served
-    seed = json.loads((project / "seed.json").read_text())["clients"]
-    seed_served(base, seed)
+    seed_served(base, json.loads((project / "seed.json").read_text()))
     assert run("registry", "seed", "seed.json").exit_code == 0
     local = run("plan", "--format", "json")
     remote = run(*auth0(base), "plan", "--format", "json")
@@ -107,7 +108,7 @@ def test_injected_429s_and_5xx_still_converge_without_duplicates(
     project: Path, served: tuple[Server, str]
 ) -> None:
     _, base = served
-    seed_served(base, json.loads((project / "seed.json").read_text())["clients"])
+    seed_served(base, json.loads((project / "seed.json").read_text()))
     httpx.post(f"{base}/__control/inject", json={"status": 429, "count": 3}).raise_for_status()
     httpx.post(
         f"{base}/__control/inject",
@@ -144,7 +145,7 @@ def test_key_rotation_through_the_credentials_routes(
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     _, base = served
-    seed_served(base, json.loads((project / "seed.json").read_text())["clients"])
+    seed_served(base, json.loads((project / "seed.json").read_text()))
     secrets = ("--secrets-out", "secrets.json")
     assert run(*auth0(base), "apply", "--auto-approve", *secrets).exit_code == 0
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key()
@@ -172,7 +173,7 @@ def test_the_registrys_own_cimd_verdict_shows_in_the_plan(
     project: Path, served: tuple[Server, str]
 ) -> None:
     _, base = served
-    seed_served(base, json.loads((project / "seed.json").read_text())["clients"])
+    seed_served(base, json.loads((project / "seed.json").read_text()))
     broken = {"client_id": "https://elsewhere.example/c.json", "client_name": "Partner"}
     httpx.post(f"{base}/__control/documents", json={PARTNER: broken}).raise_for_status()
     refused = run(*auth0(base), "plan")
