@@ -1,0 +1,76 @@
+"""The fidelity table's two imitations of Auth0: the embedded tenant (what ``sqlite:``
+runs on) and ``reconciler serve`` over real HTTPS (what ``auth0://`` talks to).
+
+Every row (a test in this package) takes ``api``: the Management API surface the
+backend uses (``registries.clients.ClientsApi``), once over each imitation, so that a
+behaviour of Auth0 held by one and not the other fails. Each row cites its source in a
+comment: Auth0's documentation, its SDKs, recordings of a live tenant, or the code of
+Terraform's provider or auth0-deploy-cli (``../shared/reference/auth0-fidelity.md``).
+Where the sources disagree, the row takes the stricter reading and says so.
+
+``served`` is the ``TlsServe`` behind the serve imitation (None for the embedded one),
+for rows that need a raw request (a status line, a header, the token endpoint).
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler.registries.auth0.registry import RetryPolicy, open_auth0
+from reconciler.registries.clients import ClientsApi, ClientsRegistry
+from reconciler.tenant.engine import Tenant
+from reconciler.tenant.seeding import seed_tenant
+from tests.auth0_sdk import TlsServe
+
+
+@dataclass
+class Imitation:
+    """One imitation of Auth0: its name, its Management API, and serve when it is one."""
+
+    name: str
+    api: ClientsApi
+    served: TlsServe | None = None
+
+    def seed(self, document: dict[str, Any]) -> None:
+        """APIs, clients, grants and connections, as they exist before reconciler."""
+        if self.served is None:
+            assert isinstance(self.api, Tenant)
+            seed_tenant(self.api, document, keep_existing=False)
+            return
+        with self.served.http() as http:
+            http.post(f"{self.served.base_url}/__control/seed", json=document).raise_for_status()
+
+
+@pytest.fixture(params=["embedded", "serve"])
+def imitation(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Imitation]:
+    if request.param == "embedded":
+        tenant = Tenant(tmp_path / "tenant.db")
+        yield Imitation("embedded", tenant)
+        tenant.close()
+        return
+    with TlsServe(tmp_path / "served.db") as served:
+        remote = open_auth0(
+            "auth0://tenant.test",
+            base_url=served.base_url,
+            environ={
+                "AUTH0_CLIENT_ID": served.client_id,
+                "AUTH0_CLIENT_SECRET": served.client_secret,
+            },
+            verify=ssl.create_default_context(cafile=served.ca_file),
+            lock=False,
+            retry=RetryPolicy(base_delay=0.02, max_delay=0.2),
+        )
+        assert isinstance(remote, ClientsRegistry)
+        yield Imitation("serve", remote.api, served)
+        remote.close()
+
+
+@pytest.fixture
+def api(imitation: Imitation) -> ClientsApi:
+    return imitation.api
