@@ -67,8 +67,10 @@ ACCESS_FIELDS = ("grants", "connections")
 #: ``scope``, the scopes of an app's ``apis`` as a registry that holds no grants holds
 #: them (RFC 7591 ``scope``: sorted, unique, space-separated).
 DERIVED_FIELDS = ("scope",)
-#: Every field a stamp keeps the hash of; its place here is its letter in the stamp.
-STAMPED_FIELDS = (*MANAGED_FIELDS, *ACCESS_FIELDS, *DERIVED_FIELDS)
+#: Every field a stamp keeps the hash of; its place here is its letter in the stamp, so
+#: the order is append-only (stamps already written keep their letters): a new field goes
+#: at the end, wherever it sits in MANAGED_FIELDS.
+STAMPED_FIELDS = (*MANAGED_FIELDS[:24], *ACCESS_FIELDS, *DERIVED_FIELDS)
 #: Arrays whose order means nothing: compared and shown sorted.
 SET_LIKE_FIELDS = frozenset(
     {

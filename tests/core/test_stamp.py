@@ -62,6 +62,11 @@ def test_fields_added_later_take_new_letters_and_shipped_stamps_read_the_same() 
     assert later.to_metadata()["reconciler_applied"] == (
         "v1:v" + later.applied["policy_uri"] + "0" + later.applied["scope"]
     )
+    access = Stamp.for_fields("o", "k", {"grants": {}, "connections": []})
+    assert access.to_metadata()["reconciler_applied"] == (
+        "v1:y" + access.applied["grants"] + "z" + access.applied["connections"]
+    )
+    assert STAMPED_FIELDS[: len(MANAGED_FIELDS[:24])] == MANAGED_FIELDS[:24]
 
 
 def test_stamps_written_before_flags_existed_still_read() -> None:
