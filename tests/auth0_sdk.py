@@ -27,6 +27,8 @@ import trustme
 from auth0.management import ManagementClient
 
 from reconciler.core.stamp import APP_KEY, OWNER_KEY
+from reconciler.registries.auth0.registry import RetryPolicy, open_auth0
+from reconciler.registries.clients import ClientsRegistry
 from reconciler.server import Server
 from reconciler.tenant.engine import Tenant
 
@@ -73,6 +75,20 @@ class TlsServe:
     def http(self) -> httpx.Client:
         """A plain client that trusts the server (for /__control/ calls)."""
         return httpx.Client(verify=_trusting(self.ca_file), timeout=30)
+
+    def registry(self, *, retry: RetryPolicy | None = None) -> ClientsRegistry:
+        """The ``auth0://`` backend pointed at this server with its management client
+        (no apply lease)."""
+        opened = open_auth0(
+            "auth0://tenant.test",
+            base_url=self.base_url,
+            environ={"AUTH0_CLIENT_ID": self.client_id, "AUTH0_CLIENT_SECRET": self.client_secret},
+            verify=ssl.create_default_context(cafile=self.ca_file),
+            lock=False,
+            retry=retry,
+        )
+        assert isinstance(opened, ClientsRegistry)
+        return opened
 
     def inject(self, **fault: Any) -> None:
         with self.http() as http:

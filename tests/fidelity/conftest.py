@@ -14,7 +14,6 @@ for rows that need a raw request (a status line, a header, the token endpoint).
 
 from __future__ import annotations
 
-import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from reconciler.registries.auth0.registry import RetryPolicy, open_auth0
-from reconciler.registries.clients import ClientsApi, ClientsRegistry
+from reconciler.registries.auth0.registry import RetryPolicy
+from reconciler.registries.clients import ClientsApi
 from reconciler.tenant.engine import Tenant
 from reconciler.tenant.seeding import seed_tenant
 from tests.auth0_sdk import TlsServe
@@ -55,18 +54,7 @@ def imitation(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Imitat
         tenant.close()
         return
     with TlsServe(tmp_path / "served.db") as served:
-        remote = open_auth0(
-            "auth0://tenant.test",
-            base_url=served.base_url,
-            environ={
-                "AUTH0_CLIENT_ID": served.client_id,
-                "AUTH0_CLIENT_SECRET": served.client_secret,
-            },
-            verify=ssl.create_default_context(cafile=served.ca_file),
-            lock=False,
-            retry=RetryPolicy(base_delay=0.02, max_delay=0.2),
-        )
-        assert isinstance(remote, ClientsRegistry)
+        remote = served.registry(retry=RetryPolicy(base_delay=0.02, max_delay=0.2))
         yield Imitation("serve", remote.api, served)
         remote.close()
 
