@@ -40,6 +40,8 @@ _SCHEMA = (
     )""",
     "CREATE INDEX IF NOT EXISTS clients_by_app_type ON clients (app_type)",
     "CREATE INDEX IF NOT EXISTS clients_by_kind ON clients (is_global, is_first_party)",
+    # GET /clients pages by is_global in creation order: walked in that order, no sort.
+    "CREATE INDEX IF NOT EXISTS clients_in_order ON clients (is_global, seq)",
     """CREATE TABLE IF NOT EXISTS credentials (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
         credential_id TEXT NOT NULL UNIQUE,
