@@ -20,10 +20,17 @@ from collections.abc import Callable, Iterable
 from typing import Any, NoReturn
 
 import jwt
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
-__all__ = ["ASSERTION_TYPE", "KEY_ALGORITHMS", "ClientAssertions", "RefusedAssertion"]
+__all__ = [
+    "ASSERTION_TYPE",
+    "KEY_ALGORITHMS",
+    "ClientAssertions",
+    "RefusedAssertion",
+    "rsa_public_key",
+]
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 #: The algorithms Auth0 registers a credential with.
@@ -31,6 +38,19 @@ KEY_ALGORITHMS = ("RS256", "RS384", "PS256")
 MAX_LIFETIME_SECONDS = 300
 SKEW_SECONDS = 10
 MAX_CLAIM_LENGTH = 64
+
+
+def rsa_public_key(pem: bytes, alg: str) -> RSAPublicKey:
+    """The RSA public key of a credential registered with ``alg``, or ValueError."""
+    if alg not in KEY_ALGORITHMS:
+        raise ValueError(f"the key's algorithm must be one of {', '.join(KEY_ALGORITHMS)}")
+    try:
+        key = serialization.load_pem_public_key(pem)
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        raise ValueError(f"not a PEM public key ({exc})") from None
+    if not isinstance(key, RSAPublicKey):
+        raise ValueError("the management client's public key must be an RSA key")
+    return key
 
 
 class RefusedAssertion(Exception):
@@ -43,13 +63,8 @@ class ClientAssertions:
     def __init__(
         self, client_id: str, public_key_pem: bytes, alg: str, clock: Callable[[], float]
     ) -> None:
-        if alg not in KEY_ALGORITHMS:
-            raise ValueError(f"the key's algorithm must be one of {', '.join(KEY_ALGORITHMS)}")
-        key = serialization.load_pem_public_key(public_key_pem)
-        if not isinstance(key, RSAPublicKey):
-            raise ValueError("the management client's public key must be an RSA key")
         self._client_id = client_id
-        self._key = key
+        self._key = rsa_public_key(public_key_pem, alg)
         self._alg = alg
         self._clock = clock
         self._used: dict[str, float] = {}  # jti -> the exp after which it is forgotten

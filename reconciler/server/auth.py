@@ -1,14 +1,13 @@
 """Tokens: ``POST /oauth/token`` and the Bearer check on /api/v2.
 
 The management client gets Management API tokens, with its secret or, when it is given
-a public key, with a client assertion (private_key_jwt, ``assertions.py``); the
-audience must be the tenant's Management API (its canonical domain's, as at Auth0: a
-custom domain's is refused with "Service not enabled within domain"), and its scopes are
-the grant it was given (all of ``MANAGEMENT_SCOPES`` unless told), or the requested
-subset of them. Any other client of the tenant with a
-secret and the client_credentials grant type gets a token for one of the tenant's APIs
-when it holds a client grant for it, with exactly the granted scopes (a requested
-``scope`` narrows them), as Auth0 issues them.
+a public key, with a client assertion (private_key_jwt, ``assertions.py``). The audience
+must be the tenant's Management API, its canonical domain's as at Auth0 (a custom
+domain's is refused: "Service not enabled within domain"); the scopes are the grant the
+client was given (``MANAGEMENT_SCOPES`` unless told), or the requested subset of them.
+Any other client of the tenant with a secret and the client_credentials grant type gets
+a token for one of the tenant's APIs when it holds a client grant for it, with exactly
+the granted scopes (a requested ``scope`` narrows them), as Auth0 issues them.
 
 Tokens are HS256 JWTs signed with a key that lives as long as the server, carrying the
 claims an Auth0 Management API token carries (``aud``, ``sub: {client_id}@clients``,

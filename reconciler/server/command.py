@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from reconciler.server.assertions import KEY_ALGORITHMS
+from reconciler.server.assertions import KEY_ALGORITHMS, rsa_public_key
 from reconciler.server.auth import MANAGEMENT_SCOPES
 from reconciler.server.listener import Server
 from reconciler.server.ratelimit import PRESETS, parse_rate_limit
@@ -114,6 +114,11 @@ def serve(
     if client_public_key is not None and client_secret is not None:
         raise click.UsageError("--client-public-key and --client-secret: give one of them")
     public_key = client_public_key.read_bytes() if client_public_key is not None else None
+    if public_key is not None:
+        try:
+            rsa_public_key(public_key, client_key_alg)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--client-public-key") from None
     generated_secret = client_secret is None and public_key is None
     client_id = client_id or secrets.token_urlsafe(24)
     if public_key is None:

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from reconciler.errors import ApiError
 from reconciler.server.app import AppSettings, ManagementApp
+from reconciler.server.assertions import rsa_public_key
 from reconciler.server.auth import MANAGEMENT_SCOPES
 from reconciler.server.documents import DocumentSource, FixtureDocuments, network_documents
 from reconciler.server.messages import Request, Response, error_response
@@ -74,6 +75,8 @@ class Server:
             )
         if token_lifetime < 1:
             raise ValueError("token_lifetime must be at least 1 second")
+        if client_public_key is not None:
+            rsa_public_key(client_public_key, client_key_alg)
         self.tenant = tenant
         self.host = host
         self.port = port
