@@ -46,6 +46,8 @@ from reconciler.tenant.engine import Tenant  # noqa: E402
 
 CLIENT_ID = "benchManagementClient00000000000"
 CLIENT_SECRET = "bench-secret"
+#: serve plays the tenant ``bench`` (the registry ``auth0://bench``) at its loopback address.
+MANAGEMENT = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
 API = "https://bench.example.com/api/"
 SCOPES = ["read:things", "write:things"]
 CONNECTION = "Username-Password-Authentication"
@@ -210,7 +212,7 @@ def main() -> None:
         project(big, args.apps, "auth0://bench")
         seed_by_applying(big)
         tenant = Tenant(big / "served.db")
-        with Server(tenant, client_id=CLIENT_ID, client_secret=CLIENT_SECRET) as server:
+        with Server(tenant, tenant_domain="bench", **MANAGEMENT) as server:
             plain = logged_plan(big, server.base_url)
             granted = seed_grants(tenant, server.base_url)
             declare_apis(big)
@@ -221,18 +223,14 @@ def main() -> None:
         project(small, args.updates, "auth0://bench")
         seed_by_applying(small)
         tenant = Tenant(small / "served.db")
-        with Server(
-            tenant, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, rate_limit="enterprise"
-        ) as server:
+        with Server(tenant, tenant_domain="bench", rate_limit="enterprise", **MANAGEMENT) as server:
             elapsed, sent, limited = updates_figure(small, server.base_url, args.updates)
         tenant.close()
 
         fresh = Path(tmp) / "creates"
         project(fresh, args.creates, "auth0://bench")
         tenant = Tenant(fresh / "served.db")
-        with Server(
-            tenant, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, rate_limit="enterprise"
-        ) as server:
+        with Server(tenant, tenant_domain="bench", rate_limit="enterprise", **MANAGEMENT) as server:
             made = creates_figure(fresh, server.base_url, args.creates)
         tenant.close()
     floor = (args.updates - 50) / 16

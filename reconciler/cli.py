@@ -86,7 +86,14 @@ _GLOBAL_OPTIONS = [
         "--auth0-base-url",
         "auth0_base_url",
         default=None,
-        help="Auth0 API base URL, e.g. a local `reconciler serve`.",
+        help="Auth0 API base URL, e.g. a custom domain or a local `reconciler serve`.",
+    ),
+    click.option(
+        "--auth0-audience",
+        "auth0_audience",
+        default=None,
+        help="Management API audience (else AUTH0_AUDIENCE, else https://DOMAIN/api/v2/ of "
+        "auth0://DOMAIN): the tenant's own domain, also when a custom domain is used.",
     ),
     click.option(
         "--max-rps",
@@ -168,6 +175,7 @@ def options_from(ctx: click.Context, paths: tuple[Path, ...], **given: Any) -> O
         var_files=tuple(outer.get("var_files", ())) + tuple(given.get("var_files") or ()),
         registry=pick("registry"),
         auth0_base_url=pick("auth0_base_url"),
+        auth0_audience=pick("auth0_audience"),
         max_rps=pick("max_rps"),
         parallelism=pick("parallelism"),
         timeout=pick("timeout"),

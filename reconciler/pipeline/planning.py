@@ -29,6 +29,7 @@ from reconciler.manifests.desired import desired_apps, third_party_grants
 from reconciler.manifests.workspace import Workspace
 from reconciler.pipeline.console import Console
 from reconciler.pipeline.holdings import Holdings, read_holdings
+from reconciler.pipeline.needs import reading_needs
 from reconciler.registries import Connection, Registry, open_registry
 from reconciler.registries.base import HeaderNote, HoldsGrants
 
@@ -177,8 +178,10 @@ def read_and_plan(
     A document that cannot be used for a new app is an error (exit 1); with ``locked``,
     a document that differs from the lock refuses the plan (exit 3). What the registry
     says of itself (``header_notes``) leads the notices; ``first_run`` marks a note that
-    refuses creates as accepted.
+    refuses creates as accepted. What the registry's credentials cannot read is said
+    before anything is read (``needs.reading_needs``).
     """
+    registry.check_permissions(reading_needs(desired))
     header = [_header_notice(note, first_run) for note in registry.header_notes()]
     holdings = read_holdings(registry, needs_access=desired.manages_access())
     current = holdings.apps
@@ -393,6 +396,7 @@ def connection_for(workspace: Workspace, *, read_only: bool = False) -> Connecti
     }
     return Connection(
         auth0_base_url=options.auth0_base_url,
+        auth0_audience=options.auth0_audience,
         max_rps=options.max_rps,
         root=workspace.config.root,
         read_only=read_only,

@@ -107,6 +107,13 @@ Optional, with defaults (override what the backend can do)
     that never settles. Grants and connections are unheld wherever the registry is not
     ``HoldsGrants``, without being listed here. Default: none.
 
+``check_permissions(needs)``
+    Before a run asks for anything (before its first read, and before its first write),
+    raise RegistryError naming what the registry's credentials cannot do of ``needs``:
+    each ``Operation`` the run is about to ask for, with the app keys that need it (none:
+    the run as a whole). Say every missing permission at once, and for what. Default:
+    nothing to check (the credentials are not scoped, or the registry cannot tell).
+
 ``holds_scope``
     True for a registry that holds no grants but the client's ``scope`` (RFC 7591 §2):
     a plan gives each app that declares ``apis`` the field ``scope``, the scopes of all
@@ -155,6 +162,7 @@ write_parallelism):
     backend      reads rotates grants writes overrides
     sqlite:      yes   yes     yes    1      close unheld_fields
     auth0://     yes   yes     yes    4      close preview_cimd unheld_fields
+                                              check_permissions
     dcr+https:// yes   no      no     1      close header_notes orphans cimd_note
                                               rotation_unsupported holds_scope
 """
@@ -165,6 +173,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
 from reconciler.core.model import Api, ApiGrant, App, Credential, Grant, LoginConnection
@@ -175,6 +184,8 @@ __all__ = [
     "Created",
     "HeaderNote",
     "HoldsGrants",
+    "Needs",
+    "Operation",
     "Orphan",
     "ReadsSecrets",
     "Registry",
@@ -209,6 +220,38 @@ class CimdVerdict:
     #: Rules the document breaks: the registry would refuse to register it.
     violations: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+
+
+class Operation(StrEnum):
+    """What a run asks of a registry, as ``check_permissions`` is told it; the value says
+    it to people ("... to read the keys of private_key_jwt apps")."""
+
+    READ_APPS = "read the apps"
+    READ_KEYS = "read the keys of private_key_jwt apps"
+    READ_GRANTS = "read what apps may access (client grants)"
+    READ_CONNECTIONS = "read the apps each connection is enabled for"
+    READ_APIS = "check the APIs and scopes the manifests name"
+    PREVIEW_CIMD = "preview CIMD documents"
+    LOCK = "take the apply lease"
+    CREATE_APPS = "create apps"
+    UPDATE_APPS = "update apps"
+    DELETE_APPS = "delete apps"
+    ADD_KEYS = "add private_key_jwt keys"
+    SWITCH_KEYS = "switch apps to other private_key_jwt keys or off private_key_jwt"
+    REMOVE_KEYS = "remove private_key_jwt keys"
+    DELIVER_SECRETS = "deliver secrets (read back, else rotated)"
+    ROTATE_SECRETS = "rotate secrets"
+    REGISTER_CIMD = "register CIMD apps"
+    REFRESH_CIMD = "re-register CIMD apps"
+    CREATE_GRANTS = "create client grants"
+    UPDATE_GRANTS = "update client grants"
+    DELETE_GRANTS = "delete client grants"
+    LINK_CONNECTIONS = "enable and disable connections for apps"
+
+
+#: What a run is about to ask of a registry: each operation, with the keys of the apps that
+#: need it (empty: the run as a whole).
+Needs = Mapping[Operation, Sequence[str]]
 
 
 class Orphan(Protocol):
@@ -260,6 +303,9 @@ class Registry(ABC):
         return ()
 
     def preview_cimd(self, url: str) -> CimdVerdict | None:
+        return None
+
+    def check_permissions(self, needs: Needs) -> None:
         return None
 
 

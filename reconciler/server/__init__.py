@@ -2,6 +2,7 @@
 
 app.py          Request -> Response: faults, rate limit, routing, auth, the tenant
 auth.py         /oauth/token, Bearer tokens (HS256 JWTs) and scopes
+assertions.py   the management client's private_key_jwt client assertions, as Auth0 checks them
 clients_api.py  /api/v2/clients routes
 resource_servers_api.py  /api/v2/resource-servers routes
 client_grants_api.py     /api/v2/client-grants routes

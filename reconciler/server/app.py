@@ -13,14 +13,14 @@ import time
 from dataclasses import dataclass
 
 from reconciler.errors import ApiError, RegistryBusyError, RegistryError
-from reconciler.server.auth import ManagementAuth
+from reconciler.server.auth import MANAGEMENT_SCOPES, ManagementAuth
 from reconciler.server.cimd_api import CimdRoutes
 from reconciler.server.client_grants_api import ClientGrantsRoutes
 from reconciler.server.clients_api import ClientsRoutes
 from reconciler.server.connections_api import ConnectionsRoutes
 from reconciler.server.control import CONTROL_PREFIX, ControlRoutes, RequestLog
 from reconciler.server.documents import DocumentSource, FixtureDocuments
-from reconciler.server.faults import FaultQueue, fault_error
+from reconciler.server.faults import FaultQueue, fault_error, token_fault
 from reconciler.server.messages import Request, Response, error_response, not_found
 from reconciler.server.ratelimit import Decision, RateLimiter, RateLimitPolicy, too_many_requests
 from reconciler.server.resource_servers_api import ResourceServersRoutes
@@ -37,10 +37,19 @@ TOKEN_PATH = "/oauth/token"
 class AppSettings:
     base_url: str  # e.g. "http://127.0.0.1:4010"
     client_id: str
-    client_secret: str
+    client_secret: str | None
     rate_limit: RateLimitPolicy
     token_lifetime: int = 86400
     allow_loopback_documents: bool = False
+    #: The tenant's canonical domain (``tenant.eu.auth0.com``): the Management API audience
+    #: is ``https://DOMAIN/api/v2/`` and the base URL plays a custom domain. None: the
+    #: audience is the base URL's (or the one the client reached the server by).
+    tenant_domain: str | None = None
+    #: The management client's public key (PEM): it authenticates with private_key_jwt.
+    client_public_key: bytes | None = None
+    client_key_alg: str = "RS256"
+    #: The scopes the management client is granted.
+    management_scopes: tuple[str, ...] = MANAGEMENT_SCOPES
 
 
 class ManagementApp:
@@ -56,6 +65,9 @@ class ManagementApp:
             client_secret=settings.client_secret,
             token_lifetime=settings.token_lifetime,
             tenant=tenant,
+            client_public_key=settings.client_public_key,
+            client_key_alg=settings.client_key_alg,
+            management_scopes=settings.management_scopes,
         )
         self.limiter = RateLimiter(settings.rate_limit)
         self.faults = FaultQueue()
@@ -91,8 +103,11 @@ class ManagementApp:
         return response
 
     def audiences(self, request: Request) -> set[str]:
-        """The API identifiers a token may name: the server's own base URL, and the one
-        the client reached it by (a server bound to 0.0.0.0 is reached by other names)."""
+        """The API identifiers a token may name: the tenant domain's, as at Auth0; without
+        one, the server's own base URL and the one the client reached it by (a server
+        bound to 0.0.0.0 is reached by other names)."""
+        if self.settings.tenant_domain is not None:
+            return {f"https://{self.settings.tenant_domain}{API_PREFIX}"}
         accepted = {f"{self.settings.base_url}{API_PREFIX}"}
         host = request.header("host")
         if host:
@@ -139,6 +154,8 @@ class ManagementApp:
             return error_response(ApiError(500, "Internal Server Error", str(exc)))
 
     def _fault_response(self, request: Request, status: int, retry_after: int | None) -> Response:
+        if request.path == TOKEN_PATH:  # the authentication API's own error shape
+            return token_fault(status, retry_after)
         if status != 429:
             return error_response(fault_error(status))
         limit = self.limiter.limit_for(request.method, request.path)

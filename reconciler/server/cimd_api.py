@@ -56,7 +56,7 @@ class CimdRoutes:
         ]
 
     def preview(self, call: Call) -> Response:
-        require_scope(call.grant, "create:clients")
+        require_scope(call.grant, "read:clients")
         url = self._requested_url(read_json(call.request))
         answer: JsonObject = {}
         existing = self.tenant.find_by_external_client_id(url)

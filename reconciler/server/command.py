@@ -9,6 +9,8 @@ from pathlib import Path
 
 import click
 
+from reconciler.server.assertions import KEY_ALGORITHMS, rsa_public_key
+from reconciler.server.auth import MANAGEMENT_SCOPES
 from reconciler.server.listener import Server
 from reconciler.server.ratelimit import PRESETS, parse_rate_limit
 from reconciler.tenant.engine import Tenant
@@ -55,6 +57,34 @@ def _rate_limit(ctx: click.Context, param: click.Parameter, value: str) -> str:
     help="Management client secret [env RECONCILER_SERVE_CLIENT_SECRET; default: generated].",
 )
 @click.option(
+    "--client-public-key",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    envvar="RECONCILER_SERVE_CLIENT_PUBLIC_KEY",
+    help="PEM public key: the management client authenticates with private_key_jwt (client "
+    "assertions signed by its private key) instead of a secret "
+    "[env RECONCILER_SERVE_CLIENT_PUBLIC_KEY].",
+)
+@click.option(
+    "--client-key-alg",
+    type=click.Choice(KEY_ALGORITHMS),
+    default="RS256",
+    show_default=True,
+    help="The algorithm of --client-public-key.",
+)
+@click.option(
+    "--management-scopes",
+    default=" ".join(MANAGEMENT_SCOPES),
+    help="The scopes the management client is granted, space-separated (default: all of "
+    "the clients, credentials, grants, APIs and connections ones).",
+)
+@click.option(
+    "--tenant-domain",
+    default=None,
+    help="The tenant's own domain, e.g. tenant.eu.auth0.com: tokens must name its Management "
+    "API (https://DOMAIN/api/v2/), as at Auth0, and the address served plays a custom "
+    "domain (default: the address served).",
+)
+@click.option(
     "--tls-cert",
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
     help="PEM certificate chain: serve https.",
@@ -71,15 +101,28 @@ def serve(
     rate_limit: str,
     client_id: str | None,
     client_secret: str | None,
+    client_public_key: Path | None,
+    client_key_alg: str,
+    management_scopes: str,
+    tenant_domain: str | None,
     tls_cert: Path | None,
     tls_key: Path | None,
 ) -> None:
     """Serve the embedded registry as an Auth0 Management API (clients routes) until Ctrl-C."""
     if tls_key is not None and tls_cert is None:
         raise click.UsageError("--tls-key needs --tls-cert")
-    generated_secret = client_secret is None
+    if client_public_key is not None and client_secret is not None:
+        raise click.UsageError("--client-public-key and --client-secret: give one of them")
+    public_key = client_public_key.read_bytes() if client_public_key is not None else None
+    if public_key is not None:
+        try:
+            rsa_public_key(public_key, client_key_alg)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--client-public-key") from None
+    generated_secret = client_secret is None and public_key is None
     client_id = client_id or secrets.token_urlsafe(24)
-    client_secret = client_secret or secrets.token_urlsafe(48)
+    if public_key is None:
+        client_secret = client_secret or secrets.token_urlsafe(48)
     tenant = Tenant(db)
     try:
         server = Server(
@@ -91,12 +134,23 @@ def serve(
             rate_limit=rate_limit,
             ssl_context=_tls_context(tls_cert, tls_key),
             access_log=sys.stderr,
+            tenant_domain=tenant_domain,
+            client_public_key=public_key,
+            client_key_alg=client_key_alg,
+            management_scopes=tuple(management_scopes.split()),
         )
         try:
             base_url = server.bind()
         except OSError as exc:
             raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
-        _announce(base_url, db, client_id, client_secret if generated_secret else None)
+        audience = f"https://{tenant_domain}/api/v2/" if tenant_domain else f"{base_url}/api/v2/"
+        if public_key is not None:
+            credentials = "none: private_key_jwt, client assertions signed by its private key"
+        elif generated_secret:
+            credentials = f"{client_secret}  (generated; shown only now)"
+        else:
+            credentials = "the one you gave"
+        _announce(base_url, audience, db, client_id, credentials)
         try:
             server.serve_forever()
         except KeyboardInterrupt:
@@ -121,13 +175,12 @@ def _tls_context(cert: Path | None, key: Path | None) -> ssl.SSLContext | None:
     return context
 
 
-def _announce(base_url: str, db: Path, client_id: str, generated_secret: str | None) -> None:
+def _announce(base_url: str, audience: str, db: Path, client_id: str, credentials: str) -> None:
+    """What the server is, and how its management client gets a token; a generated secret
+    is in ``credentials``, so it is shown only now."""
     click.echo(f"Auth0 Management API emulator for {db} listening on {base_url}")
-    click.echo(f"  management API: {base_url}/api/v2/  (audience {base_url}/api/v2/)")
+    click.echo(f"  management API: {base_url}/api/v2/  (audience {audience})")
     click.echo(f"  token:          POST {base_url}/oauth/token  grant_type=client_credentials")
     click.echo(f"  client_id:      {client_id}")
-    if generated_secret is not None:
-        click.echo(f"  client_secret:  {generated_secret}  (generated; shown only now)")
-    else:
-        click.echo("  client_secret:  the one you gave")
+    click.echo(f"  client_secret:  {credentials}")
     click.echo("Ctrl-C to stop.")

@@ -10,6 +10,9 @@ error is answered and nothing was written. With ``after`` the request is handled
 (its write commits) and only then is the answer delayed, or replaced by the error:
 an answer that comes after the client's timeout, or a 5xx for a write that took place,
 which is what an outage between the database and the edge looks like.
+
+A fault for ``/oauth/token`` (``path_prefix``) answers as the authentication API does, in
+OAuth's ``{error, error_description}`` shape.
 """
 
 from __future__ import annotations
@@ -18,10 +21,11 @@ import threading
 from dataclasses import dataclass
 
 from reconciler.errors import ApiError
+from reconciler.server.messages import Response, json_response
 from reconciler.server.ratelimit import too_many_requests
 from reconciler.tenant.rules import invalid_body, json_type
 
-__all__ = ["FAULT_STATUSES", "Fault", "FaultQueue", "fault_error", "parse_fault"]
+__all__ = ["FAULT_STATUSES", "Fault", "FaultQueue", "fault_error", "parse_fault", "token_fault"]
 
 #: The statuses a fault may answer, with hapi's error name and default message.
 FAULT_STATUSES: dict[int, tuple[str, str]] = {
@@ -53,6 +57,18 @@ def fault_error(status: int) -> ApiError:
         return too_many_requests()
     error, message = FAULT_STATUSES[status]
     return ApiError(status, error, message)
+
+
+def token_fault(status: int, retry_after: int | None) -> Response:
+    """A fault of ``POST /oauth/token``, in OAuth's ``{error, error_description}`` (the
+    authentication API's shape); a 429 carries ``Retry-After`` unless told not to, as
+    Auth0's M2M token quotas answer (``fine-grained-m2m-token-quotas.mdx``)."""
+    if status == 429:
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+        body = {"error": "too_many_requests", "error_description": "Too Many Requests"}
+        return json_response(429, body, headers)
+    _, message = FAULT_STATUSES[status]
+    return json_response(status, {"error": "server_error", "error_description": message})
 
 
 @dataclass

@@ -10,18 +10,21 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from reconciler.core.stamp import APP_KEY, OWNER_KEY
 from reconciler.errors import ApiError, InputError, RegistryError
+from reconciler.registries.auth0.assertion import ClientAssertion
 from reconciler.registries.auth0.lease import LEASE_IDENTIFIER, TenantLease
 from reconciler.registries.auth0.ratelimit import RateGovernor
-from reconciler.registries.base import CimdVerdict
+from reconciler.registries.auth0.scopes import missing_scopes, route_scope
+from reconciler.registries.auth0.tokens import TokenSource, canonical_audience, error_message
+from reconciler.registries.base import CimdVerdict, Needs, Operation
 from reconciler.registries.clients import ClientsRegistry
 from reconciler.registries.retry import RetryPolicy
 
@@ -39,81 +42,8 @@ PAGE_SIZE = 100
 WRITE_PARALLELISM = 4
 DEFAULT_TIMEOUT_SECONDS = 30.0
 DEFAULT_LOCK_TIMEOUT_SECONDS = 600.0
-_TOKEN_MARGIN_SECONDS = 60
 _MIN_POLL_SECONDS = 0.1
 _UNSENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-_VERBS = {"GET": "read", "POST": "create", "PATCH": "update", "DELETE": "delete"}
-
-
-class TokenSource:
-    """A management API token: a ready one, or client credentials cached until near expiry."""
-
-    def __init__(
-        self,
-        client: httpx.Client,
-        base_url: str,
-        *,
-        token: str | None = None,
-        client_id: str | None = None,
-        client_secret: str | None = None,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        if not token and not (client_id and client_secret):
-            raise InputError(
-                "Auth0 credentials missing: set AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET "
-                "(a machine-to-machine app authorized for the Management API), or AUTH0_TOKEN"
-            )
-        self._client = client
-        self._base_url = base_url.rstrip("/")
-        self._token = token
-        self._client_id = client_id
-        self._client_secret = client_secret
-        self._expires_at = float("inf") if token else 0.0
-        self._clock = clock
-        self._lock = threading.Lock()
-        self.requests = 0
-
-    @property
-    def client_id(self) -> str | None:
-        return self._client_id
-
-    def get(self) -> str:
-        with self._lock:
-            if self._token is None or self._clock() >= self._expires_at:
-                self._fetch()
-            assert self._token is not None
-            return self._token
-
-    def invalidate(self) -> None:
-        with self._lock:
-            if self._client_id:
-                self._token = None
-
-    def _fetch(self) -> None:
-        self.requests += 1
-        try:
-            response = self._client.post(
-                f"{self._base_url}/oauth/token",
-                json={
-                    "grant_type": "client_credentials",
-                    "client_id": self._client_id,
-                    "client_secret": self._client_secret,
-                    "audience": f"{self._base_url}/api/v2/",
-                },
-            )
-        except httpx.HTTPError as exc:
-            raise RegistryError(f"cannot reach {self._base_url}/oauth/token: {exc}") from exc
-        if response.status_code != 200:
-            raise RegistryError(
-                f"Auth0 refused the management client credentials ({response.status_code}): "
-                f"{_message(response)}"
-            )
-        body = _json(response, "POST /oauth/token")
-        if not isinstance(body, dict) or not body.get("access_token"):
-            raise RegistryError(f"{self._base_url}/oauth/token answered without an access_token")
-        self._token = str(body["access_token"])
-        lifetime = float(body.get("expires_in", 86400))
-        self._expires_at = self._clock() + max(lifetime - _TOKEN_MARGIN_SECONDS, lifetime / 2)
 
 
 class ManagementApi:
@@ -132,7 +62,7 @@ class ManagementApi:
     ) -> None:
         self._client = client
         self._base_url = base_url.rstrip("/")
-        self._tokens = tokens
+        self.tokens = tokens
         self.governor = governor or RateGovernor()
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
@@ -376,6 +306,7 @@ class ManagementApi:
         attempt = 0
         refreshed_token = False
         while True:
+            token = self.tokens.get()  # before the governor: /oauth/token is not paced by it
             self.governor.acquire()
             try:
                 response = self._client.request(
@@ -383,7 +314,7 @@ class ManagementApi:
                     f"{self._base_url}{path}",
                     params=params,
                     json=json,
-                    headers={"Authorization": f"Bearer {self._tokens.get()}"},
+                    headers={"Authorization": f"Bearer {token}"},
                 )
             except httpx.HTTPError as exc:
                 self.governor.release(None, {})
@@ -413,7 +344,7 @@ class ManagementApi:
                 continue  # the governor holds every sender until the bucket refills
             if status >= 500:
                 if not resend:
-                    raise _FailedAnswer(f"{status} {_message(response)}")
+                    raise _FailedAnswer(f"{status} {error_message(response)}")
                 attempt += 1
                 if attempt >= self._retry.attempts:
                     raise _api_error(response, method, path)
@@ -421,7 +352,7 @@ class ManagementApi:
                 continue
             if status == 401 and not refreshed_token:
                 refreshed_token = True
-                self._tokens.invalidate()
+                self.tokens.invalidate()
                 continue
             if status >= 400:
                 raise _api_error(response, method, path)
@@ -445,6 +376,24 @@ class Auth0Registry(ClientsRegistry):
             violations=tuple(validation.get("violations") or ()),
             warnings=tuple(validation.get("warnings") or ()),
         )
+
+    def check_permissions(self, needs: Needs) -> None:
+        """Every scope the token lacks for ``needs``, said at once before any of it is asked
+        (``scopes.py``); a token that does not say its scopes is not checked here."""
+        granted = self.api.tokens.scopes()
+        if granted is None:
+            return
+        if self._lock is None:  # --no-lock: there is no lease to take
+            needs = {op: keys for op, keys in needs.items() if op is not Operation.LOCK}
+        lacking = missing_scopes(granted, needs)
+        if lacking:
+            raise RegistryError(
+                "the management token lacks scopes this run needs:\n  "
+                + "\n  ".join(lacking)
+                + "\nGrant them to the management app (Dashboard: Applications > APIs > Auth0 "
+                "Management API > Machine To Machine Applications), or give AUTH0_TOKEN a "
+                "token that has them"
+            )
 
 
 class CreateInDoubtError(RegistryError):
@@ -472,7 +421,7 @@ def _api_error(response: httpx.Response, method: str, path: str) -> ApiError:
         body = {}
     message = str(body.get("message") or response.reason_phrase or "error")
     if response.status_code == 403 and "scope" in message.lower():
-        needed = _needed_scope(method, path)
+        needed = route_scope(method, path)
         message += f" (grant the management client the {needed} scope)" if needed else ""
     elif response.status_code == 401:
         message += " (check AUTH0_CLIENT_ID / AUTH0_CLIENT_SECRET or AUTH0_TOKEN)"
@@ -482,26 +431,6 @@ def _api_error(response: httpx.Response, method: str, path: str) -> ApiError:
         f"{method} {path}: {message}",
         body.get("errorCode"),
     )
-
-
-def _needed_scope(method: str, path: str) -> str | None:
-    """The Management API scope a route needs (Auth0's API explorer lists one per route)."""
-    verb = _VERBS.get(method)
-    if verb is None:
-        return None
-    if path.endswith("/rotate-secret"):
-        return "update:client_keys"
-    if "/credentials" in path:
-        return f"{verb}:client_credentials"
-    if path.startswith("/api/v2/resource-servers"):
-        return f"{verb}:resource_servers"
-    if path.startswith("/api/v2/client-grants"):
-        return f"{verb}:client_grants"
-    if path.startswith("/api/v2/connections"):
-        return f"{verb}:connections"
-    if path.startswith("/api/v2/clients"):
-        return f"{verb}:clients"
-    return None
 
 
 def _answer(response: httpx.Response, what: str) -> Any:
@@ -520,20 +449,11 @@ def _json(response: httpx.Response, what: str) -> Any:
         ) from exc
 
 
-def _message(response: httpx.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return response.text[:200]
-    if isinstance(body, dict):
-        return str(body.get("message") or body.get("error_description") or body.get("error"))
-    return str(body)[:200]
-
-
 def open_auth0(
     uri: str,
     *,
     base_url: str | None = None,
+    audience: str | None = None,
     max_rps: float | None = None,
     environ: Mapping[str, str] | None = None,
     client: httpx.Client | None = None,
@@ -544,11 +464,17 @@ def open_auth0(
     notify: Callable[[str], None] | None = None,
     retry: RetryPolicy | None = None,
 ) -> Auth0Registry:
-    """``auth0://TENANT_DOMAIN``; credentials from AUTH0_CLIENT_ID/SECRET or AUTH0_TOKEN.
+    """``auth0://TENANT_DOMAIN``; credentials from the environment: AUTH0_CLIENT_ID with
+    AUTH0_CLIENT_SECRET, or with a private key (AUTH0_CLIENT_ASSERTION_KEY_FILE, or the PEM
+    in AUTH0_CLIENT_ASSERTION_KEY; AUTH0_CLIENT_ASSERTION_ALG, default RS256) for
+    private_key_jwt; or a ready AUTH0_TOKEN.
 
-    ``timeout`` is the read timeout of every request (a create not answered within it is
-    looked up for as long again before it is called in doubt); ``lock`` takes the apply
-    lease in the tenant (``lease.py``), waiting up to ``lock_timeout`` for another apply.
+    Requests go to ``base_url`` (AUTH0_BASE_URL; default ``https://TENANT_DOMAIN``, which
+    may be a custom domain); the token's ``audience`` (AUTH0_AUDIENCE) defaults to the
+    Management API of TENANT_DOMAIN, ``https://TENANT_DOMAIN/api/v2/``. ``timeout`` is the
+    read timeout of every request (a create not answered within it is looked up for as
+    long again before it is called in doubt); ``lock`` takes the apply lease in the tenant
+    (``lease.py``), waiting up to ``lock_timeout`` for another apply.
     """
     env = os.environ if environ is None else environ
     domain = uri.removeprefix("auth0://").strip("/")
@@ -558,20 +484,19 @@ def open_auth0(
     http = client or httpx.Client(
         timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)), verify=verify
     )
+    policy = retry or RetryPolicy(in_doubt_wait=timeout)
+    client_id = env.get("AUTH0_CLIENT_ID") or None
     tokens = TokenSource(
         http,
         base,
+        audience=audience or env.get("AUTH0_AUDIENCE") or canonical_audience(domain),
         token=env.get("AUTH0_TOKEN") or None,
-        client_id=env.get("AUTH0_CLIENT_ID") or None,
+        client_id=client_id,
         client_secret=env.get("AUTH0_CLIENT_SECRET") or None,
+        assertion=_client_assertion(env, client_id),
+        retry=policy,
     )
-    api = ManagementApi(
-        http,
-        base,
-        tokens,
-        governor=RateGovernor(max_rps=max_rps),
-        retry=retry or RetryPolicy(in_doubt_wait=timeout),
-    )
+    api = ManagementApi(http, base, tokens, governor=RateGovernor(max_rps=max_rps), retry=policy)
     hidden = [tokens.client_id] if tokens.client_id else []
     if not lock:
         return Auth0Registry(
@@ -586,6 +511,35 @@ def open_auth0(
         hidden_client_ids=hidden,
         hidden_api_identifiers=[LEASE_IDENTIFIER],
     )
+
+
+def _client_assertion(env: Mapping[str, str], client_id: str | None) -> ClientAssertion | None:
+    """The management client's private_key_jwt signer, when a private key is given."""
+    path = env.get("AUTH0_CLIENT_ASSERTION_KEY_FILE") or None
+    pem = env.get("AUTH0_CLIENT_ASSERTION_KEY") or None
+    if path is None and pem is None:
+        return None
+    if path is not None and pem is not None:
+        raise InputError(
+            "set AUTH0_CLIENT_ASSERTION_KEY_FILE or AUTH0_CLIENT_ASSERTION_KEY, not both"
+        )
+    if env.get("AUTH0_CLIENT_SECRET"):
+        raise InputError(
+            "set AUTH0_CLIENT_SECRET or a client assertion key (private_key_jwt), not both: "
+            "the management client authenticates one way"
+        )
+    if client_id is None:
+        raise InputError("a client assertion key needs AUTH0_CLIENT_ID, the client it signs for")
+    source = f"AUTH0_CLIENT_ASSERTION_KEY_FILE {path}" if path else "AUTH0_CLIENT_ASSERTION_KEY"
+    if path is not None:
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise InputError(f"{source}: {exc.strerror or exc}") from None
+    else:
+        data = (pem or "").encode()
+    alg = env.get("AUTH0_CLIENT_ASSERTION_ALG") or "RS256"
+    return ClientAssertion.from_pem(client_id, data, alg=alg, source=source)
 
 
 def _to_stderr(message: str) -> None:
