@@ -35,6 +35,10 @@ UNHELD_BY_AUTH0 = frozenset({"client_uri", "policy_uri", "tos_uri", "contacts"})
 #: Members Auth0 refuses on PATCH although it returns them.
 _READ_ONLY_MEMBERS = {"jwt_configuration": {"secret_encoded"}}
 _PKJWT = "private_key_jwt"
+#: Older names some tenants still answer with, for the field of today's name: older
+#: tenants return ``cross_origin_auth`` (go-auth0 recording TestClient_List, January
+#: 2024), which auth0-deploy-cli renames too (handlers/clients.ts:510-535).
+_LEGACY_ALIASES = {"cross_origin_auth": "cross_origin_authentication"}
 
 
 class ClientsApi(Protocol):
@@ -142,7 +146,7 @@ class ClientsRegistry(Registry):
         self._before_write()
         body = _writable({k: v for k, v in changes.items() if k not in PARTIAL_OBJECTS})
         for name in PARTIAL_OBJECTS & changes.keys():
-            merged = {**dict(current.record.get(name) or {}), **dict(changes[name])}
+            merged = _merged(current.record.get(name), changes[name])
             body[name] = {
                 k: v for k, v in merged.items() if k not in _READ_ONLY_MEMBERS.get(name, ())
             }
@@ -348,6 +352,9 @@ def app_from_client(client: Mapping[str, Any], credentials: list[dict[str, Any]]
         for name in MANAGED_FIELDS
         if name in client and name != "client_metadata"
     }
+    for legacy, name in _LEGACY_ALIASES.items():
+        if legacy in client and name not in client:
+            fields[name] = client[legacy]
     fields["client_metadata"] = {k: v for k, v in metadata.items() if k not in STAMP_KEYS}
     credential_ids: dict[str, str] = {}
     if _has_private_key_jwt_credentials(client):
@@ -417,6 +424,18 @@ def _writable(fields: Mapping[str, Any]) -> dict[str, Any]:
         for name, value in fields.items()
         if name in MANAGED_FIELDS and name not in ("credentials", "client_metadata")
     }
+
+
+def _merged(held: Any, wanted: Mapping[str, Any]) -> dict[str, Any]:
+    """``wanted`` over the object the registry holds, member by member at every depth, so
+    a member the manifest does not name keeps the registry's value (arrays replace)."""
+    merged = dict(held) if isinstance(held, dict) else {}
+    for member, value in wanted.items():
+        found = merged.get(member)
+        merged[member] = (
+            _merged(found, value) if isinstance(value, dict) and isinstance(found, dict) else value
+        )
+    return merged
 
 
 def _credential_body(credential: Credential) -> dict[str, Any]:

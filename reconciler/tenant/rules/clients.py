@@ -13,12 +13,14 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from reconciler.core.app_settings import COMPLIANCE_LEVELS
 from reconciler.core.cimd_fields import CIMD_GRANT_TYPES
 from reconciler.tenant.rules.credentials import (
     CREDENTIAL_REFERENCE,
     CREDENTIAL_TYPE_FOR_METHOD,
     NEW_CREDENTIAL,
 )
+from reconciler.tenant.rules.settings import SETTINGS_MEMBERS, check_settings
 from reconciler.tenant.schema import (
     FLAG,
     NONEMPTY_TEXT,
@@ -108,8 +110,7 @@ _CLIENT_METADATA = Rule(
 )
 _ANY_OBJECT = Rule(type="object", nullable=True)
 _FREE_FORM_OBJECTS = tuple(
-    "addons mobile native_social_login fedcm_login oidc_logout "
-    "oidc_backchannel_logout session_transfer token_exchange token_quota "
+    "addons fedcm_login oidc_backchannel_logout session_transfer token_quota "
     "signed_request_object token_vault_privileged_access express_configuration "
     "my_organization_configuration".split()
 )
@@ -163,18 +164,12 @@ CLIENT_MEMBERS: dict[str, Rule] = {
         required=("organization_id", "flows"),
         nullable=True,
     ),
-    "compliance_level": enum_rule(
-        "none",
-        "fapi1_adv_pkj_par",
-        "fapi1_adv_mtls_par",
-        "fapi2_sp_pkj_mtls",
-        "fapi2_sp_mtls_mtls",
-        nullable=True,
-    ),
+    "compliance_level": enum_rule(*COMPLIANCE_LEVELS, nullable=True),
     "redirection_policy": enum_rule("allow_always", "open_redirect_protection"),
     "par_request_expiry": Rule(type="integer", minimum=10, maximum=600, nullable=True),
     "async_approval_notification_channels": array_rule(enum_rule("guardian-push", "email")),
     **{name: _ANY_OBJECT for name in _FREE_FORM_OBJECTS},
+    **SETTINGS_MEMBERS,
 }
 _NEW_CLIENT = object_rule(
     {
@@ -244,6 +239,7 @@ def check_client_rules(
     _check_authentication(client, credential_types)
     _check_organizations(client, previous)
     _check_third_party(client, previous)
+    check_settings(client)
     if client.get("external_metadata_type") == "cimd":
         _check_cimd_values(client)
 
