@@ -14,6 +14,7 @@ from reconciler.cimd.url import cimd_url_problems
 from reconciler.core.hosts import is_loopback_host
 from reconciler.core.stamp import MAX_USER_METADATA_KEYS, RESERVED_PREFIX
 from reconciler.diagnostics import Diagnostic, Location, Severity
+from reconciler.manifests.settings_lint import SETTINGS_RULES
 from reconciler.manifests.yamlfile import JsonPath
 
 __all__ = ["find_secrets", "lint_app", "lint_third_party_apis"]
@@ -52,6 +53,7 @@ def lint_app(key: str, app: Mapping[str, Any], locate: Locate, base_dir: Path) -
         _texts,
         _registration_links,
         _metadata,
+        *SETTINGS_RULES,
     )
     for rule in rules:
         found.extend(rule(app, locate, base_dir))
