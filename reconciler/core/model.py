@@ -125,6 +125,8 @@ class DesiredApp:
     grants: tuple[ApiGrant, ...] | None = None
     #: Its login connections, sorted by name; None: the manifest does not manage them.
     connections: tuple[ConnectionLink, ...] | None = None
+    #: The keys that verify its signed authorization requests (``signed_request_object``).
+    request_object_credentials: tuple[Credential, ...] = ()
 
     @property
     def where(self) -> str:

@@ -23,8 +23,8 @@ Letters run ``a``-``z``, ``0``-``9``, then ``A``-``Z``, each field's fixed for g
 (``STAMPED_FIELDS``). An app that owns many fields would pass the 255 characters in this
 form (seven characters a field), so such a stamp is written in the compact form ``v2:``:
 the same letters and hashes, each hash as four base64url characters (the same 24 bits),
-and ``;f=`` likewise: five characters a field, so all 38 fields and every flag take 216
-characters, with room for seven fields more. Both forms are read; ``v1:`` is written
+and ``;f=`` likewise: five characters a field, so all 39 fields and every flag take 221
+characters, with room for six fields more. Both forms are read; ``v1:`` is written
 whenever it fits, so the stamps of apps that own few fields read the same to older
 releases.
 """

@@ -50,6 +50,7 @@ def lint_app(key: str, app: Mapping[str, Any], locate: Locate, base_dir: Path) -
         _apis,
         _connections,
         _credentials,
+        _request_object_credentials,
         _texts,
         _registration_links,
         _metadata,
@@ -371,6 +372,38 @@ def _credentials(app: Mapping[str, Any], locate: Locate, base_dir: Path) -> Iter
             )
         names.add(str(name))
         yield from _credential_key(credential, locate, (("credentials", index)), base_dir)
+
+
+def _request_object_credentials(
+    app: Mapping[str, Any], locate: Locate, base_dir: Path
+) -> Iterator[Diagnostic]:
+    """The keys of ``signed_request_object``, checked as ``credentials`` are."""
+    request_object = app.get("signed_request_object")
+    if not isinstance(request_object, dict) or not isinstance(
+        request_object.get("credentials"), list
+    ):
+        return
+    path = ("signed_request_object", "credentials")
+    listed = request_object["credentials"]
+    if request_object.get("required") is True and not listed:
+        yield Diagnostic(
+            locate(path),
+            "request-object-keys",
+            "signed request objects are required but no key can verify one: list a key",
+        )
+    names: set[str] = set()
+    for index, credential in enumerate(listed):
+        if not isinstance(credential, dict):
+            continue
+        name = credential.get("name")
+        if isinstance(name, str) and name in names:
+            yield Diagnostic(
+                locate((*path, index, "name")),
+                "credential-name",
+                f"credential name {name!r} is used twice",
+            )
+        names.add(str(name))
+        yield from _credential_key(credential, locate, (*path, index), base_dir)
 
 
 def _credential_key(

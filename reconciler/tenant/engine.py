@@ -260,7 +260,7 @@ class Tenant:
             if client is not None and credential_id in _referenced_credentials(client):
                 raise invalid_body(
                     f"Credential {credential_id} is in use by the client: remove it from "
-                    "client_authentication_methods first",
+                    "client_authentication_methods or signed_request_object first",
                     "credential_id",
                 )
             rows.delete_credential(client_id, credential_id)
@@ -393,27 +393,30 @@ class Tenant:
             created: dict[str, list[JsonObject]] = {}
             if methods:
                 client["client_authentication_methods"], created = self._inline_credentials(methods)
+            for_requests = _inline_request_object_credentials(client)
+            everything = [c for cs in created.values() for c in cs] + for_requests
             check_client_rules(
                 client,
                 previous=None,
-                credential_types={
-                    c["id"]: c["credential_type"] for cs in created.values() for c in cs
-                },
+                credential_types={c["id"]: c["credential_type"] for c in everything},
             )
             rows.insert_client(client)
-            for credentials in created.values():
-                for credential in credentials:
-                    rows.insert_credential(client["client_id"], credential)
+            for credential in everything:
+                rows.insert_credential(client["client_id"], credential)
+        # POST answers the new credentials in full; later reads answer only their ids (the
+        # same for signed_request_object: go-auth0 recording TestClientSignedRequestObject).
+        answer = dict(client)
         if created:
-            # POST answers the new credentials in full; later reads answer only their ids.
-            return {
-                **client,
-                "client_authentication_methods": {
-                    method: {"credentials": [_public_credential(c) for c in credentials]}
-                    for method, credentials in created.items()
-                },
+            answer["client_authentication_methods"] = {
+                method: {"credentials": [_public_credential(c) for c in credentials]}
+                for method, credentials in created.items()
             }
-        return client
+        if for_requests:
+            answer["signed_request_object"] = {
+                **client["signed_request_object"],
+                "credentials": [_public_credential(c) for c in for_requests],
+            }
+        return answer
 
     def _inline_credentials(
         self, methods: Mapping[str, Any]
@@ -490,11 +493,31 @@ def _authenticates_with_private_key_jwt(client: Mapping[str, Any]) -> bool:
 
 def _referenced_credentials(client: Mapping[str, Any]) -> set[str]:
     methods = client.get("client_authentication_methods") or {}
+    request_object = client.get("signed_request_object") or {}
     return {
         reference["id"]
-        for config in methods.values()
+        for config in [*methods.values(), request_object]
         for reference in config.get("credentials", [])
     }
+
+
+def _inline_request_object_credentials(client: JsonObject) -> list[JsonObject]:
+    """The credentials POST /clients gives in ``signed_request_object``, as stored: the
+    client keeps their ids (Auth0 docs configure-jar.mdx, "Configure JAR for a new
+    application")."""
+    request_object = client.get("signed_request_object")
+    if not isinstance(request_object, dict) or not request_object.get("credentials"):
+        return []
+    now = now_timestamp()
+    stored = [
+        check_new_credential(body, f"signed_request_object.credentials[{index}]").record(
+            new_credential_id(), now
+        )
+        for index, body in enumerate(request_object["credentials"])
+    ]
+    references = [{"id": credential["id"]} for credential in stored]
+    client["signed_request_object"] = {**request_object, "credentials": references}
+    return stored
 
 
 def _public_credential(stored: Mapping[str, Any]) -> JsonObject:

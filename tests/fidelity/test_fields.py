@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from reconciler.core.stamp import Stamp
 from reconciler.errors import ApiError
@@ -18,6 +20,14 @@ from reconciler.registries.clients import ClientsApi, ClientsRegistry
 from tests.fidelity.conftest import Imitation
 
 LOGOUT_URL = "https://pay.example.com/backchannel-logout"
+
+
+@pytest.fixture(scope="module")
+def public_key_pem() -> str:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key()
+    return key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode("ascii")
 
 
 def refused(api: ClientsApi, body: dict[str, Any], client_id: str | None = None) -> str:
@@ -273,3 +283,30 @@ def test_an_older_tenants_legacy_cross_origin_auth_reads_as_cross_origin_authent
     assert updated.fields["cross_origin_authentication"] is False
     fresh = api.create_client({"name": "New", "cross_origin_auth": True})
     assert fresh["cross_origin_authentication"] is True and "cross_origin_auth" not in fresh
+
+
+def test_signed_request_objects_take_keys_inline_on_create_and_by_id_after(
+    api: ClientsApi, public_key_pem: str
+) -> None:
+    # Source: Auth0 docs configure-jar.mdx (a new application sends its JAR keys inline in
+    # signed_request_object.credentials; an existing one creates the credential first and
+    # PATCHes its id) and recording TestClientSignedRequestObject (the POST answer holds
+    # the new credentials in full, the PATCH takes [{id}]); a credential still in use is
+    # not deleted (dcli clientAuthCredentials.ts, before its re-wire PATCH).
+    key = {"name": "jar", "credential_type": "public_key", "pem": public_key_pem, "alg": "PS256"}
+    client = api.create_client(
+        {"name": "Bank", "signed_request_object": {"required": True, "credentials": [key]}}
+    )
+    [created] = client["signed_request_object"]["credentials"]
+    assert created["name"] == "jar" and created["alg"] == "PS256" and "pem" not in created
+    client_id = client["client_id"]
+    read = api.get_client(client_id)["signed_request_object"]
+    assert read == {"required": True, "credentials": [{"id": created["id"]}]}
+    refused(api, {"signed_request_object": {"credentials": [{"id": "cred_missing"}]}}, client_id)
+    with pytest.raises(ApiError) as in_use:
+        api.delete_credential(client_id, created["id"])
+    assert in_use.value.status == 400
+    second = api.create_credential(client_id, {**key, "name": "jar-2"})
+    api.patch_client(client_id, {"signed_request_object": {"credentials": [{"id": second["id"]}]}})
+    api.delete_credential(client_id, created["id"])
+    assert [c["name"] for c in api.list_credentials(client_id)] == ["jar-2"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.manifests.test_lint import NATIVE, SPA, WEB, lint
+from tests.manifests.test_lint import NATIVE, SPA, WEB, inline_credential, lint, public_key_pem
 
 M2M = "name: Worker\ntype: m2m\napis: [{audience: 'https://ledger.example.com/'}]\n"
 FINGERPRINT = ":".join(["AB"] * 32)
@@ -157,3 +157,17 @@ def test_a_fapi_level_says_what_the_app_lacks() -> None:
 )
 def test_token_settings(fields: str, expected: list[tuple[str, str, str]]) -> None:
     assert lint(fields) == expected
+
+
+def test_the_keys_of_signed_request_objects_are_checked_as_credentials_are() -> None:
+    assert lint(WEB + "signed_request_object: {required: true, credentials: []}") == [
+        ("request-object-keys", "error", "5:58")
+    ]
+    pem = public_key_pem()
+    keys = inline_credential(pem).replace("credentials:\n", "")
+    body = "signed_request_object:\n  required: true\n  credentials:\n" + "\n".join(
+        "  " + line for line in (keys + keys).splitlines()
+    )
+    assert ("credential-name", "error") in [(rule, level) for rule, level, _ in lint(WEB + body)]
+    broken = "signed_request_object:\n  credentials:\n    - {name: k, pem: not-a-key}"
+    assert lint(WEB + broken) == [("credential-key", "error", "7:26")]

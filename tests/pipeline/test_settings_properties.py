@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -35,6 +37,34 @@ INITIATORS = ["password-changed", "session-expired", "session-revoked", "account
 FINGERPRINT = ":".join(["AB"] * 32)
 
 flags = st.booleans()
+
+
+def _public_pem() -> str:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key()
+    return key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode("ascii")
+
+
+#: Made once: RSA key generation is the slow part.
+REQUEST_KEYS = [_public_pem() for _ in range(2)]
+
+
+@st.composite
+def signed_request_object(draw: st.DrawFn) -> dict[str, Any]:
+    """At most one key, so that a rotation (the new key made before the old one goes)
+    stays within Auth0's two credentials an app."""
+    required = draw(flags)
+    keys = draw(st.lists(st.sampled_from(REQUEST_KEYS), min_size=int(required), max_size=1))
+    credentials = [
+        {
+            "name": draw(st.sampled_from(["jar-a", "jar-b"])),
+            "pem": pem,
+            "alg": draw(st.sampled_from(["RS256", "PS256"])),
+        }
+        for pem in keys
+    ]
+    return {"required": required, "credentials": credentials}
 
 
 @st.composite
@@ -89,6 +119,7 @@ def app_body(draw: st.DrawFn, kind: str) -> dict[str, Any]:
         body["web_origins"] = draw(st.sampled_from([[], ["https://a.example.com"]]))
         body["allowed_logout_urls"] = ["https://a.example.com/"]
         body["initiate_login_uri"] = "https://a.example.com/login"
+        body["signed_request_object"] = draw(signed_request_object())
     body["description"] = draw(st.sampled_from(["first", "second"]))
     body["logo_uri"] = "https://a.example.com/logo.png"
     body["is_first_party"] = True

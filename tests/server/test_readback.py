@@ -13,12 +13,20 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from reconciler.cli import cli
 from tests.auth0_sdk import SdkReader, TlsServe
 from tests.deploy_cli import export_clients
 
 OWNER = "platform-team/readback"
+REQUEST_KEY = (
+    rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    .public_key()
+    .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    .decode("ascii")
+)
 FINGERPRINT = ":".join(["3A"] * 32)
 APPS: dict[str, dict[str, Any]] = {
     "pay": {
@@ -61,6 +69,10 @@ APPS: dict[str, dict[str, Any]] = {
         "cross_origin_authentication": False,
         "allowed_clients": ["delegatingClient000000000000000a"],
         "token_exchange": {"allow_any_profile_of_type": ["custom_authentication"]},
+        "signed_request_object": {
+            "required": True,
+            "credentials": [{"name": "jar-2026", "pem": REQUEST_KEY, "alg": "PS256"}],
+        },
     },
     "worker": {
         "name": "Settlement Worker",
@@ -75,6 +87,8 @@ APPS: dict[str, dict[str, Any]] = {
 }
 #: What is not a client field of the same name, or is compared elsewhere.
 NOT_COMPARED = {"name", "type", "callbacks"}
+#: Keys read back by id only (their public key is never answered).
+BY_ID = "signed_request_object"
 
 
 @pytest.fixture
@@ -128,10 +142,17 @@ def assert_holds_every_declared_field(clients: list[dict[str, Any]], reader: str
     for key, app in APPS.items():
         held = by_name.get(app["name"])
         assert held is not None, f"{reader} does not list {key}"
+        declared = {name: value for name, value in app.items() if name not in NOT_COMPARED}
+        if BY_ID in declared:
+            keys = declared[BY_ID]["credentials"]
+            declared[BY_ID] = {k: v for k, v in declared[BY_ID].items() if k != "credentials"}
+            references = held.get(BY_ID, {}).get("credentials")
+            assert isinstance(references, list) and len(references) == len(keys), reader
+            assert all(isinstance(r, dict) and r.get("id") for r in references), reader
         wrong = {
             name: (value, held.get(name))
-            for name, value in app.items()
-            if name not in NOT_COMPARED and not holds(value, held.get(name))
+            for name, value in declared.items()
+            if not holds(value, held.get(name))
         }
         assert wrong == {}, f"{reader} reads {key} otherwise"
 

@@ -20,7 +20,12 @@ from reconciler.tenant.rules.credentials import (
     CREDENTIAL_TYPE_FOR_METHOD,
     NEW_CREDENTIAL,
 )
-from reconciler.tenant.rules.settings import SETTINGS_MEMBERS, check_settings
+from reconciler.tenant.rules.settings import (
+    SETTINGS_MEMBERS,
+    check_request_object,
+    check_settings,
+    request_object_rule,
+)
 from reconciler.tenant.schema import (
     FLAG,
     NONEMPTY_TEXT,
@@ -111,7 +116,7 @@ _CLIENT_METADATA = Rule(
 _ANY_OBJECT = Rule(type="object", nullable=True)
 _FREE_FORM_OBJECTS = tuple(
     "addons fedcm_login oidc_backchannel_logout session_transfer token_quota "
-    "signed_request_object token_vault_privileged_access express_configuration "
+    "token_vault_privileged_access express_configuration "
     "my_organization_configuration".split()
 )
 CLIENT_MEMBERS: dict[str, Rule] = {
@@ -178,6 +183,7 @@ _NEW_CLIENT = object_rule(
             "none", "client_secret_post", "client_secret_basic"
         ),
         "client_authentication_methods": _authentication_methods(NEW_CREDENTIAL, nullable=False),
+        "signed_request_object": request_object_rule(NEW_CREDENTIAL),
         "third_party_security_mode": enum_rule("strict", "permissive"),
         "resource_server_identifier": NONEMPTY_TEXT,
     },
@@ -192,6 +198,7 @@ _CLIENT_PATCH = object_rule(
         "client_authentication_methods": _authentication_methods(
             CREDENTIAL_REFERENCE, nullable=True
         ),
+        "signed_request_object": request_object_rule(CREDENTIAL_REFERENCE),
         "client_secret": NONEMPTY_TEXT,
     }
 )
@@ -240,6 +247,7 @@ def check_client_rules(
     _check_organizations(client, previous)
     _check_third_party(client, previous)
     check_settings(client)
+    check_request_object(client, credential_types)
     if client.get("external_metadata_type") == "cimd":
         _check_cimd_values(client)
 

@@ -1,6 +1,7 @@
-"""What the embedded tenant accepts of a client's login, native and token settings:
-back-channel logout (``oidc_logout``), ``mobile``, ``native_social_login``,
-``token_exchange`` and the multi-resource refresh token ``refresh_token.policies``.
+"""What the embedded tenant accepts of a client's login, native, request and token
+settings: back-channel logout (``oidc_logout``), ``mobile``, ``native_social_login``,
+JWT-secured authorization requests (``signed_request_object``), ``token_exchange`` and
+the multi-resource refresh token ``refresh_token.policies``.
 
 ``SETTINGS_MEMBERS`` are their schemas, as go-auth0's generated ``management/clients.go``
 (v3.1.0, from Auth0's API definition) types them; ``check_settings`` holds the rules
@@ -32,7 +33,7 @@ from reconciler.tenant.schema import (
     object_rule,
 )
 
-__all__ = ["SETTINGS_MEMBERS", "check_settings"]
+__all__ = ["SETTINGS_MEMBERS", "check_request_object", "check_settings", "request_object_rule"]
 
 _ENABLED = object_rule({"enabled": FLAG})
 SETTINGS_MEMBERS: dict[str, Rule] = {
@@ -138,4 +139,29 @@ def _check_refresh_token_policies(client: Mapping[str, Any]) -> None:
             raise invalid_body(
                 "The Management API cannot be included in refresh token policies",
                 f"refresh_token.policies[{index}].audience",
+            )
+
+
+def request_object_rule(credential: Rule) -> Rule:
+    """``signed_request_object``: whether JAR is required, and the keys that verify the
+    request objects: new credentials on POST /clients, references to the client's own on
+    PATCH (Auth0 docs configure-jar.mdx; go-auth0 ClientSignedRequestObjectWithPublicKey
+    and ...WithCredentialID)."""
+    return object_rule({"required": FLAG, "credentials": array_rule(credential)}, nullable=True)
+
+
+def check_request_object(client: Mapping[str, Any], credential_types: Mapping[str, str]) -> None:
+    """Every key ``signed_request_object`` names is a public key of this client."""
+    references = (client.get("signed_request_object") or {}).get("credentials") or []
+    for index, reference in enumerate(references):
+        credential_id = reference.get("id")
+        found = credential_types.get(str(credential_id))
+        where = f"signed_request_object.credentials[{index}].id"
+        if found is None:
+            raise invalid_body(f"Credential {credential_id} does not exist for this client", where)
+        if found != "public_key":
+            raise invalid_body(
+                f"Credential {credential_id} is a {found} credential; JWT-secured "
+                "authorization requests take public_key credentials",
+                where,
             )
