@@ -38,7 +38,7 @@ _PKJWT = "private_key_jwt"
 _JAR = "signed_request_object"
 #: Older names some tenants still answer with, for the field of today's name: older
 #: tenants return ``cross_origin_auth`` (go-auth0 recording TestClient_List, January
-#: 2024), which auth0-deploy-cli renames too (handlers/clients.ts:510-535).
+#: 2023), which auth0-deploy-cli renames too (handlers/clients.ts:510-535).
 _LEGACY_ALIASES = {"cross_origin_auth": "cross_origin_authentication"}
 
 
