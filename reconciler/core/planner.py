@@ -24,7 +24,7 @@ from reconciler.core.changes import (
 )
 from reconciler.core.collector import collector_paused
 from reconciler.core.comparison import Comparison, document_fields
-from reconciler.core.fields import SECRET_METHODS, gains_a_secret
+from reconciler.core.fields import REQUEST_OBJECT_USE, SECRET_METHODS, gains_a_secret
 from reconciler.core.model import (
     ApiGrant,
     App,
@@ -350,7 +350,7 @@ class _Planning:
             location=spec.where,
             file=spec.file,
             fingerprint=app.fingerprint(),
-            keys=_keys(spec) if "credentials" in found.fields else (),
+            keys=_keys(spec) if _KEYED_FIELDS & found.fields.keys() else (),
             notes=(app.note,) if app.note else (),
         )
 
@@ -481,6 +481,8 @@ class _Planning:
         self.conflicts.append(Conflict(spec.key, message, spec.where))
 
 
+#: The fields whose change needs the public keys themselves.
+_KEYED_FIELDS = frozenset({"credentials", REQUEST_OBJECT_USE})
 _PENDING_NOTE = (
     "its stamp says the secret the registry handed out has not reached a --secrets-out "
     "file (a run without --secrets-out, or one that stopped in between); apply reads it "
@@ -524,7 +526,12 @@ def _keeper_order(app: App) -> tuple[bool, bool, str]:
 
 
 def _keys(spec: DesiredApp) -> tuple[dict[str, Any], ...]:
-    return tuple({**c.summary(), "pem": c.pem} for c in spec.credentials)
+    """The public keys apply registers: for client authentication, then (``use``) for
+    signed authorization requests."""
+    return tuple({**c.summary(), "pem": c.pem} for c in spec.credentials) + tuple(
+        {**c.summary(), "pem": c.pem, "use": REQUEST_OBJECT_USE}
+        for c in spec.request_object_credentials
+    )
 
 
 def _document_changes_note(fields: Sequence[str]) -> str:

@@ -37,7 +37,12 @@ THIRD_PARTY_FILE = "third_party_apis.yaml"
 _SCHEMA_LINE = f"# yaml-language-server: $schema=./{SCHEMA_FILE}\n"
 _THIRD_PARTY_CLIENTS = "third_party_clients"
 _KEY_CHARACTERS = re.compile(r"[^a-z0-9._-]+")
-_DROPPED_MEMBERS = {"jwt_configuration": {"secret_encoded"}}
+#: Members never written: read-only ones, and keys an export cannot give (no public key
+#: material is read back), which stay unmanaged as an app's ``credentials`` do.
+_DROPPED_MEMBERS = {
+    "jwt_configuration": {"secret_encoded"},
+    "signed_request_object": {"credentials"},
+}
 _ORDER = ["client_id", "cimd", "name", "type", *MANAGED_FIELDS, "apis", "connections", "metadata"]
 
 
@@ -130,7 +135,9 @@ def manifest_for(
             body["type"] = kind
         elif isinstance(value, dict):
             dropped = _DROPPED_MEMBERS.get(name, set())
-            body[name] = {k: v for k, v in value.items() if k not in dropped and v is not None}
+            kept = {k: v for k, v in value.items() if k not in dropped and v is not None}
+            if kept or not value:
+                body[name] = kept
         else:
             body[name] = value
     apis = [_api_entry(grant) for grant in sorted(grants, key=lambda grant: grant.key)]

@@ -14,6 +14,7 @@ from reconciler.cimd.url import cimd_url_problems
 from reconciler.core.hosts import is_loopback_host
 from reconciler.core.stamp import MAX_USER_METADATA_KEYS, RESERVED_PREFIX
 from reconciler.diagnostics import Diagnostic, Location, Severity
+from reconciler.manifests.settings_lint import SETTINGS_RULES
 from reconciler.manifests.yamlfile import JsonPath
 
 __all__ = ["find_secrets", "lint_app", "lint_third_party_apis"]
@@ -49,9 +50,11 @@ def lint_app(key: str, app: Mapping[str, Any], locate: Locate, base_dir: Path) -
         _apis,
         _connections,
         _credentials,
+        _request_object_credentials,
         _texts,
         _registration_links,
         _metadata,
+        *SETTINGS_RULES,
     )
     for rule in rules:
         found.extend(rule(app, locate, base_dir))
@@ -369,6 +372,38 @@ def _credentials(app: Mapping[str, Any], locate: Locate, base_dir: Path) -> Iter
             )
         names.add(str(name))
         yield from _credential_key(credential, locate, (("credentials", index)), base_dir)
+
+
+def _request_object_credentials(
+    app: Mapping[str, Any], locate: Locate, base_dir: Path
+) -> Iterator[Diagnostic]:
+    """The keys of ``signed_request_object``, checked as ``credentials`` are."""
+    request_object = app.get("signed_request_object")
+    if not isinstance(request_object, dict) or not isinstance(
+        request_object.get("credentials"), list
+    ):
+        return
+    path = ("signed_request_object", "credentials")
+    listed = request_object["credentials"]
+    if request_object.get("required") is True and not listed:
+        yield Diagnostic(
+            locate(path),
+            "request-object-keys",
+            "signed request objects are required but no key can verify one: list a key",
+        )
+    names: set[str] = set()
+    for index, credential in enumerate(listed):
+        if not isinstance(credential, dict):
+            continue
+        name = credential.get("name")
+        if isinstance(name, str) and name in names:
+            yield Diagnostic(
+                locate((*path, index, "name")),
+                "credential-name",
+                f"credential name {name!r} is used twice",
+            )
+        names.add(str(name))
+        yield from _credential_key(credential, locate, (*path, index), base_dir)
 
 
 def _credential_key(

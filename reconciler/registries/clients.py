@@ -35,6 +35,11 @@ UNHELD_BY_AUTH0 = frozenset({"client_uri", "policy_uri", "tos_uri", "contacts"})
 #: Members Auth0 refuses on PATCH although it returns them.
 _READ_ONLY_MEMBERS = {"jwt_configuration": {"secret_encoded"}}
 _PKJWT = "private_key_jwt"
+_JAR = "signed_request_object"
+#: Older names some tenants still answer with, for the field of today's name: older
+#: tenants return ``cross_origin_auth`` (go-auth0 recording TestClient_List, January
+#: 2023), which auth0-deploy-cli renames too (handlers/clients.ts:510-535).
+_LEGACY_ALIASES = {"cross_origin_auth": "cross_origin_authentication"}
 
 
 class ClientsApi(Protocol):
@@ -112,7 +117,7 @@ class ClientsRegistry(Registry):
             if client.get("global") or client.get("client_id") in self._hidden:
                 continue
             credentials = None
-            if _has_private_key_jwt_credentials(client):
+            if _has_credentials(client):
                 credentials = self.api.list_credentials(client["client_id"])
             apps.append(app_from_client(client, credentials))
         return apps
@@ -132,6 +137,13 @@ class ClientsRegistry(Registry):
             body["client_authentication_methods"] = {
                 _PKJWT: {"credentials": [_credential_body(c) for c in credentials]}
             }
+        request_object = body.get(_JAR)
+        if isinstance(request_object, dict) and "credentials" in request_object:
+            keys: Sequence[Credential] = request_object["credentials"]
+            body[_JAR] = {
+                **request_object,
+                "credentials": [_credential_body(credential) for credential in keys],
+            }
         client = self.api.create_client(body)
         secret = client.get("client_secret")
         if fields.get("token_endpoint_auth_method") in (None, "none", _PKJWT):
@@ -142,11 +154,14 @@ class ClientsRegistry(Registry):
         self._before_write()
         body = _writable({k: v for k, v in changes.items() if k not in PARTIAL_OBJECTS})
         for name in PARTIAL_OBJECTS & changes.keys():
-            merged = {**dict(current.record.get(name) or {}), **dict(changes[name])}
+            merged = _merged(current.record.get(name), changes[name])
             body[name] = {
                 k: v for k, v in merged.items() if k not in _READ_ONLY_MEMBERS.get(name, ())
             }
         body["client_metadata"] = self._metadata_patch(current, changes, stamp)
+        retired: list[str] = []
+        if isinstance(body.get(_JAR), dict) and "credentials" in changes[_JAR]:
+            body[_JAR], retired = self._request_object_keys(current, body[_JAR])
         method_before = current.fields.get("token_endpoint_auth_method")
         method_after = changes.get("token_endpoint_auth_method", method_before)
         wanted: Sequence[Credential] = changes.get("credentials", ())
@@ -174,6 +189,8 @@ class ClientsRegistry(Registry):
             for name, credential_id in current.credential_ids.items():
                 if name not in keep or _replaced(current, name, wanted):
                     self.api.delete_credential(current.client_id, credential_id)
+        for credential_id in retired:
+            self.api.delete_credential(current.client_id, credential_id)
         return self._reread(client)
 
     def delete(self, current: App) -> None:
@@ -312,7 +329,7 @@ class ClientsRegistry(Registry):
 
     def _reread(self, client: dict[str, Any]) -> App:
         credentials = None
-        if _has_private_key_jwt_credentials(client):
+        if _has_credentials(client):
             credentials = self.api.list_credentials(client["client_id"])
         return app_from_client(client, credentials)
 
@@ -326,6 +343,31 @@ class ClientsRegistry(Registry):
             patch.update({name: None for name in present if name not in wanted})
             patch.update(wanted)
         return patch
+
+    def _request_object_keys(
+        self, current: App, wanted: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], list[str]]:
+        """``signed_request_object`` to PATCH, its keys as ids: each wanted key the client
+        has (same name and key) kept, every other one created; and the ids of the keys it
+        had that are no longer wanted, to delete once the PATCH has let go of them."""
+        held = {str(c.get("id")): c for c in self.api.list_credentials(current.client_id)}
+        before = _request_object_ids(current.record)
+        kept: dict[str, str] = {}
+        for credential_id in before:
+            found = held.get(credential_id)
+            if found is not None:
+                kept[str(found.get("name"))] = credential_id
+        ids = []
+        for credential in wanted["credentials"]:
+            existing = kept.get(credential.name)
+            if existing is not None and _summary(held[existing]) == credential.summary():
+                ids.append(existing)
+                continue
+            created = self.api.create_credential(current.client_id, _credential_body(credential))
+            ids.append(str(created["id"]))
+        references = [{"id": credential_id} for credential_id in ids]
+        retired = [credential_id for credential_id in before if credential_id not in ids]
+        return {**wanted, "credentials": references}, retired
 
     def _add_credentials(self, current: App, wanted: Sequence[Credential]) -> list[str]:
         """Create each wanted key that is not there yet; return the ids to switch to."""
@@ -348,22 +390,30 @@ def app_from_client(client: Mapping[str, Any], credentials: list[dict[str, Any]]
         for name in MANAGED_FIELDS
         if name in client and name != "client_metadata"
     }
+    for legacy, name in _LEGACY_ALIASES.items():
+        if legacy in client and name not in client:
+            fields[name] = client[legacy]
     fields["client_metadata"] = {k: v for k, v in metadata.items() if k not in STAMP_KEYS}
     credential_ids: dict[str, str] = {}
+    for_requests = _request_object_ids(client)
     if _has_private_key_jwt_credentials(client):
         fields["token_endpoint_auth_method"] = _PKJWT
         summaries = []
         for credential in credentials or []:
-            summary = {
-                "name": credential.get("name"),
-                "kid": credential.get("kid"),
-                "alg": credential.get("alg"),
-            }
-            if credential.get("expires_at"):
-                summary["expires_at"] = credential["expires_at"]
-            summaries.append(summary)
+            if str(credential["id"]) in for_requests:
+                continue
+            summaries.append(_summary(credential))
             credential_ids[str(credential.get("name"))] = str(credential["id"])
         fields["credentials"] = sorted(summaries, key=lambda c: str(c["name"]))
+    if for_requests:
+        listed = {str(c["id"]): c for c in credentials or []}
+        fields[_JAR] = {
+            **client[_JAR],
+            "credentials": sorted(
+                (_summary(listed[i]) for i in for_requests if i in listed),
+                key=lambda c: str(c["name"]),
+            ),
+        }
     record = {
         k: v
         for k, v in client.items()
@@ -417,6 +467,42 @@ def _writable(fields: Mapping[str, Any]) -> dict[str, Any]:
         for name, value in fields.items()
         if name in MANAGED_FIELDS and name not in ("credentials", "client_metadata")
     }
+
+
+def _summary(credential: Mapping[str, Any]) -> dict[str, Any]:
+    """A credential as the registry lists it, in the shape ``Credential.summary`` has."""
+    summary = {
+        "name": credential.get("name"),
+        "kid": credential.get("kid"),
+        "alg": credential.get("alg"),
+    }
+    if credential.get("expires_at"):
+        summary["expires_at"] = credential["expires_at"]
+    return summary
+
+
+def _request_object_ids(client: Mapping[str, Any]) -> list[str]:
+    """The ids of the keys that verify the client's signed authorization requests."""
+    request_object = client.get(_JAR)
+    references = request_object.get("credentials") if isinstance(request_object, dict) else None
+    return [str(r["id"]) for r in references or [] if isinstance(r, dict) and "id" in r]
+
+
+def _has_credentials(client: Mapping[str, Any]) -> bool:
+    """Whether the client has credentials to list (``read:client_credentials``)."""
+    return _has_private_key_jwt_credentials(client) or bool(_request_object_ids(client))
+
+
+def _merged(held: Any, wanted: Mapping[str, Any]) -> dict[str, Any]:
+    """``wanted`` over the object the registry holds, member by member at every depth, so
+    a member the manifest does not name keeps the registry's value (arrays replace)."""
+    merged = dict(held) if isinstance(held, dict) else {}
+    for member, value in wanted.items():
+        found = merged.get(member)
+        merged[member] = (
+            _merged(found, value) if isinstance(value, dict) and isinstance(found, dict) else value
+        )
+    return merged
 
 
 def _credential_body(credential: Credential) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from reconciler.tenant.records import (
     new_credential_id,
     new_secret,
     now_timestamp,
+    with_legacy_logout,
 )
 from reconciler.tenant.resource_servers import ResourceServers
 from reconciler.tenant.rules import (
@@ -163,7 +164,8 @@ class Tenant:
 
     def seed_client(self, body: dict[str, Any]) -> JsonObject:
         """Insert a client as it already exists elsewhere: ``client_id`` (and
-        ``client_secret``) may be given; everything else is checked as on create."""
+        ``client_secret``) may be given; everything else is checked as on create. A
+        legacy name (``cross_origin_auth``) is kept as given, as an older tenant keeps it."""
         if not isinstance(body, dict):
             check_new_client(body)
         fields = dict(body)
@@ -173,17 +175,21 @@ class Tenant:
             if value is not None and (not isinstance(value, str) or not value.strip()):
                 raise invalid_body("Expected a non-empty string", name)
         return self._create(
-            check_new_client(fields), client_id=client_id, client_secret=client_secret
+            check_new_client(fields),
+            client_id=client_id,
+            client_secret=client_secret,
+            legacy_names=True,
         )
 
     def patch_client(self, client_id: str, body: dict[str, Any]) -> JsonObject:
         """PATCH /clients/{id}: a merge patch (RFC 7386); arrays and scalars replace."""
-        patch = _with_current_alias(check_client_patch(body))
+        patch = check_client_patch(body)
         with self._store.transaction(write=True) as rows:
             current = _require_client(rows, client_id)
+            patch = _with_alias_of(current, patch)
             if current.get("external_metadata_type") == "cimd":
                 check_cimd_patch(patch)
-            updated = merge_patch(current, patch)
+            updated = with_legacy_logout(merge_patch(current, patch))
             check_client_rules(
                 updated,
                 previous=current,
@@ -254,7 +260,7 @@ class Tenant:
             if client is not None and credential_id in _referenced_credentials(client):
                 raise invalid_body(
                     f"Credential {credential_id} is in use by the client: remove it from "
-                    "client_authentication_methods first",
+                    "client_authentication_methods or signed_request_object first",
                     "credential_id",
                 )
             rows.delete_credential(client_id, credential_id)
@@ -348,9 +354,15 @@ class Tenant:
                 rows.insert_client(global_client(self.name, self._signing_key(rows)))
 
     def _create(
-        self, body: Mapping[str, Any], *, client_id: str | None, client_secret: str | None
+        self,
+        body: Mapping[str, Any],
+        *,
+        client_id: str | None,
+        client_secret: str | None,
+        legacy_names: bool = False,
     ) -> JsonObject:
-        fields = _with_current_alias({k: v for k, v in body.items() if v is not None})
+        fields = {k: v for k, v in body.items() if v is not None}
+        fields = _with_alias_of(fields if legacy_names else {}, fields)
         methods = fields.pop("client_authentication_methods", None)
         with self._store.transaction(write=True) as rows:
             if client_id is not None and rows.client(client_id) is not None:
@@ -374,31 +386,37 @@ class Tenant:
                     "secret_encoded": False,
                     **fields["jwt_configuration"],
                 }
+            if "cross_origin_auth" in fields:
+                client.pop("cross_origin_authentication", None)
             client.update(fields)
+            client = with_legacy_logout(client)
             created: dict[str, list[JsonObject]] = {}
             if methods:
                 client["client_authentication_methods"], created = self._inline_credentials(methods)
+            for_requests = _inline_request_object_credentials(client)
+            everything = [c for cs in created.values() for c in cs] + for_requests
             check_client_rules(
                 client,
                 previous=None,
-                credential_types={
-                    c["id"]: c["credential_type"] for cs in created.values() for c in cs
-                },
+                credential_types={c["id"]: c["credential_type"] for c in everything},
             )
             rows.insert_client(client)
-            for credentials in created.values():
-                for credential in credentials:
-                    rows.insert_credential(client["client_id"], credential)
+            for credential in everything:
+                rows.insert_credential(client["client_id"], credential)
+        # POST answers the new credentials in full; later reads answer only their ids (the
+        # same for signed_request_object: go-auth0 recording TestClientSignedRequestObject).
+        answer = dict(client)
         if created:
-            # POST answers the new credentials in full; later reads answer only their ids.
-            return {
-                **client,
-                "client_authentication_methods": {
-                    method: {"credentials": [_public_credential(c) for c in credentials]}
-                    for method, credentials in created.items()
-                },
+            answer["client_authentication_methods"] = {
+                method: {"credentials": [_public_credential(c) for c in credentials]}
+                for method, credentials in created.items()
             }
-        return client
+        if for_requests:
+            answer["signed_request_object"] = {
+                **client["signed_request_object"],
+                "credentials": [_public_credential(c) for c in for_requests],
+            }
+        return answer
 
     def _inline_credentials(
         self, methods: Mapping[str, Any]
@@ -452,12 +470,16 @@ def _require_credential(rows: TenantRows, client_id: str, credential_id: str) ->
     return stored
 
 
-def _with_current_alias(body: dict[str, Any]) -> dict[str, Any]:
-    """``cross_origin_auth`` is the legacy name of ``cross_origin_authentication``."""
-    if "cross_origin_auth" not in body:
+def _with_alias_of(record: Mapping[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    """``body`` under the name ``record`` keeps cross-origin authentication under:
+    ``cross_origin_auth``, the legacy name, where an older tenant's client still has it
+    (and answers it), else ``cross_origin_authentication``."""
+    legacy, current = "cross_origin_auth", "cross_origin_authentication"
+    kept, other = (legacy, current) if legacy in record else (current, legacy)
+    if other not in body:
         return body
-    renamed = {k: v for k, v in body.items() if k != "cross_origin_auth"}
-    renamed.setdefault("cross_origin_authentication", body["cross_origin_auth"])
+    renamed = {k: v for k, v in body.items() if k != other}
+    renamed.setdefault(kept, body[other])
     return renamed
 
 
@@ -471,11 +493,31 @@ def _authenticates_with_private_key_jwt(client: Mapping[str, Any]) -> bool:
 
 def _referenced_credentials(client: Mapping[str, Any]) -> set[str]:
     methods = client.get("client_authentication_methods") or {}
+    request_object = client.get("signed_request_object") or {}
     return {
         reference["id"]
-        for config in methods.values()
+        for config in [*methods.values(), request_object]
         for reference in config.get("credentials", [])
     }
+
+
+def _inline_request_object_credentials(client: JsonObject) -> list[JsonObject]:
+    """The credentials POST /clients gives in ``signed_request_object``, as stored: the
+    client keeps their ids (Auth0 docs configure-jar.mdx, "Configure JAR for a new
+    application")."""
+    request_object = client.get("signed_request_object")
+    if not isinstance(request_object, dict) or not request_object.get("credentials"):
+        return []
+    now = now_timestamp()
+    stored = [
+        check_new_credential(body, f"signed_request_object.credentials[{index}]").record(
+            new_credential_id(), now
+        )
+        for index, body in enumerate(request_object["credentials"])
+    ]
+    references = [{"id": credential["id"]} for credential in stored]
+    client["signed_request_object"] = {**request_object, "credentials": references}
+    return stored
 
 
 def _public_credential(stored: Mapping[str, Any]) -> JsonObject:

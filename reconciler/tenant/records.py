@@ -23,6 +23,7 @@ from reconciler.tenant.rules import DEFAULT_GRANT_TYPES, JsonObject, format_time
 __all__ = [
     "GLOBAL_CLIENT_NAME",
     "global_client",
+    "with_legacy_logout",
     "make_signing_key",
     "new_cimd_client",
     "new_client",
@@ -140,6 +141,17 @@ def global_client(tenant_name: str, signing_key: JsonObject) -> JsonObject:
         "signing_keys": [signing_key],
         "custom_login_page_on": True,
     }
+
+
+def with_legacy_logout(client: JsonObject) -> JsonObject:
+    """The client with ``oidc_backchannel_logout``, the deprecated member Auth0 still
+    answers beside ``oidc_logout``, holding the same URLs (go-auth0 recording
+    TestClient_CreateWithOIDCLogout, January 2025)."""
+    logout = client.get("oidc_logout")
+    if not isinstance(logout, dict) or "backchannel_logout_urls" not in logout:
+        return client
+    urls = list(logout["backchannel_logout_urls"])
+    return {**client, "oidc_backchannel_logout": {"backchannel_logout_urls": urls}}
 
 
 def new_secret() -> str:

@@ -12,6 +12,7 @@ This package gathers the rules the tenant applies:
 clients.py      client bodies and the rules across a client's fields
 credentials.py  credential bodies and what their key material gives
 cimd.py         clients registered from a Client ID Metadata Document
+settings.py     logout, native, signed-request and token settings, and their rules
 
 and re-exports what they need from ``tenant/schema.py`` (the schema language,
 ``invalid_body`` and ``merge_patch``) and ``tenant/query.py`` (the GET /clients query).

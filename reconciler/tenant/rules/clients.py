@@ -13,11 +13,18 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from reconciler.core.app_settings import COMPLIANCE_LEVELS
 from reconciler.core.cimd_fields import CIMD_GRANT_TYPES
 from reconciler.tenant.rules.credentials import (
     CREDENTIAL_REFERENCE,
     CREDENTIAL_TYPE_FOR_METHOD,
     NEW_CREDENTIAL,
+)
+from reconciler.tenant.rules.settings import (
+    SETTINGS_MEMBERS,
+    check_request_object,
+    check_settings,
+    request_object_rule,
 )
 from reconciler.tenant.schema import (
     FLAG,
@@ -108,9 +115,8 @@ _CLIENT_METADATA = Rule(
 )
 _ANY_OBJECT = Rule(type="object", nullable=True)
 _FREE_FORM_OBJECTS = tuple(
-    "addons mobile native_social_login fedcm_login oidc_logout "
-    "oidc_backchannel_logout session_transfer token_exchange token_quota "
-    "signed_request_object token_vault_privileged_access express_configuration "
+    "addons fedcm_login oidc_backchannel_logout session_transfer token_quota "
+    "token_vault_privileged_access express_configuration "
     "my_organization_configuration".split()
 )
 CLIENT_MEMBERS: dict[str, Rule] = {
@@ -163,18 +169,12 @@ CLIENT_MEMBERS: dict[str, Rule] = {
         required=("organization_id", "flows"),
         nullable=True,
     ),
-    "compliance_level": enum_rule(
-        "none",
-        "fapi1_adv_pkj_par",
-        "fapi1_adv_mtls_par",
-        "fapi2_sp_pkj_mtls",
-        "fapi2_sp_mtls_mtls",
-        nullable=True,
-    ),
+    "compliance_level": enum_rule(*COMPLIANCE_LEVELS, nullable=True),
     "redirection_policy": enum_rule("allow_always", "open_redirect_protection"),
     "par_request_expiry": Rule(type="integer", minimum=10, maximum=600, nullable=True),
     "async_approval_notification_channels": array_rule(enum_rule("guardian-push", "email")),
     **{name: _ANY_OBJECT for name in _FREE_FORM_OBJECTS},
+    **SETTINGS_MEMBERS,
 }
 _NEW_CLIENT = object_rule(
     {
@@ -183,6 +183,7 @@ _NEW_CLIENT = object_rule(
             "none", "client_secret_post", "client_secret_basic"
         ),
         "client_authentication_methods": _authentication_methods(NEW_CREDENTIAL, nullable=False),
+        "signed_request_object": request_object_rule(NEW_CREDENTIAL),
         "third_party_security_mode": enum_rule("strict", "permissive"),
         "resource_server_identifier": NONEMPTY_TEXT,
     },
@@ -197,6 +198,7 @@ _CLIENT_PATCH = object_rule(
         "client_authentication_methods": _authentication_methods(
             CREDENTIAL_REFERENCE, nullable=True
         ),
+        "signed_request_object": request_object_rule(CREDENTIAL_REFERENCE),
         "client_secret": NONEMPTY_TEXT,
     }
 )
@@ -244,6 +246,8 @@ def check_client_rules(
     _check_authentication(client, credential_types)
     _check_organizations(client, previous)
     _check_third_party(client, previous)
+    check_settings(client)
+    check_request_object(client, credential_types)
     if client.get("external_metadata_type") == "cimd":
         _check_cimd_values(client)
 
