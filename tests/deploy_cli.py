@@ -27,6 +27,10 @@ A0DEPLOY = PEER / "node_modules" / ".bin" / "a0deploy"
 EXPORT_SECONDS = 120
 
 
+#: What ``a0deploy export`` of clients reads (read:clients; the rest for its other reads).
+EXPORT_SCOPES = "read:clients read:client_keys read:client_credentials read:client_grants"
+
+
 def export_clients(served: TlsServe, directory: Path) -> list[dict[str, Any]]:
     """Every client ``a0deploy export`` writes for the tenant behind ``served``."""
     if shutil.which("node") is None or not A0DEPLOY.is_file():
@@ -39,8 +43,11 @@ def export_clients(served: TlsServe, directory: Path) -> list[dict[str, Any]]:
         json.dumps(
             {
                 "AUTH0_DOMAIN": served.base_url.removeprefix("https://"),
+                # a0deploy asks for a token for https://AUTH0_DOMAIN/api/v2/, and serve,
+                # as Auth0, takes only the tenant's canonical audience: a custom domain
+                # (serve's address plays one) needs a token got for the tenant's own.
                 "AUTH0_CLIENT_ID": served.client_id,
-                "AUTH0_CLIENT_SECRET": served.client_secret,
+                "AUTH0_ACCESS_TOKEN": served.token(EXPORT_SCOPES),
                 "AUTH0_INCLUDED_ONLY": ["clients"],
             }
         ),

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from reconciler.cli import cli
-from tests.auth0_sdk import SdkReader, TlsServe
+from tests.auth0_sdk import TlsServe
 from tests.deploy_cli import export_clients
 
 OWNER = "platform-team/readback"
@@ -159,7 +159,7 @@ def assert_holds_every_declared_field(clients: list[dict[str, Any]], reader: str
 
 @pytest.mark.usefixtures("applied")
 def test_auth0_python_reads_back_every_field_reconciler_applied(served: TlsServe) -> None:
-    reader = SdkReader(served.base_url, served.client_id, served.client_secret, served.ca_file)
+    reader = served.reader()
     try:
         assert sorted(reader.apps_by_key(OWNER)) == sorted(APPS)
         assert_holds_every_declared_field(reader.clients(), "auth0-python")
