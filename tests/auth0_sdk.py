@@ -28,18 +28,29 @@ from auth0.management import ManagementClient
 
 from reconciler.core.stamp import APP_KEY, OWNER_KEY
 from reconciler.server import Server
+from reconciler.server.control import CONTROL_SECRET_HEADER
 from reconciler.tenant.engine import Tenant
+from reconciler.tenant.limits import NO_LIMITS, EntityLimits
 
-__all__ = ["MANAGEMENT_ID", "MANAGEMENT_SECRET", "SdkReader", "TlsServe"]
+__all__ = ["CONTROL_SECRET", "MANAGEMENT_ID", "MANAGEMENT_SECRET", "SdkReader", "TlsServe"]
 
 MANAGEMENT_ID = "sdkReaderManagementClient0000aa"
 MANAGEMENT_SECRET = "sdk-reader-management-secret-0123456789"
+CONTROL_SECRET = "sdk-reader-control-secret-0123456789"
 
 
 class TlsServe:
-    """``reconciler serve`` over TLS on loopback, on the tenant file at ``path``."""
+    """``reconciler serve`` over TLS on loopback, on the tenant file at ``path``, with its
+    control routes behind ``CONTROL_SECRET`` (``http()`` sends it)."""
 
-    def __init__(self, path: Path, *, rate_limit: str = "off") -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        rate_limit: str = "off",
+        limits: EntityLimits = NO_LIMITS,
+        retry_after: bool = False,
+    ) -> None:
         self.client_id = MANAGEMENT_ID
         self.client_secret = MANAGEMENT_SECRET
         self._authority = trustme.CA()
@@ -47,13 +58,15 @@ class TlsServe:
         self._authority.cert_pem.write_to_path(self.ca_file)
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         self._authority.issue_cert("127.0.0.1").configure_cert(context)
-        self.tenant = Tenant(path)
+        self.tenant = Tenant(path, limits=limits)
         self.server = Server(
             self.tenant,
             client_id=MANAGEMENT_ID,
             client_secret=MANAGEMENT_SECRET,
             ssl_context=context,
             rate_limit=rate_limit,
+            retry_after=retry_after,
+            control_secret=CONTROL_SECRET,
         )
         self.base_url = ""
 
@@ -71,8 +84,13 @@ class TlsServe:
         self.tenant.close()
 
     def http(self) -> httpx.Client:
-        """A plain client that trusts the server (for /__control/ calls)."""
-        return httpx.Client(verify=_trusting(self.ca_file), timeout=30)
+        """A plain client that trusts the server and holds the control secret (for
+        /__control/ calls)."""
+        return httpx.Client(
+            verify=_trusting(self.ca_file),
+            timeout=30,
+            headers={CONTROL_SECRET_HEADER: CONTROL_SECRET},
+        )
 
     def inject(self, **fault: Any) -> None:
         with self.http() as http:

@@ -9,9 +9,11 @@ from pathlib import Path
 
 import click
 
+from reconciler.server.control import CONTROL_SECRET_HEADER, is_loopback
 from reconciler.server.listener import Server
-from reconciler.server.ratelimit import PRESETS, parse_rate_limit
+from reconciler.server.ratelimit import PLAN_RATE_LIMITS, PRESETS, parse_rate_limit
 from reconciler.tenant.engine import Tenant
+from reconciler.tenant.limits import ENTITIES, NO_LIMITS, PLANS, EntityLimits
 
 __all__ = ["serve", "serve_command"]
 
@@ -19,7 +21,9 @@ DEFAULT_DB = Path(".reconciler/registry.db")
 DEFAULT_PORT = 4010
 
 
-def _rate_limit(ctx: click.Context, param: click.Parameter, value: str) -> str:
+def _rate_limit(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
     try:
         parse_rate_limit(value)
     except ValueError as exc:
@@ -38,11 +42,29 @@ def _rate_limit(ctx: click.Context, param: click.Parameter, value: str) -> str:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=int, default=DEFAULT_PORT, show_default=True, help="0: any free port.")
 @click.option(
+    "--plan",
+    type=click.Choice(list(PLANS)),
+    help="Auth0 plan to imitate: its entity limits (10 applications on free) and, unless "
+    "--rate-limit says otherwise, its rate limit [default: no limits].",
+)
+@click.option(
     "--rate-limit",
-    default="off",
-    show_default=True,
     callback=_rate_limit,
-    help=f"Auth0 tier to imitate ({'|'.join(PRESETS)}) or BURST/RATE per second.",
+    help=f"Auth0 tier to imitate ({'|'.join(PRESETS)}) or BURST/RATE per second "
+    "[default: the --plan's, else off].",
+)
+@click.option(
+    "--retry-after/--no-retry-after",
+    default=False,
+    show_default=True,
+    help="Add Retry-After to a rate-limit 429 (Auth0 documents only x-ratelimit-reset).",
+)
+@click.option(
+    "--control-secret",
+    envvar="RECONCILER_SERVE_CONTROL_SECRET",
+    help=f"Secret the /__control/ routes require in {CONTROL_SECRET_HEADER} "
+    "[env RECONCILER_SERVE_CONTROL_SECRET; default: none on a loopback --host, where "
+    "they answer this machine only; generated on any other].",
 )
 @click.option(
     "--client-id",
@@ -68,7 +90,10 @@ def serve(
     db: Path,
     host: str,
     port: int,
-    rate_limit: str,
+    plan: str | None,
+    rate_limit: str | None,
+    retry_after: bool,
+    control_secret: str | None,
     client_id: str | None,
     client_secret: str | None,
     tls_cert: Path | None,
@@ -77,10 +102,16 @@ def serve(
     """Serve the embedded registry as an Auth0 Management API (clients routes) until Ctrl-C."""
     if tls_key is not None and tls_cert is None:
         raise click.UsageError("--tls-key needs --tls-cert")
+    if control_secret is not None and not control_secret.strip():
+        raise click.BadParameter("must not be empty", param_hint="--control-secret")
     generated_secret = client_secret is None
     client_id = client_id or secrets.token_urlsafe(24)
     client_secret = client_secret or secrets.token_urlsafe(48)
-    tenant = Tenant(db)
+    generated_control = control_secret is None and not is_loopback(host)
+    if generated_control:
+        control_secret = secrets.token_urlsafe(32)
+    limits = PLANS[plan] if plan else NO_LIMITS
+    tenant = Tenant(db, limits=limits)
     try:
         server = Server(
             tenant,
@@ -88,15 +119,20 @@ def serve(
             port=port,
             client_id=client_id,
             client_secret=client_secret,
-            rate_limit=rate_limit,
+            rate_limit=rate_limit or PLAN_RATE_LIMITS.get(plan or "", "off"),
             ssl_context=_tls_context(tls_cert, tls_key),
             access_log=sys.stderr,
+            retry_after=retry_after,
+            control_secret=control_secret,
         )
         try:
             base_url = server.bind()
         except OSError as exc:
             raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
         _announce(base_url, db, client_id, client_secret if generated_secret else None)
+        _announce_limits(limits)
+        _announce_control(control_secret, generated=generated_control)
+        click.echo("Ctrl-C to stop.")
         try:
             server.serve_forever()
         except KeyboardInterrupt:
@@ -130,4 +166,22 @@ def _announce(base_url: str, db: Path, client_id: str, generated_secret: str | N
         click.echo(f"  client_secret:  {generated_secret}  (generated; shown only now)")
     else:
         click.echo("  client_secret:  the one you gave")
-    click.echo("Ctrl-C to stop.")
+
+
+def _announce_limits(limits: EntityLimits) -> None:
+    if limits.plan is None:
+        return
+    held = ", ".join(f"{most:,} {ENTITIES[entity]}" for entity, most in limits.most.items())
+    click.echo(f"  plan:           {limits.plan} (at most {held})")
+
+
+def _announce_control(secret: str | None, *, generated: bool) -> None:
+    if secret is None:
+        click.echo("  control:        /__control/ open to this machine only (loopback)")
+    elif generated:
+        click.echo(
+            f"  control:        /__control/ with {CONTROL_SECRET_HEADER}: {secret}"
+            "  (generated; shown only now)"
+        )
+    else:
+        click.echo(f"  control:        /__control/ with {CONTROL_SECRET_HEADER}: the one you gave")

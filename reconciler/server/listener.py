@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from reconciler.errors import ApiError
 from reconciler.server.app import AppSettings, ManagementApp
+from reconciler.server.control import is_loopback
 from reconciler.server.documents import DocumentSource, FixtureDocuments, network_documents
 from reconciler.server.messages import Request, Response, error_response
 from reconciler.server.ratelimit import parse_rate_limit
@@ -41,6 +42,9 @@ class Server:
     ``documents`` is where CIMD documents come from: a ``{URL: document}`` fixture map
     (nothing is fetched), any ``DocumentSource`` callable, or None for the network
     fetcher with a fixture map in front (``POST /__control/documents`` fills it).
+    ``control_secret`` guards the control routes (``control.ControlAccess``): without
+    one they answer only on a loopback ``host``. ``retry_after`` adds Retry-After to a
+    rate-limit refusal, which Auth0 does not document.
     """
 
     def __init__(
@@ -57,11 +61,15 @@ class Server:
         token_lifetime: int = 86400,
         ssl_context: ssl.SSLContext | None = None,
         access_log: TextIO | None = None,
+        retry_after: bool = False,
+        control_secret: str | None = None,
     ) -> None:
         if not client_id or not client_secret:
             raise ValueError("the management client needs a client_id and a client_secret")
         if token_lifetime < 1:
             raise ValueError("token_lifetime must be at least 1 second")
+        if control_secret is not None and not control_secret.strip():
+            raise ValueError("the control secret must not be empty")
         self.tenant = tenant
         self.host = host
         self.port = port
@@ -73,6 +81,8 @@ class Server:
         self._token_lifetime = token_lifetime
         self._ssl_context = ssl_context
         self._access_log = access_log
+        self._retry_after = retry_after
+        self._control_secret = control_secret
         self._httpd: _HttpServer | None = None
         self._thread: threading.Thread | None = None
         self._serving = False
@@ -99,6 +109,9 @@ class Server:
                     rate_limit=self._rate_limit,
                     token_lifetime=self._token_lifetime,
                     allow_loopback_documents=self._allow_loopback,
+                    retry_after=self._retry_after,
+                    control_secret=self._control_secret,
+                    loopback=is_loopback(self.host),
                 ),
                 self._documents,
             )

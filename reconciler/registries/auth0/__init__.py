@@ -1,6 +1,7 @@
 """``auth0://TENANT_DOMAIN``: the Auth0 Management API v2.
 
 registry.py   the Registry over an injected httpx client (tokens, paging, retries)
+paging.py     offset reads that cannot skip an item while the list moves
 ratelimit.py  client-side pacing under the server's token bucket
 lease.py      the apply lease: a mutex kept in the tenant itself
 """
