@@ -34,19 +34,38 @@ from reconciler.core.stamp import APP_KEY, OWNER_KEY
 from reconciler.registries.auth0.registry import RetryPolicy, open_auth0
 from reconciler.registries.clients import ClientsRegistry
 from reconciler.server import Server
+from reconciler.server.control import CONTROL_SECRET_HEADER
 from reconciler.tenant.engine import Tenant
+from reconciler.tenant.limits import NO_LIMITS, EntityLimits
 
-__all__ = ["MANAGEMENT_ID", "MANAGEMENT_SECRET", "TENANT_DOMAIN", "SdkReader", "TlsServe"]
+__all__ = [
+    "CONTROL_SECRET",
+    "MANAGEMENT_ID",
+    "MANAGEMENT_SECRET",
+    "TENANT_DOMAIN",
+    "SdkReader",
+    "TlsServe",
+]
 
 MANAGEMENT_ID = "sdkReaderManagementClient0000aa"
 MANAGEMENT_SECRET = "sdk-reader-management-secret-0123456789"
 TENANT_DOMAIN = "tenant.test"
+CONTROL_SECRET = "sdk-reader-control-secret-0123456789"
 
 
 class TlsServe:
-    """``reconciler serve`` over TLS on loopback, on the tenant file at ``path``."""
+    """``reconciler serve`` over TLS on loopback, on the tenant file at ``path``, with its
+    control routes behind ``CONTROL_SECRET`` (``http()`` sends it)."""
 
-    def __init__(self, path: Path, *, rate_limit: str = "off", **server: Any) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        rate_limit: str = "off",
+        limits: EntityLimits = NO_LIMITS,
+        retry_after: bool = False,
+        **server: Any,
+    ) -> None:
         """``server``: more of ``Server``'s settings (its management client's scopes, a
         public key for private_key_jwt instead of the secret...)."""
         self.client_id = MANAGEMENT_ID
@@ -57,7 +76,7 @@ class TlsServe:
         self._authority.cert_pem.write_to_path(self.ca_file)
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         self._authority.issue_cert("127.0.0.1").configure_cert(context)
-        self.tenant = Tenant(path)
+        self.tenant = Tenant(path, limits=limits)
         secret = None if "client_public_key" in server else MANAGEMENT_SECRET
         self.server = Server(
             self.tenant,
@@ -67,6 +86,8 @@ class TlsServe:
             rate_limit=rate_limit,
             tenant_domain=TENANT_DOMAIN,
             **server,
+            retry_after=retry_after,
+            control_secret=CONTROL_SECRET,
         )
         self.base_url = ""
 
@@ -84,8 +105,13 @@ class TlsServe:
         self.tenant.close()
 
     def http(self) -> httpx.Client:
-        """A plain client that trusts the server (for /__control/ calls)."""
-        return httpx.Client(verify=_trusting(self.ca_file), timeout=30)
+        """A plain client that trusts the server and holds the control secret (for
+        /__control/ calls)."""
+        return httpx.Client(
+            verify=_trusting(self.ca_file),
+            timeout=30,
+            headers={CONTROL_SECRET_HEADER: CONTROL_SECRET},
+        )
 
     def registry(self, *, retry: RetryPolicy | None = None) -> ClientsRegistry:
         """The ``auth0://`` backend pointed at this server with its management client

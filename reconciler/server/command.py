@@ -11,9 +11,11 @@ import click
 
 from reconciler.server.assertions import KEY_ALGORITHMS, rsa_public_key
 from reconciler.server.auth import MANAGEMENT_SCOPES
+from reconciler.server.control import CONTROL_SECRET_HEADER, is_loopback
 from reconciler.server.listener import Server
-from reconciler.server.ratelimit import PRESETS, parse_rate_limit
+from reconciler.server.ratelimit import PLAN_RATE_LIMITS, PRESETS, parse_rate_limit
 from reconciler.tenant.engine import Tenant
+from reconciler.tenant.limits import ENTITIES, NO_LIMITS, PLANS, EntityLimits
 
 __all__ = ["serve", "serve_command"]
 
@@ -21,7 +23,9 @@ DEFAULT_DB = Path(".reconciler/registry.db")
 DEFAULT_PORT = 4010
 
 
-def _rate_limit(ctx: click.Context, param: click.Parameter, value: str) -> str:
+def _rate_limit(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
     try:
         parse_rate_limit(value)
     except ValueError as exc:
@@ -40,11 +44,29 @@ def _rate_limit(ctx: click.Context, param: click.Parameter, value: str) -> str:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=int, default=DEFAULT_PORT, show_default=True, help="0: any free port.")
 @click.option(
+    "--plan",
+    type=click.Choice(list(PLANS)),
+    help="Auth0 plan to imitate: its entity limits (10 applications on free) and, unless "
+    "--rate-limit says otherwise, its rate limit [default: no limits].",
+)
+@click.option(
     "--rate-limit",
-    default="off",
-    show_default=True,
     callback=_rate_limit,
-    help=f"Auth0 tier to imitate ({'|'.join(PRESETS)}) or BURST/RATE per second.",
+    help=f"Auth0 tier to imitate ({'|'.join(PRESETS)}) or BURST/RATE per second "
+    "[default: the --plan's, else off].",
+)
+@click.option(
+    "--retry-after/--no-retry-after",
+    default=False,
+    show_default=True,
+    help="Add Retry-After to a rate-limit 429 (Auth0 documents only x-ratelimit-reset).",
+)
+@click.option(
+    "--control-secret",
+    envvar="RECONCILER_SERVE_CONTROL_SECRET",
+    help=f"Secret the /__control/ routes require in {CONTROL_SECRET_HEADER} "
+    "[env RECONCILER_SERVE_CONTROL_SECRET; default: none on a loopback --host, where "
+    "they answer this machine only; generated on any other].",
 )
 @click.option(
     "--client-id",
@@ -98,7 +120,10 @@ def serve(
     db: Path,
     host: str,
     port: int,
-    rate_limit: str,
+    plan: str | None,
+    rate_limit: str | None,
+    retry_after: bool,
+    control_secret: str | None,
     client_id: str | None,
     client_secret: str | None,
     client_public_key: Path | None,
@@ -113,6 +138,8 @@ def serve(
         raise click.UsageError("--tls-key needs --tls-cert")
     if client_public_key is not None and client_secret is not None:
         raise click.UsageError("--client-public-key and --client-secret: give one of them")
+    if control_secret is not None and not control_secret.strip():
+        raise click.BadParameter("must not be empty", param_hint="--control-secret")
     public_key = client_public_key.read_bytes() if client_public_key is not None else None
     if public_key is not None:
         try:
@@ -123,7 +150,11 @@ def serve(
     client_id = client_id or secrets.token_urlsafe(24)
     if public_key is None:
         client_secret = client_secret or secrets.token_urlsafe(48)
-    tenant = Tenant(db)
+    generated_control = control_secret is None and not is_loopback(host)
+    if generated_control:
+        control_secret = secrets.token_urlsafe(32)
+    limits = PLANS[plan] if plan else NO_LIMITS
+    tenant = Tenant(db, limits=limits)
     try:
         server = Server(
             tenant,
@@ -131,13 +162,15 @@ def serve(
             port=port,
             client_id=client_id,
             client_secret=client_secret,
-            rate_limit=rate_limit,
+            rate_limit=rate_limit or PLAN_RATE_LIMITS.get(plan or "", "off"),
             ssl_context=_tls_context(tls_cert, tls_key),
             access_log=sys.stderr,
             tenant_domain=tenant_domain,
             client_public_key=public_key,
             client_key_alg=client_key_alg,
             management_scopes=tuple(management_scopes.split()),
+            retry_after=retry_after,
+            control_secret=control_secret,
         )
         try:
             base_url = server.bind()
@@ -151,6 +184,9 @@ def serve(
         else:
             credentials = "the one you gave"
         _announce(base_url, audience, db, client_id, credentials)
+        _announce_limits(limits)
+        _announce_control(control_secret, generated=generated_control)
+        click.echo("Ctrl-C to stop.")
         try:
             server.serve_forever()
         except KeyboardInterrupt:
@@ -183,4 +219,22 @@ def _announce(base_url: str, audience: str, db: Path, client_id: str, credential
     click.echo(f"  token:          POST {base_url}/oauth/token  grant_type=client_credentials")
     click.echo(f"  client_id:      {client_id}")
     click.echo(f"  client_secret:  {credentials}")
-    click.echo("Ctrl-C to stop.")
+
+
+def _announce_limits(limits: EntityLimits) -> None:
+    if limits.plan is None:
+        return
+    held = ", ".join(f"{most:,} {ENTITIES[entity]}" for entity, most in limits.most.items())
+    click.echo(f"  plan:           {limits.plan} (at most {held})")
+
+
+def _announce_control(secret: str | None, *, generated: bool) -> None:
+    if secret is None:
+        click.echo("  control:        /__control/ open to this machine only (loopback)")
+    elif generated:
+        click.echo(
+            f"  control:        /__control/ with {CONTROL_SECRET_HEADER}: {secret}"
+            "  (generated; shown only now)"
+        )
+    else:
+        click.echo(f"  control:        /__control/ with {CONTROL_SECRET_HEADER}: the one you gave")

@@ -23,6 +23,7 @@ from reconciler.errors import ApiError
 from reconciler.server.app import AppSettings, ManagementApp
 from reconciler.server.assertions import rsa_public_key
 from reconciler.server.auth import MANAGEMENT_SCOPES
+from reconciler.server.control import is_loopback
 from reconciler.server.documents import DocumentSource, FixtureDocuments, network_documents
 from reconciler.server.messages import Request, Response, error_response
 from reconciler.server.ratelimit import parse_rate_limit
@@ -43,6 +44,9 @@ class Server:
     ``documents`` is where CIMD documents come from: a ``{URL: document}`` fixture map
     (nothing is fetched), any ``DocumentSource`` callable, or None for the network
     fetcher with a fixture map in front (``POST /__control/documents`` fills it).
+    ``control_secret`` guards the control routes (``control.ControlAccess``): without
+    one they answer only on a loopback ``host``. ``retry_after`` adds Retry-After to a
+    rate-limit refusal, which Auth0 does not document.
     """
 
     def __init__(
@@ -63,6 +67,8 @@ class Server:
         client_public_key: bytes | None = None,
         client_key_alg: str = "RS256",
         management_scopes: tuple[str, ...] = MANAGEMENT_SCOPES,
+        retry_after: bool = False,
+        control_secret: str | None = None,
     ) -> None:
         """``tenant_domain``: the tenant's canonical domain, whose Management API a token
         must name (``AppSettings``); the management client authenticates with
@@ -77,6 +83,8 @@ class Server:
             raise ValueError("token_lifetime must be at least 1 second")
         if client_public_key is not None:
             rsa_public_key(client_public_key, client_key_alg)
+        if control_secret is not None and not control_secret.strip():
+            raise ValueError("the control secret must not be empty")
         self.tenant = tenant
         self.host = host
         self.port = port
@@ -92,6 +100,8 @@ class Server:
         self._management_scopes = management_scopes
         self._ssl_context = ssl_context
         self._access_log = access_log
+        self._retry_after = retry_after
+        self._control_secret = control_secret
         self._httpd: _HttpServer | None = None
         self._thread: threading.Thread | None = None
         self._serving = False
@@ -122,6 +132,9 @@ class Server:
                     client_public_key=self._client_public_key,
                     client_key_alg=self._client_key_alg,
                     management_scopes=self._management_scopes,
+                    retry_after=self._retry_after,
+                    control_secret=self._control_secret,
+                    loopback=is_loopback(self.host),
                 ),
                 self._documents,
             )

@@ -5,6 +5,7 @@ It is not a registry: ``registries/sqlite.py`` and ``server/`` are its two faces
 engine.py            Tenant: one tenant's clients, credentials, APIs, grants and connections
                      in one SQLite file
 store.py             its tables, transactions and every SQL statement
+limits.py            Auth0's entity limits per plan (10 applications on a free tenant)
 records.py           the records the tenant fills in, as a live Auth0 tenant does
 resource_servers.py  resource servers (APIs)
 grants.py            client grants: which client may call which API, with which scopes

@@ -24,6 +24,7 @@ from typing import Any
 from reconciler.errors import ApiError
 from reconciler.tenant.connections import Connections
 from reconciler.tenant.grants import ClientGrants
+from reconciler.tenant.limits import NO_LIMITS, EntityLimits
 from reconciler.tenant.lock import ApplyLock
 from reconciler.tenant.records import (
     global_client,
@@ -62,12 +63,19 @@ class Tenant:
     """An Auth0 tenant's clients and credentials in one SQLite file (or ``":memory:"``)."""
 
     def __init__(
-        self, path: str | Path, *, name: str = "embedded", busy_timeout: float = 5.0
+        self,
+        path: str | Path,
+        *,
+        name: str = "embedded",
+        busy_timeout: float = 5.0,
+        limits: EntityLimits = NO_LIMITS,
     ) -> None:
         self.path = str(path)
         self.name = name
+        #: Auth0's entity limits of the plan this tenant imitates (none by default).
+        self.limits = limits
         self._apply_lock = ApplyLock(self.path)
-        self._store = TenantStore(self.path, busy_timeout=busy_timeout)
+        self._store = TenantStore(self.path, busy_timeout=busy_timeout, limits=limits)
         #: The tenant's APIs (resource servers), in the same file.
         self.resource_servers = ResourceServers(self._store)
         #: Which client may call which API with which scopes.

@@ -1,7 +1,8 @@
 """``auth0://TENANT_DOMAIN``: the Auth0 Management API v2 over an injected httpx client.
 
 Reads every client, client grant, API and connection in one paged pass each (grants and
-connections by checkpoint, ``from``/``take``); writes send only what changes; 429s wait for the
+connections by checkpoint, ``from``/``take``; clients and APIs by offset, in overlapping
+windows that cannot skip one, ``paging``); writes send only what changes; 429s wait for the
 bucket, 5xx and network failures back off with jitter a bounded number of times; a
 create whose outcome is unknown is looked up by its stamp before it is ever sent again.
 """
@@ -21,12 +22,14 @@ from reconciler.core.stamp import APP_KEY, OWNER_KEY
 from reconciler.errors import ApiError, InputError, RegistryError
 from reconciler.registries.auth0.assertion import ClientAssertion
 from reconciler.registries.auth0.lease import LEASE_IDENTIFIER, TenantLease
+from reconciler.registries.auth0.paging import MAX_PAGE, Page, read_every_item
 from reconciler.registries.auth0.ratelimit import RateGovernor
 from reconciler.registries.auth0.scopes import missing_scopes, route_scope
 from reconciler.registries.auth0.tokens import TokenSource, canonical_audience, error_message
 from reconciler.registries.base import CimdVerdict, Needs, Operation
 from reconciler.registries.clients import ClientsRegistry
 from reconciler.registries.retry import RetryPolicy
+from reconciler.tenant.limits import ENTITIES, PLANS
 
 __all__ = [
     "Auth0Registry",
@@ -37,13 +40,16 @@ __all__ = [
     "open_auth0",
 ]
 
-PAGE_SIZE = 100
+#: A checkpoint page's ``take``, and the largest ``per_page`` of an offset window.
+PAGE_SIZE = MAX_PAGE
 #: Writes in flight at once; the rate governor still paces them to the tenant's limits.
 WRITE_PARALLELISM = 4
 DEFAULT_TIMEOUT_SECONDS = 30.0
 DEFAULT_LOCK_TIMEOUT_SECONDS = 600.0
 _MIN_POLL_SECONDS = 0.1
 _UNSENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+#: Auth0's errorCode for a create past the plan's entity limit (``tenant/limits.py``).
+TOO_MANY_ENTITIES = "too_many_entities"
 
 
 class ManagementApi:
@@ -70,34 +76,14 @@ class ManagementApi:
         self.rate_limited = 0
 
     def all_clients(self) -> list[dict[str, Any]]:
-        """Every non-global client, page by page, checked against the announced total."""
-        clients: dict[str, dict[str, Any]] = {}
-        page = 0
-        total: int | None = None
-        while True:
-            body = self._call(
-                "GET",
-                "/api/v2/clients",
-                params={
-                    "page": page,
-                    "per_page": PAGE_SIZE,
-                    "include_totals": "true",
-                    "is_global": "false",
-                },
-            )
-            batch = body.get("clients", []) if isinstance(body, dict) else body
-            total = int(body.get("total", 0)) if isinstance(body, dict) else None
-            for client in batch:
-                clients.setdefault(str(client["client_id"]), client)
-            if not batch or len(batch) < PAGE_SIZE or (total is not None and len(clients) >= total):
-                break
-            page += 1
-        if total is not None and len(clients) < total:
-            raise RegistryError(
-                f"Auth0 announced {total} clients but {len(clients)} were listed; "
-                "the tenant changed while reading: plan again"
-            )
-        return list(clients.values())
+        """Every non-global client, in overlapping pages that cannot skip one (``paging``)."""
+        return read_every_item(
+            lambda page, size: self._offset_page(
+                "/api/v2/clients", "clients", page, size, is_global="false"
+            ),
+            "client_id",
+            "the tenant's clients",
+        )
 
     def create_client(self, body: dict[str, Any]) -> dict[str, Any]:
         """POST /clients, never sent twice while its first sending may have worked.
@@ -206,21 +192,14 @@ class ManagementApi:
         self._call("DELETE", f"/api/v2/client-grants/{grant_id}")
 
     def all_resource_servers(self) -> list[dict[str, Any]]:
-        """Every API, page by page (resource servers page only by offset)."""
-        servers: list[dict[str, Any]] = []
-        page = 0
-        while True:
-            body = self._call(
-                "GET",
-                "/api/v2/resource-servers",
-                params={"page": page, "per_page": PAGE_SIZE, "include_totals": "true"},
-            )
-            batch = body.get("resource_servers", []) if isinstance(body, dict) else body
-            servers += batch
-            total = int(body.get("total", 0)) if isinstance(body, dict) else None
-            if len(batch) < PAGE_SIZE or (total is not None and len(servers) >= total):
-                return servers
-            page += 1
+        """Every API, as the clients are read (resource servers page only by offset)."""
+        return read_every_item(
+            lambda page, size: self._offset_page(
+                "/api/v2/resource-servers", "resource_servers", page, size
+            ),
+            "id",
+            "the tenant's APIs",
+        )
 
     def all_connections(self) -> list[dict[str, Any]]:
         """Every connection by checkpoint, then each one's enabled clients by checkpoint:
@@ -235,6 +214,19 @@ class ManagementApi:
 
     def patch_connection_clients(self, connection_id: str, changes: list[dict[str, Any]]) -> None:
         self._call("PATCH", f"/api/v2/connections/{connection_id}/clients", json=changes)
+
+    def _offset_page(self, path: str, member: str, page: int, size: int, **filters: str) -> Page:
+        """One offset page of a list, and the total it announces."""
+        body = self._call(
+            "GET",
+            path,
+            params={"page": page, "per_page": size, "include_totals": "true", **filters},
+        )
+        if isinstance(body, list):
+            return [dict(item) for item in body], None
+        if not isinstance(body, dict):
+            raise RegistryError(f"GET {path} answered no {{{member}, total}} page")
+        return [dict(item) for item in body.get(member) or []], int(body.get("total", 0))
 
     def _checkpoint_pages(self, path: str, member: str) -> list[dict[str, Any]]:
         """Every item of a checkpoint-paged list: ``take`` 100, then ``from`` each answer's
@@ -355,8 +347,22 @@ class ManagementApi:
                 self.tokens.invalidate()
                 continue
             if status >= 400:
-                raise _api_error(response, method, path)
+                raise _api_error(
+                    response, method, path, held=self._held_if_at_limit(response, method, path)
+                )
             return response
+
+    def _held_if_at_limit(self, response: httpx.Response, method: str, path: str) -> int | None:
+        """How many applications the tenant holds, when a create was refused for its
+        plan's limit on them (one more request); None otherwise or if it cannot be read."""
+        at_limit = _error_code(response) == TOO_MANY_ENTITIES
+        if not at_limit or _limited_entity(method, path) != "applications":
+            return None
+        try:
+            _, total = self._offset_page("/api/v2/clients", "clients", 0, 1, is_global="false")
+        except RegistryError:
+            return None
+        return total
 
 
 class Auth0Registry(ClientsRegistry):
@@ -412,7 +418,9 @@ def _stamp_key(body: Mapping[str, Any]) -> object:
     return (body.get("client_metadata") or {}).get(APP_KEY)
 
 
-def _api_error(response: httpx.Response, method: str, path: str) -> ApiError:
+def _api_error(
+    response: httpx.Response, method: str, path: str, *, held: int | None = None
+) -> ApiError:
     try:
         body = response.json()
     except ValueError:
@@ -420,7 +428,10 @@ def _api_error(response: httpx.Response, method: str, path: str) -> ApiError:
     if not isinstance(body, dict):
         body = {}
     message = str(body.get("message") or response.reason_phrase or "error")
-    if response.status_code == 403 and "scope" in message.lower():
+    entity = _limited_entity(method, path)
+    if body.get("errorCode") == TOO_MANY_ENTITIES and entity is not None:
+        message += f" ({_entity_limit_note(entity, held)})"
+    elif response.status_code == 403 and "scope" in message.lower():
         needed = route_scope(method, path)
         message += f" (grant the management client the {needed} scope)" if needed else ""
     elif response.status_code == 401:
@@ -431,6 +442,53 @@ def _api_error(response: httpx.Response, method: str, path: str) -> ApiError:
         f"{method} {path}: {message}",
         body.get("errorCode"),
     )
+
+
+def _error_code(response: httpx.Response) -> object:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body.get("errorCode") if isinstance(body, dict) else None
+
+
+def _limited_entity(method: str, path: str) -> str | None:
+    """The entity (a key of ``limits.ENTITIES``) a create on this route adds."""
+    if method != "POST":
+        return None
+    if path.endswith("/credentials"):
+        return "credentials"
+    if path in ("/api/v2/clients", "/api/v2/clients/cimd/register"):
+        return "applications"
+    for prefix, entity in (
+        ("/api/v2/client-grants", "client_grants"),
+        ("/api/v2/resource-servers", "resource_servers"),
+        ("/api/v2/connections", "connections"),
+    ):
+        if path == prefix:
+            return entity
+    return None
+
+
+def _entity_limit_note(entity: str, held: int | None) -> str:
+    """What a refusal for the plan's limit on ``entity`` means, naming the plan when the
+    tenant holds exactly one plan's most (``held``)."""
+    name = ENTITIES[entity]
+    by_most: dict[int, list[str]] = {}
+    for plan, limits in PLANS.items():
+        most = limits.limit(entity)
+        if most is not None:
+            by_most.setdefault(most, []).append(plan.capitalize() if plan != "free" else plan)
+    fix = f"delete {name} it no longer needs or move the tenant to a larger plan"
+    plans = ", ".join(f"{' and '.join(names)} {most:,}" for most, names in by_most.items())
+    if held is not None and held in by_most:
+        named = by_most[held]
+        plural = len(named) > 1
+        return (
+            f"the tenant holds {held:,} {name}, the most Auth0's {' and '.join(named)} "
+            f"plan{'s' * plural} allow{'s' * (not plural)}: {fix}; Auth0's limits: {plans}"
+        )
+    return f"the tenant's plan allows no more {name}: {fix}; Auth0's limits: {plans}"
 
 
 def _answer(response: httpx.Response, what: str) -> Any:
