@@ -5,6 +5,7 @@ model.py        DesiredApp (what a manifest asks for), App (what a registry hold
                 Grant, Api, LoginConnection (a registry's client grants, APIs, connections)
 stamp.py        the ownership stamp written into an app's metadata
 cimd_fields.py  how Auth0 maps a Client ID Metadata Document onto client fields
+third_party.py  what Auth0 allows a third-party app (its strict security controls)
 hosts.py        loopback hosts and IP literals, one answer for every rule
 scope.py        the manifest files and app keys a partial run was shown
 changes.py      change kinds (create, update, delete, adopt, refresh, deliver, rotate)

@@ -17,6 +17,7 @@ OPTIONAL = (
     "orphans",
     "preview_cimd",
     "cimd_note",
+    "cimd_support",
     "rotation_unsupported",
     "unheld_fields",
     "holds_scope",
