@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -541,7 +542,7 @@ def registry_group() -> None:
 @click.pass_context
 def seed_command(ctx: click.Context, /, file: Path, **given: Any) -> None:
     """Load what exists before reconciler: FILE holds `clients` (Auth0 client objects) and
-    optionally `resource_servers`, `client_grants` and `connections`."""
+    optionally `resource_servers`, `client_grants`, `connections` and `tenant_settings`."""
     workspace = Workspace.open(options_from(ctx, (), **given))
     environment = workspace.environment()
     source = load_yaml_file(file)
@@ -562,6 +563,9 @@ def seed_command(ctx: click.Context, /, file: Path, **given: Any) -> None:
             added_count, kept_count = len(seeded.added[kind]), len(seeded.kept[kind])
             label = kind.replace("_", " ")
             click.echo(f"Seeded {added_count} {label} ({kept_count} already there).")
+    if seeded.settings is not None:
+        settings = ", ".join(f"{name}: {json.dumps(v)}" for name, v in seeded.settings.items())
+        click.echo(f"Tenant settings: {settings}.")
 
 
 cli.add_command(serve)

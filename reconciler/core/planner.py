@@ -241,6 +241,10 @@ class _Planning:
                 "an app cannot be converted: give it a new key",
             )
             return
+        switch = _party_switch(spec, target)
+        if switch:
+            self.refuse(spec, switch)
+            return
         change = self.converge(spec, target)
         if change is not None:
             self.changes.append(change)
@@ -508,6 +512,23 @@ def _assigned(name: str, value: Any) -> list[FieldChange]:
         for audience, grant in value.items()
         for member, member_value in grant.items()
     ]
+
+
+def _party_switch(spec: DesiredApp, app: App) -> str:
+    """Why ``spec`` cannot be planned as a change of ``app``: it switches the app between
+    first and third party, which Auth0 never does to an existing app (its client id even
+    differs: ``tpc_`` for third-party). Empty when it does not."""
+    declared, held = spec.fields.get("is_first_party"), app.fields.get("is_first_party")
+    if not isinstance(declared, bool) or not isinstance(held, bool) or declared == held:
+        return ""
+    kinds = ("a third-party", "a first-party") if declared else ("a first-party", "a third-party")
+    return (
+        f"app {spec.key!r} declares is_first_party: {str(declared).lower()}, but client "
+        f"{app.client_id} is {kinds[0]} app, and an app cannot be converted to {kinds[1]} "
+        "one (Auth0's rule). To switch, declare a new app under a new key, without "
+        "client_id: it is a new client, with a new client_id, secret and grants, and users "
+        f"consent again. Else set is_first_party back to {str(held).lower()}"
+    )
 
 
 def _holds_delivered_secret(app: App) -> bool:

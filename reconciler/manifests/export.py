@@ -26,6 +26,7 @@ import yaml
 from reconciler.core.access import grants_by_client
 from reconciler.core.fields import CIMD_MANIFEST_FIELDS, MANAGED_FIELDS, MANIFEST_TYPE_BY_APP_TYPE
 from reconciler.core.model import App, Grant, LoginConnection
+from reconciler.core.third_party import THIRD_PARTY_CLIENT_MEMBERS
 from reconciler.manifests.lint import LEGACY_GRANTS
 
 __all__ = ["SCHEMA_FILE", "THIRD_PARTY_FILE", "Exported", "export_apps", "manifest_for"]
@@ -125,12 +126,18 @@ def manifest_for(
         body["client_id"] = app.client_id
     if app.is_cimd:
         body["cimd"] = app.external_client_id
+    strict_third_party = (
+        app.fields.get("is_first_party") is False
+        and app.record.get("third_party_security_mode") != "permissive"
+    )
     for name in MANAGED_FIELDS:
         value = app.fields.get(name)
         if value is None or name in ("credentials", "client_metadata"):
             continue
         if app.is_cimd and name not in CIMD_MANIFEST_FIELDS:
             continue
+        if strict_third_party and name not in THIRD_PARTY_CLIENT_MEMBERS:
+            continue  # a server default (cross_origin_authentication: false) nobody can set
         if name == "app_type":
             body["type"] = kind
         elif isinstance(value, dict):

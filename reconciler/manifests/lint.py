@@ -13,6 +13,13 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from reconciler.cimd.url import cimd_url_problems
 from reconciler.core.hosts import is_loopback_host
 from reconciler.core.stamp import MAX_USER_METADATA_KEYS, RESERVED_PREFIX
+from reconciler.core.third_party import (
+    THIRD_PARTY_CLIENT_MEMBERS,
+    THIRD_PARTY_GRANT_TYPES,
+    THIRD_PARTY_JWT_ALG,
+    THIRD_PARTY_JWT_MEMBERS,
+    THIRD_PARTY_RULES,
+)
 from reconciler.diagnostics import Diagnostic, Location, Severity
 from reconciler.manifests.settings_lint import SETTINGS_RULES
 from reconciler.manifests.yamlfile import JsonPath
@@ -35,6 +42,26 @@ _EMAIL = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;.]+$")
 _PRIVATE_PEM = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----")
 #: RFC 6749 §3.3 scope-token: printable ASCII but space, double quote and backslash.
 _SCOPE_TOKEN = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]+$")
+#: The manifest fields a third-party app may have: Auth0's curated client members (by
+#: their manifest names), what reconciler keeps to itself, and the RFC 7591 pages and
+#: contacts, which an Auth0 client does not hold (never sent).
+THIRD_PARTY_FIELDS = frozenset(
+    {
+        *THIRD_PARTY_CLIENT_MEMBERS,
+        "type",
+        "metadata",
+        "credentials",
+        "client_id",
+        "cimd",
+        "protect",
+        "apis",
+        "connections",
+        "allow_legacy_grants",
+        "legacy_grants_reason",
+        *PAGE_FIELDS,
+        "contacts",
+    }
+)
 #: Auth0's Management API, whose audience is the canonical domain even on a custom domain.
 _MANAGEMENT_API = re.compile(r"^https://[^/]+\.auth0\.com/api/v2/?$", re.IGNORECASE)
 
@@ -47,6 +74,7 @@ def lint_app(key: str, app: Mapping[str, Any], locate: Locate, base_dir: Path) -
         _origins,
         _client_kind,
         _grants,
+        _third_party,
         _apis,
         _connections,
         _credentials,
@@ -212,7 +240,7 @@ def _grants(app: Mapping[str, Any], locate: Locate, _: Path) -> Iterator[Diagnos
     grants = list(_strings(app.get("grant_types")))
     allowed = app.get("allow_legacy_grants") is True
     for index, grant in enumerate(grants):
-        if grant in LEGACY_GRANTS and not allowed:
+        if grant in LEGACY_GRANTS and not allowed and not _is_third_party(app):
             yield Diagnostic(
                 locate(("grant_types", index)),
                 "legacy-grant",
@@ -231,6 +259,72 @@ def _grants(app: Mapping[str, Any], locate: Locate, _: Path) -> Iterator[Diagnos
             "legacy-grant-reason",
             "allow_legacy_grants needs a legacy_grants_reason saying why",
         )
+
+
+def _third_party(app: Mapping[str, Any], locate: Locate, _: Path) -> Iterator[Diagnostic]:
+    """Auth0's security controls for a third-party app (``is_first_party: false``, or
+    CIMD): the curated fields, three grants, RS256, expiring refresh tokens, exact URLs.
+    Errors, as a new third-party app is strict; warnings for an adopted one, which may be
+    an older, permissive app Auth0 does not hold to them."""
+    if not _is_third_party(app):
+        return
+    adopted = "client_id" in app
+    severity = WARNING if adopted else Severity.ERROR
+    why = f"{THIRD_PARTY_RULES}, for a strict one: this adopted app may be permissive"
+    rules = why if adopted else THIRD_PARTY_RULES
+
+    def finding(path: JsonPath, message: str) -> Diagnostic:
+        return Diagnostic(locate(path), "third-party", f"{message} ({rules})", severity)
+
+    for name in app:
+        if name not in THIRD_PARTY_FIELDS:
+            yield finding((name,), f"a third-party app cannot set {name}")
+    for index, grant in enumerate(_strings(app.get("grant_types"))):
+        if grant not in THIRD_PARTY_GRANT_TYPES:
+            yield finding(
+                ("grant_types", index),
+                f"a third-party app cannot use the {grant} grant, only "
+                + ", ".join(THIRD_PARTY_GRANT_TYPES),
+            )
+        elif grant == "client_credentials" and app.get("token_endpoint_auth_method") == "none":
+            yield finding(
+                ("grant_types", index),
+                "a third-party app must be confidential to use client_credentials "
+                "(token_endpoint_auth_method is none)",
+            )
+    jwt_configuration = app.get("jwt_configuration")
+    if isinstance(jwt_configuration, dict):
+        for member, value in jwt_configuration.items():
+            if member not in THIRD_PARTY_JWT_MEMBERS:
+                yield finding(
+                    ("jwt_configuration", member),
+                    f"a third-party app cannot set jwt_configuration.{member}",
+                )
+            elif member == "alg" and value != THIRD_PARTY_JWT_ALG:
+                yield finding(
+                    ("jwt_configuration", "alg"),
+                    f"a third-party app signs its tokens with {THIRD_PARTY_JWT_ALG}, not {value}",
+                )
+    refresh_token = app.get("refresh_token")
+    if isinstance(refresh_token, dict):
+        if refresh_token.get("expiration_type") == "non-expiring":
+            yield finding(
+                ("refresh_token", "expiration_type"),
+                "a third-party app's refresh tokens must expire",
+            )
+        if refresh_token.get("infinite_idle_token_lifetime") is True:
+            yield finding(
+                ("refresh_token", "infinite_idle_token_lifetime"),
+                "a third-party app's refresh tokens cannot have an infinite idle lifetime",
+            )
+    for field in ("callbacks", *ORIGIN_FIELDS):
+        for index, url in enumerate(_strings(app.get(field))):
+            if "*" in url:
+                yield finding((field, index), f"a third-party app's {field} must be exact URLs")
+
+
+def _is_third_party(app: Mapping[str, Any]) -> bool:
+    return "cimd" in app or app.get("is_first_party") is False
 
 
 def lint_third_party_apis(declared: Iterable[tuple[Any, Locate]]) -> list[Diagnostic]:
@@ -262,8 +356,7 @@ def _apis(app: Mapping[str, Any], locate: Locate, _: Path) -> Iterator[Diagnosti
             "made outside Git",
             WARNING,
         )
-    third_party = "cimd" in app or app.get("is_first_party") is False
-    yield from _api_grants(listed, locate, ("apis",), third_party=third_party, seen={})
+    yield from _api_grants(listed, locate, ("apis",), third_party=_is_third_party(app), seen={})
 
 
 def _api_grants(

@@ -49,6 +49,7 @@ __all__ = [
     "plan_exit_code",
     "plan_workspace",
     "read_and_plan",
+    "registry_cimd_support",
     "registry_references",
     "update_lock",
 ]
@@ -197,6 +198,7 @@ def read_and_plan(
         lock,
         strict=desired.strict,
     )
+    sources.diagnostics.extend(registry_cimd_support(registry, shown, current))
     sources.diagnostics.extend(registry_verdicts(registry, shown, current))
     sources.diagnostics.extend(
         registry_references(registry, holdings, shown, desired.third_party or ())
@@ -336,6 +338,39 @@ def _header_notice(note: HeaderNote, first_run: bool) -> Notice:
     if note.refuses_creates and first_run:
         return Notice(NoticeKind.FIRST_RUN, note.first_run_message or note.message)
     return Notice(NoticeKind(note.kind), note.message)
+
+
+def registry_cimd_support(
+    registry: Registry, apps: Sequence[DesiredApp], current: Sequence[App]
+) -> list[Diagnostic]:
+    """Whether the registry registers CIMD documents at all (Auth0: the tenant setting
+    ``client_id_metadata_document_supported``), asked once when an app declares one.
+
+    A registry that does not stops each new CIMD app (an error where it is declared) and
+    warns for each registered one (a refresh of its document would be refused); one that
+    cannot tell warns.
+    """
+    declared = [app for app in apps if app.cimd]
+    if not declared:
+        return []
+    support = registry.cimd_support()
+    if support.supported:
+        return []
+    registered = {app.external_client_id for app in current}
+    found: list[Diagnostic] = []
+    for app in declared:
+        new = app.cimd not in registered
+        if support.supported is None:
+            severity, outcome = Severity.WARNING, "registering it may be refused"
+        elif new:
+            severity, outcome = Severity.ERROR, "the app cannot be registered"
+        else:
+            severity, outcome = Severity.WARNING, "a refresh from its document would be refused"
+        where = app.location or Location(app.key)
+        found.append(
+            Diagnostic(where, "cimd-unsupported", f"{support.reason}; {outcome}", severity)
+        )
+    return found
 
 
 def registry_verdicts(

@@ -96,6 +96,11 @@ Optional, with defaults (override what the backend can do)
     Said on every CIMD change in a plan: what registering a document means here.
     Default None.
 
+``cimd_support()``
+    Whether the registry registers CIMD documents at all now (``CimdSupport``), asked at
+    plan time when a manifest declares a CIMD app: Auth0 does once the tenant setting
+    ``client_id_metadata_document_supported`` is on. Default: supported.
+
 ``rotation_unsupported``
     For a backend that is not ``RotatesSecrets``: why, and what to do instead, ending
     the error when a secret must be rotated. Default: replace the app.
@@ -160,8 +165,8 @@ The shipped backends, as ``tests/registries/test_contract.py`` holds them to it
 write_parallelism):
 
     backend      reads rotates grants writes overrides
-    sqlite:      yes   yes     yes    1      close unheld_fields
-    auth0://     yes   yes     yes    4      close preview_cimd unheld_fields
+    sqlite:      yes   yes     yes    1      close unheld_fields cimd_support
+    auth0://     yes   yes     yes    4      close preview_cimd unheld_fields cimd_support
                                               check_permissions
     dcr+https:// yes   no      no     1      close header_notes orphans cimd_note
                                               rotation_unsupported holds_scope
@@ -180,6 +185,7 @@ from reconciler.core.model import Api, ApiGrant, App, Credential, Grant, LoginCo
 from reconciler.core.stamp import Stamp
 
 __all__ = [
+    "CimdSupport",
     "CimdVerdict",
     "Created",
     "HeaderNote",
@@ -254,6 +260,15 @@ class Operation(StrEnum):
 Needs = Mapping[Operation, Sequence[str]]
 
 
+@dataclass(frozen=True)
+class CimdSupport:
+    """Whether a registry registers CIMD documents now, and why not."""
+
+    #: None: the registry could not tell (``reason`` says why, and what to grant).
+    supported: bool | None = True
+    reason: str = ""
+
+
 class Orphan(Protocol):
     """An app the registry may hold without listing it."""
 
@@ -307,6 +322,9 @@ class Registry(ABC):
 
     def check_permissions(self, needs: Needs) -> None:
         return None
+
+    def cimd_support(self) -> CimdSupport:
+        return CimdSupport()
 
 
 @runtime_checkable

@@ -13,11 +13,20 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol
 
+from reconciler.core.cimd_fields import DOCUMENT_FIELDS, mapped_fields
 from reconciler.core.fields import MANAGED_FIELDS, PARTIAL_OBJECTS
-from reconciler.core.model import Api, ApiGrant, App, Credential, Grant, LoginConnection
+from reconciler.core.model import (
+    Api,
+    ApiGrant,
+    App,
+    Credential,
+    Grant,
+    LoginConnection,
+    canonical,
+)
 from reconciler.core.stamp import STAMP_KEYS, Stamp
 from reconciler.errors import ApiError, ConflictError, RegistryError
-from reconciler.registries.base import Created, Registry
+from reconciler.registries.base import CimdSupport, Created, Registry
 
 __all__ = [
     "MAX_CLIENTS_PER_CONNECTION_PATCH",
@@ -32,6 +41,10 @@ __all__ = [
 MAX_CLIENTS_PER_CONNECTION_PATCH = 50
 #: RFC 7591 client metadata an Auth0 client has no member for.
 UNHELD_BY_AUTH0 = frozenset({"client_uri", "policy_uri", "tos_uri", "contacts"})
+#: Auth0's tenant setting that lets a tenant register Client ID Metadata Documents.
+CIMD_SUPPORTED = "client_id_metadata_document_supported"
+_AUTH0_CIMD_SETTING = 'Dashboard: Settings > Advanced > "Client ID Metadata Document Registration"'
+_LOCK_NAME = "reconciler.lock"
 #: Members Auth0 refuses on PATCH although it returns them.
 _READ_ONLY_MEMBERS = {"jwt_configuration": {"secret_encoded"}}
 _PKJWT = "private_key_jwt"
@@ -63,6 +76,9 @@ class ClientsApi(Protocol):
 
     def cimd_register(self, url: str, document: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         """The client registered or refreshed for ``url``, and whether it was created."""
+
+    def tenant_settings(self) -> dict[str, Any]:
+        """The tenant's settings (GET /tenants/settings)."""
 
     def all_client_grants(self) -> list[dict[str, Any]]:
         """Every client grant, in one paged pass."""
@@ -100,6 +116,7 @@ class ClientsRegistry(Registry):
         before_write: Callable[[], None] = lambda: None,
         hidden_client_ids: Sequence[str] = (),
         hidden_api_identifiers: Sequence[str] = (),
+        cimd_setting_hint: str = _AUTH0_CIMD_SETTING,
     ) -> None:
         """``before_write`` runs before every write and raises to stop it (a lost lease);
         the hidden clients and APIs are the reconciler's own (its management client, its
@@ -110,6 +127,8 @@ class ClientsRegistry(Registry):
         self._before_write = before_write
         self._hidden = set(hidden_client_ids)
         self._hidden_apis = set(hidden_api_identifiers)
+        #: Where the tenant setting that allows CIMD registrations is turned on.
+        self._cimd_setting_hint = cimd_setting_hint
 
     def list_apps(self) -> list[App]:
         apps = []
@@ -221,9 +240,48 @@ class ClientsRegistry(Registry):
         return secret
 
     def register_cimd(self, url: str, document: Mapping[str, Any], current: App | None) -> App:
+        """Register ``url``, then check the client against ``document``, the one the plan
+        reviewed: Auth0 registers the document it fetches itself, which may have changed
+        since. A client it made from another document is deleted again; one it refreshed
+        from another cannot be put back, and the change fails saying so."""
         self._before_write()
-        client, _ = self.api.cimd_register(url, dict(document))
+        client, created = self.api.cimd_register(url, dict(document))
+        differences = _unreviewed_document_fields(url, document, client)
+        if differences:
+            if created:
+                self.api.delete_client(str(client["client_id"]))
+            outcome = (
+                "the client it made was deleted again"
+                if created
+                else "the client now holds them: review the document (`plan --locked` "
+                f"refuses it until {_LOCK_NAME} is updated with `reconciler lock`)"
+            )
+            raise RegistryError(
+                f"{url}: the registry registered the document it fetched now, which differs "
+                f"from the reviewed one in {', '.join(differences)}; {outcome}"
+            )
         return self._reread(client)
+
+    def cimd_support(self) -> CimdSupport:
+        """Auth0's tenant setting ``client_id_metadata_document_supported``; a token
+        without read:tenant_settings cannot tell."""
+        try:
+            settings = self.api.tenant_settings()
+        except ApiError as exc:
+            if exc.status != 403:
+                raise
+            return CimdSupport(
+                None,
+                f"{self.uri}: cannot read the tenant settings to check that CIMD apps may be "
+                f"registered ({exc.message}): grant the management client read:tenant_settings",
+            )
+        if settings.get(CIMD_SUPPORTED) is True:
+            return CimdSupport()
+        return CimdSupport(
+            False,
+            f"{self.uri} does not register Client ID Metadata Documents: turn on the tenant "
+            f"setting {CIMD_SUPPORTED} ({self._cimd_setting_hint})",
+        )
 
     def list_grants(self) -> list[Grant]:
         return [
@@ -522,6 +580,19 @@ def _replaced(current: App, name: str, wanted: Sequence[Credential]) -> bool:
     """A wanted key under an existing name but with other key material (a new kid)."""
     now = {c.get("name"): c.get("kid") for c in current.fields.get("credentials") or []}
     return any(c.name == name and now.get(name) not in (None, c.kid) for c in wanted)
+
+
+def _unreviewed_document_fields(
+    url: str, document: Mapping[str, Any], client: Mapping[str, Any]
+) -> list[str]:
+    """The fields ``document`` gives that the registered ``client`` holds otherwise (a
+    client with private_key_jwt credentials authenticates so, whatever its
+    token_endpoint_auth_method says)."""
+    wanted = canonical(mapped_fields(url, document))
+    held = canonical({name: client.get(name) for name in wanted})
+    if _has_private_key_jwt_credentials(client):
+        held["token_endpoint_auth_method"] = _PKJWT
+    return [name for name in DOCUMENT_FIELDS if name in wanted and held[name] != wanted[name]]
 
 
 def _has_private_key_jwt_credentials(client: Mapping[str, Any]) -> bool:

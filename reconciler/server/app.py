@@ -25,6 +25,7 @@ from reconciler.server.messages import Request, Response, error_response, not_fo
 from reconciler.server.ratelimit import Decision, RateLimiter, RateLimitPolicy, too_many_requests
 from reconciler.server.resource_servers_api import ResourceServersRoutes
 from reconciler.server.routing import Call, Router
+from reconciler.server.tenant_settings_api import TenantSettingsRoutes
 from reconciler.tenant.engine import Tenant
 from reconciler.tenant.seeding import seed_tenant
 
@@ -91,6 +92,7 @@ class ManagementApp:
                 *apis.routes(),
                 *ClientGrantsRoutes(tenant).routes(),
                 *ConnectionsRoutes(tenant).routes(),
+                *TenantSettingsRoutes(tenant).routes(),
             ]
         )
         self.control = ControlRoutes(

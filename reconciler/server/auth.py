@@ -69,6 +69,7 @@ MANAGEMENT_SCOPES = (
     "delete:client_grants",
     "read:connections",
     "update:connections",
+    "read:tenant_settings",
 )
 EXPIRED_TOKEN = "Expired token received for JSON Web Token validation"
 INVALID_TOKEN = "Invalid token"

@@ -13,7 +13,8 @@ Anyone who can use them can empty or rewrite the tenant, so they answer (``Contr
 
     POST   /__control/reset      empty tenant, no faults, full buckets, empty log
     POST   /__control/seed       {"resource_servers"?, "clients"?, "client_grants"?,
-                                  "connections"?: [...]}: as they exist elsewhere
+                                  "connections"?: [...], "tenant_settings"?: {...}}: as
+                                  they exist elsewhere
     POST   /__control/documents  {URL: document | null}: CIMD document fixtures
     POST   /__control/inject     {"status"?, "count"?, "delay"?, "path_prefix"?, "method"?,
                                   "retry_after"?, "after"?}: the next ``count`` matching
@@ -57,7 +58,7 @@ from reconciler.server.ratelimit import RateLimiter
 from reconciler.server.routing import Call, Route, Router
 from reconciler.tenant.engine import Tenant
 from reconciler.tenant.rules import invalid_body, json_type
-from reconciler.tenant.seeding import seed_tenant
+from reconciler.tenant.seeding import SETTINGS, seed_tenant
 
 __all__ = [
     "CONTROL_PREFIX",
@@ -226,7 +227,8 @@ class ControlRoutes:
 
     def seed(self, call: Call) -> Response:
         seeded = seed_tenant(self.tenant, read_json(call.request), keep_existing=False)
-        return json_response(201, seeded.added)
+        settings = {} if seeded.settings is None else {SETTINGS: seeded.settings}
+        return json_response(201, {**seeded.added, **settings})
 
     def documents(self, call: Call) -> Response:
         if self.fixtures is None:

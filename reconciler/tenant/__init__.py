@@ -15,5 +15,6 @@ seeding.py           loading APIs, clients, grants and connections that exist el
 query.py             the GET /clients query string, checked as Auth0 checks it
 lock.py              the lock one apply holds across its writes
 schema.py            the body schema language, worded as Auth0 words it
-rules/               what the tenant accepts: clients, credentials, CIMD registrations
+rules/               what the tenant accepts: clients (third-party ones too), credentials,
+                     CIMD registrations, tenant settings
 """

@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from reconciler.core.third_party import THIRD_PARTY_JWT_ALG
 from reconciler.errors import ApiError
 from reconciler.tenant.connections import Connections
 from reconciler.tenant.grants import ClientGrants
@@ -38,6 +39,8 @@ from reconciler.tenant.records import (
 )
 from reconciler.tenant.resource_servers import ResourceServers
 from reconciler.tenant.rules import (
+    CIMD_SUPPORTED,
+    DEFAULT_TENANT_SETTINGS,
     JsonObject,
     check_cimd_patch,
     check_client_patch,
@@ -45,8 +48,11 @@ from reconciler.tenant.rules import (
     check_credential_patch,
     check_new_client,
     check_new_credential,
+    check_tenant_settings,
+    check_third_party_body,
     cimd_mapped_fields,
     invalid_body,
+    is_strict_third_party,
     merge_patch,
     parse_client_query,
     parse_projection,
@@ -197,6 +203,7 @@ class Tenant:
             patch = _with_alias_of(current, patch)
             if current.get("external_metadata_type") == "cimd":
                 check_cimd_patch(patch)
+            check_third_party_body(patch, current)
             updated = with_legacy_logout(merge_patch(current, patch))
             check_client_rules(
                 updated,
@@ -282,9 +289,21 @@ class Tenant:
 
     def cimd_register(self, url: str, document: dict[str, Any]) -> tuple[JsonObject, bool]:
         """POST /clients/cimd/register: create the client for ``url``, or refresh it from
-        ``document`` (already fetched and validated). Returns ``(client, created)``."""
+        ``document`` (already fetched and validated). Returns ``(client, created)``.
+
+        Refused (403) while the tenant setting ``client_id_metadata_document_supported``
+        is off: Auth0 registers CIMD documents only once an admin turns it on.
+        """
         mapped = self.cimd_mapped_fields(url, document)
         with self._store.transaction(write=True) as rows:
+            if not _settings(rows)[CIMD_SUPPORTED]:
+                raise ApiError(
+                    403,
+                    "Forbidden",
+                    "Client ID Metadata Document registration is not enabled for this tenant "
+                    f"(tenant setting {CIMD_SUPPORTED})",
+                    "operation_not_supported",
+                )
             existing = rows.client_by_external_id(url)
             if existing is None:
                 client = new_cimd_client(self.name, mapped, self._signing_key(rows))
@@ -294,6 +313,20 @@ class Tenant:
             refreshed.update(mapped)
             rows.update_client(refreshed)
             return refreshed, False
+
+    # -- tenant settings --------------------------------------------------------------------
+
+    def tenant_settings(self) -> JsonObject:
+        """GET /tenants/settings, of the settings this tenant holds."""
+        with self._store.transaction(write=False) as rows:
+            return _settings(rows)
+
+    def update_tenant_settings(self, body: dict[str, Any]) -> JsonObject:
+        """Change the settings ``body`` names; the others keep their values."""
+        changes = check_tenant_settings(body)
+        with self._store.transaction(write=True) as rows:
+            rows.set_tenant_settings({**rows.tenant_settings(), **changes})
+            return _settings(rows)
 
     # -- grants, APIs and connections, as the registry reads and writes them -------------
 
@@ -347,8 +380,8 @@ class Tenant:
     # -- housekeeping -----------------------------------------------------------------------
 
     def reset(self) -> None:
-        """Delete every client, credential, API, grant and connection; the global client
-        comes back, new."""
+        """Delete every client, credential, API, grant and connection, and set the tenant
+        settings back to their defaults; the global client comes back, new."""
         with self._store.transaction(write=True) as rows:
             rows.delete_everything()
             rows.insert_client(global_client(self.name, self._signing_key(rows)))
@@ -371,6 +404,8 @@ class Tenant:
     ) -> JsonObject:
         fields = {k: v for k, v in body.items() if v is not None}
         fields = _with_alias_of(fields if legacy_names else {}, fields)
+        third_party = is_strict_third_party(fields)
+        check_third_party_body(fields, fields)
         methods = fields.pop("client_authentication_methods", None)
         with self._store.transaction(write=True) as rows:
             if client_id is not None and rows.client(client_id) is not None:
@@ -383,15 +418,20 @@ class Tenant:
                 client_id=client_id,
                 client_secret=client_secret,
                 signing_key=self._signing_key(rows),
+                third_party=third_party,
+                app_type=fields.get("app_type"),
             )
             if "refresh_token" in fields:
                 fields["refresh_token"] = merge_patch(
                     client["refresh_token"], fields["refresh_token"]
                 )
             if "jwt_configuration" in fields:
-                # A given jwt_configuration replaces the default lifetime, as Auth0 does.
+                # A given jwt_configuration replaces the default lifetime, as Auth0 does;
+                # a third-party client keeps the one algorithm it may have.
+                kept = {"alg": THIRD_PARTY_JWT_ALG} if third_party else {}
                 fields["jwt_configuration"] = {
                     "secret_encoded": False,
+                    **kept,
                     **fields["jwt_configuration"],
                 }
             if "cross_origin_auth" in fields:
@@ -462,6 +502,10 @@ def _all_checkpoint_pages(
         if not answer.get("next"):
             return items
         after = {"from": str(answer["next"])}
+
+
+def _settings(rows: TenantRows) -> JsonObject:
+    return {**DEFAULT_TENANT_SETTINGS, **rows.tenant_settings()}
 
 
 def _require_client(rows: TenantRows, client_id: str) -> JsonObject:

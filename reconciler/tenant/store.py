@@ -194,7 +194,22 @@ class TenantRows:
         ).fetchone()
         return None if row is None else self._decode(row[0])
 
+    def tenant_settings(self) -> JsonObject:
+        """The settings changed from their defaults (Auth0's ``/tenants/settings``)."""
+        row = self._connection.execute(
+            "SELECT value FROM tenant_meta WHERE key = 'tenant_settings'"
+        ).fetchone()
+        return {} if row is None else self._decode(row[0])
+
+    def set_tenant_settings(self, settings: JsonObject) -> None:
+        self._connection.execute(
+            "INSERT INTO tenant_meta (key, value) VALUES ('tenant_settings', ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (_encode(settings),),
+        )
+
     def delete_everything(self) -> None:
+        self._connection.execute("DELETE FROM tenant_meta WHERE key = 'tenant_settings'")
         self._connection.execute("DELETE FROM connection_clients")
         self._connection.execute("DELETE FROM connections")
         self._connection.execute("DELETE FROM client_grants")

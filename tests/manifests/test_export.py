@@ -158,6 +158,22 @@ def test_legacy_grants_in_use_are_allowed_with_a_reason_to_review() -> None:
     assert "review" in body["legacy_grants_reason"]
 
 
+def test_a_strict_third_party_app_leaves_out_the_defaults_it_cannot_set() -> None:
+    fields = {
+        "app_type": "regular_web",
+        "is_first_party": False,
+        "cross_origin_authentication": False,
+        "callbacks": ["https://partner.example/cb"],
+    }
+    strict = app_from_client(client("tpc_Strict", third_party_security_mode="strict", **fields), [])
+    permissive = app_from_client(
+        client("Permissive0000", third_party_security_mode="permissive", **fields), []
+    )
+    assert "cross_origin_authentication" not in (manifest_for(strict, owner=OWNER) or {})
+    assert (manifest_for(strict, owner=OWNER) or {})["callbacks"] == fields["callbacks"]
+    assert (manifest_for(permissive, owner=OWNER) or {})["cross_origin_authentication"] is False
+
+
 def test_a_cimd_app_is_its_url_and_the_fields_auth0_lets_you_edit() -> None:
     app = app_from_client(
         client(

@@ -372,3 +372,56 @@ MANAGEMENT = "https://acme.eu.auth0.com/api/v2/"
 )
 def test_apis_of_third_party_apps(fields: str, expected: list[Finding]) -> None:
     assert lint(fields) == expected
+
+
+THIRD_PARTY = WEB + "is_first_party: false\n"
+ADOPTED = THIRD_PARTY + "client_id: abc123\n"
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        # Auth0's security controls for third-party apps, at the field that breaks them
+        (THIRD_PARTY + "grant_types: [authorization_code, refresh_token]", []),
+        (
+            THIRD_PARTY + "grant_types: [authorization_code, implicit, password]",
+            [("third-party", "error", "6:39"), ("third-party", "error", "6:49")],
+        ),
+        (
+            THIRD_PARTY + "token_endpoint_auth_method: none\ngrant_types: [client_credentials]",
+            [("third-party", "error", "7:19")],
+        ),
+        (THIRD_PARTY + "jwt_configuration: {alg: RS256, lifetime_in_seconds: 300}", []),
+        (THIRD_PARTY + "jwt_configuration: {alg: HS256}", [("third-party", "error", "6:30")]),
+        (THIRD_PARTY + "jwt_configuration: {scopes: {}}", [("third-party", "error", "6:33")]),
+        (
+            THIRD_PARTY + "refresh_token: {expiration_type: non-expiring}",
+            [("third-party", "error", "6:38")],
+        ),
+        (
+            THIRD_PARTY
+            + "refresh_token: {rotation_type: rotating, infinite_idle_token_lifetime: true}",
+            [("third-party", "error", "6:76")],
+        ),
+        (
+            THIRD_PARTY + "allowed_logout_urls: [https://a.example/]\n"
+            "cross_origin_authentication: false",
+            [("third-party", "error", "6:26"), ("third-party", "error", "7:34")],
+        ),
+        (
+            THIRD_PARTY + 'callbacks: ["https://*.a.example/cb"]',
+            [("redirect-uri-wildcard", "warning", "6:17"), ("third-party", "error", "6:17")],
+        ),
+        # a CIMD app is third-party too
+        (
+            "cimd: https://a.example/client.json\njwt_configuration: {alg: PS256}",
+            [("third-party", "error", "4:30")],
+        ),
+        # an adopted app may be an older, permissive third-party app: warnings
+        (ADOPTED + "grant_types: [implicit]", [("third-party", "warning", "7:19")]),
+        # a first-party app is not held to them
+        (WEB + "grant_types: [implicit]\nallow_legacy_grants: true\nlegacy_grants_reason: x", []),
+    ],
+)
+def test_third_party_apps(fields: str, expected: list[Finding]) -> None:
+    assert lint(fields) == expected

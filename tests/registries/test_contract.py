@@ -24,6 +24,7 @@ OPTIONAL = (
     "preview_cimd",
     "check_permissions",
     "cimd_note",
+    "cimd_support",
     "rotation_unsupported",
     "unheld_fields",
     "holds_scope",

@@ -74,6 +74,8 @@ TOO_MANY_REQUESTS = {
 
 # -- fixtures and helpers --------------------------------------------------------------------
 
+CIMD_SUPPORTED = "client_id_metadata_document_supported"
+
 
 @pytest.fixture(scope="module")
 def tenant() -> Iterator[Tenant]:
@@ -738,6 +740,7 @@ def test_register_creates_then_refreshes_the_client_for_a_url(
     api: httpx.Client, headers: dict[str, str]
 ) -> None:
     body = {"external_client_id": CIMD_URL}
+    api.post("/__control/seed", json={"tenant_settings": {CIMD_SUPPORTED: True}})
 
     created = api.post("/api/v2/clients/cimd/register", json=body, headers=headers)
     api.post(
@@ -748,8 +751,9 @@ def test_register_creates_then_refreshes_the_client_for_a_url(
 
     assert created.status_code == 201
     client_id = created.json()["client_id"]
-    assert created.headers["location"] == f"/api/v2/clients/{client_id}"
+    assert {"client_id", "client_secret", "signing_keys"} <= set(created.json())
     assert created.json()["validation"]["valid"] is True
+    assert created.headers["location"] == f"/api/v2/clients/{client_id}"
     assert refreshed.status_code == 200
     assert refreshed.json()["client_id"] == client_id
     client = api.get(f"/api/v2/clients/{client_id}", headers=headers).json()
@@ -758,6 +762,21 @@ def test_register_creates_then_refreshes_the_client_for_a_url(
     assert client["is_first_party"] is False
     preview = api.post("/api/v2/clients/cimd/preview", json=body, headers=headers).json()
     assert preview["client_id"] == client_id
+
+
+def test_register_is_refused_until_the_tenant_setting_is_on(
+    api: httpx.Client, headers: dict[str, str]
+) -> None:
+    body = {"external_client_id": CIMD_URL}
+
+    refused = api.post("/api/v2/clients/cimd/register", json=body, headers=headers)
+    settings = api.get("/api/v2/tenants/settings", headers=headers)
+
+    assert refused.status_code == 403
+    assert CIMD_SUPPORTED in refused.json()["message"]
+    assert settings.json() == {CIMD_SUPPORTED: False}
+    listed = api.get("/api/v2/clients", params={"external_client_id": CIMD_URL}, headers=headers)
+    assert listed.json() == []
 
 
 def test_an_invalid_document_is_previewed_as_invalid_and_never_registered(

@@ -137,18 +137,28 @@ class ManagementApi:
         self._call("DELETE", f"/api/v2/clients/{client_id}/credentials/{credential_id}")
 
     def cimd_register(self, url: str, document: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-        """Auth0 fetches the document itself; ``document`` is what we validated and locked.
-        It answers 201 when it created the client, 200 when it refreshed it."""
+        """Auth0 fetches the document itself; ``document`` is what we validated and locked
+        (``ClientsRegistry.register_cimd`` checks the result against it). It answers 201
+        when it created the client, 200 when it refreshed it, with
+        ``{client_id, client_secret, signing_keys}`` (a live tenant's answer; the reference
+        page shows ``{client_id, mapped_fields, validation}``): the client is read back."""
         path = "/api/v2/clients/cimd/register"
         response = self._send("POST", path, json={"external_client_id": url})
         registered = _answer(response, f"POST {path}")
-        client = self._call("GET", f"/api/v2/clients/{registered['client_id']}")
+        client_id = registered.get("client_id") if isinstance(registered, dict) else None
+        if not isinstance(client_id, str) or not client_id:
+            raise RegistryError(f"POST {path} for {url} answered no client_id")
+        client = self._call("GET", f"/api/v2/clients/{client_id}")
         return dict(client), response.status_code == 201
 
     def cimd_preview(self, url: str) -> dict[str, Any]:
         return dict(
             self._call("POST", "/api/v2/clients/cimd/preview", json={"external_client_id": url})
         )
+
+    def tenant_settings(self) -> dict[str, Any]:
+        """GET /tenants/settings (read:tenant_settings)."""
+        return dict(self._call("GET", "/api/v2/tenants/settings"))
 
     def close(self) -> None:
         self._client.close()

@@ -115,6 +115,7 @@ _NOUNS = (
     ("/api/v2/resource-servers", "resource_servers"),
     ("/api/v2/client-grants", "client_grants"),
     ("/api/v2/connections", "connections"),
+    ("/api/v2/tenants/settings", "tenant_settings"),
     ("/api/v2/clients", "clients"),
 )
 
