@@ -52,6 +52,7 @@ def reading_needs(desired: Desired) -> Found:
     if desired.third_party or any(app.grants or app.connections for app in shown):
         found[Operation.READ_APIS] = []
     _add(found, Operation.PREVIEW_CIMD, (app.key for app in shown if app.cimd))
+    _add(found, Operation.READ_TENANT_SETTINGS, (app.key for app in shown if app.cimd))
     return found
 
 

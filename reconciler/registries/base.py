@@ -238,6 +238,7 @@ class Operation(StrEnum):
     READ_CONNECTIONS = "read the apps each connection is enabled for"
     READ_APIS = "check the APIs and scopes the manifests name"
     PREVIEW_CIMD = "preview CIMD documents"
+    READ_TENANT_SETTINGS = "check that the tenant registers CIMD documents"
     LOCK = "take the apply lease"
     CREATE_APPS = "create apps"
     UPDATE_APPS = "update apps"

@@ -73,6 +73,7 @@ def test_reading_the_examples_needs_their_keys_grants_connections_apis_and_previ
         Op.READ_CONNECTIONS: [],
         Op.READ_APIS: [],
         Op.PREVIEW_CIMD: ["partner-assistant"],
+        Op.READ_TENANT_SETTINGS: ["partner-assistant"],
     }
 
 

@@ -55,6 +55,7 @@ def test_applications_past_the_limit_are_refused_and_not_written(tenant: Tenant)
 
     refused(lambda: tenant.create_client({"name": "three"}))
     refused(lambda: tenant.seed_client({"client_id": "four", "name": "four"}))
+    tenant.update_tenant_settings({"client_id_metadata_document_supported": True})
     refused(
         lambda: tenant.cimd_register(
             "https://app.example.com/client.json",

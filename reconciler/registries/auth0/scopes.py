@@ -12,6 +12,7 @@ The scopes are those Auth0's reference pages give the routes the backend calls
     READ_CONNECTIONS  GET /connections, .../{id}/clients     read:connections
     READ_APIS         GET /resource-servers                  read:resource_servers
     PREVIEW_CIMD      POST /clients/cimd/preview             read:clients
+    READ_TENANT_SETTINGS GET /tenants/settings               read:tenant_settings
     LOCK              the lease (lease.py)                   the four *:resource_servers
     CREATE_APPS       POST /clients                          create:clients
     UPDATE_APPS       PATCH /clients/{id}                    update:clients
@@ -50,6 +51,7 @@ REQUIRED: dict[Operation, tuple[tuple[str, ...], ...]] = {
     Operation.READ_CONNECTIONS: (("read:connections",),),
     Operation.READ_APIS: (("read:resource_servers",),),
     Operation.PREVIEW_CIMD: (("read:clients",),),
+    Operation.READ_TENANT_SETTINGS: (("read:tenant_settings",),),
     Operation.LOCK: tuple((scope,) for scope in LEASE_SCOPES),
     Operation.CREATE_APPS: (("create:clients",),),
     Operation.UPDATE_APPS: (("update:clients",),),

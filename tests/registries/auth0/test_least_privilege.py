@@ -44,6 +44,7 @@ READS = (
     Operation.READ_CONNECTIONS,
     Operation.READ_APIS,
     Operation.PREVIEW_CIMD,
+    Operation.READ_TENANT_SETTINGS,
 )
 
 
