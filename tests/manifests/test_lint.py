@@ -8,12 +8,13 @@ Each app is written in YAML, so a location is the line:column a person would see
 
 from __future__ import annotations
 
+import functools
 import textwrap
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from reconciler.manifests.evaluation import ManifestApp
 from reconciler.manifests.lint import find_secrets, lint_app
@@ -33,9 +34,13 @@ def lint(fields: str, base_dir: Path = Path(".")) -> list[Finding]:
     ]
 
 
-def public_key_pem() -> str:
-    key = ec.generate_private_key(ec.SECP256R1()).public_key()
-    return key.public_bytes(
+@functools.cache
+def rsa_private_key(bits: int = 2048) -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=bits)
+
+
+def public_key_pem(bits: int = 2048) -> str:
+    return rsa_private_key(bits).public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     ).decode("ascii")
 

@@ -40,6 +40,7 @@ from reconciler.tenant.rules.credentials import (
     NewCredential,
     check_credential_patch,
     check_new_credential,
+    check_room,
     format_timestamp,
 )
 from reconciler.tenant.schema import JsonObject, invalid_body, json_type, merge_patch
@@ -57,6 +58,7 @@ __all__ = [
     "check_credential_patch",
     "check_new_client",
     "check_new_credential",
+    "check_room",
     "cimd_mapped_fields",
     "format_timestamp",
     "invalid_body",
