@@ -385,6 +385,7 @@ def _credentials(app: Mapping[str, Any], locate: Locate, base_dir: Path) -> Iter
         )
     kind = CREDENTIAL_TYPE_FOR_METHOD.get(method or "", "public_key")
     names: set[str] = set()
+    seen: dict[str, str] = {}
     for index, credential in enumerate(listed):
         if not isinstance(credential, dict):
             continue
@@ -397,8 +398,32 @@ def _credentials(app: Mapping[str, Any], locate: Locate, base_dir: Path) -> Iter
             )
         names.add(str(name))
         path = ("credentials", index)
+        material = _material(credential, base_dir)
+        if material is not None and material in seen:
+            yield Diagnostic(
+                locate(path),
+                "credential-duplicate",
+                f"credential {name!r} holds the same material as {seen[material]!r}: Auth0 "
+                "holds one credential per key",
+            )
+        elif material is not None:
+            seen[material] = str(name)
         yield from _credential_members(credential, kind, locate, path)
         yield from _credential_key(credential, kind, locate, path, base_dir)
+
+
+def _material(credential: Mapping[str, Any], base_dir: Path) -> str | None:
+    """A credential's PEM or subject DN as written, to tell two of one key apart."""
+    if isinstance(credential.get("subject_dn"), str):
+        return str(credential["subject_dn"])
+    if isinstance(credential.get("pem"), str):
+        return "".join(str(credential["pem"]).split())
+    if isinstance(credential.get("public_key_file"), str):
+        try:
+            return "".join((base_dir / credential["public_key_file"]).read_text("utf-8").split())
+        except (OSError, UnicodeError):
+            return None
+    return None
 
 
 def _credential_alg(app: Mapping[str, Any], method: str, locate: Locate) -> Iterator[Diagnostic]:

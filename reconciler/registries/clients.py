@@ -425,10 +425,8 @@ def app_from_client(client: Mapping[str, Any], credentials: list[dict[str, Any]]
     foreign = _foreign_credentials(client)
     if method is not None:
         fields["token_endpoint_auth_method"] = method
-        enabled = {
-            str(reference.get("id"))
-            for reference in client["client_authentication_methods"][method]["credentials"]
-        }
+        references = client["client_authentication_methods"][method].get("credentials") or []
+        enabled = {str(reference.get("id")) for reference in references}
         held = tuple(
             _held(credential, enabled=str(credential["id"]) in enabled)
             for credential in credentials or []

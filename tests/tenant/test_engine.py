@@ -791,7 +791,7 @@ def test_inline_credentials_on_create(tenant: Tenant, public_pem: str) -> None:
     assert stored["client_authentication_methods"] == {
         "private_key_jwt": {"credentials": [{"id": answered["id"]}]}
     }
-    assert tenant.list_credentials(client["client_id"]) == [answered]
+    assert tenant.list_credentials(client["client_id"]) == [{**answered, "expires_at": None}]
 
 
 def test_a_failed_create_leaves_nothing_behind(tenant: Tenant, public_pem: str) -> None:
@@ -974,10 +974,9 @@ def test_patch_credential_references(
     rotated = tenant.patch_client(client_id, methods({"id": first["id"]}, {"id": added["id"]}))
     references = rotated["client_authentication_methods"]["private_key_jwt"]["credentials"]
     assert references == [{"id": first["id"]}, {"id": added["id"]}]
-    for alg in ("HS256", "PS256"):
-        assert "jwt_configuration.alg" in bad_body(
-            lambda: tenant.patch_client(client_id, {"jwt_configuration": {"alg": alg}})
-        )
+    for body in ({"jwt_configuration": {"alg": "HS256"}}, {"jwt_configuration": {"alg": "PS256"}}):
+        refused = api_error(partial(tenant.patch_client, client_id, body))
+        assert refused.status == 400 and "jwt_configuration.alg" in refused.message
 
 
 def test_rotate_secret(tenant: Tenant, public_pem: str) -> None:
