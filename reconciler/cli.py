@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -86,7 +87,14 @@ _GLOBAL_OPTIONS = [
         "--auth0-base-url",
         "auth0_base_url",
         default=None,
-        help="Auth0 API base URL, e.g. a local `reconciler serve`.",
+        help="Auth0 API base URL, e.g. a custom domain or a local `reconciler serve`.",
+    ),
+    click.option(
+        "--auth0-audience",
+        "auth0_audience",
+        default=None,
+        help="Management API audience (else AUTH0_AUDIENCE, else https://DOMAIN/api/v2/ of "
+        "auth0://DOMAIN): the tenant's own domain, also when a custom domain is used.",
     ),
     click.option(
         "--max-rps",
@@ -168,6 +176,7 @@ def options_from(ctx: click.Context, paths: tuple[Path, ...], **given: Any) -> O
         var_files=tuple(outer.get("var_files", ())) + tuple(given.get("var_files") or ()),
         registry=pick("registry"),
         auth0_base_url=pick("auth0_base_url"),
+        auth0_audience=pick("auth0_audience"),
         max_rps=pick("max_rps"),
         parallelism=pick("parallelism"),
         timeout=pick("timeout"),
@@ -533,7 +542,7 @@ def registry_group() -> None:
 @click.pass_context
 def seed_command(ctx: click.Context, /, file: Path, **given: Any) -> None:
     """Load what exists before reconciler: FILE holds `clients` (Auth0 client objects) and
-    optionally `resource_servers`, `client_grants` and `connections`."""
+    optionally `resource_servers`, `client_grants`, `connections` and `tenant_settings`."""
     workspace = Workspace.open(options_from(ctx, (), **given))
     environment = workspace.environment()
     source = load_yaml_file(file)
@@ -554,6 +563,9 @@ def seed_command(ctx: click.Context, /, file: Path, **given: Any) -> None:
             added_count, kept_count = len(seeded.added[kind]), len(seeded.kept[kind])
             label = kind.replace("_", " ")
             click.echo(f"Seeded {added_count} {label} ({kept_count} already there).")
+    if seeded.settings is not None:
+        settings = ", ".join(f"{name}: {json.dumps(v)}" for name, v in seeded.settings.items())
+        click.echo(f"Tenant settings: {settings}.")
 
 
 cli.add_command(serve)

@@ -7,8 +7,12 @@ and ``SdkReader`` trusts its CA (the token is fetched with the same trusting cli
 so nothing global is changed).
 
     with TlsServe(tmp_path / "tenant.db") as served:
-        reader = SdkReader(served.base_url, served.client_id, served.client_secret, served.ca_file)
+        reader = served.reader()
         assert reader.duplicates("platform-team/oauth-apps") == {}
+
+Serve plays the tenant ``tenant.test`` (``TENANT_DOMAIN``) reached at a custom domain, its
+loopback address: tokens name ``https://tenant.test/api/v2/`` (``TlsServe.audience``), as
+``auth0://tenant.test`` with ``AUTH0_BASE_URL`` set to the address asks for them.
 """
 
 from __future__ import annotations
@@ -27,33 +31,63 @@ import trustme
 from auth0.management import ManagementClient
 
 from reconciler.core.stamp import APP_KEY, OWNER_KEY
+from reconciler.registries.auth0.registry import RetryPolicy, open_auth0
+from reconciler.registries.clients import ClientsRegistry
 from reconciler.server import Server
+from reconciler.server.control import CONTROL_SECRET_HEADER
 from reconciler.tenant.engine import Tenant
+from reconciler.tenant.limits import NO_LIMITS, EntityLimits
 
-__all__ = ["MANAGEMENT_ID", "MANAGEMENT_SECRET", "SdkReader", "TlsServe"]
+__all__ = [
+    "CONTROL_SECRET",
+    "MANAGEMENT_ID",
+    "MANAGEMENT_SECRET",
+    "TENANT_DOMAIN",
+    "SdkReader",
+    "TlsServe",
+]
 
 MANAGEMENT_ID = "sdkReaderManagementClient0000aa"
 MANAGEMENT_SECRET = "sdk-reader-management-secret-0123456789"
+TENANT_DOMAIN = "tenant.test"
+CONTROL_SECRET = "sdk-reader-control-secret-0123456789"
 
 
 class TlsServe:
-    """``reconciler serve`` over TLS on loopback, on the tenant file at ``path``."""
+    """``reconciler serve`` over TLS on loopback, on the tenant file at ``path``, with its
+    control routes behind ``CONTROL_SECRET`` (``http()`` sends it)."""
 
-    def __init__(self, path: Path, *, rate_limit: str = "off") -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        rate_limit: str = "off",
+        limits: EntityLimits = NO_LIMITS,
+        retry_after: bool = False,
+        **server: Any,
+    ) -> None:
+        """``server``: more of ``Server``'s settings (its management client's scopes, a
+        public key for private_key_jwt instead of the secret...)."""
         self.client_id = MANAGEMENT_ID
         self.client_secret = MANAGEMENT_SECRET
+        self.audience = f"https://{TENANT_DOMAIN}/api/v2/"
         self._authority = trustme.CA()
         self.ca_file = str(path.with_suffix(".ca.pem"))
         self._authority.cert_pem.write_to_path(self.ca_file)
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         self._authority.issue_cert("127.0.0.1").configure_cert(context)
-        self.tenant = Tenant(path)
+        self.tenant = Tenant(path, limits=limits)
+        secret = None if "client_public_key" in server else MANAGEMENT_SECRET
         self.server = Server(
             self.tenant,
             client_id=MANAGEMENT_ID,
-            client_secret=MANAGEMENT_SECRET,
+            client_secret=secret,
             ssl_context=context,
             rate_limit=rate_limit,
+            tenant_domain=TENANT_DOMAIN,
+            **server,
+            retry_after=retry_after,
+            control_secret=CONTROL_SECRET,
         )
         self.base_url = ""
 
@@ -71,12 +105,37 @@ class TlsServe:
         self.tenant.close()
 
     def http(self) -> httpx.Client:
-        """A plain client that trusts the server (for /__control/ calls)."""
-        return httpx.Client(verify=_trusting(self.ca_file), timeout=30)
+        """A plain client that trusts the server and holds the control secret (for
+        /__control/ calls)."""
+        return httpx.Client(
+            verify=_trusting(self.ca_file),
+            timeout=30,
+            headers={CONTROL_SECRET_HEADER: CONTROL_SECRET},
+        )
+
+    def registry(self, *, retry: RetryPolicy | None = None) -> ClientsRegistry:
+        """The ``auth0://`` backend pointed at this server with its management client
+        (no apply lease)."""
+        opened = open_auth0(
+            "auth0://tenant.test",
+            base_url=self.base_url,
+            environ={"AUTH0_CLIENT_ID": self.client_id, "AUTH0_CLIENT_SECRET": self.client_secret},
+            verify=ssl.create_default_context(cafile=self.ca_file),
+            lock=False,
+            retry=retry,
+        )
+        assert isinstance(opened, ClientsRegistry)
+        return opened
 
     def inject(self, **fault: Any) -> None:
         with self.http() as http:
             http.post(f"{self.base_url}/__control/inject", json=fault).raise_for_status()
+
+    def reader(self) -> SdkReader:
+        """auth0-python reading this server (close it when done)."""
+        return SdkReader(
+            self.base_url, self.client_id, self.client_secret, self.ca_file, self.audience
+        )
 
     def token(self, scope: str) -> str:
         """A management token with only ``scope`` (serve grants a requested subset)."""
@@ -87,7 +146,7 @@ class TlsServe:
                     "grant_type": "client_credentials",
                     "client_id": self.client_id,
                     "client_secret": self.client_secret,
-                    "audience": f"{self.base_url}/api/v2/",
+                    "audience": self.audience,
                     "scope": scope,
                 },
             )
@@ -121,7 +180,9 @@ class TlsServe:
 class SdkReader:
     """Counts apps by (owner, key) stamp and reads their secrets with auth0-python."""
 
-    def __init__(self, base_url: str, client_id: str, client_secret: str, ca_file: str) -> None:
+    def __init__(
+        self, base_url: str, client_id: str, client_secret: str, ca_file: str, audience: str
+    ) -> None:
         self._http = httpx.Client(verify=_trusting(ca_file), timeout=30)
         answer = self._http.post(
             f"{base_url}/oauth/token",
@@ -129,7 +190,7 @@ class SdkReader:
                 "grant_type": "client_credentials",
                 "client_id": client_id,
                 "client_secret": client_secret,
-                "audience": f"{base_url}/api/v2/",
+                "audience": audience,
             },
         )
         answer.raise_for_status()

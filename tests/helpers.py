@@ -27,7 +27,9 @@ def desired(key: str, **data: Any) -> DesiredApp:
 
 
 def memory_registry() -> tuple[Tenant, ClientsRegistry]:
+    """An empty tenant in memory, set to register CIMD documents."""
     tenant = Tenant(":memory:")
+    tenant.update_tenant_settings({"client_id_metadata_document_supported": True})
     return tenant, ClientsRegistry(tenant, "sqlite::memory:")
 
 

@@ -17,6 +17,7 @@ from reconciler.tenant.engine import Tenant
 from tests.cimd_server import DocumentServer, client_document, known_hosts
 
 PATH = "/oauth/client.json"
+CIMD_SUPPORTED = "client_id_metadata_document_supported"
 
 
 def run(*args: str) -> Result:
@@ -45,6 +46,9 @@ def project(
         "    grant_types: [authorization_code]\n"
         "    description: Partner app, as we describe it.\n"
     )
+    (tmp_path / "seed.json").write_text(json.dumps({"tenant_settings": {CIMD_SUPPORTED: True}}))
+    seeded = run("registry", "seed", "seed.json")
+    assert "client_id_metadata_document_supported: true" in seeded.output
     return tmp_path
 
 
@@ -140,3 +144,15 @@ def test_unreachable_document_for_an_existing_app_keeps_it_and_strict_refuses(
     assert relaxed.exit_code == 0
     assert "kept as it is" in relaxed.output
     assert run("plan", "--strict").exit_code == 1
+
+
+def test_a_tenant_that_does_not_register_cimd_documents_stops_the_plan_at_the_app(
+    project: Path, server: DocumentServer
+) -> None:
+    publish(server, client_name="Partner")
+    (project / "off.json").write_text(json.dumps({"tenant_settings": {CIMD_SUPPORTED: False}}))
+    assert run("registry", "seed", "off.json").exit_code == 0
+    refused = run("plan")
+    assert refused.exit_code == 1
+    assert "apps/partner.yaml:2:3: error[cimd-unsupported]" in refused.output
+    assert "registry seed" in refused.output and "cannot be registered" in refused.output

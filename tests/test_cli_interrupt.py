@@ -73,7 +73,12 @@ class Served:
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
     tenant = Tenant(tmp_path / "served.db")
-    server = Server(tenant, client_id=MANAGEMENT_ID, client_secret=MANAGEMENT_SECRET)
+    server = Server(
+        tenant,
+        client_id=MANAGEMENT_ID,
+        client_secret=MANAGEMENT_SECRET,
+        tenant_domain="tenant.test",
+    )
     base = server.start()
     try:
         yield Served(server, base)

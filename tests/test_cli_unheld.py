@@ -55,7 +55,12 @@ def registry_args(
     monkeypatch.setenv("AUTH0_CLIENT_ID", MANAGEMENT_ID)
     monkeypatch.setenv("AUTH0_CLIENT_SECRET", MANAGEMENT_SECRET)
     with Tenant(tmp_path / "served.db") as tenant:
-        server = Server(tenant, client_id=MANAGEMENT_ID, client_secret=MANAGEMENT_SECRET)
+        server = Server(
+            tenant,
+            client_id=MANAGEMENT_ID,
+            client_secret=MANAGEMENT_SECRET,
+            tenant_domain="tenant.test",
+        )
         base = server.start()
         try:
             yield ["--registry", "auth0://tenant.test", "--auth0-base-url", base]

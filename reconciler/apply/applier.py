@@ -30,7 +30,7 @@ from reconciler.core.changes import (
     TenantGrants,
     Update,
 )
-from reconciler.core.fields import ACCESS_FIELDS, SECRET_METHODS, gains_a_secret
+from reconciler.core.fields import ACCESS_FIELDS, REQUEST_OBJECT_USE, SECRET_METHODS, gains_a_secret
 from reconciler.core.model import App, Credential, Grant, LoginConnection
 from reconciler.core.plan import Plan
 from reconciler.core.stamp import Stamp
@@ -269,7 +269,9 @@ class _Executor:
         if isinstance(change, Create):
             gets_secret = after.get("token_endpoint_auth_method") in SECRET_METHODS
             stamp = self.stamp(change, after, pending=gets_secret)
-            created = self.registry.create(client, _credentials(change), stamp)
+            created = self.registry.create(
+                _with_request_object_keys(client, change), _credentials(change), stamp
+            )
             self.by_id[created.app.client_id] = created.app
             if gets_secret:
                 self.hand_over(change, created.app, stamp, created.secret, "created")
@@ -398,13 +400,15 @@ class _Executor:
         return document
 
 
-def _credentials(change: Declared) -> list[Credential]:
+def _credentials(change: Declared, use: str | None = None) -> list[Credential]:
+    """The keys of the plan for ``use``: client authentication, or (REQUEST_OBJECT_USE)
+    signed authorization requests."""
     if any("pem" not in k and "subject_dn" not in k for k in change.keys):
         raise InputError(
             f"{change.key}: the plan lacks the public keys it needs; "
             "apply a plan saved with `plan -o FILE`, not the output of `plan --format json`"
         )
-    return [Credential.from_key_data(k) for k in change.keys]
+    return [Credential.from_key_data(k) for k in change.keys if k.get("use") == use]
 
 
 def _client_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -414,7 +418,17 @@ def _client_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
 
 def _with_keys(fields: Mapping[str, Any], change: Declared) -> dict[str, Any]:
     """Canonical changes with the credential summaries swapped for the keys themselves."""
-    result = dict(fields)
+    result = _with_request_object_keys(fields, change)
     if "credentials" in result:
         result["credentials"] = _credentials(change)
+    return result
+
+
+def _with_request_object_keys(fields: Mapping[str, Any], change: Declared) -> dict[str, Any]:
+    """``signed_request_object.credentials`` as the keys themselves."""
+    result = dict(fields)
+    request_object = result.get(REQUEST_OBJECT_USE)
+    if isinstance(request_object, Mapping) and "credentials" in request_object:
+        keys = _credentials(change, REQUEST_OBJECT_USE)
+        result[REQUEST_OBJECT_USE] = {**request_object, "credentials": keys}
     return result

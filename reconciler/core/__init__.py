@@ -6,6 +6,8 @@ model.py        DesiredApp (what a manifest asks for), App (what a registry hold
 keys.py         what identifies a key or certificate (RFC 7638 kids), and expiry spellings
 stamp.py        the ownership stamp written into an app's metadata
 cimd_fields.py  how Auth0 maps a Client ID Metadata Document onto client fields
+app_settings.py Auth0's values and rules for login, native, request and token settings
+third_party.py  what Auth0 allows a third-party app (its strict security controls)
 hosts.py        loopback hosts and IP literals, one answer for every rule
 scope.py        the manifest files and app keys a partial run was shown
 changes.py      change kinds (create, update, delete, adopt, refresh, deliver, rotate)

@@ -13,6 +13,7 @@ __all__ = [
     "MANAGED_FIELDS",
     "MANIFEST_TYPE_BY_APP_TYPE",
     "PARTIAL_OBJECTS",
+    "REQUEST_OBJECT_USE",
     "SECRET_METHODS",
     "SET_LIKE_FIELDS",
     "STAMPED_FIELDS",
@@ -56,6 +57,18 @@ MANAGED_FIELDS = (
     "policy_uri",
     "tos_uri",
     "contacts",
+    "oidc_logout",
+    "mobile",
+    "native_social_login",
+    "require_pushed_authorization_requests",
+    "require_proof_of_possession",
+    "compliance_level",
+    "token_exchange",
+    "sso_disabled",
+    "default_organization",
+    "organization_discovery_methods",
+    "allowed_clients",
+    "signed_request_object",
 )
 #: What an app may access, which a registry holds apart from the client (Auth0's client
 #: grants, and the enabled clients of its connections): compared and stamped as fields
@@ -70,8 +83,10 @@ DERIVED_FIELDS = ("scope",)
 #: Every field a stamp keeps the hash of; its place here is its letter in the stamp, so
 #: the order is append-only (stamps already written keep their letters): a new field goes
 #: at the end, wherever it sits in MANAGED_FIELDS.
-STAMPED_FIELDS = (*MANAGED_FIELDS[:24], *ACCESS_FIELDS, *DERIVED_FIELDS)
-#: Arrays whose order means nothing: compared and shown sorted.
+STAMPED_FIELDS = (*MANAGED_FIELDS[:24], *ACCESS_FIELDS, *DERIVED_FIELDS, *MANAGED_FIELDS[24:36])
+#: Arrays whose order means nothing, compared and shown sorted: a field's name, or the path
+#: of a member inside an object field (``oidc_logout.backchannel_logout_urls``; ``[]``
+#: stands for each item of an array: ``refresh_token.policies[].scope``).
 SET_LIKE_FIELDS = frozenset(
     {
         "callbacks",
@@ -81,10 +96,33 @@ SET_LIKE_FIELDS = frozenset(
         "grant_types",
         "connections",
         "contacts",
+        "organization_discovery_methods",
+        "allowed_clients",
+        "refresh_token.policies",
+        "refresh_token.policies[].scope",
+        "oidc_logout.backchannel_logout_urls",
+        "oidc_logout.backchannel_logout_initiators.selected_initiators",
+        "mobile.android.sha256_cert_fingerprints",
+        "token_exchange.allow_any_profile_of_type",
+        "default_organization.flows",
+        "signed_request_object.credentials",
     }
 )
-#: Objects the server fills with defaults: only the members a manifest names are owned.
-PARTIAL_OBJECTS = frozenset({"refresh_token", "jwt_configuration"})
+#: Objects the server fills with defaults: only the members a manifest names are owned, at
+#: every depth (``mobile.ios.team_id`` owns that member of ``mobile.ios`` alone).
+PARTIAL_OBJECTS = frozenset(
+    {
+        "refresh_token",
+        "jwt_configuration",
+        "oidc_logout",
+        "mobile",
+        "native_social_login",
+        "signed_request_object",
+    }
+)
+#: The ``use`` of a plan's key that verifies signed authorization requests (JAR), not
+#: client assertions; it stands in ``signed_request_object.credentials``.
+REQUEST_OBJECT_USE = "signed_request_object"
 #: The token endpoint auth methods for which a registry hands out a client secret.
 SECRET_METHODS = frozenset({"client_secret_post", "client_secret_basic", "client_secret_jwt"})
 #: The methods of apps that authenticate without their client secret.
@@ -105,6 +143,9 @@ CIMD_MANIFEST_FIELDS = frozenset(
         "organization_usage",
         "organization_require_behavior",
         "client_metadata",
+        "require_proof_of_possession",
+        "organization_discovery_methods",
+        "default_organization",
     }
 )
 

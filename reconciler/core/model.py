@@ -221,6 +221,8 @@ class DesiredApp:
     grants: tuple[ApiGrant, ...] | None = None
     #: Its login connections, sorted by name; None: the manifest does not manage them.
     connections: tuple[ConnectionLink, ...] | None = None
+    #: The keys that verify its signed authorization requests (``signed_request_object``).
+    request_object_credentials: tuple[Credential, ...] = ()
 
     @property
     def where(self) -> str:
@@ -375,11 +377,23 @@ def project(desired_fields: Mapping[str, Any], actual: Mapping[str, Any]) -> dic
         if name == "grants" and isinstance(wanted, dict):
             view[name] = _project_grants(wanted, value if isinstance(value, dict) else {})
         elif name in PARTIAL_OBJECTS and isinstance(wanted, dict):
-            present = value if isinstance(value, dict) else {}
-            view[name] = {member: present.get(member) for member in wanted}
+            view[name] = _owned_members(wanted, value)
         else:
             view[name] = value
     return canonical(view)
+
+
+def _owned_members(wanted: Mapping[str, Any], held: Any) -> dict[str, Any]:
+    """Of ``held``, the members ``wanted`` names, and of an object member the members it
+    names in turn."""
+    present = held if isinstance(held, dict) else {}
+    owned: dict[str, Any] = {}
+    for member, value in wanted.items():
+        found = present.get(member)
+        if isinstance(value, dict) and isinstance(found, dict):
+            found = _owned_members(value, found)
+        owned[member] = found
+    return owned
 
 
 def _project_grants(
@@ -394,15 +408,34 @@ def _project_grants(
 
 
 def canonical(fields: Mapping[str, Any]) -> dict[str, Any]:
-    """Set-like arrays sorted and de-duplicated, so order never shows as a change."""
+    """Set-like arrays (``SET_LIKE_FIELDS``, inside objects too) sorted and de-duplicated,
+    so order never shows as a change."""
     result: dict[str, Any] = {}
     for name, value in fields.items():
-        if name in SET_LIKE_FIELDS and isinstance(value, list):
-            value = sorted(set(value), key=str)
-        elif name == "credentials" and isinstance(value, list):
+        if name == "credentials" and isinstance(value, list):
             value = sorted(value, key=lambda c: str(c.get("name")))
+        else:
+            value = _canonical_value(name, value)
         result[name] = value
     return result
+
+
+def _canonical_value(path: str, value: Any) -> Any:
+    if isinstance(value, dict):
+        return {member: _canonical_value(f"{path}.{member}", v) for member, v in value.items()}
+    if not isinstance(value, list):
+        return value
+    items = [_canonical_value(f"{path}[]", item) for item in value]
+    if path not in SET_LIKE_FIELDS:
+        return items
+    unique = {_order_key(item): item for item in items}
+    return [unique[key] for key in sorted(unique)]
+
+
+def _order_key(item: Any) -> str:
+    if isinstance(item, dict | list):
+        return json.dumps(item, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return str(item)
 
 
 def digest(value: Any) -> str:

@@ -24,7 +24,7 @@ from reconciler.core.changes import (
 )
 from reconciler.core.collector import collector_paused
 from reconciler.core.comparison import Comparison, document_fields
-from reconciler.core.fields import SECRET_METHODS, gains_a_secret
+from reconciler.core.fields import REQUEST_OBJECT_USE, SECRET_METHODS, gains_a_secret
 from reconciler.core.model import (
     CREDENTIAL_METHODS,
     ApiGrant,
@@ -244,6 +244,10 @@ class _Planning:
                 "an app cannot be converted: give it a new key",
             )
             return
+        switch = _party_switch(spec, target)
+        if switch:
+            self.refuse(spec, switch)
+            return
         spec = with_held_kids(spec, target)
         change = self.converge(spec, target)
         rotation = credential_rotation(spec, target) if change is not None else None
@@ -360,7 +364,7 @@ class _Planning:
             location=spec.where,
             file=spec.file,
             fingerprint=app.fingerprint(),
-            keys=_keys(spec) if "credentials" in found.fields else (),
+            keys=_keys(spec) if _KEYED_FIELDS & found.fields.keys() else (),
             notes=(app.note,) if app.note else (),
         )
 
@@ -491,6 +495,8 @@ class _Planning:
         self.conflicts.append(Conflict(spec.key, message, spec.where))
 
 
+#: The fields whose change needs the public keys themselves.
+_KEYED_FIELDS = frozenset({"credentials", REQUEST_OBJECT_USE})
 _PENDING_NOTE = (
     "its stamp says the secret the registry handed out has not reached a --secrets-out "
     "file (a run without --secrets-out, or one that stopped in between); apply reads it "
@@ -518,6 +524,23 @@ def _assigned(name: str, value: Any) -> list[FieldChange]:
     ]
 
 
+def _party_switch(spec: DesiredApp, app: App) -> str:
+    """Why ``spec`` cannot be planned as a change of ``app``: it switches the app between
+    first and third party, which Auth0 never does to an existing app (its client id even
+    differs: ``tpc_`` for third-party). Empty when it does not."""
+    declared, held = spec.fields.get("is_first_party"), app.fields.get("is_first_party")
+    if not isinstance(declared, bool) or not isinstance(held, bool) or declared == held:
+        return ""
+    kinds = ("a third-party", "a first-party") if declared else ("a first-party", "a third-party")
+    return (
+        f"app {spec.key!r} declares is_first_party: {str(declared).lower()}, but client "
+        f"{app.client_id} is {kinds[0]} app, and an app cannot be converted to {kinds[1]} "
+        "one (Auth0's rule). To switch, declare a new app under a new key, without "
+        "client_id: it is a new client, with a new client_id, secret and grants, and users "
+        f"consent again. Else set is_first_party back to {str(held).lower()}"
+    )
+
+
 def _holds_delivered_secret(app: App) -> bool:
     method = app.fields.get("token_endpoint_auth_method")
     return method in SECRET_METHODS and app.stamp is not None and not app.stamp.pending
@@ -534,7 +557,12 @@ def _keeper_order(app: App) -> tuple[bool, bool, str]:
 
 
 def _keys(spec: DesiredApp) -> tuple[dict[str, Any], ...]:
-    return tuple(credential.key_data() for credential in spec.credentials)
+    """The public keys apply registers: for client authentication, then (``use``) for
+    signed authorization requests."""
+    return tuple(credential.key_data() for credential in spec.credentials) + tuple(
+        {**credential.key_data(), "use": REQUEST_OBJECT_USE}
+        for credential in spec.request_object_credentials
+    )
 
 
 def credential_rotation(spec: DesiredApp, app: App) -> Rotation | None:

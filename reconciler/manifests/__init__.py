@@ -5,6 +5,7 @@ variables.py    ${NAME} substitution with located errors
 schema.py       JSON Schema validation mapped back to the node at fault
 schema_docs.py  docs/manifest.md, generated from the manifest schema
 lint.py         OAuth rules a schema cannot say
+settings_lint.py  the rules across login, native, organization and token settings
 evaluation.py   manifest files found, parsed, substituted, validated, linted
 desired.py      validated manifests -> DesiredApp values
 config.py       reconciler.yaml: environments, variables, safety thresholds

@@ -6,6 +6,10 @@ the few where the registry's own default would be unsafe: Auth0 gives a new app 
 gets a secure default for ``grant_types``, ``token_endpoint_auth_method`` and
 ``oidc_conformant`` unless the manifest says otherwise.
 
+Keys stand in the fields by their summaries (name, kid, alg, expiry), the keys themselves
+beside them: ``credentials`` for client authentication, ``signed_request_object.credentials``
+for signed authorization requests.
+
 An app's ``apis`` and ``connections`` are records of their own in the registry, not client
 fields: they become the app's grants and connection links, sorted, each with its location.
 """
@@ -79,6 +83,16 @@ def desired_app(app: ManifestApp, root: Path | None = None) -> DesiredApp:
     )
     if credentials:
         fields["credentials"] = [c.summary() for c in credentials]
+    request_object = data.get("signed_request_object")
+    request_keys: tuple[Credential, ...] = ()
+    if isinstance(request_object, Mapping) and "credentials" in request_object:
+        request_keys = tuple(
+            _credential(c, None, Path(app.file.path).parent) for c in request_object["credentials"]
+        )
+        fields["signed_request_object"] = {
+            **request_object,
+            "credentials": [c.summary() for c in request_keys],
+        }
     if cimd:
         fields = {name: value for name, value in fields.items() if name in CIMD_MANIFEST_FIELDS}
     grants = api_grants(data["apis"], app.locate, ("apis",)) if "apis" in data else None
@@ -94,6 +108,7 @@ def desired_app(app: ManifestApp, root: Path | None = None) -> DesiredApp:
         file=relative_name(Path(app.file.path), root) if root is not None else "",
         grants=grants,
         connections=connections,
+        request_object_credentials=request_keys,
     )
 
 

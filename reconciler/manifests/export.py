@@ -26,6 +26,7 @@ import yaml
 from reconciler.core.access import grants_by_client
 from reconciler.core.fields import CIMD_MANIFEST_FIELDS, MANAGED_FIELDS, MANIFEST_TYPE_BY_APP_TYPE
 from reconciler.core.model import CREDENTIAL_METHODS, App, Grant, LoginConnection
+from reconciler.core.third_party import THIRD_PARTY_CLIENT_MEMBERS
 from reconciler.manifests.lint import LEGACY_GRANTS
 
 __all__ = ["SCHEMA_FILE", "THIRD_PARTY_FILE", "Exported", "export_apps", "manifest_for"]
@@ -37,7 +38,12 @@ THIRD_PARTY_FILE = "third_party_apis.yaml"
 _SCHEMA_LINE = f"# yaml-language-server: $schema=./{SCHEMA_FILE}\n"
 _THIRD_PARTY_CLIENTS = "third_party_clients"
 _KEY_CHARACTERS = re.compile(r"[^a-z0-9._-]+")
-_DROPPED_MEMBERS = {"jwt_configuration": {"secret_encoded"}}
+#: Members never written: read-only ones, and keys an export cannot give (no public key
+#: material is read back), which stay unmanaged as an app's ``credentials`` do.
+_DROPPED_MEMBERS = {
+    "jwt_configuration": {"secret_encoded"},
+    "signed_request_object": {"credentials"},
+}
 _ORDER = ["client_id", "cimd", "name", "type", *MANAGED_FIELDS, "apis", "connections", "metadata"]
 
 
@@ -121,17 +127,25 @@ def manifest_for(
         body["client_id"] = app.client_id
     if app.is_cimd:
         body["cimd"] = app.external_client_id
+    strict_third_party = (
+        app.fields.get("is_first_party") is False
+        and app.record.get("third_party_security_mode") != "permissive"
+    )
     for name in MANAGED_FIELDS:
         value = app.fields.get(name)
         if value is None or name in ("credentials", "client_metadata"):
             continue
         if app.is_cimd and name not in CIMD_MANIFEST_FIELDS:
             continue
+        if strict_third_party and name not in THIRD_PARTY_CLIENT_MEMBERS:
+            continue  # a server default (cross_origin_authentication: false) nobody can set
         if name == "app_type":
             body["type"] = kind
         elif isinstance(value, dict):
             dropped = _DROPPED_MEMBERS.get(name, set())
-            body[name] = {k: v for k, v in value.items() if k not in dropped and v is not None}
+            kept = {k: v for k, v in value.items() if k not in dropped and v is not None}
+            if kept or not value:
+                body[name] = kept
         else:
             body[name] = value
     apis = [_api_entry(grant) for grant in sorted(grants, key=lambda grant: grant.key)]

@@ -17,7 +17,15 @@ from reconciler.core.hosts import is_loopback_host
 from reconciler.core.keys import parse_expiry
 from reconciler.core.model import CREDENTIAL_METHODS, CREDENTIAL_TYPE_FOR_METHOD
 from reconciler.core.stamp import MAX_USER_METADATA_KEYS, RESERVED_PREFIX
+from reconciler.core.third_party import (
+    THIRD_PARTY_CLIENT_MEMBERS,
+    THIRD_PARTY_GRANT_TYPES,
+    THIRD_PARTY_JWT_ALG,
+    THIRD_PARTY_JWT_MEMBERS,
+    THIRD_PARTY_RULES,
+)
 from reconciler.diagnostics import Diagnostic, Location, Severity
+from reconciler.manifests.settings_lint import SETTINGS_RULES
 from reconciler.manifests.yamlfile import JsonPath
 
 __all__ = ["find_secrets", "lint_app", "lint_third_party_apis"]
@@ -51,6 +59,26 @@ _WHAT_METHOD_TAKES = {
     "self_signed_tls_client_auth": "its X.509 certificate (public_key_file or pem)",
     "tls_client_auth": "the subject_dn of its CA-signed certificates, or one of them",
 }
+#: The manifest fields a third-party app may have: Auth0's curated client members (by
+#: their manifest names), what reconciler keeps to itself, and the RFC 7591 pages and
+#: contacts, which an Auth0 client does not hold (never sent).
+THIRD_PARTY_FIELDS = frozenset(
+    {
+        *THIRD_PARTY_CLIENT_MEMBERS,
+        "type",
+        "metadata",
+        "credentials",
+        "client_id",
+        "cimd",
+        "protect",
+        "apis",
+        "connections",
+        "allow_legacy_grants",
+        "legacy_grants_reason",
+        *PAGE_FIELDS,
+        "contacts",
+    }
+)
 #: Auth0's Management API, whose audience is the canonical domain even on a custom domain.
 _MANAGEMENT_API = re.compile(r"^https://[^/]+\.auth0\.com/api/v2/?$", re.IGNORECASE)
 
@@ -63,12 +91,15 @@ def lint_app(key: str, app: Mapping[str, Any], locate: Locate, base_dir: Path) -
         _origins,
         _client_kind,
         _grants,
+        _third_party,
         _apis,
         _connections,
         _credentials,
+        _request_object_credentials,
         _texts,
         _registration_links,
         _metadata,
+        *SETTINGS_RULES,
     )
     for rule in rules:
         found.extend(rule(app, locate, base_dir))
@@ -226,7 +257,7 @@ def _grants(app: Mapping[str, Any], locate: Locate, _: Path) -> Iterator[Diagnos
     grants = list(_strings(app.get("grant_types")))
     allowed = app.get("allow_legacy_grants") is True
     for index, grant in enumerate(grants):
-        if grant in LEGACY_GRANTS and not allowed:
+        if grant in LEGACY_GRANTS and not allowed and not _is_third_party(app):
             yield Diagnostic(
                 locate(("grant_types", index)),
                 "legacy-grant",
@@ -245,6 +276,72 @@ def _grants(app: Mapping[str, Any], locate: Locate, _: Path) -> Iterator[Diagnos
             "legacy-grant-reason",
             "allow_legacy_grants needs a legacy_grants_reason saying why",
         )
+
+
+def _third_party(app: Mapping[str, Any], locate: Locate, _: Path) -> Iterator[Diagnostic]:
+    """Auth0's security controls for a third-party app (``is_first_party: false``, or
+    CIMD): the curated fields, three grants, RS256, expiring refresh tokens, exact URLs.
+    Errors, as a new third-party app is strict; warnings for an adopted one, which may be
+    an older, permissive app Auth0 does not hold to them."""
+    if not _is_third_party(app):
+        return
+    adopted = "client_id" in app
+    severity = WARNING if adopted else Severity.ERROR
+    why = f"{THIRD_PARTY_RULES}, for a strict one: this adopted app may be permissive"
+    rules = why if adopted else THIRD_PARTY_RULES
+
+    def finding(path: JsonPath, message: str) -> Diagnostic:
+        return Diagnostic(locate(path), "third-party", f"{message} ({rules})", severity)
+
+    for name in app:
+        if name not in THIRD_PARTY_FIELDS:
+            yield finding((name,), f"a third-party app cannot set {name}")
+    for index, grant in enumerate(_strings(app.get("grant_types"))):
+        if grant not in THIRD_PARTY_GRANT_TYPES:
+            yield finding(
+                ("grant_types", index),
+                f"a third-party app cannot use the {grant} grant, only "
+                + ", ".join(THIRD_PARTY_GRANT_TYPES),
+            )
+        elif grant == "client_credentials" and app.get("token_endpoint_auth_method") == "none":
+            yield finding(
+                ("grant_types", index),
+                "a third-party app must be confidential to use client_credentials "
+                "(token_endpoint_auth_method is none)",
+            )
+    jwt_configuration = app.get("jwt_configuration")
+    if isinstance(jwt_configuration, dict):
+        for member, value in jwt_configuration.items():
+            if member not in THIRD_PARTY_JWT_MEMBERS:
+                yield finding(
+                    ("jwt_configuration", member),
+                    f"a third-party app cannot set jwt_configuration.{member}",
+                )
+            elif member == "alg" and value != THIRD_PARTY_JWT_ALG:
+                yield finding(
+                    ("jwt_configuration", "alg"),
+                    f"a third-party app signs its tokens with {THIRD_PARTY_JWT_ALG}, not {value}",
+                )
+    refresh_token = app.get("refresh_token")
+    if isinstance(refresh_token, dict):
+        if refresh_token.get("expiration_type") == "non-expiring":
+            yield finding(
+                ("refresh_token", "expiration_type"),
+                "a third-party app's refresh tokens must expire",
+            )
+        if refresh_token.get("infinite_idle_token_lifetime") is True:
+            yield finding(
+                ("refresh_token", "infinite_idle_token_lifetime"),
+                "a third-party app's refresh tokens cannot have an infinite idle lifetime",
+            )
+    for field in ("callbacks", *ORIGIN_FIELDS):
+        for index, url in enumerate(_strings(app.get(field))):
+            if "*" in url:
+                yield finding((field, index), f"a third-party app's {field} must be exact URLs")
+
+
+def _is_third_party(app: Mapping[str, Any]) -> bool:
+    return "cimd" in app or app.get("is_first_party") is False
 
 
 def lint_third_party_apis(declared: Iterable[tuple[Any, Locate]]) -> list[Diagnostic]:
@@ -276,8 +373,7 @@ def _apis(app: Mapping[str, Any], locate: Locate, _: Path) -> Iterator[Diagnosti
             "made outside Git",
             WARNING,
         )
-    third_party = "cimd" in app or app.get("is_first_party") is False
-    yield from _api_grants(listed, locate, ("apis",), third_party=third_party, seen={})
+    yield from _api_grants(listed, locate, ("apis",), third_party=_is_third_party(app), seen={})
 
 
 def _api_grants(
@@ -466,6 +562,48 @@ def _credential_members(
                 f"expires_at {expires_at!r} is not an ISO 8601 date-time with a UTC offset "
                 "(2027-01-01T00:00:00Z)",
             )
+
+
+def _request_object_credentials(
+    app: Mapping[str, Any], locate: Locate, base_dir: Path
+) -> Iterator[Diagnostic]:
+    """The keys of ``signed_request_object``, checked as ``credentials`` are."""
+    request_object = app.get("signed_request_object")
+    if not isinstance(request_object, dict) or not isinstance(
+        request_object.get("credentials"), list
+    ):
+        return
+    path = ("signed_request_object", "credentials")
+    listed = request_object["credentials"]
+    if request_object.get("required") is True and not listed:
+        yield Diagnostic(
+            locate(path),
+            "request-object-keys",
+            "signed request objects are required but no key can verify one: list a key",
+        )
+    names: set[str] = set()
+    for index, credential in enumerate(listed):
+        if not isinstance(credential, dict):
+            continue
+        name = credential.get("name")
+        if isinstance(name, str) and name in names:
+            yield Diagnostic(
+                locate((*path, index, "name")),
+                "credential-name",
+                f"credential name {name!r} is used twice",
+            )
+        names.add(str(name))
+        yield from _credential_members(credential, "public_key", locate, (*path, index))
+        yield from _credential_key(credential, "public_key", locate, (*path, index), base_dir)
+    authenticating = app.get("credentials")
+    held = len(authenticating) if isinstance(authenticating, list) else 0
+    if listed and held <= MAX_CREDENTIALS < held + len(listed):
+        yield Diagnostic(
+            locate((*path, MAX_CREDENTIALS - held)),
+            "credential-limit",
+            f"{held + len(listed)} credentials with those of credentials: Auth0 holds at most "
+            f"{MAX_CREDENTIALS} per app, the keys of signed request objects included",
+        )
 
 
 def _credential_key(

@@ -41,6 +41,7 @@ class Options:
     var_files: tuple[Path, ...] = ()
     registry: str | None = None
     auth0_base_url: str | None = None
+    auth0_audience: str | None = None
     max_rps: float | None = None
     parallelism: int | None = None
     timeout: float | None = None

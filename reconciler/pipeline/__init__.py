@@ -6,6 +6,7 @@ out replace ``planning.make_fetcher``, the one place a run makes its CIMD fetche
 
 console.py      what a use case shows and asks while it runs (warnings, plan, prompt, progress)
 holdings.py     what a registry holds, read once: apps with their grants and connections
+needs.py        what a run is about to ask of its registry, for it to check its credentials
 planning.py     the plan use case: manifests, the registry, CIMD documents, then the planner
 applying.py     the apply use case: a fresh or saved plan, its gates, the writes, the lock file
 rotating.py     the rotate-secret use case

@@ -21,6 +21,12 @@ from reconciler.errors import InputError, UnsafePlanError
 from reconciler.manifests.workspace import Workspace
 from reconciler.pipeline.console import Console
 from reconciler.pipeline.holdings import Holdings, read_holdings
+from reconciler.pipeline.needs import (
+    applying_needs,
+    combined,
+    reading_needs,
+    saved_plan_reading_needs,
+)
 from reconciler.pipeline.planning import (
     LOCK_NAME,
     check_registration_allowed,
@@ -32,6 +38,7 @@ from reconciler.pipeline.planning import (
     update_lock,
 )
 from reconciler.registries import Registry, open_registry
+from reconciler.registries.base import Needs, Operation
 
 __all__ = [
     "ApplyRequest",
@@ -88,16 +95,20 @@ def apply_workspace(
     the safety thresholds (without ``force``), or with creates the registry says could
     duplicate apps, is refused with UnsafePlanError (exit 3). Ctrl-C or SIGTERM during the
     writes sets ``stop``: the writes in flight finish and the exit code names the signal.
+    What the registry's credentials cannot do is said before the lock is taken (the reads,
+    and a saved plan's writes) and before the first write (a fresh plan's writes).
     ``fetcher`` stands in for the safe CIMD fetcher the settings would make.
     """
     stop = stop or Stop()
     secrets = SecretsFile(request.secrets_out) if request.secrets_out else None
+    delivers = secrets is not None
     if request.saved is not None:
-        registry, read = _saved_plan(workspace, request.saved)
+        registry, read, needs = _saved_plan(workspace, request.saved, delivers=delivers)
     else:
-        registry, read = _fresh_plan(workspace, request, console, fetcher)
+        registry, read, needs = _fresh_plan(workspace, request, console, fetcher)
     options = workspace.options
     try:
+        registry.check_permissions(combined(needs, {Operation.LOCK: []}))
         with registry.lock():
             plan, holdings = read()
             console.show_plan(plan)
@@ -105,6 +116,7 @@ def apply_workspace(
             _check_registration(plan, registry, first_run=request.first_run)
             if plan.is_empty:
                 return Applied(plan, None, [], 0)
+            registry.check_permissions(applying_needs(plan, delivers=delivers))
             if request.saved is None and not request.auto_approve:
                 console.confirm()
             with stop_on_signals(stop):
@@ -129,8 +141,11 @@ def apply_workspace(
     return Applied(plan, report, locked_urls, 0 if report.ok else 1)
 
 
-def _saved_plan(workspace: Workspace, path: Path) -> tuple[Registry, PlanUnderLock]:
-    """The saved plan's registry, and its freshness check against what that holds now."""
+def _saved_plan(
+    workspace: Workspace, path: Path, *, delivers: bool
+) -> tuple[Registry, PlanUnderLock, Needs]:
+    """The saved plan's registry, its freshness check against what that holds now, and
+    all it asks of the registry (its writes are known before anything is read)."""
     plan = Plan.from_json(path.read_text("utf-8"), str(path))
     refuse_contradicting_flags(path, plan, workspace)
     registry = open_registry(
@@ -144,13 +159,15 @@ def _saved_plan(workspace: Workspace, path: Path) -> tuple[Registry, PlanUnderLo
         check_fresh(plan, holdings.apps, digest, holdings.grants)
         return plan, holdings
 
-    return registry, read
+    needs = combined(saved_plan_reading_needs(plan), applying_needs(plan, delivers=delivers))
+    return registry, read, needs
 
 
 def _fresh_plan(
     workspace: Workspace, request: ApplyRequest, console: Console, fetcher: Fetcher | None
-) -> tuple[Registry, PlanUnderLock]:
-    """The manifests (their warnings shown now), their registry, and the plan read under lock."""
+) -> tuple[Registry, PlanUnderLock, Needs]:
+    """The manifests (their warnings shown now), their registry, the plan read under lock,
+    and what reading for it asks of the registry."""
     desired = load_desired(workspace, strict=request.strict)
     console.warn(desired.warnings)
     registry = open_for(desired.environment, connection_for(workspace))
@@ -166,7 +183,7 @@ def _fresh_plan(
         console.warn(reading.sources.diagnostics)
         return reading.plan, reading.holdings
 
-    return registry, read
+    return registry, read, reading_needs(desired)
 
 
 def _check_registration(plan: Plan, registry: Registry, *, first_run: bool) -> None:

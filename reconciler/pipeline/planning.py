@@ -29,6 +29,7 @@ from reconciler.manifests.desired import desired_apps, third_party_grants
 from reconciler.manifests.workspace import Workspace
 from reconciler.pipeline.console import Console
 from reconciler.pipeline.holdings import Holdings, read_holdings
+from reconciler.pipeline.needs import reading_needs
 from reconciler.registries import Connection, Registry, open_registry
 from reconciler.registries.base import HeaderNote, HoldsGrants
 
@@ -48,6 +49,7 @@ __all__ = [
     "plan_exit_code",
     "plan_workspace",
     "read_and_plan",
+    "registry_cimd_support",
     "registry_references",
     "update_lock",
 ]
@@ -177,8 +179,10 @@ def read_and_plan(
     A document that cannot be used for a new app is an error (exit 1); with ``locked``,
     a document that differs from the lock refuses the plan (exit 3). What the registry
     says of itself (``header_notes``) leads the notices; ``first_run`` marks a note that
-    refuses creates as accepted.
+    refuses creates as accepted. What the registry's credentials cannot read is said
+    before anything is read (``needs.reading_needs``).
     """
+    registry.check_permissions(reading_needs(desired))
     header = [_header_notice(note, first_run) for note in registry.header_notes()]
     holdings = read_holdings(registry, needs_access=desired.manages_access())
     current = holdings.apps
@@ -194,6 +198,7 @@ def read_and_plan(
         lock,
         strict=desired.strict,
     )
+    sources.diagnostics.extend(registry_cimd_support(registry, shown, current))
     sources.diagnostics.extend(registry_verdicts(registry, shown, current))
     sources.diagnostics.extend(
         registry_references(registry, holdings, shown, desired.third_party or ())
@@ -335,6 +340,39 @@ def _header_notice(note: HeaderNote, first_run: bool) -> Notice:
     return Notice(NoticeKind(note.kind), note.message)
 
 
+def registry_cimd_support(
+    registry: Registry, apps: Sequence[DesiredApp], current: Sequence[App]
+) -> list[Diagnostic]:
+    """Whether the registry registers CIMD documents at all (Auth0: the tenant setting
+    ``client_id_metadata_document_supported``), asked once when an app declares one.
+
+    A registry that does not stops each new CIMD app (an error where it is declared) and
+    warns for each registered one (a refresh of its document would be refused); one that
+    cannot tell warns.
+    """
+    declared = [app for app in apps if app.cimd]
+    if not declared:
+        return []
+    support = registry.cimd_support()
+    if support.supported:
+        return []
+    registered = {app.external_client_id for app in current}
+    found: list[Diagnostic] = []
+    for app in declared:
+        new = app.cimd not in registered
+        if support.supported is None:
+            severity, outcome = Severity.WARNING, "registering it may be refused"
+        elif new:
+            severity, outcome = Severity.ERROR, "the app cannot be registered"
+        else:
+            severity, outcome = Severity.WARNING, "a refresh from its document would be refused"
+        where = app.location or Location(app.key)
+        found.append(
+            Diagnostic(where, "cimd-unsupported", f"{support.reason}; {outcome}", severity)
+        )
+    return found
+
+
 def registry_verdicts(
     registry: Registry, apps: Sequence[DesiredApp], current: Sequence[App]
 ) -> list[Diagnostic]:
@@ -393,6 +431,7 @@ def connection_for(workspace: Workspace, *, read_only: bool = False) -> Connecti
     }
     return Connection(
         auth0_base_url=options.auth0_base_url,
+        auth0_audience=options.auth0_audience,
         max_rps=options.max_rps,
         root=workspace.config.root,
         read_only=read_only,

@@ -13,6 +13,7 @@ from reconciler.core.planner import plan_rotation
 from reconciler.manifests.workspace import Workspace
 from reconciler.pipeline.console import Console
 from reconciler.pipeline.planning import connection_for, open_for
+from reconciler.registries.base import Operation
 
 __all__ = ["Rotated", "rotate_secrets"]
 
@@ -43,6 +44,14 @@ def rotate_secrets(
     secrets = SecretsFile(secrets_out)
     registry = open_for(environment, connection_for(workspace))
     try:
+        registry.check_permissions(
+            {
+                Operation.READ_APPS: [],
+                Operation.LOCK: [],
+                Operation.ROTATE_SECRETS: [],
+                Operation.UPDATE_APPS: [],
+            }
+        )
         with registry.lock():
             current = registry.list_apps()
             plan = plan_rotation(keys, current, owner=environment.owner, registry=registry.uri)

@@ -24,6 +24,8 @@ class Connection:
     """How to reach a registry beyond its URI (command-line settings)."""
 
     auth0_base_url: str | None = None
+    #: The Management API audience (--auth0-audience), when not the registry domain's.
+    auth0_audience: str | None = None
     max_rps: float | None = None
     #: The project root (where reconciler.yaml is): relative local state is kept under it.
     root: Path | None = None
@@ -54,6 +56,7 @@ def open_registry(uri: str, connection: Connection | None = None) -> Registry:
         return open_auth0(
             uri,
             base_url=settings.auth0_base_url,
+            audience=settings.auth0_audience,
             max_rps=settings.max_rps,
             timeout=settings.timeout,
             lock=settings.lock,

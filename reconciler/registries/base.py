@@ -99,6 +99,11 @@ Optional, with defaults (override what the backend can do)
     Said on every CIMD change in a plan: what registering a document means here.
     Default None.
 
+``cimd_support()``
+    Whether the registry registers CIMD documents at all now (``CimdSupport``), asked at
+    plan time when a manifest declares a CIMD app: Auth0 does once the tenant setting
+    ``client_id_metadata_document_supported`` is on. Default: supported.
+
 ``rotation_unsupported``
     For a backend that is not ``RotatesSecrets``: why, and what to do instead, ending
     the error when a secret must be rotated. Default: replace the app.
@@ -109,6 +114,13 @@ Optional, with defaults (override what the backend can do)
     of every app and says once which apps declare them, instead of planning an update
     that never settles. Grants and connections are unheld wherever the registry is not
     ``HoldsGrants``, without being listed here. Default: none.
+
+``check_permissions(needs)``
+    Before a run asks for anything (before its first read, and before its first write),
+    raise RegistryError naming what the registry's credentials cannot do of ``needs``:
+    each ``Operation`` the run is about to ask for, with the app keys that need it (none:
+    the run as a whole). Say every missing permission at once, and for what. Default:
+    nothing to check (the credentials are not scoped, or the registry cannot tell).
 
 ``holds_scope``
     True for a registry that holds no grants but the client's ``scope`` (RFC 7591 §2):
@@ -156,8 +168,9 @@ The shipped backends, as ``tests/registries/test_contract.py`` holds them to it
 write_parallelism):
 
     backend      reads rotates grants writes overrides
-    sqlite:      yes   yes     yes    1      close unheld_fields
-    auth0://     yes   yes     yes    4      close preview_cimd unheld_fields
+    sqlite:      yes   yes     yes    1      close unheld_fields cimd_support
+    auth0://     yes   yes     yes    4      close preview_cimd unheld_fields cimd_support
+                                              check_permissions
     dcr+https:// yes   no      no     1      close header_notes orphans cimd_note
                                               rotation_unsupported holds_scope
 """
@@ -168,16 +181,20 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
 from reconciler.core.model import Api, ApiGrant, App, Credential, Grant, LoginConnection
 from reconciler.core.stamp import Stamp
 
 __all__ = [
+    "CimdSupport",
     "CimdVerdict",
     "Created",
     "HeaderNote",
     "HoldsGrants",
+    "Needs",
+    "Operation",
     "Orphan",
     "ReadsSecrets",
     "Registry",
@@ -212,6 +229,48 @@ class CimdVerdict:
     #: Rules the document breaks: the registry would refuse to register it.
     violations: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+
+
+class Operation(StrEnum):
+    """What a run asks of a registry, as ``check_permissions`` is told it; the value says
+    it to people ("... to read the keys of private_key_jwt apps")."""
+
+    READ_APPS = "read the apps"
+    READ_KEYS = "read the keys of private_key_jwt apps"
+    READ_GRANTS = "read what apps may access (client grants)"
+    READ_CONNECTIONS = "read the apps each connection is enabled for"
+    READ_APIS = "check the APIs and scopes the manifests name"
+    PREVIEW_CIMD = "preview CIMD documents"
+    READ_TENANT_SETTINGS = "check that the tenant registers CIMD documents"
+    LOCK = "take the apply lease"
+    CREATE_APPS = "create apps"
+    UPDATE_APPS = "update apps"
+    DELETE_APPS = "delete apps"
+    ADD_KEYS = "add private_key_jwt keys"
+    SWITCH_KEYS = "switch apps to other private_key_jwt keys or off private_key_jwt"
+    REMOVE_KEYS = "remove private_key_jwt keys"
+    DELIVER_SECRETS = "deliver secrets (read back, else rotated)"
+    ROTATE_SECRETS = "rotate secrets"
+    REGISTER_CIMD = "register CIMD apps"
+    REFRESH_CIMD = "re-register CIMD apps"
+    CREATE_GRANTS = "create client grants"
+    UPDATE_GRANTS = "update client grants"
+    DELETE_GRANTS = "delete client grants"
+    LINK_CONNECTIONS = "enable and disable connections for apps"
+
+
+#: What a run is about to ask of a registry: each operation, with the keys of the apps that
+#: need it (empty: the run as a whole).
+Needs = Mapping[Operation, Sequence[str]]
+
+
+@dataclass(frozen=True)
+class CimdSupport:
+    """Whether a registry registers CIMD documents now, and why not."""
+
+    #: None: the registry could not tell (``reason`` says why, and what to grant).
+    supported: bool | None = True
+    reason: str = ""
 
 
 class Orphan(Protocol):
@@ -264,6 +323,12 @@ class Registry(ABC):
 
     def preview_cimd(self, url: str) -> CimdVerdict | None:
         return None
+
+    def check_permissions(self, needs: Needs) -> None:
+        return None
+
+    def cimd_support(self) -> CimdSupport:
+        return CimdSupport()
 
 
 @runtime_checkable

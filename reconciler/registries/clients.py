@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol
 
+from reconciler.core.cimd_fields import DOCUMENT_FIELDS, mapped_fields
 from reconciler.core.fields import MANAGED_FIELDS, PARTIAL_OBJECTS
 from reconciler.core.keys import (
     certificate_subject_dn,
@@ -30,12 +31,13 @@ from reconciler.core.model import (
     Grant,
     HeldCredential,
     LoginConnection,
+    canonical,
     credential_identity,
 )
 from reconciler.core.rotation import Add, Enable, Ref, Remove, Renew, Rotation
 from reconciler.core.stamp import STAMP_KEYS, Stamp
 from reconciler.errors import ApiError, ConflictError, RegistryError
-from reconciler.registries.base import Created, Registry
+from reconciler.registries.base import CimdSupport, Created, Registry
 
 __all__ = [
     "MAX_CLIENTS_PER_CONNECTION_PATCH",
@@ -53,13 +55,22 @@ __all__ = [
 MAX_CLIENTS_PER_CONNECTION_PATCH = 50
 #: RFC 7591 client metadata an Auth0 client has no member for.
 UNHELD_BY_AUTH0 = frozenset({"client_uri", "policy_uri", "tos_uri", "contacts"})
+#: Auth0's tenant setting that lets a tenant register Client ID Metadata Documents.
+CIMD_SUPPORTED = "client_id_metadata_document_supported"
+_AUTH0_CIMD_SETTING = 'Dashboard: Settings > Advanced > "Client ID Metadata Document Registration"'
+_LOCK_NAME = "reconciler.lock"
 #: Credentials Auth0 keeps for one client at once, enabled or not ("Applications can have a
 #: maximum of two credentials configured", configure-private-key-jwt.mdx).
 MAX_CREDENTIALS_PER_CLIENT = 2
 #: Members Auth0 refuses on PATCH although it returns them.
 _READ_ONLY_MEMBERS = {"jwt_configuration": {"secret_encoded"}}
+_JAR = "signed_request_object"
 #: Client members other than the authentication methods that point at credentials.
-_OTHER_CREDENTIAL_USES = ("signed_request_object", "token_vault_privileged_access")
+_OTHER_CREDENTIAL_USES = (_JAR, "token_vault_privileged_access")
+#: Older names some tenants still answer with, for the field of today's name: older
+#: tenants return ``cross_origin_auth`` (go-auth0 recording TestClient_List, January
+#: 2023), which auth0-deploy-cli renames too (handlers/clients.ts:510-535).
+_LEGACY_ALIASES = {"cross_origin_auth": "cross_origin_authentication"}
 
 
 class ClientsApi(Protocol):
@@ -90,6 +101,9 @@ class ClientsApi(Protocol):
 
     def cimd_register(self, url: str, document: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         """The client registered or refreshed for ``url``, and whether it was created."""
+
+    def tenant_settings(self) -> dict[str, Any]:
+        """The tenant's settings (GET /tenants/settings)."""
 
     def all_client_grants(self) -> list[dict[str, Any]]:
         """Every client grant, in one paged pass."""
@@ -127,6 +141,7 @@ class ClientsRegistry(Registry):
         before_write: Callable[[], None] = lambda: None,
         hidden_client_ids: Sequence[str] = (),
         hidden_api_identifiers: Sequence[str] = (),
+        cimd_setting_hint: str = _AUTH0_CIMD_SETTING,
     ) -> None:
         """``before_write`` runs before every write and raises to stop it (a lost lease);
         the hidden clients and APIs are the reconciler's own (its management client, its
@@ -137,6 +152,8 @@ class ClientsRegistry(Registry):
         self._before_write = before_write
         self._hidden = set(hidden_client_ids)
         self._hidden_apis = set(hidden_api_identifiers)
+        #: Where the tenant setting that allows CIMD registrations is turned on.
+        self._cimd_setting_hint = cimd_setting_hint
 
     def list_apps(self) -> list[App]:
         apps = []
@@ -144,7 +161,7 @@ class ClientsRegistry(Registry):
             if client.get("global") or client.get("client_id") in self._hidden:
                 continue
             credentials = None
-            if _credential_method(client) is not None:
+            if _has_credentials(client):
                 credentials = self.api.list_credentials(client["client_id"])
             apps.append(app_from_client(client, credentials))
         return apps
@@ -165,6 +182,13 @@ class ClientsRegistry(Registry):
             body["client_authentication_methods"] = {
                 method: {"credentials": [credential_body(c) for c in credentials]}
             }
+        request_object = body.get(_JAR)
+        if isinstance(request_object, dict) and "credentials" in request_object:
+            keys: Sequence[Credential] = request_object["credentials"]
+            body[_JAR] = {
+                **request_object,
+                "credentials": [credential_body(credential) for credential in keys],
+            }
         client = self.api.create_client(body)
         secret = client.get("client_secret")
         if method is None or method == "none" or method in CREDENTIAL_METHODS:
@@ -175,7 +199,7 @@ class ClientsRegistry(Registry):
         self._before_write()
         body = _writable({k: v for k, v in changes.items() if k not in PARTIAL_OBJECTS})
         for name in PARTIAL_OBJECTS & changes.keys():
-            merged = {**dict(current.record.get(name) or {}), **dict(changes[name])}
+            merged = _merged(current.record.get(name), changes[name])
             body[name] = {
                 k: v for k, v in merged.items() if k not in _READ_ONLY_MEMBERS.get(name, ())
             }
@@ -183,6 +207,7 @@ class ClientsRegistry(Registry):
         method_before = current.fields.get("token_endpoint_auth_method")
         method_after = changes.get("token_endpoint_auth_method", method_before)
         retired: Sequence[HeldCredential] = ()
+        retired_for_requests: list[str] = []
         if method_after in CREDENTIAL_METHODS:
             body.pop("token_endpoint_auth_method", None)
             if "credentials" in changes or method_before != method_after:
@@ -198,11 +223,13 @@ class ClientsRegistry(Registry):
         elif method_before in CREDENTIAL_METHODS:
             body["client_authentication_methods"] = None
             retired = current.credentials
+        if isinstance(body.get(_JAR), dict) and "credentials" in changes[_JAR]:
+            body[_JAR], retired_for_requests = self._request_object_keys(current, body[_JAR])
         self._before_write()
         client = self.api.patch_client(current.client_id, body)
-        for credential in retired:
+        for credential_id in [c.id for c in retired] + retired_for_requests:
             self._before_write()
-            self.api.delete_credential(current.client_id, credential.id)
+            self.api.delete_credential(current.client_id, credential_id)
         return self._reread(client)
 
     def delete(self, current: App) -> None:
@@ -233,9 +260,48 @@ class ClientsRegistry(Registry):
         return secret
 
     def register_cimd(self, url: str, document: Mapping[str, Any], current: App | None) -> App:
+        """Register ``url``, then check the client against ``document``, the one the plan
+        reviewed: Auth0 registers the document it fetches itself, which may have changed
+        since. A client it made from another document is deleted again; one it refreshed
+        from another cannot be put back, and the change fails saying so."""
         self._before_write()
-        client, _ = self.api.cimd_register(url, dict(document))
+        client, created = self.api.cimd_register(url, dict(document))
+        differences = _unreviewed_document_fields(url, document, client)
+        if differences:
+            if created:
+                self.api.delete_client(str(client["client_id"]))
+            outcome = (
+                "the client it made was deleted again"
+                if created
+                else "the client now holds them: review the document (`plan --locked` "
+                f"refuses it until {_LOCK_NAME} is updated with `reconciler lock`)"
+            )
+            raise RegistryError(
+                f"{url}: the registry registered the document it fetched now, which differs "
+                f"from the reviewed one in {', '.join(differences)}; {outcome}"
+            )
         return self._reread(client)
+
+    def cimd_support(self) -> CimdSupport:
+        """Auth0's tenant setting ``client_id_metadata_document_supported``; a token
+        without read:tenant_settings cannot tell."""
+        try:
+            settings = self.api.tenant_settings()
+        except ApiError as exc:
+            if exc.status != 403:
+                raise
+            return CimdSupport(
+                None,
+                f"{self.uri}: cannot read the tenant settings to check that CIMD apps may be "
+                f"registered ({exc.message}): grant the management client read:tenant_settings",
+            )
+        if settings.get(CIMD_SUPPORTED) is True:
+            return CimdSupport()
+        return CimdSupport(
+            False,
+            f"{self.uri} does not register Client ID Metadata Documents: turn on the tenant "
+            f"setting {CIMD_SUPPORTED} ({self._cimd_setting_hint})",
+        )
 
     def list_grants(self) -> list[Grant]:
         return [
@@ -341,7 +407,7 @@ class ClientsRegistry(Registry):
 
     def _reread(self, client: dict[str, Any]) -> App:
         credentials = None
-        if _credential_method(client) is not None:
+        if _has_credentials(client):
             credentials = self.api.list_credentials(client["client_id"])
         return app_from_client(client, credentials)
 
@@ -355,6 +421,44 @@ class ClientsRegistry(Registry):
             patch.update({name: None for name in present if name not in wanted})
             patch.update(wanted)
         return patch
+
+    def _request_object_keys(
+        self, current: App, wanted: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], list[str]]:
+        """``signed_request_object`` to PATCH, its keys as ids: each wanted key the client
+        has (same name and key) kept, every other one created; and the ids of the keys it
+        had that are no longer wanted, to delete once the PATCH has let go of them. A key
+        replaced by one with its kid (another name or alg) goes first: a client holds one
+        credential per kid (``rotation.py``)."""
+        held = {str(c.get("id")): c for c in self.api.list_credentials(current.client_id)}
+        before = _request_object_ids(current.record)
+        kept: dict[str, str] = {}
+        for credential_id in before:
+            found = held.get(credential_id)
+            if found is not None:
+                kept[str(found.get("name"))] = credential_id
+        ids: list[str] = []
+        referenced = list(before)
+        members = {k: v for k, v in wanted.items() if k != "credentials"}
+        for credential in wanted["credentials"]:
+            existing = kept.get(credential.name)
+            if existing is not None and _summary(held[existing]) == credential.summary():
+                ids.append(existing)
+                continue
+            identity = credential_identity(credential.summary())
+            for same in [i for i in referenced if i not in ids and i in held]:
+                if credential_identity(_summary(held[same])) == identity:
+                    referenced.remove(same)
+                    refs = [{"id": i} for i in referenced]
+                    self.api.patch_client(
+                        current.client_id, {_JAR: {**members, "credentials": refs}}
+                    )
+                    self.api.delete_credential(current.client_id, same)
+            created = self.api.create_credential(current.client_id, credential_body(credential))
+            ids.append(str(created["id"]))
+        references = [{"id": credential_id} for credential_id in ids]
+        retired = [credential_id for credential_id in referenced if credential_id not in ids]
+        return {**wanted, "credentials": references}, retired
 
     def _rotate(
         self, current: App, wanted: Sequence[Credential], method: str
@@ -419,6 +523,9 @@ def app_from_client(client: Mapping[str, Any], credentials: list[dict[str, Any]]
         for name in MANAGED_FIELDS
         if name in client and name != "client_metadata"
     }
+    for legacy, name in _LEGACY_ALIASES.items():
+        if legacy in client and name not in client:
+            fields[name] = client[legacy]
     fields["client_metadata"] = {k: v for k, v in metadata.items() if k not in STAMP_KEYS}
     method = _credential_method(client)
     held: tuple[HeldCredential, ...] = ()
@@ -434,6 +541,16 @@ def app_from_client(client: Mapping[str, Any], credentials: list[dict[str, Any]]
         )
         summaries = [dict(credential.summary) for credential in held]
         fields["credentials"] = sorted(summaries, key=lambda c: str(c["name"]))
+    for_requests = _request_object_ids(client)
+    if for_requests:
+        listed = {str(c["id"]): c for c in credentials or []}
+        fields[_JAR] = {
+            **client[_JAR],
+            "credentials": sorted(
+                (_summary(listed[i]) for i in for_requests if i in listed),
+                key=lambda c: str(c["name"]),
+            ),
+        }
     record = {
         k: v
         for k, v in client.items()
@@ -547,6 +664,44 @@ def _summary(credential: Mapping[str, Any]) -> dict[str, Any]:
         if credential.get("expires_at"):
             summary["expires_at"] = format_expiry(str(credential["expires_at"]))
     return summary
+
+
+def _request_object_ids(client: Mapping[str, Any]) -> list[str]:
+    """The ids of the keys that verify the client's signed authorization requests."""
+    request_object = client.get(_JAR)
+    references = request_object.get("credentials") if isinstance(request_object, dict) else None
+    return [str(r["id"]) for r in references or [] if isinstance(r, dict) and "id" in r]
+
+
+def _has_credentials(client: Mapping[str, Any]) -> bool:
+    """Whether the client has credentials to list (``read:client_credentials``)."""
+    return _credential_method(client) is not None or bool(_request_object_ids(client))
+
+
+def _merged(held: Any, wanted: Mapping[str, Any]) -> dict[str, Any]:
+    """``wanted`` over the object the registry holds, member by member at every depth, so
+    a member the manifest does not name keeps the registry's value (arrays replace)."""
+    merged = dict(held) if isinstance(held, dict) else {}
+    for member, value in wanted.items():
+        found = merged.get(member)
+        merged[member] = (
+            _merged(found, value) if isinstance(value, dict) and isinstance(found, dict) else value
+        )
+    return merged
+
+
+def _unreviewed_document_fields(
+    url: str, document: Mapping[str, Any], client: Mapping[str, Any]
+) -> list[str]:
+    """The fields ``document`` gives that the registered ``client`` holds otherwise (a
+    client with credentials authenticates by their method, whatever its
+    token_endpoint_auth_method says)."""
+    wanted = canonical(mapped_fields(url, document))
+    held = canonical({name: client.get(name) for name in wanted})
+    method = _credential_method(client)
+    if method is not None:
+        held["token_endpoint_auth_method"] = method
+    return [name for name in DOCUMENT_FIELDS if name in wanted and held[name] != wanted[name]]
 
 
 def _held(credential: Mapping[str, Any], *, enabled: bool) -> HeldCredential:

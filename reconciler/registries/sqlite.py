@@ -14,6 +14,11 @@ from reconciler.tenant.seeding import Seeded, seed_tenant
 __all__ = ["open_sqlite", "seed_sqlite"]
 
 LOCK_WAIT_SECONDS = 5.0
+#: How the embedded tenant's setting is turned on, as a plan that needs it says.
+CIMD_SETTING_HINT = (
+    "`reconciler registry seed` a file holding "
+    "tenant_settings: {client_id_metadata_document_supported: true}"
+)
 
 
 def open_sqlite(
@@ -25,9 +30,11 @@ def open_sqlite(
     path = Path(uri.removeprefix("sqlite:"))
     tenant = Tenant(path if create or path.exists() else MEMORY)
     if lock_timeout is None:
-        return ClientsRegistry(tenant, uri)
+        return ClientsRegistry(tenant, uri, cimd_setting_hint=CIMD_SETTING_HINT)
     wait = lock_timeout
-    return ClientsRegistry(tenant, uri, lock=lambda: tenant.exclusive(wait))
+    return ClientsRegistry(
+        tenant, uri, lock=lambda: tenant.exclusive(wait), cimd_setting_hint=CIMD_SETTING_HINT
+    )
 
 
 def seed_sqlite(uri: str, document: Mapping[str, Any]) -> Seeded:

@@ -2,11 +2,13 @@
 
 app.py          Request -> Response: faults, rate limit, routing, auth, the tenant
 auth.py         /oauth/token, Bearer tokens (HS256 JWTs) and scopes
+assertions.py   the management client's private_key_jwt client assertions, as Auth0 checks them
 clients_api.py  /api/v2/clients routes
 resource_servers_api.py  /api/v2/resource-servers routes
 client_grants_api.py     /api/v2/client-grants routes
 connections_api.py       /api/v2/connections routes and their enabled clients
 cimd_api.py     /api/v2/clients/cimd/preview and /register
+tenant_settings_api.py   /api/v2/tenants/settings (the CIMD switch)
 control.py      /__control/ test hooks and the request log
 documents.py    where CIMD documents come from (fixtures, the network)
 messages.py     HTTP requests and responses as plain values (no socket)

@@ -1,9 +1,13 @@
 """Tokens: ``POST /oauth/token`` and the Bearer check on /api/v2.
 
-The management client gets Management API tokens. Any other client of the tenant with a
-secret and the client_credentials grant type gets a token for one of the tenant's APIs
-when it holds a client grant for it, with exactly the granted scopes (a requested
-``scope`` narrows them), as Auth0 issues them.
+The management client gets Management API tokens, with its secret or, when it is given
+a public key, with a client assertion (private_key_jwt, ``assertions.py``). The audience
+must be the tenant's Management API, its canonical domain's as at Auth0 (a custom
+domain's is refused: "Service not enabled within domain"); the scopes are the grant the
+client was given (``MANAGEMENT_SCOPES`` unless told), or the requested subset of them.
+Any other client of the tenant with a secret and the client_credentials grant type gets
+a token for one of the tenant's APIs when it holds a client grant for it, with exactly
+the granted scopes (a requested ``scope`` narrows them), as Auth0 issues them.
 
 Tokens are HS256 JWTs signed with a key that lives as long as the server, carrying the
 claims an Auth0 Management API token carries (``aud``, ``sub: {client_id}@clients``,
@@ -26,7 +30,10 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 from urllib.parse import parse_qsl
 
+import jwt
+
 from reconciler.errors import ApiError
+from reconciler.server.assertions import ASSERTION_TYPE, ClientAssertions, RefusedAssertion
 from reconciler.server.messages import Request, Response, json_response
 from reconciler.tenant.engine import Tenant
 from reconciler.tenant.rules import DEFAULT_GRANT_TYPES
@@ -62,6 +69,7 @@ MANAGEMENT_SCOPES = (
     "delete:client_grants",
     "read:connections",
     "update:connections",
+    "read:tenant_settings",
 )
 EXPIRED_TOKEN = "Expired token received for JSON Web Token validation"
 INVALID_TOKEN = "Invalid token"
@@ -124,14 +132,27 @@ class ManagementAuth:
         self,
         *,
         client_id: str,
-        client_secret: str,
+        client_secret: str | None,
         token_lifetime: int,
         clock: Callable[[], float] = time.time,
         tenant: Tenant | None = None,
+        client_public_key: bytes | None = None,
+        client_key_alg: str = "RS256",
+        management_scopes: tuple[str, ...] = MANAGEMENT_SCOPES,
     ) -> None:
+        """The management client authenticates with ``client_secret`` or, given its
+        ``client_public_key`` (PEM), with client assertions signed ``client_key_alg``."""
+        if (client_secret is None) == (client_public_key is None):
+            raise ValueError("the management client has a secret or a public key: one of them")
         self.client_id = client_id
         self._tenant = tenant
         self._client_secret = client_secret
+        self._assertions = (
+            ClientAssertions(client_id, client_public_key, client_key_alg, clock)
+            if client_public_key is not None
+            else None
+        )
+        self._management_scopes = management_scopes
         self._token_lifetime = token_lifetime
         self._clock = clock
         self._key = secrets.token_bytes(32)
@@ -146,9 +167,9 @@ class ManagementAuth:
             fields = _token_request_fields(request)
             client_id, client_secret = _client_credentials(request, fields)
             if client_id == self.client_id:
-                _check_secret(client_secret, self._client_secret)
+                self._authenticate(request, fields, client_secret, accepted)
                 audience = _check_audience(fields.get("audience"), accepted)
-                scopes = _granted_scopes(fields.get("scope"), MANAGEMENT_SCOPES)
+                scopes = _granted_scopes(fields.get("scope"), self._management_scopes)
                 lifetime = self._token_lifetime
             else:
                 audience, scopes, lifetime = self._tenant_client_token(
@@ -180,6 +201,35 @@ class ManagementAuth:
             },
             {"Cache-Control": "no-store", "Pragma": "no-cache"},
         )
+
+    def _authenticate(
+        self,
+        request: Request,
+        fields: Mapping[str, str],
+        client_secret: str | None,
+        management_audiences: set[str],
+    ) -> None:
+        """The management client's secret, or its client assertion: whichever way it
+        authenticates (an Auth0 app set to private_key_jwt has no secret to use)."""
+        assertion = fields.get("client_assertion")
+        if self._assertions is None:
+            if assertion is not None:
+                raise TokenError(401, "access_denied", "Unauthorized")
+            assert self._client_secret is not None
+            _check_secret(client_secret, self._client_secret)
+            return
+        if assertion is None or client_secret is not None:
+            raise TokenError(401, "access_denied", "Unauthorized")
+        if fields.get("client_assertion_type") != ASSERTION_TYPE:
+            raise TokenError(
+                400, "invalid_request", f"client_assertion_type must be {ASSERTION_TYPE}"
+            )
+        tenant_urls = {audience.removesuffix("api/v2/") for audience in management_audiences}
+        tenant_urls.add(f"{request.scheme}://{request.header('host')}/")
+        try:
+            self._assertions.verify(assertion, tenant_urls)
+        except RefusedAssertion as refused:
+            raise TokenError(401, "access_denied", str(refused)) from None
 
     def _tenant_client_token(
         self,
@@ -322,9 +372,22 @@ def _client_credentials(request: Request, fields: Mapping[str, str]) -> tuple[st
         fields.get("client_id"),
         fields.get("client_secret"),
     )
+    if client_id is None and fields.get("client_assertion"):
+        client_id = _asserted_client(fields["client_assertion"])
     if client_id is None:
         raise TokenError(401, "access_denied", "Unauthorized")
     return client_id, client_secret
+
+
+def _asserted_client(assertion: str) -> str | None:
+    """The client a client assertion says it is for (its ``sub``), when the request names
+    none (RFC 7521 §4.2: ``client_id`` is then optional); checked when it is verified."""
+    try:
+        claims = jwt.decode(assertion, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return None
+    subject = claims.get("sub")
+    return subject if isinstance(subject, str) else None
 
 
 def _check_secret(given: str | None, expected: str) -> None:

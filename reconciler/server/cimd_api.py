@@ -3,7 +3,14 @@
 The URL is checked first (400 ``invalid_body``), the document comes from the server's
 ``DocumentSource``, and it is validated with the reconciler's CIMD rules. Preview always
 answers 200, with ``errors`` when the fetch failed; register refuses documents with
-violations (400) and otherwise upserts on the URL (201 created, 200 refreshed).
+violations (400), and everything while the tenant setting
+``client_id_metadata_document_supported`` is off (403), and otherwise upserts on the URL
+(201 created, 200 refreshed). The sources disagree on register's answer: a live tenant
+answered ``{client_id, client_secret, signing_keys}`` (go-auth0's recording
+``TestClient_CIMDFields``, 2025), Auth0's reference page and its generated SDKs (which
+refuse an answer without them) ``{client_id, mapped_fields, validation}`` with a
+``Location``. Serve answers all of it, so every client works against it; the backend reads
+only ``client_id`` (a test holds it to the recorded answer alone).
 """
 
 from __future__ import annotations
@@ -25,6 +32,8 @@ from reconciler.tenant.rules import JsonObject, invalid_body, json_type
 __all__ = ["CimdRoutes", "Evaluation"]
 
 URL_FIELD = "external_client_id"
+#: What a live tenant's register answered.
+RECORDED_ANSWER = ("client_id", "client_secret", "signing_keys")
 
 
 @dataclass(frozen=True)
@@ -56,7 +65,7 @@ class CimdRoutes:
         ]
 
     def preview(self, call: Call) -> Response:
-        require_scope(call.grant, "create:clients")
+        require_scope(call.grant, "read:clients")
         url = self._requested_url(read_json(call.request))
         answer: JsonObject = {}
         existing = self.tenant.find_by_external_client_id(url)
@@ -91,7 +100,7 @@ class CimdRoutes:
         return json_response(
             201 if created else 200,
             {
-                "client_id": client["client_id"],
+                **{name: client[name] for name in RECORDED_ANSWER},
                 "mapped_fields": evaluation.mapped_fields,
                 "validation": evaluation.validation(),
             },

@@ -122,7 +122,7 @@ class ClientsRoutes:
     # -- credentials --------------------------------------------------------------------------
 
     def list_credentials(self, call: Call) -> Response:
-        require_scope(call.grant, "read:client_credentials", "read:client_keys")
+        require_scope(call.grant, "read:client_credentials")
         return json_response(200, self.tenant.list_credentials(call.params["client_id"]))
 
     def create_credential(self, call: Call) -> Response:

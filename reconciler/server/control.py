@@ -1,17 +1,29 @@
 """Test hooks under ``/__control/``: reset, seed, document fixtures, faults, request log.
 
-They sit outside /api/v2 and need no token, so a test (or a rehearsal script) can set
-the scene in one call. They are never rate limited, faulted or logged.
+They sit outside /api/v2 and need no Management API token, so a test (or a rehearsal
+script) can set the scene in one call. They are never rate limited, faulted or logged.
+Anyone who can use them can empty or rewrite the tenant, so they answer (``ControlAccess``):
+
+- with a control secret (``serve --control-secret``, generated when serve listens beyond
+  loopback), only requests that carry it in ``X-Control-Secret``;
+- without one, only on a loopback listener, and only requests that name a loopback host
+  (not a name rebound to 127.0.0.1) and come from no web page (no ``Origin``).
+
+``GET /__control/health`` answers everyone: it tells only that serve is up.
 
     POST   /__control/reset      empty tenant, no faults, full buckets, empty log
     POST   /__control/seed       {"resource_servers"?, "clients"?, "client_grants"?,
-                                  "connections"?: [...]}: as they exist elsewhere
+                                  "connections"?: [...], "tenant_settings"?: {...}}: as
+                                  they exist elsewhere
     POST   /__control/documents  {URL: document | null}: CIMD document fixtures
     POST   /__control/inject     {"status"?, "count"?, "delay"?, "path_prefix"?, "method"?,
                                   "retry_after"?, "after"?}: the next ``count`` matching
                                   requests fail; ``after: true`` handles the request first
                                   (the write commits), then delays or fails the answer;
-                                  ``retry_after: null`` sends a 429 without Retry-After
+                                  ``retry_after: null`` sends a 429 without Retry-After;
+                                  ``skip`` lets that many matching requests pass first;
+                                  ``meanwhile: {"delete_clients"?, "seed"?}`` changes
+                                  the tenant as the fault strikes (another writer)
     DELETE /__control/inject     drop every fault still pending
     GET    /__control/requests   the request log, and how many requests are being answered
                                  now ("in_flight", e.g. delayed by a fault); DELETE clears it
@@ -20,11 +32,14 @@ the scene in one call. They are never rate limited, faulted or logged.
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import threading
 import time
 from collections import deque
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from reconciler.errors import ApiError
@@ -43,12 +58,81 @@ from reconciler.server.ratelimit import RateLimiter
 from reconciler.server.routing import Call, Route, Router
 from reconciler.tenant.engine import Tenant
 from reconciler.tenant.rules import invalid_body, json_type
-from reconciler.tenant.seeding import seed_tenant
+from reconciler.tenant.seeding import SETTINGS, seed_tenant
 
-__all__ = ["CONTROL_PREFIX", "ControlRoutes", "RequestLog"]
+__all__ = [
+    "CONTROL_PREFIX",
+    "CONTROL_SECRET_HEADER",
+    "ControlAccess",
+    "ControlRoutes",
+    "RequestLog",
+    "is_loopback",
+]
 
 CONTROL_PREFIX = "/__control/"
+CONTROL_SECRET_HEADER = "X-Control-Secret"
+_HEALTH = "/__control/health"
 _NOBODY = Grant("", frozenset())
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (an address or a name, as given to listen on or in a Host
+    header, without its port) reaches only this machine."""
+    name = host.strip().strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class ControlAccess:
+    """Who may use the control routes: see the module's docstring."""
+
+    secret: str | None
+    #: The server listens on a loopback address only.
+    loopback: bool
+
+    def check(self, request: Request) -> None:
+        if self.secret is not None:
+            given = request.header(CONTROL_SECRET_HEADER) or ""
+            if not hmac.compare_digest(given.encode(), self.secret.encode()):
+                raise ApiError(
+                    401,
+                    "Unauthorized",
+                    f"The control routes need the {CONTROL_SECRET_HEADER} header with the "
+                    "control secret serve was started with (--control-secret)",
+                )
+            return
+        if not self.loopback:
+            raise ApiError(
+                403,
+                "Forbidden",
+                "The control routes are off: serve listens beyond loopback without a "
+                "control secret (start it with --control-secret)",
+            )
+        if not is_loopback(_host_name(request.header("host") or "")):
+            raise ApiError(
+                403,
+                "Forbidden",
+                "The control routes answer only requests to a loopback host "
+                "(127.0.0.1, ::1, localhost) unless serve has a --control-secret",
+            )
+        if request.header("origin") is not None:
+            raise ApiError(
+                403,
+                "Forbidden",
+                "The control routes answer no web page (the request has an Origin)",
+            )
+
+
+def _host_name(host: str) -> str:
+    """The Host header without its port (``[::1]:4010`` -> ``::1``)."""
+    if host.startswith("["):
+        return host[1 : host.find("]")] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
 class RequestLog:
@@ -104,8 +188,10 @@ class ControlRoutes:
         log: RequestLog,
         limiter: RateLimiter,
         fixtures: FixtureDocuments | None,
+        access: ControlAccess,
     ) -> None:
         self.tenant = tenant
+        self.access = access
         self.faults = faults
         self.log = log
         self.limiter = limiter
@@ -126,6 +212,8 @@ class ControlRoutes:
     def handle(self, request: Request) -> Response:
         try:
             route, params = self._router.match(request.method, request.path)
+            if request.path != _HEALTH:
+                self.access.check(request)
             return route.handler(Call(request, _NOBODY, params))
         except ApiError as exc:
             return error_response(exc)
@@ -139,7 +227,8 @@ class ControlRoutes:
 
     def seed(self, call: Call) -> Response:
         seeded = seed_tenant(self.tenant, read_json(call.request), keep_existing=False)
-        return json_response(201, seeded.added)
+        settings = {} if seeded.settings is None else {SETTINGS: seeded.settings}
+        return json_response(201, {**seeded.added, **settings})
 
     def documents(self, call: Call) -> Response:
         if self.fixtures is None:
@@ -152,8 +241,8 @@ class ControlRoutes:
         return no_content()
 
     def inject(self, call: Call) -> Response:
-        fault, count = parse_fault(read_json(call.request))
-        self.faults.add(fault, count)
+        fault, count, skip = parse_fault(read_json(call.request))
+        self.faults.add(fault, count, skip=skip)
         return no_content()
 
     def clear_faults(self, call: Call) -> Response:

@@ -21,6 +21,9 @@ from urllib.parse import urlsplit
 
 from reconciler.errors import ApiError
 from reconciler.server.app import AppSettings, ManagementApp
+from reconciler.server.assertions import rsa_public_key
+from reconciler.server.auth import MANAGEMENT_SCOPES
+from reconciler.server.control import is_loopback
 from reconciler.server.documents import DocumentSource, FixtureDocuments, network_documents
 from reconciler.server.messages import Request, Response, error_response
 from reconciler.server.ratelimit import parse_rate_limit
@@ -41,6 +44,9 @@ class Server:
     ``documents`` is where CIMD documents come from: a ``{URL: document}`` fixture map
     (nothing is fetched), any ``DocumentSource`` callable, or None for the network
     fetcher with a fixture map in front (``POST /__control/documents`` fills it).
+    ``control_secret`` guards the control routes (``control.ControlAccess``): without
+    one they answer only on a loopback ``host``. ``retry_after`` adds Retry-After to a
+    rate-limit refusal, which Auth0 does not document.
     """
 
     def __init__(
@@ -50,29 +56,52 @@ class Server:
         host: str = "127.0.0.1",
         port: int = 0,
         client_id: str,
-        client_secret: str,
+        client_secret: str | None = None,
         rate_limit: str = "off",
         documents: Mapping[str, Mapping[str, Any]] | DocumentSource | None = None,
         allow_loopback_documents: bool = False,
         token_lifetime: int = 86400,
         ssl_context: ssl.SSLContext | None = None,
         access_log: TextIO | None = None,
+        tenant_domain: str | None = None,
+        client_public_key: bytes | None = None,
+        client_key_alg: str = "RS256",
+        management_scopes: tuple[str, ...] = MANAGEMENT_SCOPES,
+        retry_after: bool = False,
+        control_secret: str | None = None,
     ) -> None:
-        if not client_id or not client_secret:
-            raise ValueError("the management client needs a client_id and a client_secret")
+        """``tenant_domain``: the tenant's canonical domain, whose Management API a token
+        must name (``AppSettings``); the management client authenticates with
+        ``client_secret`` or, given ``client_public_key`` (PEM) instead, with client
+        assertions (private_key_jwt) signed ``client_key_alg``; it is granted
+        ``management_scopes``."""
+        if not client_id or (not client_secret) == (client_public_key is None):
+            raise ValueError(
+                "the management client needs a client_id, and a client_secret or a public key"
+            )
         if token_lifetime < 1:
             raise ValueError("token_lifetime must be at least 1 second")
+        if client_public_key is not None:
+            rsa_public_key(client_public_key, client_key_alg)
+        if control_secret is not None and not control_secret.strip():
+            raise ValueError("the control secret must not be empty")
         self.tenant = tenant
         self.host = host
         self.port = port
         self.client_id = client_id
-        self._client_secret = client_secret
+        self._client_secret = client_secret or None
         self._rate_limit = parse_rate_limit(rate_limit)
         self._documents = _document_source(documents, allow_loopback_documents)
         self._allow_loopback = allow_loopback_documents
         self._token_lifetime = token_lifetime
+        self._tenant_domain = tenant_domain
+        self._client_public_key = client_public_key
+        self._client_key_alg = client_key_alg
+        self._management_scopes = management_scopes
         self._ssl_context = ssl_context
         self._access_log = access_log
+        self._retry_after = retry_after
+        self._control_secret = control_secret
         self._httpd: _HttpServer | None = None
         self._thread: threading.Thread | None = None
         self._serving = False
@@ -99,6 +128,13 @@ class Server:
                     rate_limit=self._rate_limit,
                     token_lifetime=self._token_lifetime,
                     allow_loopback_documents=self._allow_loopback,
+                    tenant_domain=self._tenant_domain,
+                    client_public_key=self._client_public_key,
+                    client_key_alg=self._client_key_alg,
+                    management_scopes=self._management_scopes,
+                    retry_after=self._retry_after,
+                    control_secret=self._control_secret,
+                    loopback=is_loopback(self.host),
                 ),
                 self._documents,
             )

@@ -4,6 +4,11 @@ A bucket holds up to ``burst`` tokens and refills at ``per_second``; each reques
 one, and an empty bucket answers 429. Which bucket a request draws from depends on the
 preset (``self_service`` keeps GET /clients apart from everything else). The buckets run
 on a monotonic clock; only the ``x-ratelimit-reset`` header is converted to epoch seconds.
+
+Auth0 documents ``x-ratelimit-limit``, ``-remaining`` and ``-reset`` on the Management
+API and no ``Retry-After`` (docs ``rate-limit-policy.mdx``; go-auth0 waits for
+``x-ratelimit-reset``, auth0/go-auth0#501), so a refusal carries ``Retry-After`` only
+when asked (``serve --retry-after``).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from dataclasses import dataclass
 from reconciler.errors import ApiError
 
 __all__ = [
+    "PLAN_RATE_LIMITS",
     "PRESETS",
     "BucketSpec",
     "Decision",
@@ -64,14 +70,15 @@ class Decision:
     def retry_after(self) -> int:
         return max(1, math.ceil(self.reset_after))
 
-    def headers(self, now: float) -> dict[str, str]:
-        """The ``x-ratelimit-*`` headers, with the reset as epoch seconds from ``now``."""
+    def headers(self, now: float, *, retry_after: bool) -> dict[str, str]:
+        """The ``x-ratelimit-*`` headers, with the reset as epoch seconds from ``now``;
+        and a refusal's ``Retry-After`` if ``retry_after``."""
         headers = {
             "x-ratelimit-limit": str(self.limit),
             "x-ratelimit-remaining": str(self.remaining),
             "x-ratelimit-reset": str(math.ceil(now + self.reset_after)),
         }
-        if not self.allowed:
+        if retry_after and not self.allowed:
             headers["Retry-After"] = str(self.retry_after)
         return headers
 
@@ -164,6 +171,15 @@ PRESETS: dict[str, RateLimitPolicy] = {
         ),
     ),
     "enterprise": _global("enterprise", 50, 16.0),
+    "enterprise_non_production": _global("enterprise_non_production", 10, 2.0),
+}
+#: The rate limit each of Auth0's plans has (docs ``rate-limit-configurations/*.mdx``):
+#: Essentials and Professional are its self-service plans.
+PLAN_RATE_LIMITS = {
+    "free": "free",
+    "essentials": "self_service",
+    "professional": "self_service",
+    "enterprise": "enterprise",
 }
 _CUSTOM = re.compile(r"(?P<burst>[0-9]+)/(?P<rate>[0-9]+(?:\.[0-9]+)?)")
 

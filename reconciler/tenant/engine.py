@@ -22,9 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.core.model import CREDENTIAL_TYPE_FOR_METHOD
+from reconciler.core.third_party import THIRD_PARTY_JWT_ALG
 from reconciler.errors import ApiError
 from reconciler.tenant.connections import Connections
 from reconciler.tenant.grants import ClientGrants
+from reconciler.tenant.limits import NO_LIMITS, EntityLimits
 from reconciler.tenant.lock import ApplyLock
 from reconciler.tenant.records import (
     global_client,
@@ -34,9 +36,12 @@ from reconciler.tenant.records import (
     new_credential_id,
     new_secret,
     now_timestamp,
+    with_legacy_logout,
 )
 from reconciler.tenant.resource_servers import ResourceServers
 from reconciler.tenant.rules import (
+    CIMD_SUPPORTED,
+    DEFAULT_TENANT_SETTINGS,
     JsonObject,
     check_cimd_patch,
     check_client_patch,
@@ -45,8 +50,11 @@ from reconciler.tenant.rules import (
     check_new_client,
     check_new_credential,
     check_room,
+    check_tenant_settings,
+    check_third_party_body,
     cimd_mapped_fields,
     invalid_body,
+    is_strict_third_party,
     merge_patch,
     parse_client_query,
     parse_projection,
@@ -63,12 +71,19 @@ class Tenant:
     """An Auth0 tenant's clients and credentials in one SQLite file (or ``":memory:"``)."""
 
     def __init__(
-        self, path: str | Path, *, name: str = "embedded", busy_timeout: float = 5.0
+        self,
+        path: str | Path,
+        *,
+        name: str = "embedded",
+        busy_timeout: float = 5.0,
+        limits: EntityLimits = NO_LIMITS,
     ) -> None:
         self.path = str(path)
         self.name = name
+        #: Auth0's entity limits of the plan this tenant imitates (none by default).
+        self.limits = limits
         self._apply_lock = ApplyLock(self.path)
-        self._store = TenantStore(self.path, busy_timeout=busy_timeout)
+        self._store = TenantStore(self.path, busy_timeout=busy_timeout, limits=limits)
         #: The tenant's APIs (resource servers), in the same file.
         self.resource_servers = ResourceServers(self._store)
         #: Which client may call which API with which scopes.
@@ -165,7 +180,8 @@ class Tenant:
 
     def seed_client(self, body: dict[str, Any]) -> JsonObject:
         """Insert a client as it already exists elsewhere: ``client_id`` (and
-        ``client_secret``) may be given; everything else is checked as on create."""
+        ``client_secret``) may be given; everything else is checked as on create. A
+        legacy name (``cross_origin_auth``) is kept as given, as an older tenant keeps it."""
         if not isinstance(body, dict):
             check_new_client(body)
         fields = dict(body)
@@ -175,17 +191,24 @@ class Tenant:
             if value is not None and (not isinstance(value, str) or not value.strip()):
                 raise invalid_body("Expected a non-empty string", name)
         return self._create(
-            check_new_client(fields), client_id=client_id, client_secret=client_secret
+            check_new_client(fields),
+            client_id=client_id,
+            client_secret=client_secret,
+            legacy_names=True,
         )
 
     def patch_client(self, client_id: str, body: dict[str, Any]) -> JsonObject:
         """PATCH /clients/{id}: a merge patch (RFC 7386); arrays and scalars replace."""
-        patch = _with_current_alias(check_client_patch(body))
+        patch = check_client_patch(body)
         with self._store.transaction(write=True) as rows:
             current = _require_client(rows, client_id)
+            patch = _with_alias_of(current, patch)
             if current.get("external_metadata_type") == "cimd":
                 check_cimd_patch(patch)
-            updated = merge_patch(_without_replaced_methods(current, patch), patch)
+            check_third_party_body(patch, current)
+            updated = with_legacy_logout(
+                merge_patch(_without_replaced_methods(current, patch), patch)
+            )
             check_client_rules(
                 updated,
                 previous=current,
@@ -230,8 +253,8 @@ class Tenant:
         credential = check_new_credential(body)
         with self._store.transaction(write=True) as rows:
             _require_client(rows, client_id)
-            check_room(rows.credentials(client_id), [credential])
             stored = credential.record(new_credential_id(), now_timestamp())
+            check_room(rows.credentials(client_id), [stored])
             rows.insert_credential(client_id, stored)
         return _public_credential(stored)
 
@@ -260,7 +283,7 @@ class Tenant:
             if client is not None and credential_id in _referenced_credentials(client):
                 raise invalid_body(
                     f"Credential {credential_id} is in use by the client: remove it from "
-                    "client_authentication_methods first",
+                    "client_authentication_methods or signed_request_object first",
                     "credential_id",
                 )
             rows.delete_credential(client_id, credential_id)
@@ -274,9 +297,21 @@ class Tenant:
 
     def cimd_register(self, url: str, document: dict[str, Any]) -> tuple[JsonObject, bool]:
         """POST /clients/cimd/register: create the client for ``url``, or refresh it from
-        ``document`` (already fetched and validated). Returns ``(client, created)``."""
+        ``document`` (already fetched and validated). Returns ``(client, created)``.
+
+        Refused (403) while the tenant setting ``client_id_metadata_document_supported``
+        is off: Auth0 registers CIMD documents only once an admin turns it on.
+        """
         mapped = self.cimd_mapped_fields(url, document)
         with self._store.transaction(write=True) as rows:
+            if not _settings(rows)[CIMD_SUPPORTED]:
+                raise ApiError(
+                    403,
+                    "Forbidden",
+                    "Client ID Metadata Document registration is not enabled for this tenant "
+                    f"(tenant setting {CIMD_SUPPORTED})",
+                    "operation_not_supported",
+                )
             existing = rows.client_by_external_id(url)
             if existing is None:
                 client = new_cimd_client(self.name, mapped, self._signing_key(rows))
@@ -286,6 +321,20 @@ class Tenant:
             refreshed.update(mapped)
             rows.update_client(refreshed)
             return refreshed, False
+
+    # -- tenant settings --------------------------------------------------------------------
+
+    def tenant_settings(self) -> JsonObject:
+        """GET /tenants/settings, of the settings this tenant holds."""
+        with self._store.transaction(write=False) as rows:
+            return _settings(rows)
+
+    def update_tenant_settings(self, body: dict[str, Any]) -> JsonObject:
+        """Change the settings ``body`` names; the others keep their values."""
+        changes = check_tenant_settings(body)
+        with self._store.transaction(write=True) as rows:
+            rows.set_tenant_settings({**rows.tenant_settings(), **changes})
+            return _settings(rows)
 
     # -- grants, APIs and connections, as the registry reads and writes them -------------
 
@@ -339,8 +388,8 @@ class Tenant:
     # -- housekeeping -----------------------------------------------------------------------
 
     def reset(self) -> None:
-        """Delete every client, credential, API, grant and connection; the global client
-        comes back, new."""
+        """Delete every client, credential, API, grant and connection, and set the tenant
+        settings back to their defaults; the global client comes back, new."""
         with self._store.transaction(write=True) as rows:
             rows.delete_everything()
             rows.insert_client(global_client(self.name, self._signing_key(rows)))
@@ -354,9 +403,17 @@ class Tenant:
                 rows.insert_client(global_client(self.name, self._signing_key(rows)))
 
     def _create(
-        self, body: Mapping[str, Any], *, client_id: str | None, client_secret: str | None
+        self,
+        body: Mapping[str, Any],
+        *,
+        client_id: str | None,
+        client_secret: str | None,
+        legacy_names: bool = False,
     ) -> JsonObject:
-        fields = _with_current_alias({k: v for k, v in body.items() if v is not None})
+        fields = {k: v for k, v in body.items() if v is not None}
+        fields = _with_alias_of(fields if legacy_names else {}, fields)
+        third_party = is_strict_third_party(fields)
+        check_third_party_body(fields, fields)
         methods = fields.pop("client_authentication_methods", None)
         with self._store.transaction(write=True) as rows:
             if client_id is not None and rows.client(client_id) is not None:
@@ -369,42 +426,54 @@ class Tenant:
                 client_id=client_id,
                 client_secret=client_secret,
                 signing_key=self._signing_key(rows),
+                third_party=third_party,
+                app_type=fields.get("app_type"),
             )
             if "refresh_token" in fields:
                 fields["refresh_token"] = merge_patch(
                     client["refresh_token"], fields["refresh_token"]
                 )
             if "jwt_configuration" in fields:
-                # A given jwt_configuration replaces the default lifetime, as Auth0 does.
+                # A given jwt_configuration replaces the default lifetime, as Auth0 does;
+                # a third-party client keeps the one algorithm it may have.
+                kept = {"alg": THIRD_PARTY_JWT_ALG} if third_party else {}
                 fields["jwt_configuration"] = {
                     "secret_encoded": False,
+                    **kept,
                     **fields["jwt_configuration"],
                 }
+            if "cross_origin_auth" in fields:
+                client.pop("cross_origin_authentication", None)
             client.update(fields)
+            client = with_legacy_logout(client)
             created: dict[str, list[JsonObject]] = {}
             if methods:
                 client["client_authentication_methods"], created = self._inline_credentials(methods)
+            for_requests = _inline_request_object_credentials(client)
+            everything = [c for cs in created.values() for c in cs] + for_requests
+            check_room([], everything)
             check_client_rules(
                 client,
                 previous=None,
-                credential_types={
-                    c["id"]: c["credential_type"] for cs in created.values() for c in cs
-                },
+                credential_types={c["id"]: c["credential_type"] for c in everything},
             )
             rows.insert_client(client)
-            for credentials in created.values():
-                for credential in credentials:
-                    rows.insert_credential(client["client_id"], credential)
+            for credential in everything:
+                rows.insert_credential(client["client_id"], credential)
+        # POST answers the new credentials in full; later reads answer only their ids (the
+        # same for signed_request_object: go-auth0 recording TestClientSignedRequestObject).
+        answer = dict(client)
         if created:
-            # POST answers the new credentials in full; later reads answer only their ids.
-            return {
-                **client,
-                "client_authentication_methods": {
-                    method: {"credentials": [_public_credential(c) for c in credentials]}
-                    for method, credentials in created.items()
-                },
+            answer["client_authentication_methods"] = {
+                method: {"credentials": [_public_credential(c) for c in credentials]}
+                for method, credentials in created.items()
             }
-        return client
+        if for_requests:
+            answer["signed_request_object"] = {
+                **client["signed_request_object"],
+                "credentials": [_public_credential(c) for c in for_requests],
+            }
+        return answer
 
     def _inline_credentials(
         self, methods: Mapping[str, Any]
@@ -413,18 +482,13 @@ class Tenant:
         references: JsonObject = {}
         created: dict[str, list[JsonObject]] = {}
         now = now_timestamp()
-        checked = {
-            method: [
+        for method, config in methods.items():
+            created[method] = [
                 check_new_credential(
                     body, f"client_authentication_methods.{method}.credentials[{index}]"
-                )
+                ).record(new_credential_id(), now)
                 for index, body in enumerate(config["credentials"])
             ]
-            for method, config in methods.items()
-        }
-        check_room([], [credential for found in checked.values() for credential in found])
-        for method, credentials in checked.items():
-            created[method] = [c.record(new_credential_id(), now) for c in credentials]
             references[method] = {"credentials": [{"id": c["id"]} for c in created[method]]}
         return references, created
 
@@ -449,6 +513,10 @@ def _all_checkpoint_pages(
         after = {"from": str(answer["next"])}
 
 
+def _settings(rows: TenantRows) -> JsonObject:
+    return {**DEFAULT_TENANT_SETTINGS, **rows.tenant_settings()}
+
+
 def _require_client(rows: TenantRows, client_id: str) -> JsonObject:
     client = rows.client(client_id)
     if client is None:
@@ -463,12 +531,16 @@ def _require_credential(rows: TenantRows, client_id: str, credential_id: str) ->
     return stored
 
 
-def _with_current_alias(body: dict[str, Any]) -> dict[str, Any]:
-    """``cross_origin_auth`` is the legacy name of ``cross_origin_authentication``."""
-    if "cross_origin_auth" not in body:
+def _with_alias_of(record: Mapping[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    """``body`` under the name ``record`` keeps cross-origin authentication under:
+    ``cross_origin_auth``, the legacy name, where an older tenant's client still has it
+    (and answers it), else ``cross_origin_authentication``."""
+    legacy, current = "cross_origin_auth", "cross_origin_authentication"
+    kept, other = (legacy, current) if legacy in record else (current, legacy)
+    if other not in body:
         return body
-    renamed = {k: v for k, v in body.items() if k != "cross_origin_auth"}
-    renamed.setdefault("cross_origin_authentication", body["cross_origin_auth"])
+    renamed = {k: v for k, v in body.items() if k != other}
+    renamed.setdefault(kept, body[other])
     return renamed
 
 
@@ -491,11 +563,31 @@ def _without_replaced_methods(current: JsonObject, patch: Mapping[str, Any]) -> 
 
 def _referenced_credentials(client: Mapping[str, Any]) -> set[str]:
     methods = client.get("client_authentication_methods") or {}
+    request_object = client.get("signed_request_object") or {}
     return {
         reference["id"]
-        for config in methods.values()
+        for config in [*methods.values(), request_object]
         for reference in config.get("credentials", [])
     }
+
+
+def _inline_request_object_credentials(client: JsonObject) -> list[JsonObject]:
+    """The credentials POST /clients gives in ``signed_request_object``, as stored: the
+    client keeps their ids (Auth0 docs configure-jar.mdx, "Configure JAR for a new
+    application")."""
+    request_object = client.get("signed_request_object")
+    if not isinstance(request_object, dict) or not request_object.get("credentials"):
+        return []
+    now = now_timestamp()
+    stored = [
+        check_new_credential(body, f"signed_request_object.credentials[{index}]").record(
+            new_credential_id(), now
+        )
+        for index, body in enumerate(request_object["credentials"])
+    ]
+    references = [{"id": credential["id"]} for credential in stored]
+    client["signed_request_object"] = {**request_object, "credentials": references}
+    return stored
 
 
 def _public_credential(stored: Mapping[str, Any]) -> JsonObject:

@@ -1,7 +1,8 @@
 """The records the embedded tenant makes itself, filled in as a live Auth0 tenant fills them.
 
-A new client's server defaults, the client a Client ID Metadata Document registers, the
-tenant's global client and signing key, and the ids, secrets and timestamps they carry.
+A new client's server defaults (a strict third-party client's own), the client a Client
+ID Metadata Document registers, the tenant's global client and signing key, and the ids,
+secrets and timestamps they carry.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from reconciler.tenant.rules import DEFAULT_GRANT_TYPES, JsonObject, format_time
 __all__ = [
     "GLOBAL_CLIENT_NAME",
     "global_client",
+    "with_legacy_logout",
     "make_signing_key",
     "new_cimd_client",
     "new_client",
@@ -54,7 +56,8 @@ _CLIENT_DEFAULTS: JsonObject = {
         "idle_token_lifetime": 1296000,
     },
 }
-_CIMD_REFRESH_TOKEN: JsonObject = {
+#: The refresh tokens of a third-party client: they must expire (recorded on a CIMD client).
+_THIRD_PARTY_REFRESH_TOKEN: JsonObject = {
     "rotation_type": "rotating",
     "expiration_type": "expiring",
     "leeway": 0,
@@ -63,6 +66,17 @@ _CIMD_REFRESH_TOKEN: JsonObject = {
     "infinite_idle_token_lifetime": False,
     "idle_token_lifetime": 1296000,
 }
+#: What a strict third-party client gets in place of the first-party defaults. Auth0's
+#: security controls: RS256 ID tokens lasting 3600 s by default, expiring refresh tokens
+#: that rotate for public clients (spa, native); no implicit grant. The default grants
+#: are not documented: these are the two every strict third-party app may use.
+_THIRD_PARTY_DEFAULTS: JsonObject = {
+    "jwt_configuration": {"secret_encoded": False, "alg": "RS256", "lifetime_in_seconds": 3600},
+    "grant_types": ["authorization_code", "refresh_token"],
+    "refresh_token": _THIRD_PARTY_REFRESH_TOKEN,
+    "third_party_security_mode": "strict",
+}
+_PUBLIC_APP_TYPES = ("spa", "native")
 
 
 def new_client(
@@ -72,17 +86,25 @@ def new_client(
     client_id: str | None,
     client_secret: str | None,
     signing_key: JsonObject,
+    third_party: bool = False,
+    app_type: str | None = None,
 ) -> JsonObject:
-    """A client as POST /clients starts it: server defaults, a new id and secret if none."""
-    return {
+    """A client as POST /clients starts it: server defaults, a new id and secret if none.
+    A strict ``third_party`` client gets a ``tpc_`` id and the third-party defaults."""
+    client: JsonObject = {
         "tenant": tenant_name,
         "global": False,
         "name": name,
-        "client_id": client_id or _random_id(32),
+        "client_id": client_id or (_third_party_id() if third_party else _random_id(32)),
         "client_secret": client_secret or new_secret(),
         **copy.deepcopy(_CLIENT_DEFAULTS),
         "signing_keys": [signing_key],
     }
+    if third_party:
+        client.update(copy.deepcopy(_THIRD_PARTY_DEFAULTS))
+        if app_type not in _PUBLIC_APP_TYPES:
+            client["refresh_token"]["rotation_type"] = "non-rotating"
+    return client
 
 
 def new_cimd_client(tenant_name: str, mapped: JsonObject, signing_key: JsonObject) -> JsonObject:
@@ -94,7 +116,7 @@ def new_cimd_client(tenant_name: str, mapped: JsonObject, signing_key: JsonObjec
         "tenant": tenant_name,
         "global": False,
         "name": mapped["name"],
-        "client_id": "tpc_" + _random_id(22),
+        "client_id": _third_party_id(),
         "client_secret": new_secret(),
         "app_type": mapped["app_type"],
         "is_first_party": False,
@@ -112,7 +134,7 @@ def new_cimd_client(tenant_name: str, mapped: JsonObject, signing_key: JsonObjec
         "grant_types": mapped["grant_types"],
         "custom_login_page_on": True,
         "token_endpoint_auth_method": mapped["token_endpoint_auth_method"],
-        "refresh_token": dict(_CIMD_REFRESH_TOKEN),
+        "refresh_token": dict(_THIRD_PARTY_REFRESH_TOKEN),
         "third_party_security_mode": "strict",
         **optional,
         "external_client_id": mapped["external_client_id"],
@@ -142,6 +164,17 @@ def global_client(tenant_name: str, signing_key: JsonObject) -> JsonObject:
     }
 
 
+def with_legacy_logout(client: JsonObject) -> JsonObject:
+    """The client with ``oidc_backchannel_logout``, the deprecated member Auth0 still
+    answers beside ``oidc_logout``, holding the same URLs (go-auth0 recording
+    TestClient_CreateWithOIDCLogout, January 2025)."""
+    logout = client.get("oidc_logout")
+    if not isinstance(logout, dict) or "backchannel_logout_urls" not in logout:
+        return client
+    urls = list(logout["backchannel_logout_urls"])
+    return {**client, "oidc_backchannel_logout": {"backchannel_logout_urls": urls}}
+
+
 def new_secret() -> str:
     return secrets.token_urlsafe(48)  # 64 characters
 
@@ -152,6 +185,11 @@ def new_credential_id() -> str:
 
 def now_timestamp() -> str:
     return format_timestamp(datetime.now(UTC))
+
+
+def _third_party_id() -> str:
+    """Auth0 gives third-party clients a ``tpc_`` id (22 characters after the prefix)."""
+    return "tpc_" + _random_id(22)
 
 
 def _random_id(length: int) -> str:

@@ -4,7 +4,9 @@ A seed document holds any of ``resource_servers``, ``clients``, ``client_grants`
 ``connections`` (each a list of Auth0 objects), loaded in that order so a grant can name
 a seeded client (by its ``client_id``) and a seeded API (by its ``identifier``), and a
 connection its ``enabled_clients``. Each object is checked as Auth0 checks a create; a
-problem names the object at fault (``client_grants[2]: ...``).
+problem names the object at fault (``client_grants[2]: ...``). ``tenant_settings`` (an
+object) sets the tenant settings the tenant holds, first: for instance
+``{"client_id_metadata_document_supported": true}`` lets it register CIMD documents.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from reconciler.tenant.engine import Tenant
 from reconciler.tenant.grants import grantee_of
 from reconciler.tenant.schema import JsonObject, invalid_body, json_type
 
-__all__ = ["SEED_KINDS", "Seeded", "seed_tenant"]
+__all__ = ["SEED_KINDS", "SETTINGS", "Seeded", "seed_tenant"]
 
 SEED_KINDS = ("resource_servers", "clients", "client_grants", "connections")
+SETTINGS = "tenant_settings"
 
 
 @dataclass
@@ -29,6 +32,8 @@ class Seeded:
 
     added: dict[str, list[JsonObject]] = field(default_factory=dict)
     kept: dict[str, list[str]] = field(default_factory=dict)
+    #: The tenant settings as the seed left them; None when it set none.
+    settings: JsonObject | None = None
 
 
 def seed_tenant(tenant: Tenant, document: object, *, keep_existing: bool) -> Seeded:
@@ -37,7 +42,7 @@ def seed_tenant(tenant: Tenant, document: object, *, keep_existing: bool) -> See
     name) is kept as it is; without, it is refused as a create would be (409)."""
     if not isinstance(document, dict):
         raise invalid_body(f"Expected type object but found type {json_type(document)}")
-    unknown = sorted(set(document) - set(SEED_KINDS) - {"description"})
+    unknown = sorted(set(document) - set(SEED_KINDS) - {"description", SETTINGS})
     if unknown:
         raise invalid_body(f"Additional properties not allowed: {unknown[0]}")
     for kind in SEED_KINDS:
@@ -52,6 +57,13 @@ def seed_tenant(tenant: Tenant, document: object, *, keep_existing: bool) -> See
         "connections": tenant.connections.create,
     }
     seeded = Seeded()
+    if SETTINGS in document:
+        try:
+            seeded.settings = tenant.update_tenant_settings(document[SETTINGS])
+        except ApiError as exc:
+            raise ApiError(
+                exc.status, exc.error, f"{SETTINGS}: {exc.message}", exc.error_code
+            ) from exc
     for kind in SEED_KINDS:
         added = seeded.added.setdefault(kind, [])
         kept = seeded.kept.setdefault(kind, [])

@@ -5,6 +5,8 @@ credential is a JSON text column beside its client's id. Every write is one ``BE
 IMMEDIATE`` transaction, so a client and its credentials are never half-written, and
 several processes may share the file (WAL mode). SQLite's failures come out as
 ``RegistryError`` (``RegistryBusyError`` when another process holds the write lock).
+An insert that takes an entity past the tenant's ``EntityLimits`` is refused as Auth0
+refuses it (``limits``), and its transaction rolls back.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.errors import RegistryBusyError, RegistryError
+from reconciler.tenant.limits import NO_LIMITS, EntityLimits, too_many_entities
 from reconciler.tenant.rules import ClientQuery, JsonObject
 
 __all__ = ["MEMORY", "SCHEMA_VERSION", "TenantRows", "TenantStore"]
@@ -40,6 +43,8 @@ _SCHEMA = (
     )""",
     "CREATE INDEX IF NOT EXISTS clients_by_app_type ON clients (app_type)",
     "CREATE INDEX IF NOT EXISTS clients_by_kind ON clients (is_global, is_first_party)",
+    # GET /clients pages by is_global in creation order: walked in that order, no sort.
+    "CREATE INDEX IF NOT EXISTS clients_in_order ON clients (is_global, seq)",
     """CREATE TABLE IF NOT EXISTS credentials (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
         credential_id TEXT NOT NULL UNIQUE,
@@ -83,8 +88,9 @@ _SCHEMA = (
 class TenantStore:
     """One connection to the SQLite file at ``path`` (or ``":memory:"``), shared by threads."""
 
-    def __init__(self, path: str, *, busy_timeout: float) -> None:
+    def __init__(self, path: str, *, busy_timeout: float, limits: EntityLimits = NO_LIMITS) -> None:
         self.path = path
+        self.limits = limits
         self._busy_timeout = busy_timeout
         self._lock = threading.Lock()
         self._connection: sqlite3.Connection | None = None
@@ -122,7 +128,7 @@ class TenantStore:
                 raise RegistryError(f"the registry {self.path} is closed")
             connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             try:
-                yield TenantRows(connection, self.path)
+                yield TenantRows(connection, self.path, self.limits)
             except BaseException:
                 if connection.in_transaction:
                     connection.execute("ROLLBACK")
@@ -147,9 +153,12 @@ class TenantStore:
 class TenantRows:
     """The tenant's rows as one transaction reads and writes them, as JSON objects."""
 
-    def __init__(self, connection: sqlite3.Connection, path: str) -> None:
+    def __init__(
+        self, connection: sqlite3.Connection, path: str, limits: EntityLimits = NO_LIMITS
+    ) -> None:
         self._connection = connection
         self._path = path
+        self._limits = limits
 
     # -- the file ---------------------------------------------------------------------------
 
@@ -185,7 +194,22 @@ class TenantRows:
         ).fetchone()
         return None if row is None else self._decode(row[0])
 
+    def tenant_settings(self) -> JsonObject:
+        """The settings changed from their defaults (Auth0's ``/tenants/settings``)."""
+        row = self._connection.execute(
+            "SELECT value FROM tenant_meta WHERE key = 'tenant_settings'"
+        ).fetchone()
+        return {} if row is None else self._decode(row[0])
+
+    def set_tenant_settings(self, settings: JsonObject) -> None:
+        self._connection.execute(
+            "INSERT INTO tenant_meta (key, value) VALUES ('tenant_settings', ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (_encode(settings),),
+        )
+
     def delete_everything(self) -> None:
+        self._connection.execute("DELETE FROM tenant_meta WHERE key = 'tenant_settings'")
         self._connection.execute("DELETE FROM connection_clients")
         self._connection.execute("DELETE FROM connections")
         self._connection.execute("DELETE FROM client_grants")
@@ -232,6 +256,8 @@ class TenantRows:
             " app_type, body) VALUES (?, ?, ?, ?, ?, ?)",
             (client["client_id"], int(bool(client.get("global"))), *_indexed(client)),
         )
+        if not client.get("global"):
+            self._within_limit("applications", "clients WHERE is_global = 0")
 
     def update_client(self, client: JsonObject) -> None:
         self._connection.execute(
@@ -278,6 +304,7 @@ class TenantRows:
             "INSERT INTO credentials (credential_id, client_id, body) VALUES (?, ?, ?)",
             (stored["id"], client_id, _encode(stored)),
         )
+        self._within_limit("credentials", "credentials")
 
     def update_credential(self, credential_id: str, stored: JsonObject) -> None:
         self._connection.execute(
@@ -321,7 +348,10 @@ class TenantRows:
             " ON CONFLICT (identifier) DO NOTHING",
             (server["id"], server["identifier"], _encode(server)),
         )
-        return inserted.rowcount == 1
+        if inserted.rowcount != 1:
+            return False
+        self._within_limit("resource_servers", "resource_servers")
+        return True
 
     def update_resource_server(self, server: JsonObject) -> None:
         self._connection.execute(
@@ -371,7 +401,10 @@ class TenantRows:
             " VALUES (?, ?, ?, ?, ?) ON CONFLICT (grantee, audience, subject_type) DO NOTHING",
             (grant["id"], grantee, grant["audience"], subject_type, _encode(grant)),
         )
-        return inserted.rowcount == 1
+        if inserted.rowcount != 1:
+            return False
+        self._within_limit("client_grants", "client_grants")
+        return True
 
     def update_client_grant(self, grant: JsonObject) -> None:
         self._connection.execute(
@@ -412,7 +445,10 @@ class TenantRows:
             " ON CONFLICT (name) DO NOTHING",
             (connection["id"], connection["name"], connection["strategy"], _encode(connection)),
         )
-        return inserted.rowcount == 1
+        if inserted.rowcount != 1:
+            return False
+        self._within_limit("connections", "connections")
+        return True
 
     def connection_clients(
         self, connection_id: str, *, after: int, limit: int
@@ -437,6 +473,16 @@ class TenantRows:
             "DELETE FROM connection_clients WHERE connection_id = ? AND client_id = ?",
             (connection_id, client_id),
         )
+
+    def _within_limit(self, entity: str, rows: str) -> None:
+        """Refuse the insert just made (raising rolls it back) if ``rows`` now exceed
+        the limit on ``entity``."""
+        most = self._limits.limit(entity)
+        if most is None:
+            return
+        held = self._connection.execute(f"SELECT COUNT(*) FROM {rows}").fetchone()[0]
+        if int(held) > most:
+            raise too_many_entities()
 
     def _decode(self, text: str) -> JsonObject:
         try:

@@ -10,6 +10,7 @@ from reconciler.core.model import (
     DesiredApp,
     Source,
     SourceOrigin,
+    canonical,
     project,
 )
 from reconciler.diagnostics import Location
@@ -76,3 +77,45 @@ def test_the_registry_grants_are_projected_onto_the_organization_members_a_manif
             "https://b/": {"scopes": []},
         }
     }
+
+
+def test_set_like_arrays_inside_objects_are_compared_sorted() -> None:
+    declared = canonical(
+        {
+            "oidc_logout": {
+                "backchannel_logout_initiators": {
+                    "mode": "custom",
+                    "selected_initiators": ["rp-logout", "idp-logout", "rp-logout"],
+                }
+            },
+            "refresh_token": {
+                "policies": [
+                    {"audience": "https://b.example/", "scope": ["w", "r"]},
+                    {"audience": "https://a.example/", "scope": ["r"]},
+                ]
+            },
+            "allowed_clients": ["b", "a"],
+            "jwt_configuration": {"scopes": {"z": ["2", "1"]}},
+        }
+    )
+    initiators = declared["oidc_logout"]["backchannel_logout_initiators"]
+    assert initiators["selected_initiators"] == ["idp-logout", "rp-logout"]
+    assert declared["refresh_token"]["policies"] == [
+        {"audience": "https://a.example/", "scope": ["r"]},
+        {"audience": "https://b.example/", "scope": ["r", "w"]},
+    ]
+    assert declared["allowed_clients"] == ["a", "b"]
+    assert declared["jwt_configuration"]["scopes"] == {"z": ["2", "1"]}, "order kept elsewhere"
+
+
+def test_of_a_partial_object_only_the_members_named_are_owned_at_every_depth() -> None:
+    held = {
+        "mobile": {
+            "ios": {"team_id": "ABCDE12345", "app_bundle_identifier": "com.x.pay"},
+            "android": {"app_package_name": "com.x.pay"},
+        },
+        "oidc_logout": {"backchannel_logout_urls": ["https://x/"], "extra": 1},
+    }
+    wanted = {"mobile": {"ios": {"team_id": "ABCDE12345"}}, "oidc_logout": {"extra": 1}}
+    assert project(wanted, held) == wanted
+    assert project({"mobile": {"ios": {"team_id": "X"}}}, {}) == {"mobile": {"ios": None}}

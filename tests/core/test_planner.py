@@ -165,6 +165,47 @@ def test_adopting_a_client_id_that_is_not_there_is_refused_not_created() -> None
     assert [c.message for c in result.conflicts] == ["client_id 'nope0000' is not in the registry"]
 
 
+def test_switching_an_app_between_first_and_third_party_is_a_conflict() -> None:
+    tenant, registry = memory_registry()
+    converge(registry, desired("web", **WEB))
+    legacy = seed(tenant, name="Partner", is_first_party=False)
+
+    result = plan_for(
+        registry,
+        desired("web", is_first_party=False, **WEB),
+        desired("partner", client_id=legacy, is_first_party=True, **WEB),
+    )
+
+    assert not result.changes
+    messages = {c.key: c.message for c in result.conflicts}
+    assert (
+        "is a first-party app, and an app cannot be converted to a third-party one"
+        in (messages["web"])
+    )
+    assert "is a third-party app" in messages["partner"]
+    assert "declare a new app under a new key, without client_id" in messages["web"]
+    assert plan_for(registry, desired("web", is_first_party=True, **WEB)).is_empty
+
+
+def test_a_third_party_app_is_created_and_updated_within_auth0s_rules() -> None:
+    _, registry = memory_registry()
+    partner = dict(
+        name="Partner",
+        type="spa",
+        is_first_party=False,
+        callbacks=["https://partner.example/cb"],
+        jwt_configuration={"lifetime_in_seconds": 300},
+        refresh_token={"rotation_type": "rotating", "expiration_type": "expiring"},
+    )
+    converge(registry, desired("partner", **partner))
+    [app] = registry.list_apps()
+    assert app.client_id.startswith("tpc_") and app.record["jwt_configuration"]["alg"] == "RS256"
+    assert plan_for(registry, desired("partner", **partner)).is_empty
+    moved = {**partner, "callbacks": ["https://partner.example/new"]}
+    converge(registry, desired("partner", **moved))
+    assert plan_for(registry, desired("partner", **moved)).is_empty
+
+
 def _source(url: str, name: str = "Partner") -> Source:
     document = {
         "client_id": url,

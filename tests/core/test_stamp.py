@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from hypothesis import given
@@ -83,3 +84,28 @@ def test_stamps_written_before_flags_existed_still_read() -> None:
 def test_delivered_clears_only_the_pending_flag() -> None:
     stamp = Stamp("o", "k", {"name": "abcdef"}, protect=True, pending=True, source="0a1b2c")
     assert stamp.delivered() == Stamp("o", "k", {"name": "abcdef"}, True, False, "0a1b2c")
+
+
+def test_fields_past_the_36th_take_capital_letters_and_the_first_36_keep_theirs() -> None:
+    assert STAMPED_FIELDS[25:28] == ("connections", "scope", "oidc_logout")
+    stamp = Stamp.for_fields("o", "k", {"allowed_clients": [], "oidc_logout": {}})
+    assert stamp.to_metadata()["reconciler_applied"] == (
+        "v1:1" + stamp.applied["oidc_logout"] + "B" + stamp.applied["allowed_clients"]
+    )
+    assert Stamp.read(stamp.to_metadata()) == stamp
+
+
+def test_a_stamp_too_long_for_v1_is_written_compact_and_reads_the_same() -> None:
+    fields = {name: name for name in STAMPED_FIELDS}
+    stamp = Stamp.for_fields("o", "k", fields, protect=True, source=file_hash("a.yaml"))
+    text = stamp.to_metadata()["reconciler_applied"]
+    assert text.startswith("v2:") and len(text) <= 255
+    body, *flags = text.removeprefix("v2:").split(";")
+    assert len(body) == 5 * len(STAMPED_FIELDS), "a letter and four characters a field"
+    assert flags == [
+        "protect",
+        "f=" + base64.urlsafe_b64encode(bytes.fromhex(stamp.source)).decode(),
+    ]
+    assert Stamp.read(stamp.to_metadata()) == stamp
+    few = Stamp.for_fields("o", "k", {"name": "x", "grants": {}})
+    assert few.to_metadata()["reconciler_applied"].startswith("v1:")

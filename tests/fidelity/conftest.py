@@ -10,21 +10,23 @@ Where the sources disagree, the row takes the stricter reading and says so.
 
 ``served`` is the ``TlsServe`` behind the serve imitation (None for the embedded one),
 for rows that need a raw request (a status line, a header, the token endpoint).
+``open_imitation`` makes one with an Auth0 plan's entity limits, for rows about them.
 """
 
 from __future__ import annotations
 
-import ssl
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from reconciler.registries.auth0.registry import RetryPolicy, open_auth0
-from reconciler.registries.clients import ClientsApi, ClientsRegistry
+from reconciler.registries.auth0.registry import RetryPolicy
+from reconciler.registries.clients import ClientsApi
 from reconciler.tenant.engine import Tenant
+from reconciler.tenant.limits import NO_LIMITS, EntityLimits
 from reconciler.tenant.seeding import seed_tenant
 from tests.auth0_sdk import TlsServe
 
@@ -47,28 +49,30 @@ class Imitation:
             http.post(f"{self.served.base_url}/__control/seed", json=document).raise_for_status()
 
 
+@contextmanager
+def open_imitation(
+    kind: str, tmp_path: Path, *, limits: EntityLimits = NO_LIMITS
+) -> Iterator[Imitation]:
+    """The ``embedded`` tenant or ``serve`` over HTTPS, with these entity limits."""
+    if kind == "embedded":
+        tenant = Tenant(tmp_path / "tenant.db", limits=limits)
+        try:
+            yield Imitation("embedded", tenant)
+        finally:
+            tenant.close()
+        return
+    with TlsServe(tmp_path / "served.db", limits=limits) as served:
+        remote = served.registry(retry=RetryPolicy(base_delay=0.02, max_delay=0.2))
+        try:
+            yield Imitation("serve", remote.api, served)
+        finally:
+            remote.close()
+
+
 @pytest.fixture(params=["embedded", "serve"])
 def imitation(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Imitation]:
-    if request.param == "embedded":
-        tenant = Tenant(tmp_path / "tenant.db")
-        yield Imitation("embedded", tenant)
-        tenant.close()
-        return
-    with TlsServe(tmp_path / "served.db") as served:
-        remote = open_auth0(
-            "auth0://tenant.test",
-            base_url=served.base_url,
-            environ={
-                "AUTH0_CLIENT_ID": served.client_id,
-                "AUTH0_CLIENT_SECRET": served.client_secret,
-            },
-            verify=ssl.create_default_context(cafile=served.ca_file),
-            lock=False,
-            retry=RetryPolicy(base_delay=0.02, max_delay=0.2),
-        )
-        assert isinstance(remote, ClientsRegistry)
-        yield Imitation("serve", remote.api, served)
-        remote.close()
+    with open_imitation(request.param, tmp_path) as opened:
+        yield opened
 
 
 @pytest.fixture

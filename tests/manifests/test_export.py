@@ -158,6 +158,22 @@ def test_legacy_grants_in_use_are_allowed_with_a_reason_to_review() -> None:
     assert "review" in body["legacy_grants_reason"]
 
 
+def test_a_strict_third_party_app_leaves_out_the_defaults_it_cannot_set() -> None:
+    fields = {
+        "app_type": "regular_web",
+        "is_first_party": False,
+        "cross_origin_authentication": False,
+        "callbacks": ["https://partner.example/cb"],
+    }
+    strict = app_from_client(client("tpc_Strict", third_party_security_mode="strict", **fields), [])
+    permissive = app_from_client(
+        client("Permissive0000", third_party_security_mode="permissive", **fields), []
+    )
+    assert "cross_origin_authentication" not in (manifest_for(strict, owner=OWNER) or {})
+    assert (manifest_for(strict, owner=OWNER) or {})["callbacks"] == fields["callbacks"]
+    assert (manifest_for(permissive, owner=OWNER) or {})["cross_origin_authentication"] is False
+
+
 def test_a_cimd_app_is_its_url_and_the_fields_auth0_lets_you_edit() -> None:
     app = app_from_client(
         client(
@@ -359,4 +375,62 @@ def test_export_of_apps_with_grants_and_connections_then_plan_is_empty(tmp_path:
     assert apply_plan(adopting, registry, current).ok
     current = with_access(registry.list_apps(), registry.list_grants(), registry.list_connections())
     again = plan(wanted, current, owner=OWNER, registry=registry.uri)
+    assert again.is_empty, [change.to_data() for change in again.changes]
+
+
+def test_export_of_apps_with_the_login_native_and_token_settings_then_plan_is_empty(
+    tmp_path: Path,
+) -> None:
+    _, registry = memory_registry()
+    logout = {
+        "backchannel_logout_urls": ["https://portal.example.com/bcl"],
+        "backchannel_logout_initiators": {"mode": "all"},
+    }
+    specs = [
+        desired(
+            "portal",
+            name="Portal",
+            type="regular_web",
+            callbacks=["https://portal.example.com/cb"],
+            oidc_logout=logout,
+            organization_usage="require",
+            organization_require_behavior="pre_login_prompt",
+            organization_discovery_methods=["email"],
+            require_pushed_authorization_requests=True,
+            allowed_clients=["b", "a"],
+            refresh_token={
+                "rotation_type": "rotating",
+                "expiration_type": "expiring",
+                "policies": [{"audience": "https://billing.example.com/", "scope": ["read"]}],
+            },
+        ),
+        desired(
+            "mobile",
+            name="Mobile",
+            type="native",
+            callbacks=["com.example.mobile://cb"],
+            mobile={"ios": {"team_id": "ABCDE12345", "app_bundle_identifier": "com.example.m"}},
+            native_social_login={"apple": {"enabled": True}},
+            sso_disabled=True,
+        ),
+    ]
+    sink = SecretsFile(tmp_path / "secrets.json")
+    first = plan(specs, registry.list_apps(), owner=OWNER, registry=registry.uri)
+    assert apply_plan(first, registry, registry.list_apps(), secrets=sink).ok
+
+    written = export_apps(registry.list_apps(), tmp_path / "exported", owner=OWNER).files
+
+    files = exported(tmp_path / "exported")
+    assert files["portal.yaml"]["oidc_logout"] == logout
+    assert "oidc_backchannel_logout" not in files["portal.yaml"], "not a manifest field"
+    assert files["mobile.yaml"]["native_social_login"] == {"apple": {"enabled": True}}
+    parsed, problems = parse_files(written)
+    manifests = evaluate(parsed, Variables({}, {}, {}))
+    assert problems == [] and manifests.errors == []
+    again = plan(
+        desired_apps(manifests.apps.values()),
+        registry.list_apps(),
+        owner=OWNER,
+        registry=registry.uri,
+    )
     assert again.is_empty, [change.to_data() for change in again.changes]

@@ -283,6 +283,17 @@ def test_auth0_holds_two_credentials_at_most(tmp_path: Path) -> None:
     assert lint(M2M_JWT + three, tmp_path) == [("credential-limit", "error", "10:9")]
 
 
+def test_the_keys_of_signed_request_objects_count_against_the_two(tmp_path: Path) -> None:
+    # Source: configure-private-key-jwt.mdx ("Applications can have a maximum of two
+    # credentials configured"): whatever each is used for (stricter reading).
+    two = key_files(tmp_path, a=public_key_pem(), b=public_key_pem(1))
+    (tmp_path / "jar.pem").write_text(public_key_pem(2))
+    jar = "signed_request_object:\n  credentials:\n    - {name: jar, public_key_file: jar.pem}\n"
+    assert lint(M2M_JWT + two + jar, tmp_path) == [("credential-limit", "error", "12:11")]
+    one = key_files(tmp_path, a=public_key_pem())
+    assert lint(M2M_JWT + one + jar, tmp_path) == []
+
+
 def test_one_key_is_one_credential(tmp_path: Path) -> None:
     # Stricter reading of the SDKs' kid "used to uniquely identify the credential".
     (tmp_path / "k.pem").write_text(public_key_pem())
@@ -507,4 +518,57 @@ MANAGEMENT = "https://acme.eu.auth0.com/api/v2/"
     ],
 )
 def test_apis_of_third_party_apps(fields: str, expected: list[Finding]) -> None:
+    assert lint(fields) == expected
+
+
+THIRD_PARTY = WEB + "is_first_party: false\n"
+ADOPTED = THIRD_PARTY + "client_id: abc123\n"
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        # Auth0's security controls for third-party apps, at the field that breaks them
+        (THIRD_PARTY + "grant_types: [authorization_code, refresh_token]", []),
+        (
+            THIRD_PARTY + "grant_types: [authorization_code, implicit, password]",
+            [("third-party", "error", "6:39"), ("third-party", "error", "6:49")],
+        ),
+        (
+            THIRD_PARTY + "token_endpoint_auth_method: none\ngrant_types: [client_credentials]",
+            [("third-party", "error", "7:19")],
+        ),
+        (THIRD_PARTY + "jwt_configuration: {alg: RS256, lifetime_in_seconds: 300}", []),
+        (THIRD_PARTY + "jwt_configuration: {alg: HS256}", [("third-party", "error", "6:30")]),
+        (THIRD_PARTY + "jwt_configuration: {scopes: {}}", [("third-party", "error", "6:33")]),
+        (
+            THIRD_PARTY + "refresh_token: {expiration_type: non-expiring}",
+            [("third-party", "error", "6:38")],
+        ),
+        (
+            THIRD_PARTY
+            + "refresh_token: {rotation_type: rotating, infinite_idle_token_lifetime: true}",
+            [("third-party", "error", "6:76")],
+        ),
+        (
+            THIRD_PARTY + "allowed_logout_urls: [https://a.example/]\n"
+            "cross_origin_authentication: false",
+            [("third-party", "error", "6:26"), ("third-party", "error", "7:34")],
+        ),
+        (
+            THIRD_PARTY + 'callbacks: ["https://*.a.example/cb"]',
+            [("redirect-uri-wildcard", "warning", "6:17"), ("third-party", "error", "6:17")],
+        ),
+        # a CIMD app is third-party too
+        (
+            "cimd: https://a.example/client.json\njwt_configuration: {alg: PS256}",
+            [("third-party", "error", "4:30")],
+        ),
+        # an adopted app may be an older, permissive third-party app: warnings
+        (ADOPTED + "grant_types: [implicit]", [("third-party", "warning", "7:19")]),
+        # a first-party app is not held to them
+        (WEB + "grant_types: [implicit]\nallow_legacy_grants: true\nlegacy_grants_reason: x", []),
+    ],
+)
+def test_third_party_apps(fields: str, expected: list[Finding]) -> None:
     assert lint(fields) == expected

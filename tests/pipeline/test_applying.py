@@ -12,6 +12,7 @@ import pytest
 from reconciler.apply.interrupts import Stop
 from reconciler.errors import InputError, StalePlanError, UnsafePlanError
 from reconciler.pipeline import ApplyRequest, apply_workspace, plan_workspace
+from reconciler.tenant.engine import Tenant
 from tests.cimd_server import DocumentServer, client_document, fetcher
 from tests.pipeline.project import (
     PORTAL,
@@ -151,6 +152,8 @@ def test_a_registered_document_is_recorded_in_the_lock_file(
     server.serve_json("/client.json", client_document(url, client_name="Partner"))
     partner = f"  partner:\n    cimd: {url}\n    type: regular_web\n"
     write_project(root, partner, cimd="{insecure_allow_loopback_for_tests: true}")
+    with Tenant(root / "registry.db") as tenant:
+        tenant.update_tenant_settings({"client_id_metadata_document_supported": True})
 
     applied = apply_workspace(
         open_workspace(), ApplyRequest(auto_approve=True), Recorder(), fetcher=fetcher(trust)

@@ -18,6 +18,6 @@ def served(tmp_path: Path) -> Iterator[TlsServe]:
 
 @pytest.fixture
 def reader(served: TlsServe) -> Iterator[SdkReader]:
-    sdk = SdkReader(served.base_url, served.client_id, served.client_secret, served.ca_file)
+    sdk = served.reader()
     yield sdk
     sdk.close()

@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from reconciler.registries import Connection, base, open_registry
-from reconciler.registries.base import HoldsGrants, ReadsSecrets, Registry, RotatesSecrets
+from reconciler.registries.base import (
+    HoldsGrants,
+    Operation,
+    ReadsSecrets,
+    Registry,
+    RotatesSecrets,
+)
 
 #: The members of Registry a backend may leave to their defaults.
 OPTIONAL = (
@@ -16,7 +22,9 @@ OPTIONAL = (
     "header_notes",
     "orphans",
     "preview_cimd",
+    "check_permissions",
     "cimd_note",
+    "cimd_support",
     "rotation_unsupported",
     "unheld_fields",
     "holds_scope",
@@ -102,6 +110,7 @@ def test_the_defaults_are_neutral(tmp_path: Path) -> None:
         assert registry.header_notes() == ()
         assert registry.orphans() == ()
         assert registry.preview_cimd("https://app.example.com/client.json") is None
+        assert registry.check_permissions({Operation.DELETE_APPS: ["web"]}) is None
         assert registry.cimd_note is None
         assert registry.write_parallelism == 1
         assert Registry.unheld_fields == frozenset() and not Registry.holds_scope

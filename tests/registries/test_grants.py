@@ -3,7 +3,6 @@ on the embedded tenant (``sqlite:``) and on ``reconciler serve`` over HTTPS (``a
 
 from __future__ import annotations
 
-import ssl
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,7 @@ import pytest
 
 from reconciler.core.model import Api, ApiGrant, Grant, LoginConnection
 from reconciler.errors import ApiError, ConflictError
-from reconciler.registries.auth0.registry import RetryPolicy, open_auth0
+from reconciler.registries.auth0.registry import RetryPolicy
 from reconciler.registries.base import HoldsGrants
 from reconciler.registries.clients import ClientsRegistry
 from reconciler.registries.sqlite import open_sqlite, seed_sqlite
@@ -59,17 +58,7 @@ def registry(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Clients
         return
     with TlsServe(tmp_path / "tenant.db") as served:
         _seed_served(served)
-        remote = open_auth0(
-            "auth0://tenant.test",
-            base_url=served.base_url,
-            environ={
-                "AUTH0_CLIENT_ID": served.client_id,
-                "AUTH0_CLIENT_SECRET": served.client_secret,
-            },
-            verify=ssl.create_default_context(cafile=served.ca_file),
-            lock=False,
-            retry=RetryPolicy(base_delay=0.02, max_delay=0.2),
-        )
+        remote = served.registry(retry=RetryPolicy(base_delay=0.02, max_delay=0.2))
         yield remote
         remote.close()
 

@@ -80,7 +80,7 @@ def project(tmp_path: Path, served: TlsServe, monkeypatch: pytest.MonkeyPatch) -
 
 @pytest.fixture
 def reader(served: TlsServe) -> Iterator[SdkReader]:
-    opened = SdkReader(served.base_url, served.client_id, served.client_secret, served.ca_file)
+    opened = served.reader()
     yield opened
     opened.close()
 

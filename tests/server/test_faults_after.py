@@ -96,3 +96,87 @@ def test_a_429_without_retry_after_still_says_when_the_bucket_resets(base: str) 
 def test_bad_fault_bodies_are_refused(body: dict[str, object]) -> None:
     with pytest.raises(ApiError):
         parse_fault(body)
+
+
+def test_a_fault_can_skip_the_first_matching_requests(base: str) -> None:
+    headers = token(base)
+    httpx.post(
+        f"{base}/__control/inject", json={"status": 503, "skip": 2, "method": "GET"}
+    ).raise_for_status()
+    statuses = [httpx.get(f"{base}/api/v2/clients", headers=headers).status_code for _ in range(4)]
+    assert statuses == [200, 200, 503, 200]
+
+
+def test_meanwhile_another_writer_deletes_and_registers_clients(base: str) -> None:
+    headers = token(base)
+    first = httpx.post(f"{base}/api/v2/clients", json={"name": "first"}, headers=headers)
+    httpx.post(f"{base}/api/v2/clients", json={"name": "second"}, headers=headers)
+    httpx.post(
+        f"{base}/__control/inject",
+        json={
+            "method": "GET",
+            "path_prefix": "/api/v2/clients",
+            "after": True,
+            "meanwhile": {
+                "delete_clients": [first.json()["client_id"]],
+                "seed": {"clients": [{"name": "newcomer"}]},
+            },
+        },
+    ).raise_for_status()
+
+    assert names(base, headers) == ["first", "second"]  # answered before the change
+    assert names(base, headers) == ["second", "newcomer"]
+
+
+def test_meanwhile_before_the_request_is_seen_by_it(base: str) -> None:
+    headers = token(base)
+    httpx.post(
+        f"{base}/__control/inject",
+        json={"method": "GET", "meanwhile": {"seed": {"clients": [{"name": "early"}]}}},
+    ).raise_for_status()
+    assert names(base, headers) == ["early"]
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [
+        (429, "too_many_requests"),
+        (500, "server_error"),
+        (503, "temporarily_unavailable"),
+    ],
+)
+def test_a_token_endpoint_fault_answers_oauths_error_shape(
+    base: str, status: int, error: str
+) -> None:
+    httpx.post(
+        f"{base}/__control/inject", json={"status": status, "path_prefix": "/oauth/token"}
+    ).raise_for_status()
+    answer = httpx.post(
+        f"{base}/oauth/token",
+        json={
+            "grant_type": "client_credentials",
+            "client_id": ID,
+            "client_secret": SECRET,
+            "audience": f"{base}/api/v2/",
+        },
+    )
+    assert answer.status_code == status
+    assert answer.json()["error"] == error and answer.json()["error_description"]
+    assert set(answer.json()) == {"error", "error_description"}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"meanwhile": {}},
+        {"meanwhile": []},
+        {"meanwhile": {"delete_clients": "abc"}},
+        {"meanwhile": {"delete_clients": [""]}},
+        {"meanwhile": {"seed": []}},
+        {"meanwhile": {"rename": {}}},
+        {"status": 500, "skip": -1},
+    ],
+)
+def test_bad_tenant_changes_are_refused(body: dict[str, object]) -> None:
+    with pytest.raises(ApiError):
+        parse_fault(body)

@@ -224,7 +224,14 @@ def test_a_narrow_token_is_forbidden_in_the_sdks_terms(
     assert raised.value.body["errorCode"] == "insufficient_scope"
 
 
-def test_cimd_preview_and_register(auth0: ManagementClient) -> None:
+def test_cimd_preview_and_register(
+    auth0: ManagementClient, server: Server, trusting_http: httpx.Client
+) -> None:
+    trusting_http.post(
+        f"{server.base_url}/__control/seed",
+        json={"tenant_settings": {"client_id_metadata_document_supported": True}},
+    ).raise_for_status()
+    assert auth0.tenants.settings.get().client_id_metadata_document_supported is True
     preview = auth0.clients.preview_cimd_metadata(external_client_id=CIMD_URL)
     registered = auth0.clients.register_cimd_client(external_client_id=CIMD_URL)
     again = auth0.clients.register_cimd_client(external_client_id=CIMD_URL)

@@ -74,6 +74,8 @@ TOO_MANY_REQUESTS = {
 
 # -- fixtures and helpers --------------------------------------------------------------------
 
+CIMD_SUPPORTED = "client_id_metadata_document_supported"
+
 
 @pytest.fixture(scope="module")
 def tenant() -> Iterator[Tenant]:
@@ -739,6 +741,7 @@ def test_register_creates_then_refreshes_the_client_for_a_url(
     api: httpx.Client, headers: dict[str, str]
 ) -> None:
     body = {"external_client_id": CIMD_URL}
+    api.post("/__control/seed", json={"tenant_settings": {CIMD_SUPPORTED: True}})
 
     created = api.post("/api/v2/clients/cimd/register", json=body, headers=headers)
     api.post(
@@ -749,8 +752,9 @@ def test_register_creates_then_refreshes_the_client_for_a_url(
 
     assert created.status_code == 201
     client_id = created.json()["client_id"]
-    assert created.headers["location"] == f"/api/v2/clients/{client_id}"
+    assert {"client_id", "client_secret", "signing_keys"} <= set(created.json())
     assert created.json()["validation"]["valid"] is True
+    assert created.headers["location"] == f"/api/v2/clients/{client_id}"
     assert refreshed.status_code == 200
     assert refreshed.json()["client_id"] == client_id
     client = api.get(f"/api/v2/clients/{client_id}", headers=headers).json()
@@ -759,6 +763,21 @@ def test_register_creates_then_refreshes_the_client_for_a_url(
     assert client["is_first_party"] is False
     preview = api.post("/api/v2/clients/cimd/preview", json=body, headers=headers).json()
     assert preview["client_id"] == client_id
+
+
+def test_register_is_refused_until_the_tenant_setting_is_on(
+    api: httpx.Client, headers: dict[str, str]
+) -> None:
+    body = {"external_client_id": CIMD_URL}
+
+    refused = api.post("/api/v2/clients/cimd/register", json=body, headers=headers)
+    settings = api.get("/api/v2/tenants/settings", headers=headers)
+
+    assert refused.status_code == 403
+    assert CIMD_SUPPORTED in refused.json()["message"]
+    assert settings.json() == {CIMD_SUPPORTED: False}
+    listed = api.get("/api/v2/clients", params={"external_client_id": CIMD_URL}, headers=headers)
+    assert listed.json() == []
 
 
 def test_an_invalid_document_is_previewed_as_invalid_and_never_registered(
@@ -866,10 +885,17 @@ def test_fixture_documents_fall_back_and_can_be_removed() -> None:
 # -- rate limiting ---------------------------------------------------------------------------
 
 
-def test_a_burst_then_429_with_auth0s_headers(tenant: Tenant) -> None:
+@pytest.mark.parametrize("retry_after", [False, True])
+def test_a_burst_then_429_with_auth0s_headers(tenant: Tenant, retry_after: bool) -> None:
+    # Auth0 documents x-ratelimit-* and no Retry-After on the Management API; serve adds
+    # one only when asked (auth0-fidelity.md section 5).
     with (
         Server(
-            tenant, client_id=MANAGEMENT_ID, client_secret=MANAGEMENT_SECRET, rate_limit="3/0.5"
+            tenant,
+            client_id=MANAGEMENT_ID,
+            client_secret=MANAGEMENT_SECRET,
+            rate_limit="3/0.5",
+            retry_after=retry_after,
         ) as limited,
         httpx.Client(base_url=limited.base_url) as client,
     ):
@@ -883,7 +909,7 @@ def test_a_burst_then_429_with_auth0s_headers(tenant: Tenant) -> None:
     assert [r.headers["x-ratelimit-remaining"] for r in responses] == ["2", "1", "0", "0"]
     refused = responses[3]
     assert refused.json() == TOO_MANY_REQUESTS
-    assert refused.headers["retry-after"] == "2"
+    assert refused.headers.get("retry-after") == ("2" if retry_after else None)
     # At 0.5 tokens a second the next one is at most 2 s after the refusal.
     assert before < int(refused.headers["x-ratelimit-reset"]) <= math.ceil(after + 2)
     assert "retry-after" not in responses[0].headers

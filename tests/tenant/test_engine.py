@@ -23,6 +23,7 @@ from reconciler.errors import ApiError, RegistryBusyError, RegistryError
 from reconciler.tenant.engine import Tenant
 
 CIMD_URL = "https://assistant.partner.example/oauth/client.json"
+CIMD_SUPPORTED = "client_id_metadata_document_supported"
 
 
 # -- fixtures and helpers --------------------------------------------------------------------
@@ -80,6 +81,12 @@ def bad_query(call: Callable[[], object]) -> str:
     error = api_error(call)
     assert (error.status, error.error_code) == (400, "invalid_query_string")
     return error.message
+
+
+def allow_cimd(tenant: Tenant) -> Tenant:
+    """Turn on the tenant setting CIMD registrations need."""
+    tenant.update_tenant_settings({CIMD_SUPPORTED: True})
+    return tenant
 
 
 def listed(tenant: Tenant, **query: Any) -> list[dict[str, Any]]:
@@ -669,15 +676,27 @@ def test_patch_can_set_a_client_secret(tenant: Tenant) -> None:
     assert patched["client_secret"] == "n" * 64
 
 
-def test_patch_first_party_to_third_party_needs_organizations_unset(tenant: Tenant) -> None:
-    client = tenant.create_client({"name": "Web", "organization_usage": "allow"})
-    assert "organization_usage" in bad_body(
-        lambda: tenant.patch_client(client["client_id"], {"is_first_party": False})
+def test_patch_never_switches_a_client_between_first_and_third_party(tenant: Tenant) -> None:
+    first = tenant.create_client({"name": "Web"})
+    third = tenant.create_client({"name": "Partner", "is_first_party": False})
+    for client, flipped in ((first, False), (third, True)):
+        message = bad_body(
+            lambda c=client, f=flipped: tenant.patch_client(c["client_id"], {"is_first_party": f})
+        )
+        assert "is_first_party cannot be changed" in message
+    assert tenant.patch_client(third["client_id"], {"is_first_party": False})["name"] == "Partner"
+
+
+def test_tenant_settings_change_member_by_member(tenant: Tenant) -> None:
+    assert tenant.tenant_settings() == {CIMD_SUPPORTED: False}
+    assert tenant.update_tenant_settings({CIMD_SUPPORTED: True}) == {CIMD_SUPPORTED: True}
+    assert tenant.update_tenant_settings({}) == {CIMD_SUPPORTED: True}
+    assert "Expected type boolean" in bad_body(
+        lambda: tenant.update_tenant_settings({CIMD_SUPPORTED: "yes"})
     )
-    patched = tenant.patch_client(
-        client["client_id"], {"is_first_party": False, "organization_usage": None}
+    assert "Additional properties not allowed: flags" in bad_body(
+        lambda: tenant.update_tenant_settings({"flags": {}})
     )
-    assert patched["is_first_party"] is False
 
 
 # -- delete ----------------------------------------------------------------------------------
@@ -748,7 +767,7 @@ def test_list_filters(tenant: Tenant) -> None:
     third = tenant.create_client(
         {"name": "Partner", "app_type": "regular_web", "is_first_party": False}
     )
-    cimd, _ = tenant.cimd_register(CIMD_URL, dict(CIMD_DOCUMENT))
+    cimd, _ = allow_cimd(tenant).cimd_register(CIMD_URL, dict(CIMD_DOCUMENT))
 
     def names(**query: Any) -> list[str]:
         return [c["name"] for c in listed(tenant, **query)]
@@ -995,7 +1014,7 @@ def test_rotate_secret(tenant: Tenant, public_pem: str) -> None:
 
 
 def test_cimd_register_creates_then_refreshes(tenant: Tenant) -> None:
-    created, is_new = tenant.cimd_register(CIMD_URL, dict(CIMD_DOCUMENT))
+    created, is_new = allow_cimd(tenant).cimd_register(CIMD_URL, dict(CIMD_DOCUMENT))
     assert is_new is True
     assert created["client_id"].startswith("tpc_")
     expected = {
@@ -1091,9 +1110,10 @@ def test_cimd_documents_a_client_cannot_come_from(
         {"logo_uri": "https://evil.example/logo.png"},
         {"is_first_party": True},
         {"token_endpoint_auth_method": "client_secret_post"},
-        {"jwt_configuration": {"lifetime_in_seconds": 10}},
+        {"jwt_configuration": {"alg": "PS256"}},
+        {"jwt_configuration": {"scopes": {}}},
         {"grant_types": ["client_credentials"]},
-        {"app_type": "spa"},
+        {"app_type": "non_interactive"},
         {"oidc_conformant": False},
         {"refresh_token": {"expiration_type": "non-expiring"}},
         {"refresh_token": {"infinite_idle_token_lifetime": True}},
@@ -1102,19 +1122,19 @@ def test_cimd_documents_a_client_cannot_come_from(
 def test_cimd_clients_refuse_fields_outside_the_editable_list(
     tenant: Tenant, body: dict[str, Any]
 ) -> None:
-    client, _ = tenant.cimd_register(CIMD_URL, dict(CIMD_DOCUMENT))
+    client, _ = allow_cimd(tenant).cimd_register(CIMD_URL, dict(CIMD_DOCUMENT))
     bad_body(lambda: tenant.patch_client(client["client_id"], body))
     assert tenant.get_client(client["client_id"]) == client
 
 
 def test_cimd_clients_accept_the_editable_fields(tenant: Tenant) -> None:
-    client, _ = tenant.cimd_register(CIMD_URL, dict(CIMD_DOCUMENT))
+    client, _ = allow_cimd(tenant).cimd_register(CIMD_URL, dict(CIMD_DOCUMENT))
     patched = tenant.patch_client(
         client["client_id"],
         {
-            "app_type": "native",
+            "app_type": "spa",
             "grant_types": ["authorization_code"],
-            "jwt_configuration": {"alg": "PS256"},
+            "jwt_configuration": {"alg": "RS256", "lifetime_in_seconds": 300},
             "description": "An assistant",
             "web_origins": ["https://assistant.partner.example"],
             "refresh_token": {"token_lifetime": 86400},
@@ -1122,8 +1142,8 @@ def test_cimd_clients_accept_the_editable_fields(tenant: Tenant) -> None:
             "require_proof_of_possession": True,
         },
     )
-    assert patched["jwt_configuration"]["alg"] == "PS256"
-    assert patched["jwt_configuration"]["lifetime_in_seconds"] == 3600
+    assert patched["app_type"] == "spa"
+    assert patched["jwt_configuration"]["lifetime_in_seconds"] == 300
     assert patched["refresh_token"]["token_lifetime"] == 86400
     assert patched["name"] == "Partner Assistant"
 
@@ -1136,13 +1156,14 @@ def test_reset_empties_the_tenant_and_brings_back_a_global_client(
 ) -> None:
     [global_before] = listed(tenant)
     pkjwt_client(tenant, public_pem)
-    tenant.cimd_register(CIMD_URL, dict(CIMD_DOCUMENT))
+    allow_cimd(tenant).cimd_register(CIMD_URL, dict(CIMD_DOCUMENT))
     tenant.reset()
     [global_after] = listed(tenant)
     assert global_after["global"] is True
     assert global_after["client_id"] != global_before["client_id"]
     assert credential_rows(Path(tenant.path)) == 0
     assert tenant.find_by_external_client_id(CIMD_URL) is None
+    assert tenant.tenant_settings() == {CIMD_SUPPORTED: False}
 
 
 def test_threads_share_one_tenant(tenant: Tenant) -> None:

@@ -56,9 +56,22 @@ def test_without_keeping_a_second_seed_is_a_conflict_naming_the_object() -> None
         ([], "Expected type object but found type array"),
         ({"clients": {}}, "Expected type array but found type object"),
         ({"roles": []}, "Additional properties not allowed: roles"),
+        ({"tenant_settings": {"flags": {}}}, "tenant_settings: "),
     ],
 )
 def test_a_seed_document_is_checked(document: object, detail: str) -> None:
     with pytest.raises(ApiError) as raised:
         seed_tenant(Tenant(":memory:"), document, keep_existing=False)
     assert raised.value.status == 400 and detail in raised.value.message
+
+
+def test_a_seed_sets_the_tenant_settings_it_names() -> None:
+    tenant = Tenant(":memory:")
+    seeded = seed_tenant(
+        tenant,
+        {"tenant_settings": {"client_id_metadata_document_supported": True}},
+        keep_existing=True,
+    )
+    assert seeded.settings == {"client_id_metadata_document_supported": True}
+    assert tenant.tenant_settings() == seeded.settings
+    assert seed_tenant(tenant, {}, keep_existing=True).settings is None

@@ -5,7 +5,11 @@ its bucket. Between two answers ``i < j`` with ``n`` requests served in between,
 bucket refilled by ``remaining_j - remaining_i + n`` tokens, which gives its refill rate.
 The governor sends while the bucket (as last seen, less what is in flight, plus what has
 refilled since) holds a token, and otherwise waits for the next one. A fixed
-``max_rps`` caps it further. A 429 blocks every sender until its Retry-After.
+``max_rps`` caps it further. A 429 blocks every sender until its Retry-After or, as
+Auth0's Management API sends none, until its ``x-ratelimit-reset`` (epoch seconds): at
+least one second, since that header counts whole seconds and a clock a little ahead of
+Auth0's would read a reset already past (go-auth0 retried too soon so, auth0/go-auth0#501),
+and at most a minute.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ _SAFETY_MARGIN = 0.97
 _CAUTION_STEP = 0.85
 _RECOVERY_STEP = 1.002
 _MIN_CAUTION = 0.5
+_MIN_RESET_WAIT_SECONDS = 1.0
+_MAX_RESET_WAIT_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -98,14 +104,16 @@ class RateGovernor:
                 self._seen.popleft()
 
     def retry_after(self, headers: Mapping[str, str]) -> float:
-        """Seconds to wait after a 429: Retry-After, else x-ratelimit-reset, else 1."""
+        """Seconds to wait after a 429: Retry-After, else until x-ratelimit-reset (1 to
+        60 s), else 1."""
         after = _float(headers.get("retry-after"))
         if after is not None:
             return max(0.0, after)
         reset = _float(headers.get("x-ratelimit-reset"))
         if reset is not None:
-            return max(0.0, min(reset - self._wall_clock(), 60.0))
-        return 1.0
+            wait = reset - self._wall_clock()
+            return min(max(wait, _MIN_RESET_WAIT_SECONDS), _MAX_RESET_WAIT_SECONDS)
+        return _MIN_RESET_WAIT_SECONDS
 
     def refill_rate(self) -> float | None:
         """Tokens per second the server's bucket gains, from the answers seen lately."""

@@ -1,7 +1,8 @@
 """``auth0://TENANT_DOMAIN``: the Auth0 Management API v2 over an injected httpx client.
 
 Reads every client, client grant, API and connection in one paged pass each (grants and
-connections by checkpoint, ``from``/``take``); writes send only what changes; 429s wait for the
+connections by checkpoint, ``from``/``take``; clients and APIs by offset, in overlapping
+windows that cannot skip one, ``paging``); writes send only what changes; 429s wait for the
 bucket, 5xx and network failures back off with jitter a bounded number of times; a
 create whose outcome is unknown is looked up by its stamp before it is ever sent again.
 """
@@ -10,20 +11,25 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from reconciler.core.stamp import APP_KEY, OWNER_KEY
 from reconciler.errors import ApiError, InputError, RegistryError
+from reconciler.registries.auth0.assertion import ClientAssertion
 from reconciler.registries.auth0.lease import LEASE_IDENTIFIER, TenantLease
+from reconciler.registries.auth0.paging import MAX_PAGE, Page, read_every_item
 from reconciler.registries.auth0.ratelimit import RateGovernor
-from reconciler.registries.base import CimdVerdict
+from reconciler.registries.auth0.scopes import missing_scopes, route_scope
+from reconciler.registries.auth0.tokens import TokenSource, canonical_audience, error_message
+from reconciler.registries.base import CimdVerdict, Needs, Operation
 from reconciler.registries.clients import ClientsRegistry, matching_credential
 from reconciler.registries.retry import RetryPolicy
+from reconciler.tenant.limits import ENTITIES, PLANS
 
 __all__ = [
     "Auth0Registry",
@@ -34,86 +40,16 @@ __all__ = [
     "open_auth0",
 ]
 
-PAGE_SIZE = 100
+#: A checkpoint page's ``take``, and the largest ``per_page`` of an offset window.
+PAGE_SIZE = MAX_PAGE
 #: Writes in flight at once; the rate governor still paces them to the tenant's limits.
 WRITE_PARALLELISM = 4
 DEFAULT_TIMEOUT_SECONDS = 30.0
 DEFAULT_LOCK_TIMEOUT_SECONDS = 600.0
-_TOKEN_MARGIN_SECONDS = 60
 _MIN_POLL_SECONDS = 0.1
 _UNSENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-_VERBS = {"GET": "read", "POST": "create", "PATCH": "update", "DELETE": "delete"}
-
-
-class TokenSource:
-    """A management API token: a ready one, or client credentials cached until near expiry."""
-
-    def __init__(
-        self,
-        client: httpx.Client,
-        base_url: str,
-        *,
-        token: str | None = None,
-        client_id: str | None = None,
-        client_secret: str | None = None,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        if not token and not (client_id and client_secret):
-            raise InputError(
-                "Auth0 credentials missing: set AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET "
-                "(a machine-to-machine app authorized for the Management API), or AUTH0_TOKEN"
-            )
-        self._client = client
-        self._base_url = base_url.rstrip("/")
-        self._token = token
-        self._client_id = client_id
-        self._client_secret = client_secret
-        self._expires_at = float("inf") if token else 0.0
-        self._clock = clock
-        self._lock = threading.Lock()
-        self.requests = 0
-
-    @property
-    def client_id(self) -> str | None:
-        return self._client_id
-
-    def get(self) -> str:
-        with self._lock:
-            if self._token is None or self._clock() >= self._expires_at:
-                self._fetch()
-            assert self._token is not None
-            return self._token
-
-    def invalidate(self) -> None:
-        with self._lock:
-            if self._client_id:
-                self._token = None
-
-    def _fetch(self) -> None:
-        self.requests += 1
-        try:
-            response = self._client.post(
-                f"{self._base_url}/oauth/token",
-                json={
-                    "grant_type": "client_credentials",
-                    "client_id": self._client_id,
-                    "client_secret": self._client_secret,
-                    "audience": f"{self._base_url}/api/v2/",
-                },
-            )
-        except httpx.HTTPError as exc:
-            raise RegistryError(f"cannot reach {self._base_url}/oauth/token: {exc}") from exc
-        if response.status_code != 200:
-            raise RegistryError(
-                f"Auth0 refused the management client credentials ({response.status_code}): "
-                f"{_message(response)}"
-            )
-        body = _json(response, "POST /oauth/token")
-        if not isinstance(body, dict) or not body.get("access_token"):
-            raise RegistryError(f"{self._base_url}/oauth/token answered without an access_token")
-        self._token = str(body["access_token"])
-        lifetime = float(body.get("expires_in", 86400))
-        self._expires_at = self._clock() + max(lifetime - _TOKEN_MARGIN_SECONDS, lifetime / 2)
+#: Auth0's errorCode for a create past the plan's entity limit (``tenant/limits.py``).
+TOO_MANY_ENTITIES = "too_many_entities"
 
 
 class ManagementApi:
@@ -132,7 +68,7 @@ class ManagementApi:
     ) -> None:
         self._client = client
         self._base_url = base_url.rstrip("/")
-        self._tokens = tokens
+        self.tokens = tokens
         self.governor = governor or RateGovernor()
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
@@ -140,34 +76,14 @@ class ManagementApi:
         self.rate_limited = 0
 
     def all_clients(self) -> list[dict[str, Any]]:
-        """Every non-global client, page by page, checked against the announced total."""
-        clients: dict[str, dict[str, Any]] = {}
-        page = 0
-        total: int | None = None
-        while True:
-            body = self._call(
-                "GET",
-                "/api/v2/clients",
-                params={
-                    "page": page,
-                    "per_page": PAGE_SIZE,
-                    "include_totals": "true",
-                    "is_global": "false",
-                },
-            )
-            batch = body.get("clients", []) if isinstance(body, dict) else body
-            total = int(body.get("total", 0)) if isinstance(body, dict) else None
-            for client in batch:
-                clients.setdefault(str(client["client_id"]), client)
-            if not batch or len(batch) < PAGE_SIZE or (total is not None and len(clients) >= total):
-                break
-            page += 1
-        if total is not None and len(clients) < total:
-            raise RegistryError(
-                f"Auth0 announced {total} clients but {len(clients)} were listed; "
-                "the tenant changed while reading: plan again"
-            )
-        return list(clients.values())
+        """Every non-global client, in overlapping pages that cannot skip one (``paging``)."""
+        return read_every_item(
+            lambda page, size: self._offset_page(
+                "/api/v2/clients", "clients", page, size, is_global="false"
+            ),
+            "client_id",
+            "the tenant's clients",
+        )
 
     def create_client(self, body: dict[str, Any]) -> dict[str, Any]:
         """POST /clients, never sent twice while its first sending may have worked.
@@ -260,18 +176,28 @@ class ManagementApi:
         self._call("DELETE", f"/api/v2/clients/{client_id}/credentials/{credential_id}")
 
     def cimd_register(self, url: str, document: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-        """Auth0 fetches the document itself; ``document`` is what we validated and locked.
-        It answers 201 when it created the client, 200 when it refreshed it."""
+        """Auth0 fetches the document itself; ``document`` is what we validated and locked
+        (``ClientsRegistry.register_cimd`` checks the result against it). It answers 201
+        when it created the client, 200 when it refreshed it, with
+        ``{client_id, client_secret, signing_keys}`` (a live tenant's answer; the reference
+        page shows ``{client_id, mapped_fields, validation}``): the client is read back."""
         path = "/api/v2/clients/cimd/register"
         response = self._send("POST", path, json={"external_client_id": url})
         registered = _answer(response, f"POST {path}")
-        client = self._call("GET", f"/api/v2/clients/{registered['client_id']}")
+        client_id = registered.get("client_id") if isinstance(registered, dict) else None
+        if not isinstance(client_id, str) or not client_id:
+            raise RegistryError(f"POST {path} for {url} answered no client_id")
+        client = self._call("GET", f"/api/v2/clients/{client_id}")
         return dict(client), response.status_code == 201
 
     def cimd_preview(self, url: str) -> dict[str, Any]:
         return dict(
             self._call("POST", "/api/v2/clients/cimd/preview", json={"external_client_id": url})
         )
+
+    def tenant_settings(self) -> dict[str, Any]:
+        """GET /tenants/settings (read:tenant_settings)."""
+        return dict(self._call("GET", "/api/v2/tenants/settings"))
 
     def close(self) -> None:
         self._client.close()
@@ -315,21 +241,14 @@ class ManagementApi:
         self._call("DELETE", f"/api/v2/client-grants/{grant_id}")
 
     def all_resource_servers(self) -> list[dict[str, Any]]:
-        """Every API, page by page (resource servers page only by offset)."""
-        servers: list[dict[str, Any]] = []
-        page = 0
-        while True:
-            body = self._call(
-                "GET",
-                "/api/v2/resource-servers",
-                params={"page": page, "per_page": PAGE_SIZE, "include_totals": "true"},
-            )
-            batch = body.get("resource_servers", []) if isinstance(body, dict) else body
-            servers += batch
-            total = int(body.get("total", 0)) if isinstance(body, dict) else None
-            if len(batch) < PAGE_SIZE or (total is not None and len(servers) >= total):
-                return servers
-            page += 1
+        """Every API, as the clients are read (resource servers page only by offset)."""
+        return read_every_item(
+            lambda page, size: self._offset_page(
+                "/api/v2/resource-servers", "resource_servers", page, size
+            ),
+            "id",
+            "the tenant's APIs",
+        )
 
     def all_connections(self) -> list[dict[str, Any]]:
         """Every connection by checkpoint, then each one's enabled clients by checkpoint:
@@ -344,6 +263,19 @@ class ManagementApi:
 
     def patch_connection_clients(self, connection_id: str, changes: list[dict[str, Any]]) -> None:
         self._call("PATCH", f"/api/v2/connections/{connection_id}/clients", json=changes)
+
+    def _offset_page(self, path: str, member: str, page: int, size: int, **filters: str) -> Page:
+        """One offset page of a list, and the total it announces."""
+        body = self._call(
+            "GET",
+            path,
+            params={"page": page, "per_page": size, "include_totals": "true", **filters},
+        )
+        if isinstance(body, list):
+            return [dict(item) for item in body], None
+        if not isinstance(body, dict):
+            raise RegistryError(f"GET {path} answered no {{{member}, total}} page")
+        return [dict(item) for item in body.get(member) or []], int(body.get("total", 0))
 
     def _checkpoint_pages(self, path: str, member: str) -> list[dict[str, Any]]:
         """Every item of a checkpoint-paged list: ``take`` 100, then ``from`` each answer's
@@ -415,6 +347,7 @@ class ManagementApi:
         attempt = 0
         refreshed_token = False
         while True:
+            token = self.tokens.get()  # before the governor: /oauth/token is not paced by it
             self.governor.acquire()
             try:
                 response = self._client.request(
@@ -422,7 +355,7 @@ class ManagementApi:
                     f"{self._base_url}{path}",
                     params=params,
                     json=json,
-                    headers={"Authorization": f"Bearer {self._tokens.get()}"},
+                    headers={"Authorization": f"Bearer {token}"},
                 )
             except httpx.HTTPError as exc:
                 self.governor.release(None, {})
@@ -452,7 +385,7 @@ class ManagementApi:
                 continue  # the governor holds every sender until the bucket refills
             if status >= 500:
                 if not resend:
-                    raise _FailedAnswer(f"{status} {_message(response)}")
+                    raise _FailedAnswer(f"{status} {error_message(response)}")
                 attempt += 1
                 if attempt >= self._retry.attempts:
                     raise _api_error(response, method, path)
@@ -460,11 +393,25 @@ class ManagementApi:
                 continue
             if status == 401 and not refreshed_token:
                 refreshed_token = True
-                self._tokens.invalidate()
+                self.tokens.invalidate()
                 continue
             if status >= 400:
-                raise _api_error(response, method, path)
+                raise _api_error(
+                    response, method, path, held=self._held_if_at_limit(response, method, path)
+                )
             return response
+
+    def _held_if_at_limit(self, response: httpx.Response, method: str, path: str) -> int | None:
+        """How many applications the tenant holds, when a create was refused for its
+        plan's limit on them (one more request); None otherwise or if it cannot be read."""
+        at_limit = _error_code(response) == TOO_MANY_ENTITIES
+        if not at_limit or _limited_entity(method, path) != "applications":
+            return None
+        try:
+            _, total = self._offset_page("/api/v2/clients", "clients", 0, 1, is_global="false")
+        except RegistryError:
+            return None
+        return total
 
 
 class Auth0Registry(ClientsRegistry):
@@ -485,6 +432,24 @@ class Auth0Registry(ClientsRegistry):
             warnings=tuple(validation.get("warnings") or ()),
         )
 
+    def check_permissions(self, needs: Needs) -> None:
+        """Every scope the token lacks for ``needs``, said at once before any of it is asked
+        (``scopes.py``); a token that does not say its scopes is not checked here."""
+        granted = self.api.tokens.scopes()
+        if granted is None:
+            return
+        if self._lock is None:  # --no-lock: there is no lease to take
+            needs = {op: keys for op, keys in needs.items() if op is not Operation.LOCK}
+        lacking = missing_scopes(granted, needs)
+        if lacking:
+            raise RegistryError(
+                "the management token lacks scopes this run needs:\n  "
+                + "\n  ".join(lacking)
+                + "\nGrant them to the management app (Dashboard: Applications > APIs > Auth0 "
+                "Management API > Machine To Machine Applications), or give AUTH0_TOKEN a "
+                "token that has them"
+            )
+
 
 class CreateInDoubtError(RegistryError):
     """A create that was sent and never answered, and has not appeared in the tenant."""
@@ -502,7 +467,9 @@ def _stamp_key(body: Mapping[str, Any]) -> object:
     return (body.get("client_metadata") or {}).get(APP_KEY)
 
 
-def _api_error(response: httpx.Response, method: str, path: str) -> ApiError:
+def _api_error(
+    response: httpx.Response, method: str, path: str, *, held: int | None = None
+) -> ApiError:
     try:
         body = response.json()
     except ValueError:
@@ -510,8 +477,11 @@ def _api_error(response: httpx.Response, method: str, path: str) -> ApiError:
     if not isinstance(body, dict):
         body = {}
     message = str(body.get("message") or response.reason_phrase or "error")
-    if response.status_code == 403 and "scope" in message.lower():
-        needed = _needed_scope(method, path)
+    entity = _limited_entity(method, path)
+    if body.get("errorCode") == TOO_MANY_ENTITIES and entity is not None:
+        message += f" ({_entity_limit_note(entity, held)})"
+    elif response.status_code == 403 and "scope" in message.lower():
+        needed = route_scope(method, path)
         message += f" (grant the management client the {needed} scope)" if needed else ""
     elif response.status_code == 401:
         message += " (check AUTH0_CLIENT_ID / AUTH0_CLIENT_SECRET or AUTH0_TOKEN)"
@@ -523,24 +493,51 @@ def _api_error(response: httpx.Response, method: str, path: str) -> ApiError:
     )
 
 
-def _needed_scope(method: str, path: str) -> str | None:
-    """The Management API scope a route needs (Auth0's API explorer lists one per route)."""
-    verb = _VERBS.get(method)
-    if verb is None:
+def _error_code(response: httpx.Response) -> object:
+    try:
+        body = response.json()
+    except ValueError:
         return None
-    if path.endswith("/rotate-secret"):
-        return "update:client_keys"
-    if "/credentials" in path:
-        return f"{verb}:client_credentials"
-    if path.startswith("/api/v2/resource-servers"):
-        return f"{verb}:resource_servers"
-    if path.startswith("/api/v2/client-grants"):
-        return f"{verb}:client_grants"
-    if path.startswith("/api/v2/connections"):
-        return f"{verb}:connections"
-    if path.startswith("/api/v2/clients"):
-        return f"{verb}:clients"
+    return body.get("errorCode") if isinstance(body, dict) else None
+
+
+def _limited_entity(method: str, path: str) -> str | None:
+    """The entity (a key of ``limits.ENTITIES``) a create on this route adds."""
+    if method != "POST":
+        return None
+    if path.endswith("/credentials"):
+        return "credentials"
+    if path in ("/api/v2/clients", "/api/v2/clients/cimd/register"):
+        return "applications"
+    for prefix, entity in (
+        ("/api/v2/client-grants", "client_grants"),
+        ("/api/v2/resource-servers", "resource_servers"),
+        ("/api/v2/connections", "connections"),
+    ):
+        if path == prefix:
+            return entity
     return None
+
+
+def _entity_limit_note(entity: str, held: int | None) -> str:
+    """What a refusal for the plan's limit on ``entity`` means, naming the plan when the
+    tenant holds exactly one plan's most (``held``)."""
+    name = ENTITIES[entity]
+    by_most: dict[int, list[str]] = {}
+    for plan, limits in PLANS.items():
+        most = limits.limit(entity)
+        if most is not None:
+            by_most.setdefault(most, []).append(plan.capitalize() if plan != "free" else plan)
+    fix = f"delete {name} it no longer needs or move the tenant to a larger plan"
+    plans = ", ".join(f"{' and '.join(names)} {most:,}" for most, names in by_most.items())
+    if held is not None and held in by_most:
+        named = by_most[held]
+        plural = len(named) > 1
+        return (
+            f"the tenant holds {held:,} {name}, the most Auth0's {' and '.join(named)} "
+            f"plan{'s' * plural} allow{'s' * (not plural)}: {fix}; Auth0's limits: {plans}"
+        )
+    return f"the tenant's plan allows no more {name}: {fix}; Auth0's limits: {plans}"
 
 
 def _answer(response: httpx.Response, what: str) -> Any:
@@ -559,20 +556,11 @@ def _json(response: httpx.Response, what: str) -> Any:
         ) from exc
 
 
-def _message(response: httpx.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return response.text[:200]
-    if isinstance(body, dict):
-        return str(body.get("message") or body.get("error_description") or body.get("error"))
-    return str(body)[:200]
-
-
 def open_auth0(
     uri: str,
     *,
     base_url: str | None = None,
+    audience: str | None = None,
     max_rps: float | None = None,
     environ: Mapping[str, str] | None = None,
     client: httpx.Client | None = None,
@@ -583,11 +571,17 @@ def open_auth0(
     notify: Callable[[str], None] | None = None,
     retry: RetryPolicy | None = None,
 ) -> Auth0Registry:
-    """``auth0://TENANT_DOMAIN``; credentials from AUTH0_CLIENT_ID/SECRET or AUTH0_TOKEN.
+    """``auth0://TENANT_DOMAIN``; credentials from the environment: AUTH0_CLIENT_ID with
+    AUTH0_CLIENT_SECRET, or with a private key (AUTH0_CLIENT_ASSERTION_KEY_FILE, or the PEM
+    in AUTH0_CLIENT_ASSERTION_KEY; AUTH0_CLIENT_ASSERTION_ALG, default RS256) for
+    private_key_jwt; or a ready AUTH0_TOKEN.
 
-    ``timeout`` is the read timeout of every request (a create not answered within it is
-    looked up for as long again before it is called in doubt); ``lock`` takes the apply
-    lease in the tenant (``lease.py``), waiting up to ``lock_timeout`` for another apply.
+    Requests go to ``base_url`` (AUTH0_BASE_URL; default ``https://TENANT_DOMAIN``, which
+    may be a custom domain); the token's ``audience`` (AUTH0_AUDIENCE) defaults to the
+    Management API of TENANT_DOMAIN, ``https://TENANT_DOMAIN/api/v2/``. ``timeout`` is the
+    read timeout of every request (a create not answered within it is looked up for as
+    long again before it is called in doubt); ``lock`` takes the apply lease in the tenant
+    (``lease.py``), waiting up to ``lock_timeout`` for another apply.
     """
     env = os.environ if environ is None else environ
     domain = uri.removeprefix("auth0://").strip("/")
@@ -597,20 +591,19 @@ def open_auth0(
     http = client or httpx.Client(
         timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)), verify=verify
     )
+    policy = retry or RetryPolicy(in_doubt_wait=timeout)
+    client_id = env.get("AUTH0_CLIENT_ID") or None
     tokens = TokenSource(
         http,
         base,
+        audience=audience or env.get("AUTH0_AUDIENCE") or canonical_audience(domain),
         token=env.get("AUTH0_TOKEN") or None,
-        client_id=env.get("AUTH0_CLIENT_ID") or None,
+        client_id=client_id,
         client_secret=env.get("AUTH0_CLIENT_SECRET") or None,
+        assertion=_client_assertion(env, client_id),
+        retry=policy,
     )
-    api = ManagementApi(
-        http,
-        base,
-        tokens,
-        governor=RateGovernor(max_rps=max_rps),
-        retry=retry or RetryPolicy(in_doubt_wait=timeout),
-    )
+    api = ManagementApi(http, base, tokens, governor=RateGovernor(max_rps=max_rps), retry=policy)
     hidden = [tokens.client_id] if tokens.client_id else []
     if not lock:
         return Auth0Registry(
@@ -625,6 +618,35 @@ def open_auth0(
         hidden_client_ids=hidden,
         hidden_api_identifiers=[LEASE_IDENTIFIER],
     )
+
+
+def _client_assertion(env: Mapping[str, str], client_id: str | None) -> ClientAssertion | None:
+    """The management client's private_key_jwt signer, when a private key is given."""
+    path = env.get("AUTH0_CLIENT_ASSERTION_KEY_FILE") or None
+    pem = env.get("AUTH0_CLIENT_ASSERTION_KEY") or None
+    if path is None and pem is None:
+        return None
+    if path is not None and pem is not None:
+        raise InputError(
+            "set AUTH0_CLIENT_ASSERTION_KEY_FILE or AUTH0_CLIENT_ASSERTION_KEY, not both"
+        )
+    if env.get("AUTH0_CLIENT_SECRET"):
+        raise InputError(
+            "set AUTH0_CLIENT_SECRET or a client assertion key (private_key_jwt), not both: "
+            "the management client authenticates one way"
+        )
+    if client_id is None:
+        raise InputError("a client assertion key needs AUTH0_CLIENT_ID, the client it signs for")
+    source = f"AUTH0_CLIENT_ASSERTION_KEY_FILE {path}" if path else "AUTH0_CLIENT_ASSERTION_KEY"
+    if path is not None:
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise InputError(f"{source}: {exc.strerror or exc}") from None
+    else:
+        data = (pem or "").encode()
+    alg = env.get("AUTH0_CLIENT_ASSERTION_ALG") or "RS256"
+    return ClientAssertion.from_pem(client_id, data, alg=alg, source=source)
 
 
 def _to_stderr(message: str) -> None:

@@ -10,8 +10,11 @@ exclude each other, credential references, CIMD restrictions) follow the schemas
 This package gathers the rules the tenant applies:
 
 clients.py      client bodies and the rules across a client's fields
+third_party.py  what a third-party client may be (strict mode), and no first/third switch
 credentials.py  credential bodies and what their key material gives
 cimd.py         clients registered from a Client ID Metadata Document
+settings.py     logout, native, signed-request and token settings, and their rules
+tenant_settings.py  the tenant settings the embedded tenant holds (CIMD support)
 
 and re-exports what they need from ``tenant/schema.py`` (the schema language,
 ``invalid_body`` and ``merge_patch``) and ``tenant/query.py`` (the GET /clients query).
@@ -43,11 +46,19 @@ from reconciler.tenant.rules.credentials import (
     check_room,
     format_timestamp,
 )
+from reconciler.tenant.rules.tenant_settings import (
+    CIMD_SUPPORTED,
+    DEFAULT_TENANT_SETTINGS,
+    check_tenant_settings,
+)
+from reconciler.tenant.rules.third_party import check_third_party_body, is_strict_third_party
 from reconciler.tenant.schema import JsonObject, invalid_body, json_type, merge_patch
 
 __all__ = [
     "CIMD_GRANT_TYPES",
+    "CIMD_SUPPORTED",
     "DEFAULT_GRANT_TYPES",
+    "DEFAULT_TENANT_SETTINGS",
     "ClientQuery",
     "JsonObject",
     "NewCredential",
@@ -59,9 +70,12 @@ __all__ = [
     "check_new_client",
     "check_new_credential",
     "check_room",
+    "check_tenant_settings",
+    "check_third_party_body",
     "cimd_mapped_fields",
     "format_timestamp",
     "invalid_body",
+    "is_strict_third_party",
     "json_type",
     "merge_patch",
     "parse_client_query",

@@ -2,8 +2,8 @@
 
 ``cimd_mapped_fields`` turns a fetched document into the client fields it gives, refusing
 a document no client could be made from; ``check_cimd_patch`` refuses a PATCH of what such
-a client takes from its document. The values such a client must keep are checked with
-the other rules across a client's fields (``clients``).
+a client takes from its document. Such a client is a strict third-party one: the values
+it must keep are checked with the other third-party rules (``third_party``).
 """
 
 from __future__ import annotations
@@ -39,21 +39,15 @@ CIMD_PATCHABLE_MEMBERS = frozenset(
 
 
 def check_cimd_patch(body: Mapping[str, Any]) -> None:
-    """Refuse what a PATCH may not change on a client registered from a CIMD document."""
-    for name, value in body.items():
+    """Refuse what a PATCH may not change on a client registered from a CIMD document
+    (which, a third-party client, takes only ``alg`` and ``lifetime_in_seconds`` of
+    ``jwt_configuration`` as well: ``third_party``)."""
+    for name in body:
         if name not in CIMD_PATCHABLE_MEMBERS:
             raise invalid_body(
                 f"Additional properties not allowed: {name} (a client registered from a Client "
                 "ID Metadata Document takes it from the document: register the URL again)",
             )
-        if name == "jwt_configuration" and isinstance(value, dict):
-            for member in value:
-                if member != "alg":
-                    raise invalid_body(
-                        f"Additional properties not allowed: {member} (only alg is editable on "
-                        "a client registered from a Client ID Metadata Document)",
-                        "jwt_configuration",
-                    )
 
 
 _CIMD_DOCUMENT_MEMBERS = {

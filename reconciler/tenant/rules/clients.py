@@ -3,23 +3,29 @@ and the rules across a client's fields that a schema cannot express.
 
 The schema comes first (``check_new_client``, ``check_client_patch``); then
 ``check_client_rules`` reads the whole client as it would be stored: fields that exclude
-each other, credential references, organization and third-party settings, and the values
-a client registered from a Client ID Metadata Document must keep.
+each other, credential references, organization settings, and the values a third-party
+client (one registered from a Client ID Metadata Document too) must keep (``third_party``).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.core.cimd_fields import CIMD_GRANT_TYPES
+from reconciler.core.app_settings import COMPLIANCE_LEVELS
 from reconciler.tenant.rules.credentials import (
     CREDENTIAL_REFERENCE,
     CREDENTIAL_TYPE_FOR_METHOD,
     NEW_CREDENTIAL,
     check_authentication,
 )
+from reconciler.tenant.rules.settings import (
+    SETTINGS_MEMBERS,
+    check_request_object,
+    check_settings,
+    request_object_rule,
+)
+from reconciler.tenant.rules.third_party import check_third_party_client
 from reconciler.tenant.schema import (
     FLAG,
     NONEMPTY_TEXT,
@@ -66,7 +72,6 @@ GRANT_TYPES = (
 DEFAULT_GRANT_TYPES = ("authorization_code", "implicit", "refresh_token", "client_credentials")
 JWT_ALGS = ("HS256", "RS256", "RS512", "PS256")
 ASYMMETRIC_JWT_ALGS = ("RS256", "RS512", "PS256")
-CIMD_APP_TYPES = ("native", "regular_web")
 MAX_METADATA_KEYS = 10
 MAX_METADATA_LENGTH = 255
 #: Strings a PATCH may not set to null: the client would be left without them.
@@ -109,9 +114,8 @@ _CLIENT_METADATA = Rule(
 )
 _ANY_OBJECT = Rule(type="object", nullable=True)
 _FREE_FORM_OBJECTS = tuple(
-    "addons mobile native_social_login fedcm_login oidc_logout "
-    "oidc_backchannel_logout session_transfer token_exchange token_quota "
-    "signed_request_object token_vault_privileged_access express_configuration "
+    "addons fedcm_login oidc_backchannel_logout session_transfer token_quota "
+    "token_vault_privileged_access express_configuration "
     "my_organization_configuration".split()
 )
 CLIENT_MEMBERS: dict[str, Rule] = {
@@ -164,18 +168,12 @@ CLIENT_MEMBERS: dict[str, Rule] = {
         required=("organization_id", "flows"),
         nullable=True,
     ),
-    "compliance_level": enum_rule(
-        "none",
-        "fapi1_adv_pkj_par",
-        "fapi1_adv_mtls_par",
-        "fapi2_sp_pkj_mtls",
-        "fapi2_sp_mtls_mtls",
-        nullable=True,
-    ),
+    "compliance_level": enum_rule(*COMPLIANCE_LEVELS, nullable=True),
     "redirection_policy": enum_rule("allow_always", "open_redirect_protection"),
     "par_request_expiry": Rule(type="integer", minimum=10, maximum=600, nullable=True),
     "async_approval_notification_channels": array_rule(enum_rule("guardian-push", "email")),
     **{name: _ANY_OBJECT for name in _FREE_FORM_OBJECTS},
+    **SETTINGS_MEMBERS,
 }
 _NEW_CLIENT = object_rule(
     {
@@ -184,6 +182,7 @@ _NEW_CLIENT = object_rule(
             "none", "client_secret_post", "client_secret_basic"
         ),
         "client_authentication_methods": _authentication_methods(NEW_CREDENTIAL, nullable=False),
+        "signed_request_object": request_object_rule(NEW_CREDENTIAL),
         "third_party_security_mode": enum_rule("strict", "permissive"),
         "resource_server_identifier": NONEMPTY_TEXT,
     },
@@ -198,6 +197,7 @@ _CLIENT_PATCH = object_rule(
         "client_authentication_methods": _authentication_methods(
             CREDENTIAL_REFERENCE, nullable=True
         ),
+        "signed_request_object": request_object_rule(CREDENTIAL_REFERENCE),
         "client_secret": NONEMPTY_TEXT,
     }
 )
@@ -243,35 +243,20 @@ def check_client_rules(
             if name not in refresh_token:
                 raise invalid_body(f"Missing required property: {name}", "refresh_token")
     check_authentication(client, credential_types)
-    _check_organizations(client, previous)
+    _check_organizations(client)
     _check_third_party(client, previous)
-    if client.get("external_metadata_type") == "cimd":
-        _check_cimd_values(client)
+    check_settings(client)
+    check_request_object(client, credential_types)
+    check_third_party_client(client, previous)
 
 
-def _check_organizations(client: Mapping[str, Any], previous: Mapping[str, Any] | None) -> None:
+def _check_organizations(client: Mapping[str, Any]) -> None:
     if client.get("organization_discovery_methods") and (
         client.get("organization_require_behavior") != "pre_login_prompt"
     ):
         raise invalid_body(
             'organization_discovery_methods needs organization_require_behavior "pre_login_prompt"',
             "organization_discovery_methods",
-        )
-    becomes_third_party = (
-        previous is not None
-        and previous.get("is_first_party") is not False
-        and client.get("is_first_party") is False
-    )
-    organization_settings = [
-        name
-        for name in ("organization_usage", "organization_require_behavior")
-        if client.get(name) is not None
-    ]
-    if becomes_third_party and organization_settings:
-        raise invalid_body(
-            "is_first_party can become false only once "
-            f"{' and '.join(organization_settings)} are unset",
-            "is_first_party",
         )
 
 
@@ -293,33 +278,4 @@ def _check_third_party(client: Mapping[str, Any], previous: Mapping[str, Any] | 
         raise invalid_body(
             'resource_server_identifier needs app_type "resource_server"',
             "resource_server_identifier",
-        )
-
-
-def _check_cimd_values(client: Mapping[str, Any]) -> None:
-    if client.get("app_type") not in CIMD_APP_TYPES:
-        raise invalid_body(f"No enum match for: {json.dumps(client.get('app_type'))}", "app_type")
-    for index, grant in enumerate(client.get("grant_types") or []):
-        if grant not in CIMD_GRANT_TYPES:
-            raise invalid_body(f"No enum match for: {json.dumps(grant)}", f"grant_types[{index}]")
-    alg = (client.get("jwt_configuration") or {}).get("alg")
-    if alg is not None and alg not in ASYMMETRIC_JWT_ALGS:
-        raise invalid_body(f"No enum match for: {json.dumps(alg)}", "jwt_configuration.alg")
-    if client.get("oidc_conformant") is not True:
-        raise invalid_body(
-            "A client registered from a Client ID Metadata Document must stay OIDC conformant",
-            "oidc_conformant",
-        )
-    refresh_token = client.get("refresh_token") or {}
-    if refresh_token and refresh_token.get("expiration_type") != "expiring":
-        raise invalid_body(
-            'A client registered from a Client ID Metadata Document needs "expiring" '
-            "refresh tokens",
-            "refresh_token.expiration_type",
-        )
-    if refresh_token.get("infinite_idle_token_lifetime"):
-        raise invalid_body(
-            "A client registered from a Client ID Metadata Document cannot have an infinite "
-            "idle token lifetime",
-            "refresh_token.infinite_idle_token_lifetime",
         )

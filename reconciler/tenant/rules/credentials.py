@@ -206,12 +206,13 @@ def check_credential_patch(body: object, stored: Mapping[str, Any]) -> JsonObjec
     return {"expires_at": format_timestamp(datetime.fromisoformat(expires_at))}
 
 
-def check_room(held: Sequence[Mapping[str, Any]], adding: Sequence[NewCredential]) -> None:
-    """Whether a client holding ``held`` can take ``adding`` too: two credentials at most
-    (configure-private-key-jwt.mdx; rotate-credentials.mdx: "The current application
-    storage limit is two credentials at one time"), none with another's kid (the SDKs: the
-    kid is "used to uniquely identify the credential"; stricter reading: a second one is
-    refused). Auth0's wording of either refusal is not documented."""
+def check_room(held: Sequence[Mapping[str, Any]], adding: Sequence[Mapping[str, Any]]) -> None:
+    """Whether a client holding the credentials ``held`` can take ``adding`` too (both as
+    stored): two credentials at most, whatever they are used for (configure-private-key-jwt.mdx;
+    rotate-credentials.mdx: "The current application storage limit is two credentials at
+    one time"), none with another's kid (the SDKs: the kid is "used to uniquely identify
+    the credential"; stricter reading: a second one is refused). Auth0's wording of either
+    refusal is not documented."""
     if len(held) + len(adding) > MAX_CREDENTIALS:
         raise ApiError(
             400,
@@ -222,15 +223,16 @@ def check_room(held: Sequence[Mapping[str, Any]], adding: Sequence[NewCredential
         )
     kids = [str(c.get("kid")) for c in held if c.get("kid")]
     for credential in adding:
-        if credential.kid is not None and credential.kid in kids:
+        kid = credential.get("kid")
+        if kid is not None and kid in kids:
             raise ApiError(
                 409,
                 "Conflict",
-                f"A credential with kid {credential.kid} already exists for this client",
+                f"A credential with kid {kid} already exists for this client",
                 "credential_conflict",
             )
-        if credential.kid is not None:
-            kids.append(credential.kid)
+        if kid is not None:
+            kids.append(str(kid))
 
 
 def check_authentication(client: Mapping[str, Any], credential_types: Mapping[str, str]) -> None:

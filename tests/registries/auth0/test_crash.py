@@ -313,7 +313,7 @@ def crashed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crashed]:
     root = tmp / "repo"
     write_project(root, declared(edited=False, rounds=1))
     with TlsServe(tmp / "tenant.db") as served:
-        reader = SdkReader(served.base_url, served.client_id, served.client_secret, served.ca_file)
+        reader = served.reader()
         log = RequestLog(served)
         crash = Crashed(root, served, reader, f"(replay with CRASH_SEED={seed})")
         try:
@@ -555,7 +555,7 @@ def test_a_kill_between_the_answer_and_the_sink_write_is_delivered_by_the_next_a
     root = tmp_path / "repo"
     write_project(root, ONE_CONFIDENTIAL)
     with TlsServe(tmp_path / "tenant.db") as served:
-        reader = SdkReader(served.base_url, served.client_id, served.client_secret, served.ca_file)
+        reader = served.reader()
         log = RequestLog(served)
         try:
             began = time.time()

@@ -141,7 +141,7 @@ def test_two_applies_started_together_take_turns(tmp_path: Path, calm: TlsServe)
     ended before the second one asked: then it simply finds nothing to do.
     """
     rounds_that_waited = 0
-    sdk = SdkReader(calm.base_url, calm.client_id, calm.client_secret, calm.ca_file)
+    sdk = calm.reader()
     for round_number in range(10):
         root = tmp_path / f"round-{round_number}"
         owner = f"team/round-{round_number}"

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import math
 import re
-import ssl
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +18,7 @@ from reconciler.apply.secrets import SecretsFile
 from reconciler.core.stamp import OWNER_KEY
 from reconciler.manifests.workspace import Options, Workspace
 from reconciler.pipeline import load_desired, read_and_plan
-from reconciler.registries.auth0.registry import PAGE_SIZE, open_auth0
+from reconciler.registries.auth0.registry import PAGE_SIZE
 from reconciler.registries.sqlite import open_sqlite
 from tests.auth0_sdk import TlsServe
 
@@ -92,16 +91,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TlsServ
 
 
 def test_a_no_change_plan_costs_every_page_once_and_a_constant(project: TlsServe) -> None:
-    registry = open_auth0(
-        "auth0://tenant.test",
-        base_url=project.base_url,
-        environ={
-            "AUTH0_CLIENT_ID": project.client_id,
-            "AUTH0_CLIENT_SECRET": project.client_secret,
-        },
-        verify=ssl.create_default_context(cafile=project.ca_file),
-        lock=False,
-    )
+    registry = project.registry()
     try:
         reading = read_and_plan(load_desired(Workspace.open(Options())), registry)
     finally:

@@ -33,6 +33,7 @@ def served(tmp_path: Path) -> Iterator[tuple[Server, str]]:
         client_id=MANAGEMENT_ID,
         client_secret=MANAGEMENT_SECRET,
         documents={PARTNER: document},
+        tenant_domain="tenant.test",
     )
     base = server.start()
     try:
@@ -125,7 +126,7 @@ def test_injected_429s_and_5xx_still_converge_without_duplicates(
             "grant_type": "client_credentials",
             "client_id": MANAGEMENT_ID,
             "client_secret": MANAGEMENT_SECRET,
-            "audience": f"{base}/api/v2/",
+            "audience": "https://tenant.test/api/v2/",
         },
     ).json()["access_token"]
     clients = httpx.get(
