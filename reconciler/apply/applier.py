@@ -403,22 +403,12 @@ class _Executor:
 def _credentials(change: Declared, use: str | None = None) -> list[Credential]:
     """The keys of the plan for ``use``: client authentication, or (REQUEST_OBJECT_USE)
     signed authorization requests."""
-    if any("pem" not in k for k in change.keys):
+    if any("pem" not in k and "subject_dn" not in k for k in change.keys):
         raise InputError(
             f"{change.key}: the plan lacks the public keys it needs; "
             "apply a plan saved with `plan -o FILE`, not the output of `plan --format json`"
         )
-    return [
-        Credential(
-            name=str(k["name"]),
-            pem=str(k["pem"]),
-            alg=str(k.get("alg", "RS256")),
-            kid=str(k.get("kid", "")),
-            expires_at=k.get("expires_at"),
-        )
-        for k in change.keys
-        if k.get("use") == use
-    ]
+    return [Credential.from_key_data(k) for k in change.keys if k.get("use") == use]
 
 
 def _client_fields(fields: Mapping[str, Any]) -> dict[str, Any]:

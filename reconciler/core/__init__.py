@@ -3,6 +3,7 @@
 fields.py       the canonical field vocabulary shared by manifests, registries and plans
 model.py        DesiredApp (what a manifest asks for), App (what a registry holds), Source;
                 Grant, Api, LoginConnection (a registry's client grants, APIs, connections)
+keys.py         what identifies a key or certificate (RFC 7638 kids), and expiry spellings
 stamp.py        the ownership stamp written into an app's metadata
 cimd_fields.py  how Auth0 maps a Client ID Metadata Document onto client fields
 app_settings.py Auth0's values and rules for login, native, request and token settings
@@ -15,6 +16,7 @@ plan.py         Plan: ordered changes, the safety gate, the saved (checksummed) 
 access.py       the grants and connection links that must change for apps' access
 references.py   the APIs, scopes and connections manifests name that the registry lacks
 comparison.py   what differs between a declared app and its registry app, as data
+rotation.py     the order that moves an app's credentials within a registry's limit
 planner.py      desired x current -> Plan
 comment.py      what a pull-request comment shows beyond the plan, and its byte budget
 render.py       Plan -> text, json, markdown, GitHub annotations

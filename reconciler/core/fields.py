@@ -126,7 +126,9 @@ REQUEST_OBJECT_USE = "signed_request_object"
 #: The token endpoint auth methods for which a registry hands out a client secret.
 SECRET_METHODS = frozenset({"client_secret_post", "client_secret_basic", "client_secret_jwt"})
 #: The methods of apps that authenticate without their client secret.
-_WITHOUT_SECRET = frozenset({"none", "private_key_jwt"})
+_WITHOUT_SECRET = frozenset(
+    {"none", "private_key_jwt", "tls_client_auth", "self_signed_tls_client_auth"}
+)
 #: The managed fields a manifest sets on an app registered from a CIMD document: those Auth0
 #: lets you edit there (the others come from the document).
 CIMD_MANIFEST_FIELDS = frozenset(

@@ -3,16 +3,16 @@
 Both sides speak one vocabulary, the *canonical fields*: Auth0's client field names, with
 ``app_type`` already mapped (m2m is ``non_interactive``), ``client_metadata`` holding only
 the user's entries (never the ownership stamp), ``token_endpoint_auth_method`` able to say
-``private_key_jwt``, and ``credentials`` listing public keys by name, kid and algorithm.
+``private_key_jwt`` (or an mTLS method), and ``credentials`` listing each credential's
+summary: a public key by name, kid and algorithm, a certificate by its thumbprint.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -22,6 +22,7 @@ from reconciler.core.fields import (
     PARTIAL_OBJECTS,
     SET_LIKE_FIELDS,
 )
+from reconciler.core.keys import jwk_thumbprint
 from reconciler.core.stamp import Stamp
 from reconciler.diagnostics import Location
 
@@ -33,15 +34,20 @@ __all__ = [
     "App",
     "LoginConnection",
     "ConnectionLink",
+    "CREDENTIAL_METHODS",
+    "CREDENTIAL_TYPE_FOR_METHOD",
     "Credential",
     "DesiredApp",
+    "HeldCredential",
     "Grant",
     "canonical",
     "access_fields",
+    "credential_identity",
     "digest",
     "grant_name",
     "grants_from_view",
     "project",
+    "with_held_kids",
 ]
 
 
@@ -49,29 +55,119 @@ _POSITION = {name: index for index, name in enumerate((*MANAGED_FIELDS, *ACCESS_
 _ORGANIZATION_MEMBERS = ("organization_usage", "allow_any_organization")
 
 
+#: The credential type each authentication method takes (Auth0's ``credential_type``).
+CREDENTIAL_TYPE_FOR_METHOD = {
+    "private_key_jwt": "public_key",
+    "tls_client_auth": "cert_subject_dn",
+    "self_signed_tls_client_auth": "x509_cert",
+}
+#: The token endpoint auth methods whose app authenticates with ``credentials``.
+CREDENTIAL_METHODS = frozenset(CREDENTIAL_TYPE_FOR_METHOD)
+
+
 @dataclass(frozen=True)
 class Credential:
-    """A public key for private_key_jwt. Identity is the name; the kid follows the key."""
+    """A credential an app authenticates with: a public key (``public_key``, for
+    private_key_jwt), an X.509 certificate (``x509_cert``, for self_signed_tls_client_auth)
+    or a certificate's subject DN (``cert_subject_dn``, for tls_client_auth).
+
+    Identity is the name; what identifies the material follows it: a key's ``kid``, a
+    certificate's ``thumbprint_sha256``, the ``subject_dn``. ``expires_at`` is in Auth0's
+    spelling (``keys.format_expiry``). ``earlier_kid`` is the kid earlier versions derived
+    for a key whose kid is the default: a registry still holding it holds this key.
+    """
 
     name: str
-    pem: str
+    pem: str = ""
     alg: str = "RS256"
     kid: str = ""
     expires_at: str | None = None
+    credential_type: str = "public_key"
+    subject_dn: str = ""
+    thumbprint_sha256: str = ""
+    earlier_kid: str = ""
 
     @staticmethod
     def kid_for(pem: str) -> str:
-        """A stable key id from the key's bytes, so a new key under an old name shows."""
-        body = "".join(line for line in pem.strip().splitlines() if not line.startswith("-----"))
-        digest = hashlib.sha256(base64.b64decode(body)).digest()
-        return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")[:32]
+        """The default key id: the key's RFC 7638 JWK thumbprint, as Auth0 derives it."""
+        return jwk_thumbprint(pem)
 
     def summary(self) -> dict[str, Any]:
         """What a plan shows and compares: never the key material itself."""
-        shown: dict[str, Any] = {"name": self.name, "kid": self.kid, "alg": self.alg}
+        shown: dict[str, Any] = {"name": self.name}
+        if self.credential_type == "x509_cert":
+            shown.update(credential_type="x509_cert", thumbprint_sha256=self.thumbprint_sha256)
+            return shown
+        if self.credential_type == "cert_subject_dn":
+            shown.update(credential_type="cert_subject_dn", subject_dn=self.subject_dn)
+            return shown
+        shown.update(kid=self.kid, alg=self.alg)
         if self.expires_at:
             shown["expires_at"] = self.expires_at
         return shown
+
+    def key_data(self) -> dict[str, Any]:
+        """What a plan carries for apply to register it: the summary, and the PEM (public
+        material, left out of what the renderers show)."""
+        return {**self.summary(), "pem": self.pem} if self.pem else self.summary()
+
+    @classmethod
+    def from_key_data(cls, data: Mapping[str, Any]) -> Credential:
+        """The credential ``key_data`` gave."""
+        return cls(
+            name=str(data["name"]),
+            pem=str(data.get("pem", "")),
+            alg=str(data.get("alg", "RS256")),
+            kid=str(data.get("kid", "")),
+            expires_at=data.get("expires_at"),
+            credential_type=str(data.get("credential_type", "public_key")),
+            subject_dn=str(data.get("subject_dn", "")),
+            thumbprint_sha256=str(data.get("thumbprint_sha256", "")),
+        )
+
+
+@dataclass(frozen=True)
+class HeldCredential:
+    """A credential as a registry holds it for an app: its id there, its ``summary`` (as
+    ``Credential.summary`` gives one) and whether the app authenticates with it now."""
+
+    id: str
+    summary: Mapping[str, Any]
+    enabled: bool = True
+
+    @property
+    def name(self) -> str:
+        return str(self.summary.get("name"))
+
+
+def credential_identity(summary: Mapping[str, Any]) -> tuple[str, str]:
+    """What identifies a credential's material: its type and its kid, certificate
+    thumbprint or subject DN. Two credentials of one app never share it."""
+    kind = str(summary.get("credential_type", "public_key"))
+    member = {"x509_cert": "thumbprint_sha256", "cert_subject_dn": "subject_dn"}.get(kind, "kid")
+    return kind, str(summary.get(member))
+
+
+def with_held_kids(spec: DesiredApp, app: App) -> DesiredApp:
+    """``spec`` with each key the registry holds under the kid an earlier version derived
+    for it (``Credential.earlier_kid``), everything else equal, declared under that kid:
+    it is the same key, so it is neither shown as changed nor rotated."""
+    held = {
+        str(summary.get("name")): summary
+        for summary in app.fields.get("credentials") or []
+        if isinstance(summary, Mapping)
+    }
+    settled = tuple(
+        replace(credential, kid=credential.earlier_kid)
+        if credential.earlier_kid
+        and held.get(credential.name) == {**credential.summary(), "kid": credential.earlier_kid}
+        else credential
+        for credential in spec.credentials
+    )
+    if settled == spec.credentials:
+        return spec
+    fields = {**spec.fields, "credentials": [credential.summary() for credential in settled]}
+    return replace(spec, fields=fields, credentials=settled)
 
 
 @dataclass(frozen=True)
@@ -153,7 +249,12 @@ class App:
     stamp: Stamp | None = None
     external_client_id: str | None = None
     record: Mapping[str, Any] = field(default_factory=dict)
-    credential_ids: Mapping[str, str] = field(default_factory=dict)
+    #: The credentials the app authenticates with (or could: not yet enabled), by id.
+    credentials: tuple[HeldCredential, ...] = ()
+    #: How many credentials the registry keeps for the app at once, added and removed one
+    #: by one (Auth0: 2, less any the app uses for something else); None: the registry
+    #: writes an app's keys in one piece (an RFC 7591 ``jwks``).
+    credential_limit: int | None = None
     #: Why the registry cannot show or change this app, and what to do (None: it can).
     unreachable: str | None = None
     #: What a reader of a change to this app should know about how the registry holds it.

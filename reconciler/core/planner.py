@@ -26,6 +26,7 @@ from reconciler.core.collector import collector_paused
 from reconciler.core.comparison import Comparison, document_fields
 from reconciler.core.fields import REQUEST_OBJECT_USE, SECRET_METHODS, gains_a_secret
 from reconciler.core.model import (
+    CREDENTIAL_METHODS,
     ApiGrant,
     App,
     DesiredApp,
@@ -33,9 +34,11 @@ from reconciler.core.model import (
     Source,
     canonical,
     grant_name,
+    with_held_kids,
 )
 from reconciler.core.plan import Conflict, Notice, NoticeKind, Plan, Safety
 from reconciler.core.risks import change_risks, creation_risks, deletion_risks, refresh_risks
+from reconciler.core.rotation import Rotation
 from reconciler.core.scope import Scope
 from reconciler.errors import InputError
 
@@ -245,7 +248,14 @@ class _Planning:
         if switch:
             self.refuse(spec, switch)
             return
+        spec = with_held_kids(spec, target)
         change = self.converge(spec, target)
+        rotation = credential_rotation(spec, target) if change is not None else None
+        if rotation is not None and rotation.impossible:
+            self.refuse(spec, rotation.impossible)
+            return
+        if change is not None and rotation is not None:
+            change = replace(change, notes=(*change.notes, *rotation.notes()))
         if change is not None:
             self.changes.append(change)
         if stamp is not None and stamp.pending:
@@ -549,9 +559,30 @@ def _keeper_order(app: App) -> tuple[bool, bool, str]:
 def _keys(spec: DesiredApp) -> tuple[dict[str, Any], ...]:
     """The public keys apply registers: for client authentication, then (``use``) for
     signed authorization requests."""
-    return tuple({**c.summary(), "pem": c.pem} for c in spec.credentials) + tuple(
-        {**c.summary(), "pem": c.pem, "use": REQUEST_OBJECT_USE}
-        for c in spec.request_object_credentials
+    return tuple(credential.key_data() for credential in spec.credentials) + tuple(
+        {**credential.key_data(), "use": REQUEST_OBJECT_USE}
+        for credential in spec.request_object_credentials
+    )
+
+
+def credential_rotation(spec: DesiredApp, app: App) -> Rotation | None:
+    """How apply moves ``app`` to the credentials ``spec`` declares, where the registry
+    keeps them one by one (None: it does not, or they do not change)."""
+    method_before = app.fields.get("token_endpoint_auth_method")
+    method_after = spec.fields.get("token_endpoint_auth_method", method_before)
+    if (
+        app.credential_limit is None
+        or method_after not in CREDENTIAL_METHODS
+        or "credentials" not in spec.fields
+    ):
+        return None
+    wanted = [credential.summary() for credential in spec.credentials]
+    if canonical({"credentials": wanted}) == canonical(
+        {"credentials": list(app.fields.get("credentials") or [])}
+    ):
+        return None
+    return Rotation.between(
+        app.credentials, wanted, limit=app.credential_limit, in_use=method_before == method_after
     )
 
 

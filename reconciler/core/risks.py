@@ -67,6 +67,8 @@ _AUTH_STRENGTH = {
     "client_secret_post": 1,
     "client_secret_basic": 1,
     "private_key_jwt": 2,
+    "tls_client_auth": 2,
+    "self_signed_tls_client_auth": 2,
 }
 
 

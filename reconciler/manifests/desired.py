@@ -21,7 +21,19 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.core.fields import APP_TYPE_BY_MANIFEST_TYPE, CIMD_MANIFEST_FIELDS
-from reconciler.core.model import ApiGrant, ConnectionLink, Credential, DesiredApp
+from reconciler.core.keys import (
+    certificate_subject_dn,
+    certificate_thumbprint,
+    format_expiry,
+    legacy_kid,
+)
+from reconciler.core.model import (
+    CREDENTIAL_TYPE_FOR_METHOD,
+    ApiGrant,
+    ConnectionLink,
+    Credential,
+    DesiredApp,
+)
 from reconciler.diagnostics import Location
 from reconciler.manifests.evaluation import ManifestApp, ManifestSet, relative_name
 from reconciler.manifests.yamlfile import JsonPath
@@ -65,8 +77,9 @@ def desired_app(app: ManifestApp, root: Path | None = None) -> DesiredApp:
         fields["app_type"] = APP_TYPE_BY_MANIFEST_TYPE[kind]
     if "metadata" in data:
         fields["client_metadata"] = dict(data["metadata"])
+    method = data.get("token_endpoint_auth_method")
     credentials = tuple(
-        _credential(c, Path(app.file.path).parent) for c in data.get("credentials", [])
+        _credential(c, method, Path(app.file.path).parent) for c in data.get("credentials", [])
     )
     if credentials:
         fields["credentials"] = [c.summary() for c in credentials]
@@ -74,7 +87,7 @@ def desired_app(app: ManifestApp, root: Path | None = None) -> DesiredApp:
     request_keys: tuple[Credential, ...] = ()
     if isinstance(request_object, Mapping) and "credentials" in request_object:
         request_keys = tuple(
-            _credential(c, Path(app.file.path).parent) for c in request_object["credentials"]
+            _credential(c, None, Path(app.file.path).parent) for c in request_object["credentials"]
         )
         fields["signed_request_object"] = {
             **request_object,
@@ -139,16 +152,31 @@ def _connections(
     return tuple(first[name] for name in sorted(first))
 
 
-def _credential(data: Mapping[str, Any], base_dir: Path) -> Credential:
+def _credential(data: Mapping[str, Any], method: object, base_dir: Path) -> Credential:
+    """A manifest credential, of the type ``method`` takes (a public key when the method
+    takes none: lint warns ``credential-unused``)."""
+    name = str(data["name"])
+    kind = CREDENTIAL_TYPE_FOR_METHOD.get(str(method), "public_key")
+    if "subject_dn" in data:
+        return Credential(name, credential_type=kind, subject_dn=str(data["subject_dn"]))
     if "pem" in data:
         pem = str(data["pem"])
     else:
         pem = (base_dir / str(data["public_key_file"])).read_text("utf-8")
     pem = pem.strip() + "\n"
+    if kind == "cert_subject_dn":
+        return Credential(name, pem, credential_type=kind, subject_dn=certificate_subject_dn(pem))
+    if kind == "x509_cert":
+        return Credential(
+            name, pem, credential_type=kind, thumbprint_sha256=certificate_thumbprint(pem)
+        )
+    named = data.get("kid")
+    expires_at = data.get("expires_at")
     return Credential(
-        name=str(data["name"]),
+        name=name,
         pem=pem,
         alg=str(data.get("alg", "RS256")),
-        kid=str(data.get("kid") or Credential.kid_for(pem)),
-        expires_at=data.get("expires_at"),
+        kid=str(named or Credential.kid_for(pem)),
+        expires_at=format_expiry(str(expires_at)) if expires_at is not None else None,
+        earlier_kid="" if named else legacy_kid(pem),
     )

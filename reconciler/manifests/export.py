@@ -25,7 +25,7 @@ import yaml
 
 from reconciler.core.access import grants_by_client
 from reconciler.core.fields import CIMD_MANIFEST_FIELDS, MANAGED_FIELDS, MANIFEST_TYPE_BY_APP_TYPE
-from reconciler.core.model import App, Grant, LoginConnection
+from reconciler.core.model import CREDENTIAL_METHODS, App, Grant, LoginConnection
 from reconciler.core.third_party import THIRD_PARTY_CLIENT_MEMBERS
 from reconciler.manifests.lint import LEGACY_GRANTS
 
@@ -121,8 +121,9 @@ def manifest_for(
         return None
     body: dict[str, Any] = {}
     ours = app.owned_by(owner)
-    private_key_jwt = app.fields.get("token_endpoint_auth_method") == "private_key_jwt"
-    if not ours or private_key_jwt:
+    # Credentials cannot be exported (Auth0 never answers their PEM): the app is adopted.
+    with_credentials = app.fields.get("token_endpoint_auth_method") in CREDENTIAL_METHODS
+    if not ours or with_credentials:
         body["client_id"] = app.client_id
     if app.is_cimd:
         body["cimd"] = app.external_client_id

@@ -8,10 +8,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from cryptography.x509 import load_pem_x509_certificate
 
 from reconciler.cimd.url import cimd_url_problems
 from reconciler.core.hosts import is_loopback_host
+from reconciler.core.keys import parse_expiry
+from reconciler.core.model import CREDENTIAL_METHODS, CREDENTIAL_TYPE_FOR_METHOD
 from reconciler.core.stamp import MAX_USER_METADATA_KEYS, RESERVED_PREFIX
 from reconciler.core.third_party import (
     THIRD_PARTY_CLIENT_MEMBERS,
@@ -42,6 +46,19 @@ _EMAIL = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;.]+$")
 _PRIVATE_PEM = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----")
 #: RFC 6749 §3.3 scope-token: printable ASCII but space, double quote and backslash.
 _SCOPE_TOKEN = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]+$")
+#: Auth0's credential limits (configure-private-key-jwt.mdx, "Credential limits"), and
+#: Terraform's bound on an mTLS certificate's PEM (resource_credentials_schema.go).
+MAX_CREDENTIALS = 2
+MIN_RSA_BITS = 2048
+MAX_RSA_BITS = 4096
+MAX_CERTIFICATE_PEM = 4096
+_PUBLIC_KEY_MEMBERS = ("alg", "kid", "expires_at")
+_METHOD_OF_TYPE = {kind: method for method, kind in CREDENTIAL_TYPE_FOR_METHOD.items()}
+_WHAT_METHOD_TAKES = {
+    "private_key_jwt": "a public key (public_key_file or pem), with alg, kid, expires_at",
+    "self_signed_tls_client_auth": "its X.509 certificate (public_key_file or pem)",
+    "tls_client_auth": "the subject_dn of its CA-signed certificates, or one of them",
+}
 #: The manifest fields a third-party app may have: Auth0's curated client members (by
 #: their manifest names), what reconciler keeps to itself, and the RFC 7591 pages and
 #: contacts, which an Auth0 client does not hold (never sent).
@@ -431,28 +448,40 @@ def _connections(app: Mapping[str, Any], locate: Locate, _: Path) -> Iterator[Di
 def _credentials(app: Mapping[str, Any], locate: Locate, base_dir: Path) -> Iterator[Diagnostic]:
     credentials = app.get("credentials")
     listed = credentials if isinstance(credentials, list) else []
-    if _text(app, "token_endpoint_auth_method") == "private_key_jwt":
+    method = _text(app, "token_endpoint_auth_method")
+    if method in CREDENTIAL_METHODS:
         if not listed and "client_id" in app:
             yield Diagnostic(
                 locate(("token_endpoint_auth_method",)),
                 "credentials-unmanaged",
-                "no credentials listed: the adopted app's keys stay as they are, unmanaged",
+                "no credentials listed: the adopted app's credentials stay as they are, unmanaged",
                 WARNING,
             )
         elif not listed:
             yield Diagnostic(
                 locate(("token_endpoint_auth_method",)),
                 "credential-missing",
-                "private_key_jwt needs at least one credential with a public key",
+                f"{method} needs at least one credential: {_WHAT_METHOD_TAKES[method]}",
             )
+        yield from _credential_alg(app, method, locate)
     elif listed:
         yield Diagnostic(
             locate(("credentials",)),
             "credential-unused",
-            "credentials are used only with token_endpoint_auth_method: private_key_jwt",
+            "credentials are used only with token_endpoint_auth_method: "
+            + ", ".join(sorted(CREDENTIAL_METHODS)),
             WARNING,
         )
+    if len(listed) > MAX_CREDENTIALS:
+        yield Diagnostic(
+            locate(("credentials", MAX_CREDENTIALS)),
+            "credential-limit",
+            f"{len(listed)} credentials: Auth0 holds at most {MAX_CREDENTIALS} per app (a "
+            "rotation stays within them: list the new key beside one old key)",
+        )
+    kind = CREDENTIAL_TYPE_FOR_METHOD.get(method or "", "public_key")
     names: set[str] = set()
+    seen: dict[str, str] = {}
     for index, credential in enumerate(listed):
         if not isinstance(credential, dict):
             continue
@@ -464,7 +493,75 @@ def _credentials(app: Mapping[str, Any], locate: Locate, base_dir: Path) -> Iter
                 f"credential name {name!r} is used twice",
             )
         names.add(str(name))
-        yield from _credential_key(credential, locate, (("credentials", index)), base_dir)
+        path = ("credentials", index)
+        material = _material(credential, base_dir)
+        if material is not None and material in seen:
+            yield Diagnostic(
+                locate(path),
+                "credential-duplicate",
+                f"credential {name!r} holds the same material as {seen[material]!r}: Auth0 "
+                "holds one credential per key",
+            )
+        elif material is not None:
+            seen[material] = str(name)
+        yield from _credential_members(credential, kind, locate, path)
+        yield from _credential_key(credential, kind, locate, path, base_dir)
+
+
+def _material(credential: Mapping[str, Any], base_dir: Path) -> str | None:
+    """A credential's PEM or subject DN as written, to tell two of one key apart."""
+    if isinstance(credential.get("subject_dn"), str):
+        return str(credential["subject_dn"])
+    if isinstance(credential.get("pem"), str):
+        return "".join(str(credential["pem"]).split())
+    if isinstance(credential.get("public_key_file"), str):
+        try:
+            return "".join((base_dir / credential["public_key_file"]).read_text("utf-8").split())
+        except (OSError, UnicodeError):
+            return None
+    return None
+
+
+def _credential_alg(app: Mapping[str, Any], method: str, locate: Locate) -> Iterator[Diagnostic]:
+    """Auth0: "To configure client_authentication_methods, the property
+    jwt_configuration.alg must be set to RS256" (go-auth0 reference.md)."""
+    configuration = app.get("jwt_configuration")
+    alg = configuration.get("alg") if isinstance(configuration, dict) else None
+    if isinstance(alg, str) and alg != "RS256":
+        yield Diagnostic(
+            locate(("jwt_configuration", "alg")),
+            "credential-alg",
+            f"an app that authenticates with {method} must sign its tokens with RS256 "
+            f"(jwt_configuration.alg), not {alg}: Auth0 refuses any other",
+        )
+
+
+def _credential_members(
+    credential: Mapping[str, Any], kind: str, locate: Locate, path: JsonPath
+) -> Iterator[Diagnostic]:
+    """The members a credential of ``kind`` takes: a key's alg, kid and expiry; a
+    certificate subject's DN instead of a PEM."""
+    wrong = [m for m in _PUBLIC_KEY_MEMBERS if kind != "public_key" and m in credential]
+    if kind != "cert_subject_dn" and "subject_dn" in credential:
+        wrong.append("subject_dn")
+    for member in wrong:
+        yield Diagnostic(
+            locate((*path, member)),
+            "credential-member",
+            f"{member} is not for a {_METHOD_OF_TYPE[kind]} credential, which takes "
+            f"{_WHAT_METHOD_TAKES[_METHOD_OF_TYPE[kind]]}",
+        )
+    expires_at = credential.get("expires_at")
+    if kind == "public_key" and isinstance(expires_at, str):
+        try:
+            parse_expiry(expires_at)
+        except ValueError:
+            yield Diagnostic(
+                locate((*path, "expires_at")),
+                "credential-expiry",
+                f"expires_at {expires_at!r} is not an ISO 8601 date-time with a UTC offset "
+                "(2027-01-01T00:00:00Z)",
+            )
 
 
 def _request_object_credentials(
@@ -496,11 +593,21 @@ def _request_object_credentials(
                 f"credential name {name!r} is used twice",
             )
         names.add(str(name))
-        yield from _credential_key(credential, locate, (*path, index), base_dir)
+        yield from _credential_members(credential, "public_key", locate, (*path, index))
+        yield from _credential_key(credential, "public_key", locate, (*path, index), base_dir)
+    authenticating = app.get("credentials")
+    held = len(authenticating) if isinstance(authenticating, list) else 0
+    if listed and held <= MAX_CREDENTIALS < held + len(listed):
+        yield Diagnostic(
+            locate((*path, MAX_CREDENTIALS - held)),
+            "credential-limit",
+            f"{held + len(listed)} credentials with those of credentials: Auth0 holds at most "
+            f"{MAX_CREDENTIALS} per app, the keys of signed request objects included",
+        )
 
 
 def _credential_key(
-    credential: Mapping[str, Any], locate: Locate, path: JsonPath, base_dir: Path
+    credential: Mapping[str, Any], kind: str, locate: Locate, path: JsonPath, base_dir: Path
 ) -> Iterator[Diagnostic]:
     if isinstance(credential.get("pem"), str):
         pem, where = credential["pem"], locate((*path, "pem"))
@@ -521,10 +628,35 @@ def _credential_key(
             where, "secret-in-manifest", "this is a private key: reference the public key only"
         )
         return
+    problem = _key_problem(pem.strip(), kind)
+    if problem:
+        yield Diagnostic(where, "credential-key", problem)
+
+
+def _key_problem(pem: str, kind: str) -> str | None:
+    """What Auth0 would refuse in a credential's PEM: not a public key (for mTLS, not an
+    X.509 certificate), not RSA, for private_key_jwt not of 2048 to 4096 bits
+    (configure-private-key-jwt.mdx, "Credential limits"), a certificate over 4096
+    characters (Terraform's bound on an mTLS ``pem``)."""
+    certificate_only = kind != "public_key"
+    data = pem.encode("utf-8")
+    key: object
     try:
-        load_pem_public_key(pem.encode("utf-8"))
+        if b"-----BEGIN CERTIFICATE-----" in data:
+            key = load_pem_x509_certificate(data).public_key()
+        elif certificate_only:
+            return f"not a PEM X.509 certificate: {_METHOD_OF_TYPE[kind]} takes a certificate"
+        else:
+            key = load_pem_public_key(data)
     except (ValueError, TypeError) as exc:
-        yield Diagnostic(where, "credential-key", f"not a PEM public key: {exc}")
+        return f"not a PEM public key or certificate: {exc}"
+    if not isinstance(key, rsa.RSAPublicKey):
+        return "Auth0 takes RSA keys only"
+    if not certificate_only and not MIN_RSA_BITS <= key.key_size <= MAX_RSA_BITS:
+        return f"a {key.key_size}-bit RSA key: Auth0 takes {MIN_RSA_BITS} to {MAX_RSA_BITS} bits"
+    if certificate_only and len(pem) > MAX_CERTIFICATE_PEM:
+        return f"the certificate is {len(pem)} characters; Auth0 takes {MAX_CERTIFICATE_PEM}"
+    return None
 
 
 def _texts(app: Mapping[str, Any], locate: Locate, _: Path) -> Iterator[Diagnostic]:

@@ -24,6 +24,7 @@ from reconciler.core.changes import (
     TenantGrants,
 )
 from reconciler.core.fields import SECRET_METHODS, gains_a_secret
+from reconciler.core.model import CREDENTIAL_METHODS
 from reconciler.core.plan import Plan
 from reconciler.registries.base import Needs, Operation
 
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
 
 __all__ = ["applying_needs", "combined", "reading_needs", "saved_plan_reading_needs"]
 
-_PKJWT = "private_key_jwt"
 _METHOD = "token_endpoint_auth_method"
 
 Found = dict[Operation, list[str]]
@@ -174,7 +174,8 @@ def _sides(change: Change) -> list[Mapping[str, Any]]:
 
 
 def _keyed(fields: Mapping[str, Any]) -> bool:
-    return fields.get(_METHOD) == _PKJWT
+    """Whether the app authenticates with credentials: private_key_jwt or mTLS."""
+    return fields.get(_METHOD) in CREDENTIAL_METHODS
 
 
 def _add(found: Found, operation: Operation, keys: Iterable[str]) -> None:

@@ -50,7 +50,10 @@ Required (abstract)
     Write only ``changes`` (canonical field -> new value; a partial object holds only the
     members that change) and the new ``stamp`` to ``current``. ``credentials`` in
     ``changes`` is the full desired list of ``Credential``: new keys are added and
-    switched to before old ones are removed, so rotation has no downtime.
+    switched to before old ones are removed, so rotation has no downtime; a registry
+    that keeps credentials one by one, at most ``App.credential_limit``, follows
+    ``core.rotation.Rotation`` (at the limit a retired key goes first, never the last
+    one the app authenticates with).
 
 ``delete(current)``
     Remove the app. Deleting an app that is already gone is not an error.

@@ -15,26 +15,40 @@ from typing import Any, Protocol
 
 from reconciler.core.cimd_fields import DOCUMENT_FIELDS, mapped_fields
 from reconciler.core.fields import MANAGED_FIELDS, PARTIAL_OBJECTS
+from reconciler.core.keys import (
+    certificate_subject_dn,
+    certificate_thumbprint,
+    format_expiry,
+    normal_thumbprint,
+)
 from reconciler.core.model import (
+    CREDENTIAL_METHODS,
+    CREDENTIAL_TYPE_FOR_METHOD,
     Api,
     ApiGrant,
     App,
     Credential,
     Grant,
+    HeldCredential,
     LoginConnection,
     canonical,
+    credential_identity,
 )
+from reconciler.core.rotation import Add, Enable, Ref, Remove, Renew, Rotation
 from reconciler.core.stamp import STAMP_KEYS, Stamp
 from reconciler.errors import ApiError, ConflictError, RegistryError
 from reconciler.registries.base import CimdSupport, Created, Registry
 
 __all__ = [
     "MAX_CLIENTS_PER_CONNECTION_PATCH",
+    "MAX_CREDENTIALS_PER_CLIENT",
     "UNHELD_BY_AUTH0",
     "ClientsApi",
     "ClientsRegistry",
     "app_from_client",
+    "credential_body",
     "grant_from_record",
+    "matching_credential",
 ]
 
 #: Clients one PATCH /connections/{id}/clients may enable or disable (Auth0's bound).
@@ -45,10 +59,14 @@ UNHELD_BY_AUTH0 = frozenset({"client_uri", "policy_uri", "tos_uri", "contacts"})
 CIMD_SUPPORTED = "client_id_metadata_document_supported"
 _AUTH0_CIMD_SETTING = 'Dashboard: Settings > Advanced > "Client ID Metadata Document Registration"'
 _LOCK_NAME = "reconciler.lock"
+#: Credentials Auth0 keeps for one client at once, enabled or not ("Applications can have a
+#: maximum of two credentials configured", configure-private-key-jwt.mdx).
+MAX_CREDENTIALS_PER_CLIENT = 2
 #: Members Auth0 refuses on PATCH although it returns them.
 _READ_ONLY_MEMBERS = {"jwt_configuration": {"secret_encoded"}}
-_PKJWT = "private_key_jwt"
 _JAR = "signed_request_object"
+#: Client members other than the authentication methods that point at credentials.
+_OTHER_CREDENTIAL_USES = (_JAR, "token_vault_privileged_access")
 #: Older names some tenants still answer with, for the field of today's name: older
 #: tenants return ``cross_origin_auth`` (go-auth0 recording TestClient_List, January
 #: 2023), which auth0-deploy-cli renames too (handlers/clients.ts:510-535).
@@ -70,7 +88,14 @@ class ClientsApi(Protocol):
 
     def list_credentials(self, client_id: str) -> list[dict[str, Any]]: ...
 
-    def create_credential(self, client_id: str, body: dict[str, Any]) -> dict[str, Any]: ...
+    def create_credential(self, client_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """POST /clients/{id}/credentials; never leaves two credentials for one body, as
+        Auth0 keeps two per client at most (``matching_credential``)."""
+
+    def patch_credential(
+        self, client_id: str, credential_id: str, body: dict[str, Any]
+    ) -> dict[str, Any]:
+        """PATCH /clients/{id}/credentials/{id}: only ``expires_at`` changes."""
 
     def delete_credential(self, client_id: str, credential_id: str) -> None: ...
 
@@ -150,22 +175,23 @@ class ClientsRegistry(Registry):
             **dict(fields.get("client_metadata") or {}),
             **stamp.to_metadata(),
         }
-        if fields.get("token_endpoint_auth_method") == _PKJWT:
+        method = fields.get("token_endpoint_auth_method")
+        if method in CREDENTIAL_METHODS:
             body.pop("token_endpoint_auth_method")
-            body["jwt_configuration"] = {"alg": "RS256", **body.get("jwt_configuration", {})}
+            body["jwt_configuration"] = _rs256(body.get("jwt_configuration"))
             body["client_authentication_methods"] = {
-                _PKJWT: {"credentials": [_credential_body(c) for c in credentials]}
+                method: {"credentials": [credential_body(c) for c in credentials]}
             }
         request_object = body.get(_JAR)
         if isinstance(request_object, dict) and "credentials" in request_object:
             keys: Sequence[Credential] = request_object["credentials"]
             body[_JAR] = {
                 **request_object,
-                "credentials": [_credential_body(credential) for credential in keys],
+                "credentials": [credential_body(credential) for credential in keys],
             }
         client = self.api.create_client(body)
         secret = client.get("client_secret")
-        if fields.get("token_endpoint_auth_method") in (None, "none", _PKJWT):
+        if method is None or method == "none" or method in CREDENTIAL_METHODS:
             secret = None
         return Created(self._reread(client), secret if isinstance(secret, str) else None)
 
@@ -178,37 +204,31 @@ class ClientsRegistry(Registry):
                 k: v for k, v in merged.items() if k not in _READ_ONLY_MEMBERS.get(name, ())
             }
         body["client_metadata"] = self._metadata_patch(current, changes, stamp)
-        retired: list[str] = []
-        if isinstance(body.get(_JAR), dict) and "credentials" in changes[_JAR]:
-            body[_JAR], retired = self._request_object_keys(current, body[_JAR])
         method_before = current.fields.get("token_endpoint_auth_method")
         method_after = changes.get("token_endpoint_auth_method", method_before)
-        wanted: Sequence[Credential] = changes.get("credentials", ())
-        if method_after == _PKJWT:
+        retired: Sequence[HeldCredential] = ()
+        retired_for_requests: list[str] = []
+        if method_after in CREDENTIAL_METHODS:
             body.pop("token_endpoint_auth_method", None)
-            if "credentials" in changes or method_before != _PKJWT:
-                ids = self._add_credentials(current, wanted)
+            if "credentials" in changes or method_before != method_after:
+                final, retired = self._rotate(current, changes.get("credentials", ()), method_after)
                 body["client_authentication_methods"] = {
-                    _PKJWT: {"credentials": [{"id": i} for i in ids]}
+                    method_after: {"credentials": [{"id": i} for i in final]}
                 }
-                if method_before != _PKJWT:
-                    body["token_endpoint_auth_method"] = None
-                    alg = dict(
-                        body.get("jwt_configuration")
-                        or current.record.get("jwt_configuration")
-                        or {}
-                    )
-                    alg.pop("secret_encoded", None)
-                    body["jwt_configuration"] = {**alg, "alg": "RS256"}
-        elif method_before == _PKJWT:
+            if method_before not in CREDENTIAL_METHODS:
+                body["token_endpoint_auth_method"] = None
+                body["jwt_configuration"] = _rs256(
+                    body.get("jwt_configuration") or current.record.get("jwt_configuration")
+                )
+        elif method_before in CREDENTIAL_METHODS:
             body["client_authentication_methods"] = None
+            retired = current.credentials
+        if isinstance(body.get(_JAR), dict) and "credentials" in changes[_JAR]:
+            body[_JAR], retired_for_requests = self._request_object_keys(current, body[_JAR])
+        self._before_write()
         client = self.api.patch_client(current.client_id, body)
-        if method_before == _PKJWT and ("credentials" in changes or method_after != _PKJWT):
-            keep = {c.name for c in wanted} if method_after == _PKJWT else set()
-            for name, credential_id in current.credential_ids.items():
-                if name not in keep or _replaced(current, name, wanted):
-                    self.api.delete_credential(current.client_id, credential_id)
-        for credential_id in retired:
+        for credential_id in [c.id for c in retired] + retired_for_requests:
+            self._before_write()
             self.api.delete_credential(current.client_id, credential_id)
         return self._reread(client)
 
@@ -407,7 +427,9 @@ class ClientsRegistry(Registry):
     ) -> tuple[dict[str, Any], list[str]]:
         """``signed_request_object`` to PATCH, its keys as ids: each wanted key the client
         has (same name and key) kept, every other one created; and the ids of the keys it
-        had that are no longer wanted, to delete once the PATCH has let go of them."""
+        had that are no longer wanted, to delete once the PATCH has let go of them. A key
+        replaced by one with its kid (another name or alg) goes first: a client holds one
+        credential per kid (``rotation.py``)."""
         held = {str(c.get("id")): c for c in self.api.list_credentials(current.client_id)}
         before = _request_object_ids(current.record)
         kept: dict[str, str] = {}
@@ -415,29 +437,82 @@ class ClientsRegistry(Registry):
             found = held.get(credential_id)
             if found is not None:
                 kept[str(found.get("name"))] = credential_id
-        ids = []
+        ids: list[str] = []
+        referenced = list(before)
+        members = {k: v for k, v in wanted.items() if k != "credentials"}
         for credential in wanted["credentials"]:
             existing = kept.get(credential.name)
             if existing is not None and _summary(held[existing]) == credential.summary():
                 ids.append(existing)
                 continue
-            created = self.api.create_credential(current.client_id, _credential_body(credential))
+            identity = credential_identity(credential.summary())
+            for same in [i for i in referenced if i not in ids and i in held]:
+                if credential_identity(_summary(held[same])) == identity:
+                    referenced.remove(same)
+                    refs = [{"id": i} for i in referenced]
+                    self.api.patch_client(
+                        current.client_id, {_JAR: {**members, "credentials": refs}}
+                    )
+                    self.api.delete_credential(current.client_id, same)
+            created = self.api.create_credential(current.client_id, credential_body(credential))
             ids.append(str(created["id"]))
         references = [{"id": credential_id} for credential_id in ids]
-        retired = [credential_id for credential_id in before if credential_id not in ids]
+        retired = [credential_id for credential_id in referenced if credential_id not in ids]
         return {**wanted, "credentials": references}, retired
 
-    def _add_credentials(self, current: App, wanted: Sequence[Credential]) -> list[str]:
-        """Create each wanted key that is not there yet; return the ids to switch to."""
-        ids = []
-        for credential in wanted:
-            existing = current.credential_ids.get(credential.name)
-            if existing is not None and not _replaced(current, credential.name, wanted):
-                ids.append(existing)
-                continue
-            created = self.api.create_credential(current.client_id, _credential_body(credential))
-            ids.append(str(created["id"]))
-        return ids
+    def _rotate(
+        self, current: App, wanted: Sequence[Credential], method: str
+    ) -> tuple[list[str], Sequence[HeldCredential]]:
+        """Run the steps that bring ``current`` to the ``wanted`` credentials within Auth0's
+        limit (``core/rotation.py``); return the ids to switch ``method`` to, and the held
+        credentials to remove once it has switched."""
+        method_before = current.fields.get("token_endpoint_auth_method")
+        held = current.credentials
+        limit = current.credential_limit
+        if method_before not in CREDENTIAL_METHODS:
+            # Credentials the client keeps without using them count against the limit too.
+            foreign = _foreign_credentials(current.record)
+            listed = self.api.list_credentials(current.client_id)
+            held = tuple(_held(c, enabled=False) for c in listed if str(c["id"]) not in foreign)
+            limit = MAX_CREDENTIALS_PER_CLIENT - len(foreign)
+        rotation = Rotation.between(
+            held,
+            [c.summary() for c in wanted],
+            limit=limit,
+            in_use=method_before == method,
+        )
+        if rotation.impossible:
+            raise ConflictError(f"{current.client_id}: {rotation.impossible}")
+        by_name = {credential.name: credential for credential in wanted}
+        added: dict[str, str] = {}
+
+        def ids(refs: Sequence[Ref]) -> list[str]:
+            return [ref.id if ref.id is not None else added[ref.name] for ref in refs]
+
+        for step in rotation.steps:
+            self._before_write()
+            if isinstance(step, Renew):
+                self.api.patch_credential(
+                    current.client_id, step.credential.id, {"expires_at": step.expires_at}
+                )
+            elif isinstance(step, Remove):
+                self.api.delete_credential(current.client_id, step.credential.id)
+            elif isinstance(step, Add):
+                body = credential_body(by_name[step.name])
+                added[step.name] = str(self.api.create_credential(current.client_id, body)["id"])
+            elif isinstance(step, Enable):
+                assert isinstance(method_before, str)
+                self.api.patch_client(
+                    current.client_id,
+                    {
+                        "client_authentication_methods": {
+                            method_before: {
+                                "credentials": [{"id": i} for i in ids(step.credentials)]
+                            }
+                        }
+                    },
+                )
+        return ids(rotation.final), rotation.retired
 
 
 def app_from_client(client: Mapping[str, Any], credentials: list[dict[str, Any]] | None) -> App:
@@ -452,17 +527,21 @@ def app_from_client(client: Mapping[str, Any], credentials: list[dict[str, Any]]
         if legacy in client and name not in client:
             fields[name] = client[legacy]
     fields["client_metadata"] = {k: v for k, v in metadata.items() if k not in STAMP_KEYS}
-    credential_ids: dict[str, str] = {}
-    for_requests = _request_object_ids(client)
-    if _has_private_key_jwt_credentials(client):
-        fields["token_endpoint_auth_method"] = _PKJWT
-        summaries = []
-        for credential in credentials or []:
-            if str(credential["id"]) in for_requests:
-                continue
-            summaries.append(_summary(credential))
-            credential_ids[str(credential.get("name"))] = str(credential["id"])
+    method = _credential_method(client)
+    held: tuple[HeldCredential, ...] = ()
+    foreign = _foreign_credentials(client)
+    if method is not None:
+        fields["token_endpoint_auth_method"] = method
+        references = client["client_authentication_methods"][method].get("credentials") or []
+        enabled = {str(reference.get("id")) for reference in references}
+        held = tuple(
+            _held(credential, enabled=str(credential["id"]) in enabled)
+            for credential in credentials or []
+            if str(credential.get("id")) not in foreign
+        )
+        summaries = [dict(credential.summary) for credential in held]
         fields["credentials"] = sorted(summaries, key=lambda c: str(c["name"]))
+    for_requests = _request_object_ids(client)
     if for_requests:
         listed = {str(c["id"]): c for c in credentials or []}
         fields[_JAR] = {
@@ -483,7 +562,8 @@ def app_from_client(client: Mapping[str, Any], credentials: list[dict[str, Any]]
         stamp=Stamp.read(metadata),
         external_client_id=client.get("external_client_id"),
         record=record,
-        credential_ids=credential_ids,
+        credentials=held,
+        credential_limit=MAX_CREDENTIALS_PER_CLIENT - len(foreign),
     )
 
 
@@ -527,15 +607,62 @@ def _writable(fields: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def credential_body(credential: Credential) -> dict[str, Any]:
+    """The POST /clients/{id}/credentials body for ``credential``. A public key's kid is
+    always sent (the default is the RFC 7638 thumbprint Auth0 would derive itself), so a
+    credential whose answer was lost can be found again by it; a certificate subject goes
+    as the certificate when the manifest gives one (Auth0's advice: "The most reliable way
+    to guarantee that the authorization server will match the subject DN is to upload the
+    whole PEM file", configure-mtls-for-a-client.mdx)."""
+    body: dict[str, Any] = {"credential_type": credential.credential_type, "name": credential.name}
+    if credential.credential_type == "cert_subject_dn" and not credential.pem:
+        body["subject_dn"] = credential.subject_dn
+        return body
+    body["pem"] = credential.pem
+    if credential.credential_type == "public_key":
+        body.update(alg=credential.alg, kid=credential.kid)
+        if credential.expires_at:
+            body["expires_at"] = credential.expires_at
+    return body
+
+
+def matching_credential(
+    listed: Iterable[Mapping[str, Any]], body: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    """The credential among ``listed`` that the POST of ``body`` made: the same type,
+    name and material (a key's kid, a certificate's thumbprint, a subject DN), which no
+    two credentials of one client share. None when the POST made none."""
+    kind = str(body.get("credential_type", "public_key"))
+    wanted: dict[str, Any] = {"name": body.get("name"), "credential_type": kind}
+    if kind == "public_key":
+        wanted["kid"] = body.get("kid")
+    elif kind == "x509_cert":
+        wanted["thumbprint_sha256"] = certificate_thumbprint(str(body.get("pem")))
+    else:
+        wanted["subject_dn"] = body.get("subject_dn") or certificate_subject_dn(str(body["pem"]))
+    for credential in listed:
+        summary = _summary(credential)
+        if summary.get("name") == wanted["name"] and credential_identity(
+            summary
+        ) == credential_identity(wanted):
+            return dict(credential)
+    return None
+
+
 def _summary(credential: Mapping[str, Any]) -> dict[str, Any]:
-    """A credential as the registry lists it, in the shape ``Credential.summary`` has."""
-    summary = {
-        "name": credential.get("name"),
-        "kid": credential.get("kid"),
-        "alg": credential.get("alg"),
-    }
-    if credential.get("expires_at"):
-        summary["expires_at"] = credential["expires_at"]
+    """A registry credential as ``Credential.summary`` says one: its expiry in Auth0's
+    spelling, a certificate's thumbprint as base64url, so neither shows as a change."""
+    kind = str(credential.get("credential_type") or "public_key")
+    summary: dict[str, Any] = {"name": credential.get("name")}
+    if kind == "x509_cert":
+        thumbprint = normal_thumbprint(str(credential.get("thumbprint_sha256") or ""))
+        summary.update(credential_type=kind, thumbprint_sha256=thumbprint)
+    elif kind == "cert_subject_dn":
+        summary.update(credential_type=kind, subject_dn=credential.get("subject_dn"))
+    else:
+        summary.update(kid=credential.get("kid"), alg=credential.get("alg"))
+        if credential.get("expires_at"):
+            summary["expires_at"] = format_expiry(str(credential["expires_at"]))
     return summary
 
 
@@ -548,7 +675,7 @@ def _request_object_ids(client: Mapping[str, Any]) -> list[str]:
 
 def _has_credentials(client: Mapping[str, Any]) -> bool:
     """Whether the client has credentials to list (``read:client_credentials``)."""
-    return _has_private_key_jwt_credentials(client) or bool(_request_object_ids(client))
+    return _credential_method(client) is not None or bool(_request_object_ids(client))
 
 
 def _merged(held: Any, wanted: Mapping[str, Any]) -> dict[str, Any]:
@@ -563,43 +690,51 @@ def _merged(held: Any, wanted: Mapping[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _credential_body(credential: Credential) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "credential_type": "public_key",
-        "name": credential.name,
-        "pem": credential.pem,
-        "alg": credential.alg,
-        "kid": credential.kid,
-    }
-    if credential.expires_at:
-        body["expires_at"] = credential.expires_at
-    return body
-
-
-def _replaced(current: App, name: str, wanted: Sequence[Credential]) -> bool:
-    """A wanted key under an existing name but with other key material (a new kid)."""
-    now = {c.get("name"): c.get("kid") for c in current.fields.get("credentials") or []}
-    return any(c.name == name and now.get(name) not in (None, c.kid) for c in wanted)
-
-
 def _unreviewed_document_fields(
     url: str, document: Mapping[str, Any], client: Mapping[str, Any]
 ) -> list[str]:
     """The fields ``document`` gives that the registered ``client`` holds otherwise (a
-    client with private_key_jwt credentials authenticates so, whatever its
+    client with credentials authenticates by their method, whatever its
     token_endpoint_auth_method says)."""
     wanted = canonical(mapped_fields(url, document))
     held = canonical({name: client.get(name) for name in wanted})
-    if _has_private_key_jwt_credentials(client):
-        held["token_endpoint_auth_method"] = _PKJWT
+    method = _credential_method(client)
+    if method is not None:
+        held["token_endpoint_auth_method"] = method
     return [name for name in DOCUMENT_FIELDS if name in wanted and held[name] != wanted[name]]
 
 
-def _has_private_key_jwt_credentials(client: Mapping[str, Any]) -> bool:
-    """Whether the client has private_key_jwt credentials: Auth0's sign that it authenticates
-    with private_key_jwt, whatever its token_endpoint_auth_method says."""
+def _held(credential: Mapping[str, Any], *, enabled: bool) -> HeldCredential:
+    return HeldCredential(str(credential["id"]), _summary(credential), enabled)
+
+
+def _rs256(jwt_configuration: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``jwt_configuration`` with the alg Auth0 requires of a client that authenticates
+    with credentials: RS256 ("To configure client_authentication_methods, the property
+    jwt_configuration.alg must be set to RS256", go-auth0 reference.md)."""
+    members = {k: v for k, v in (jwt_configuration or {}).items() if k != "secret_encoded"}
+    return {**members, "alg": "RS256"}
+
+
+def _credential_method(client: Mapping[str, Any]) -> str | None:
+    """The method the client authenticates with credentials by, if any: Auth0's sign of
+    private_key_jwt or mTLS, whatever its token_endpoint_auth_method says."""
     methods = client.get("client_authentication_methods")
-    return isinstance(methods, dict) and _PKJWT in methods and methods[_PKJWT] is not None
+    if not isinstance(methods, dict):
+        return None
+    return next((m for m in CREDENTIAL_TYPE_FOR_METHOD if isinstance(methods.get(m), dict)), None)
+
+
+def _foreign_credentials(client: Mapping[str, Any]) -> set[str]:
+    """The ids of credentials the client uses for something other than authenticating
+    (JWT-secured authorization requests, Token Vault): not the manifest's, but they count
+    against the limit."""
+    found: set[str] = set()
+    for member in _OTHER_CREDENTIAL_USES:
+        value = client.get(member)
+        if isinstance(value, dict):
+            found.update(str(c.get("id")) for c in value.get("credentials") or [])
+    return found
 
 
 @contextmanager

@@ -24,6 +24,10 @@ LOGOUT_URL = "https://pay.example.com/backchannel-logout"
 
 @pytest.fixture(scope="module")
 def public_key_pem() -> str:
+    return _public_key_pem()
+
+
+def _public_key_pem() -> str:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key()
     return key.public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
@@ -306,7 +310,8 @@ def test_signed_request_objects_take_keys_inline_on_create_and_by_id_after(
     with pytest.raises(ApiError) as in_use:
         api.delete_credential(client_id, created["id"])
     assert in_use.value.status == 400
-    second = api.create_credential(client_id, {**key, "name": "jar-2"})
+    # Another key: a client holds one credential per kid (tests/fidelity/test_credentials.py).
+    second = api.create_credential(client_id, {**key, "name": "jar-2", "pem": _public_key_pem()})
     api.patch_client(client_id, {"signed_request_object": {"credentials": [{"id": second["id"]}]}})
     api.delete_credential(client_id, created["id"])
     assert [c["name"] for c in api.list_credentials(client_id)] == ["jar-2"]

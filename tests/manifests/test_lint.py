@@ -8,12 +8,17 @@ Each app is written in YAML, so a location is the line:column a person would see
 
 from __future__ import annotations
 
+import functools
+import json
 import textwrap
+from datetime import datetime
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import NameOID
 
 from reconciler.manifests.evaluation import ManifestApp
 from reconciler.manifests.lint import find_secrets, lint_app
@@ -33,11 +38,18 @@ def lint(fields: str, base_dir: Path = Path(".")) -> list[Finding]:
     ]
 
 
-def public_key_pem() -> str:
-    key = ec.generate_private_key(ec.SECP256R1()).public_key()
-    return key.public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode("ascii")
+@functools.cache
+def rsa_private_key(bits: int = 2048, index: int = 0) -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=bits)
+
+
+def public_key_pem(index: int = 0) -> str:
+    return (
+        rsa_private_key(2048, index)
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode("ascii")
+    )
 
 
 def inline_credential(pem: str) -> str:
@@ -196,8 +208,9 @@ def test_credentials_without_private_key_jwt_are_unused() -> None:
 
 def test_a_credential_name_used_twice_is_pointed_at_the_second(tmp_path: Path) -> None:
     (tmp_path / "k.pem").write_text(public_key_pem())
+    (tmp_path / "k2.pem").write_text(public_key_pem(1))
     credentials = "credentials:\n  - {name: k1, public_key_file: k.pem}\n"
-    credentials += "  - {name: k1, public_key_file: k.pem}\n"
+    credentials += "  - {name: k1, public_key_file: k2.pem}\n"
     assert lint(M2M_JWT + credentials, tmp_path) == [("credential-name", "error", "9:16")]
 
 
@@ -228,6 +241,140 @@ def test_a_private_key_is_refused_in_a_key_file_and_left_to_find_secrets_inline(
 
 def test_a_public_key_inline_passes() -> None:
     assert lint(M2M_JWT + inline_credential(public_key_pem())) == []
+
+
+def key_files(tmp_path: Path, **pems: str) -> str:
+    """``credentials:`` naming one key file per entry of ``pems`` (name -> PEM)."""
+    lines = ["credentials:"]
+    for name, pem in pems.items():
+        (tmp_path / f"{name}.pem").write_text(pem)
+        lines.append(f"  - {{name: {name}, public_key_file: {name}.pem}}")
+    return "\n".join(lines) + "\n"
+
+
+def rsa_pem_of_size(bits: int) -> str:
+    """A public RSA key of ``bits`` bits, made from its numbers (no key generation)."""
+    key = rsa.RSAPublicNumbers(65537, (1 << (bits - 1)) | 1).public_key()
+    return key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode("ascii")
+
+
+def certificate_pem(bits: int = 2048) -> str:
+    private = rsa_private_key(bits)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ledger-sync")])
+    made = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(private.public_key())
+        .serial_number(1)
+        .not_valid_before(datetime(2025, 1, 1))
+        .not_valid_after(datetime(2030, 1, 1))
+        .sign(private, hashes.SHA256())
+    )
+    return made.public_bytes(serialization.Encoding.PEM).decode("ascii")
+
+
+def test_auth0_holds_two_credentials_at_most(tmp_path: Path) -> None:
+    # Source: configure-private-key-jwt.mdx ("Applications can have a maximum of two
+    # credentials configured"); Terraform's private_key_jwt credentials: MaxItems 2.
+    three = key_files(tmp_path, a=public_key_pem(), b=public_key_pem(1), c=public_key_pem(2))
+    assert lint(M2M_JWT + three, tmp_path) == [("credential-limit", "error", "10:9")]
+
+
+def test_the_keys_of_signed_request_objects_count_against_the_two(tmp_path: Path) -> None:
+    # Source: configure-private-key-jwt.mdx ("Applications can have a maximum of two
+    # credentials configured"): whatever each is used for (stricter reading).
+    two = key_files(tmp_path, a=public_key_pem(), b=public_key_pem(1))
+    (tmp_path / "jar.pem").write_text(public_key_pem(2))
+    jar = "signed_request_object:\n  credentials:\n    - {name: jar, public_key_file: jar.pem}\n"
+    assert lint(M2M_JWT + two + jar, tmp_path) == [("credential-limit", "error", "12:11")]
+    one = key_files(tmp_path, a=public_key_pem())
+    assert lint(M2M_JWT + one + jar, tmp_path) == []
+
+
+def test_one_key_is_one_credential(tmp_path: Path) -> None:
+    # Stricter reading of the SDKs' kid "used to uniquely identify the credential".
+    (tmp_path / "k.pem").write_text(public_key_pem())
+    twice = "credentials:\n  - {name: k1, public_key_file: k.pem}\n"
+    twice += "  - {name: k2, pem: " + json.dumps(public_key_pem()) + "}\n"
+    assert lint(M2M_JWT + twice, tmp_path) == [("credential-duplicate", "error", "9:9")]
+
+
+def test_rsa_keys_of_2048_to_4096_bits(tmp_path: Path) -> None:
+    # Source: configure-private-key-jwt.mdx, "Credential limits".
+    fits = key_files(tmp_path, low=public_key_pem(), high=rsa_pem_of_size(4096))
+    assert lint(M2M_JWT + fits, tmp_path) == []
+    outside = key_files(tmp_path, small=rsa_pem_of_size(1024), large=rsa_pem_of_size(4104))
+    assert lint(M2M_JWT + outside, tmp_path) == [
+        ("credential-key", "error", "8:40"),
+        ("credential-key", "error", "9:40"),
+    ]
+    elliptic = ec.generate_private_key(ec.SECP256R1()).public_key()
+    ec_pem = elliptic.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode("ascii")
+    assert lint(M2M_JWT + key_files(tmp_path, e=ec_pem), tmp_path) == [
+        ("credential-key", "error", "8:36")
+    ]
+
+
+def test_with_credentials_tokens_are_signed_with_rs256(tmp_path: Path) -> None:
+    # Source: go-auth0 reference.md (Create a client): "To configure
+    # client_authentication_methods, the property jwt_configuration.alg must be set to RS256".
+    keys = key_files(tmp_path, k=public_key_pem())
+    assert lint(M2M_JWT + "jwt_configuration: {alg: RS256}\n" + keys, tmp_path) == []
+    assert lint(M2M_JWT + "jwt_configuration: {alg: PS256}\n" + keys, tmp_path) == [
+        ("credential-alg", "error", "7:30")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("expires_at", "expected"),
+    [
+        ("2031-01-01T00:00:00Z", []),
+        ("'2031-01-01T00:00:00.000+00:00'", []),
+        ("'2031-01-01T00:00:00'", [("credential-expiry", "error", "8:55")]),
+        ("'2031-01-01'", [("credential-expiry", "error", "8:55")]),
+    ],
+)
+def test_an_expiry_is_a_date_time_with_an_offset(
+    tmp_path: Path, expires_at: str, expected: list[Finding]
+) -> None:
+    (tmp_path / "k.pem").write_text(public_key_pem())
+    credential = (
+        f"credentials:\n  - {{name: k, public_key_file: k.pem, expires_at: {expires_at}}}\n"
+    )
+    assert lint(M2M_JWT + credential, tmp_path) == expected
+
+
+MTLS = "name: M\ntype: m2m\napis: [{audience: https://api.example/}]\n"
+
+
+def test_a_self_signed_mtls_app_lists_its_certificates(tmp_path: Path) -> None:
+    method = MTLS + "token_endpoint_auth_method: self_signed_tls_client_auth\n"
+    certificates = key_files(tmp_path, c=certificate_pem())
+    assert lint(method + certificates, tmp_path) == []
+    # Auth0 took a 1024-bit self-signed certificate (go-auth0 recording
+    # Should_create_SelfSignedTLSClientAuth_Credential): the key-size limits are
+    # private_key_jwt's.
+    assert lint(method + key_files(tmp_path, c=certificate_pem(1024)), tmp_path) == []
+    assert lint(method + key_files(tmp_path, k=public_key_pem()), tmp_path) == [
+        ("credential-key", "error", "8:36")
+    ]
+    with_kid = "credentials:\n  - {name: c, public_key_file: c.pem, kid: c-2026-0001}\n"
+    assert lint(method + with_kid, tmp_path) == [("credential-member", "error", "8:48")]
+    assert lint(method, tmp_path) == [("credential-missing", "error", "6:33")]
+
+
+def test_a_ca_signed_mtls_app_lists_subject_dns_or_certificates(tmp_path: Path) -> None:
+    method = MTLS + "token_endpoint_auth_method: tls_client_auth\n"
+    by_dn = "credentials:\n  - {name: ca, subject_dn: 'C=US\\nO=Example\\nCN=ledger-sync'}\n"
+    assert lint(method + by_dn, tmp_path) == []
+    assert lint(method + key_files(tmp_path, ca=certificate_pem()), tmp_path) == []
+    on_a_key = M2M_JWT + "credentials:\n  - {name: k, subject_dn: CN=ledger-sync}\n"
+    assert lint(on_a_key, tmp_path) == [("credential-member", "error", "8:31")]
 
 
 @pytest.mark.parametrize(

@@ -27,7 +27,7 @@ from reconciler.registries.auth0.ratelimit import RateGovernor
 from reconciler.registries.auth0.scopes import missing_scopes, route_scope
 from reconciler.registries.auth0.tokens import TokenSource, canonical_audience, error_message
 from reconciler.registries.base import CimdVerdict, Needs, Operation
-from reconciler.registries.clients import ClientsRegistry
+from reconciler.registries.clients import ClientsRegistry, matching_credential
 from reconciler.registries.retry import RetryPolicy
 from reconciler.tenant.limits import ENTITIES, PLANS
 
@@ -111,7 +111,7 @@ class ManagementApi:
                     ) from failed
                 self._sleep(self._retry.backoff(attempt))
             except _NoAnswer as unanswered:
-                found = self._await_stamped(body)
+                found = self._await(lambda: self._find_stamped(body))
                 if found is not None:
                     return found
                 raise CreateInDoubtError(
@@ -131,7 +131,46 @@ class ManagementApi:
         return list(self._call("GET", f"/api/v2/clients/{client_id}/credentials"))
 
     def create_credential(self, client_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        return dict(self._call("POST", f"/api/v2/clients/{client_id}/credentials", json=body))
+        """POST /clients/{id}/credentials, never sent twice while its first sending may
+        have worked: a client holds two credentials at most, so a duplicate would block
+        the next rotation. After a 5xx or no answer, the client's credentials are read
+        and the one the body made (``matching_credential``) is the answer; absent, the
+        POST made none and is sent again, a bounded number of times."""
+        path = f"/api/v2/clients/{client_id}/credentials"
+
+        def find() -> dict[str, Any] | None:
+            return matching_credential(self.list_credentials(client_id), body)
+
+        attempt = 0
+        failure: RegistryError
+        while True:
+            try:
+                return dict(self._call("POST", path, json=body, resend=False))
+            except _FailedAnswer as failed:
+                found, failure = find(), failed
+            except _NoAnswer as unanswered:
+                found, failure = self._await(find), unanswered
+            except ApiError as refused:
+                # Sent again, refused as a duplicate (409): the earlier sending made it.
+                found = find() if attempt and refused.status == 409 else None
+                if found is None:
+                    raise
+            if found is not None:
+                return found
+            attempt += 1
+            if attempt >= self._retry.attempts:
+                raise RegistryError(
+                    f"adding credential {body.get('name')!r} to {client_id} failed "
+                    f"{attempt} times ({failure}) and the client does not hold it: the "
+                    "next apply adds it"
+                ) from failure
+            self._sleep(self._retry.backoff(attempt))
+
+    def patch_credential(
+        self, client_id: str, credential_id: str, body: dict[str, Any]
+    ) -> dict[str, Any]:
+        path = f"/api/v2/clients/{client_id}/credentials/{credential_id}"
+        return dict(self._call("PATCH", path, json=body))
 
     def delete_credential(self, client_id: str, credential_id: str) -> None:
         self._call("DELETE", f"/api/v2/clients/{client_id}/credentials/{credential_id}")
@@ -266,13 +305,13 @@ class ManagementApi:
                 return client
         return None
 
-    def _await_stamped(self, body: Mapping[str, Any]) -> dict[str, Any] | None:
-        """``_find_stamped``, polled with backoff while the request may still be running
-        (for ``in_doubt_wait`` seconds of waiting between the reads)."""
+    def _await(self, find: Callable[[], dict[str, Any] | None]) -> dict[str, Any] | None:
+        """What ``find`` finds of a write that was never answered, polled with backoff while
+        the request may still be running (for ``in_doubt_wait`` seconds between reads)."""
         waited = 0.0
         attempt = 0
         while True:
-            found = self._find_stamped(body)
+            found = find()
             remaining = self._retry.in_doubt_wait - waited
             if found is not None or remaining <= 0:
                 return found

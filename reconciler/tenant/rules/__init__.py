@@ -43,6 +43,7 @@ from reconciler.tenant.rules.credentials import (
     NewCredential,
     check_credential_patch,
     check_new_credential,
+    check_room,
     format_timestamp,
 )
 from reconciler.tenant.rules.tenant_settings import (
@@ -68,6 +69,7 @@ __all__ = [
     "check_credential_patch",
     "check_new_client",
     "check_new_credential",
+    "check_room",
     "check_tenant_settings",
     "check_third_party_body",
     "cimd_mapped_fields",

@@ -9,7 +9,6 @@ client (one registered from a Client ID Metadata Document too) must keep (``thir
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,6 +17,7 @@ from reconciler.tenant.rules.credentials import (
     CREDENTIAL_REFERENCE,
     CREDENTIAL_TYPE_FOR_METHOD,
     NEW_CREDENTIAL,
+    check_authentication,
 )
 from reconciler.tenant.rules.settings import (
     SETTINGS_MEMBERS,
@@ -242,49 +242,12 @@ def check_client_rules(
         for name in _REFRESH_TOKEN.required:
             if name not in refresh_token:
                 raise invalid_body(f"Missing required property: {name}", "refresh_token")
-    _check_authentication(client, credential_types)
+    check_authentication(client, credential_types)
     _check_organizations(client)
     _check_third_party(client, previous)
     check_settings(client)
     check_request_object(client, credential_types)
     check_third_party_client(client, previous)
-
-
-def _check_authentication(client: Mapping[str, Any], credential_types: Mapping[str, str]) -> None:
-    methods = client.get("client_authentication_methods") or {}
-    if methods and client.get("token_endpoint_auth_method") is not None:
-        raise invalid_body(
-            "token_endpoint_auth_method and client_authentication_methods are mutually "
-            "exclusive: set token_endpoint_auth_method to null to authenticate with credentials",
-            "token_endpoint_auth_method",
-        )
-    for method, config in methods.items():
-        path = f"client_authentication_methods.{method}"
-        if "credentials" not in config:
-            raise invalid_body("Missing required property: credentials", path)
-        expected = CREDENTIAL_TYPE_FOR_METHOD[method]
-        for index, reference in enumerate(config["credentials"]):
-            credential_id = reference["id"]
-            found = credential_types.get(credential_id)
-            if found is None:
-                raise invalid_body(
-                    f"Credential {credential_id} does not exist for this client",
-                    f"{path}.credentials[{index}].id",
-                )
-            if found != expected:
-                raise invalid_body(
-                    f"Credential {credential_id} is a {found} credential; {method} takes "
-                    f"{expected} credentials",
-                    f"{path}.credentials[{index}].id",
-                )
-    if "private_key_jwt" in methods:
-        alg = (client.get("jwt_configuration") or {}).get("alg")
-        if alg not in ASYMMETRIC_JWT_ALGS:
-            raise invalid_body(
-                "private_key_jwt needs jwt_configuration.alg set to an asymmetric algorithm "
-                f"({', '.join(ASYMMETRIC_JWT_ALGS)}), found {json.dumps(alg)}",
-                "jwt_configuration.alg",
-            )
 
 
 def _check_organizations(client: Mapping[str, Any]) -> None:
