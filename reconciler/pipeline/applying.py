@@ -17,11 +17,12 @@ from reconciler.cimd.sources import Fetcher
 from reconciler.core.changes import Create, Refresh
 from reconciler.core.model import Source
 from reconciler.core.plan import Plan
-from reconciler.errors import InputError, UnsafePlanError
+from reconciler.errors import InputError, RegistryError, UnsafePlanError
 from reconciler.manifests.workspace import Workspace
 from reconciler.pipeline.console import Console
 from reconciler.pipeline.holdings import Holdings, read_holdings
 from reconciler.pipeline.needs import (
+    WRITE_OPERATIONS,
     applying_needs,
     combined,
     reading_needs,
@@ -109,6 +110,8 @@ def apply_workspace(
     options = workspace.options
     try:
         registry.check_permissions(combined(needs, {Operation.LOCK: []}))
+        if request.saved is None:
+            _scout_writes(registry, read, delivers=delivers)
         with registry.lock():
             plan, holdings = read()
             console.show_plan(plan)
@@ -139,6 +142,17 @@ def apply_workspace(
     if report.interrupted:
         return Applied(plan, report, locked_urls, stop.exit_code)
     return Applied(plan, report, locked_urls, 0 if report.ok else 1)
+
+
+def _scout_writes(registry: Registry, read: PlanUnderLock, *, delivers: bool) -> None:
+    """A token that lacks a scope some write may need: plan once before the lease is
+    taken (itself a write to the tenant), so that a run whose plan needs that scope stops
+    before its first write. A token that holds every write scope costs nothing more."""
+    try:
+        registry.check_permissions({operation: [] for operation in WRITE_OPERATIONS})
+    except RegistryError:
+        plan, _ = read()
+        registry.check_permissions(applying_needs(plan, delivers=delivers))
 
 
 def _saved_plan(

@@ -31,7 +31,31 @@ from reconciler.registries.base import Needs, Operation
 if TYPE_CHECKING:
     from reconciler.pipeline.planning import Desired
 
-__all__ = ["applying_needs", "combined", "reading_needs", "saved_plan_reading_needs"]
+__all__ = [
+    "WRITE_OPERATIONS",
+    "applying_needs",
+    "combined",
+    "reading_needs",
+    "saved_plan_reading_needs",
+]
+
+#: Every operation applying a plan may ask for (``applying_needs``).
+WRITE_OPERATIONS = (
+    Operation.CREATE_APPS,
+    Operation.UPDATE_APPS,
+    Operation.DELETE_APPS,
+    Operation.ADD_KEYS,
+    Operation.SWITCH_KEYS,
+    Operation.REMOVE_KEYS,
+    Operation.DELIVER_SECRETS,
+    Operation.ROTATE_SECRETS,
+    Operation.REGISTER_CIMD,
+    Operation.REFRESH_CIMD,
+    Operation.CREATE_GRANTS,
+    Operation.UPDATE_GRANTS,
+    Operation.DELETE_GRANTS,
+    Operation.LINK_CONNECTIONS,
+)
 
 _METHOD = "token_endpoint_auth_method"
 

@@ -27,9 +27,12 @@ from reconciler.pipeline import (
     apply_workspace,
     load_desired,
     plan_workspace,
+    planning,
     rotate_secrets,
 )
+from reconciler.pipeline.holdings import Holdings
 from reconciler.pipeline.needs import (
+    WRITE_OPERATIONS,
     applying_needs,
     combined,
     reading_needs,
@@ -246,8 +249,37 @@ def test_apply_asks_before_the_lock_and_before_its_first_write(root: Path, asked
     asked.refuse = Op.CREATE_APPS
     with pytest.raises(RegistryError, match="refused"):
         apply_workspace(open_workspace(), ApplyRequest(auto_approve=True), Recorder())
-    assert asked.asked == [{Op.READ_APPS, Op.LOCK}, {Op.READ_APPS}, {Op.CREATE_APPS}]
+    # A token short of a write scope: the plan is made once before the lock (the lease is
+    # a write), so the run stops there.
+    assert asked.asked == [
+        {Op.READ_APPS, Op.LOCK},
+        set(WRITE_OPERATIONS),
+        {Op.READ_APPS},
+        {Op.CREATE_APPS},
+    ]
     assert stamps(root) == {}
+
+
+@pytest.mark.parametrize(("refuse", "reads"), [(None, 1), (Op.DELETE_APPS, 2)])
+def test_the_registry_is_read_before_the_lock_only_for_a_token_short_of_a_write_scope(
+    root: Path, asked: Asked, monkeypatch: pytest.MonkeyPatch, refuse: Op | None, reads: int
+) -> None:
+    """A token with every write scope plans once, under the lock; one short of a scope
+    this plan does not need plans before the lock as well, then applies."""
+    write_project(root, SPA)
+    asked.refuse = refuse
+    counted: list[object] = []
+    reading = planning.read_holdings
+
+    def read_holdings(*args: Any, **kwargs: Any) -> Holdings:
+        counted.append(args)
+        return reading(*args, **kwargs)
+
+    monkeypatch.setattr(planning, "read_holdings", read_holdings)
+    applied = apply_workspace(open_workspace(), ApplyRequest(auto_approve=True), Recorder())
+    assert applied.exit_code == 0
+    assert len(counted) == reads
+    assert set(stamps(root)) == {"spa"}
 
 
 def test_a_saved_plan_is_asked_for_all_before_the_lock(root: Path, asked: Asked) -> None:
