@@ -23,10 +23,13 @@ from reconciler.errors import RegistryBusyError, RegistryError
 from reconciler.tenant.limits import NO_LIMITS, EntityLimits, too_many_entities
 from reconciler.tenant.rules import ClientQuery, JsonObject
 
-__all__ = ["MEMORY", "SCHEMA_VERSION", "TenantRows", "TenantStore"]
+__all__ = ["CLIENT_PAGE", "MEMORY", "SCHEMA_VERSION", "TenantRows", "TenantStore"]
 
 MEMORY = ":memory:"
 SCHEMA_VERSION = 1
+#: One page of GET /clients (``where`` from the query's filters): walked by the index
+#: ``clients_in_order`` in creation order, so no page sorts every client.
+CLIENT_PAGE = "SELECT body FROM clients{where} ORDER BY seq LIMIT ? OFFSET ?"
 #: SQLite integers are signed 64-bit; an OFFSET past this cannot be bound.
 _MAX_OFFSET = 2**63 - 1
 
@@ -223,7 +226,7 @@ class TenantRows:
         """One page of the clients ``query`` filters for, in creation order."""
         where, parameters = _client_filter(query)
         rows = self._connection.execute(
-            f"SELECT body FROM clients{where} ORDER BY seq LIMIT ? OFFSET ?",
+            CLIENT_PAGE.format(where=where),
             [*parameters, query.per_page, min(offset, _MAX_OFFSET)],
         ).fetchall()
         return [self._decode(body) for (body,) in rows]

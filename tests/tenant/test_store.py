@@ -6,6 +6,7 @@ import sqlite3
 from pathlib import Path
 
 from reconciler.tenant.engine import Tenant
+from reconciler.tenant.store import CLIENT_PAGE
 
 
 def test_a_page_of_clients_is_read_in_creation_order_without_sorting_every_client(
@@ -17,8 +18,7 @@ def test_a_page_of_clients_is_read_in_creation_order_without_sorting_every_clien
     Tenant(path).close()
     with sqlite3.connect(path) as connection:
         plan = connection.execute(
-            "EXPLAIN QUERY PLAN SELECT body FROM clients WHERE is_global = ? "
-            "ORDER BY seq LIMIT ? OFFSET ?",
+            "EXPLAIN QUERY PLAN " + CLIENT_PAGE.format(where=" WHERE is_global = ?"),
             (0, 100, 5000),
         ).fetchall()
     details = " ".join(str(row[-1]) for row in plan)
