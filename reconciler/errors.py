@@ -39,6 +39,9 @@ __all__ = [
 
 class ReconcilerError(Exception):
     exit_code = 1
+    #: The same request would fail the same way: running again does not help until
+    #: something changes (the manifest, the tenant's plan, the token's scopes).
+    persists = False
 
 
 class InputError(ReconcilerError):
@@ -62,7 +65,7 @@ class RegistryBusyError(RegistryError):
 
 
 class ConflictError(RegistryError):
-    pass
+    persists = True
 
 
 class ApiError(RegistryError):
@@ -76,6 +79,9 @@ class ApiError(RegistryError):
         self.error = error
         self.message = message
         self.error_code = error_code
+        # A refusal (4xx) not about timing: a 408, a 409 (the create may have been made
+        # meanwhile) or a 429 may go through the next time.
+        self.persists = 400 <= status < 500 and status not in (408, 409, 429)
 
     def body(self) -> dict[str, object]:
         body: dict[str, object] = {

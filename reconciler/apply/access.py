@@ -33,6 +33,7 @@ class LinkFailure:
 
     changes: tuple[Change, ...]
     error: str
+    persists: bool = False
 
 
 @dataclass
@@ -115,7 +116,9 @@ class AccessWriter:
                 self._holder().update_connection_clients(connection, enable=enable, disable=disable)
             except RegistryError as exc:
                 changes = tuple(dict.fromkeys(change for _, change in links.values()))
-                failures.append(LinkFailure(changes, f"connection {name}: {exc}"))
+                failures.append(
+                    LinkFailure(changes, f"connection {name}: {exc}", persists=exc.persists)
+                )
                 continue
             clients = (set(connection.enabled_clients) | set(enable)) - set(disable)
             self._by_name[name] = LoginConnection(connection.id, name, tuple(sorted(clients)))

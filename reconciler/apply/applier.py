@@ -48,6 +48,8 @@ class ChangeResult:
     error: str | None = None
     #: How a secret was delivered (read back, rotated...), for a delivery or rotation.
     detail: str | None = None
+    #: The failure would happen again on the next run (``ReconcilerError.persists``).
+    persists: bool = False
 
 
 @dataclass
@@ -163,7 +165,7 @@ def apply_plan(
                     with lock:
                         outcome[index_of[id(other)]] = _failed(other, str(exc))
         except ReconcilerError as exc:
-            result = _failed(change, f"{exc}{_where(change)}")
+            result = _failed(change, f"{exc}{_where(change)}", persists=exc.persists)
             failed.set()
         finally:
             if stop is not None:
@@ -190,7 +192,7 @@ def apply_plan(
             with lock:
                 for change in failure.changes:
                     outcome[index_of[id(change)]] = _failed(
-                        change, f"{failure.error}{_where(change)}"
+                        change, f"{failure.error}{_where(change)}", persists=failure.persists
                     )
 
     try:
@@ -215,9 +217,9 @@ def apply_plan(
     return report
 
 
-def _failed(change: Change, error: str) -> ChangeResult:
+def _failed(change: Change, error: str, *, persists: bool = False) -> ChangeResult:
     client_id = change.client_id if isinstance(change, Registered) else None
-    return ChangeResult(change, False, client_id, error)
+    return ChangeResult(change, False, client_id, error, persists=persists)
 
 
 def _where(change: Change) -> str:

@@ -36,7 +36,7 @@ def render_report(report: ApplyReport) -> str:
         lines.extend(f"  {r.change.SYMBOL} {r.change.key}: {r.error}" for r in failed)
         if report.skipped:
             lines.append("  not attempted: " + _some_keys(report.skipped))
-        lines.append("Run apply again: it converges from wherever this run stopped.")
+        lines.append(_next_step(failed))
     else:
         lines.append(f"Apply complete: {parts or 'no changes'}.")
     if report.secrets_saved:
@@ -56,6 +56,19 @@ def render_report(report: ApplyReport) -> str:
             "(read back where the registry allows, else rotated)."
         )
     return "\n".join(lines)
+
+
+def _next_step(failed: list[ChangeResult]) -> str:
+    """Whether running again helps: not while a failure the registry would repeat (a
+    refusal, a limit, a conflict) stands."""
+    standing = [r.change for r in failed if r.persists]
+    if not standing:
+        return "Run apply again: it converges from wherever this run stopped."
+    return (
+        f"Running apply again fails the same way for {_some_keys(standing)} until what refused "
+        "it changes (the manifest, the tenant, or the token's scopes: see each error); "
+        "the rest converges from wherever this run stopped."
+    )
 
 
 def _some_keys(changes: list[Change], shown: int = 10) -> str:

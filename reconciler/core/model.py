@@ -255,6 +255,9 @@ class App:
     #: by one (Auth0: 2, less any the app uses for something else); None: the registry
     #: writes an app's keys in one piece (an RFC 7591 ``jwks``).
     credential_limit: int | None = None
+    #: The keys that verify its signed authorization requests, by id; they count against
+    #: the same limit (``credential_limit`` is what they leave for authentication).
+    request_object_credentials: tuple[HeldCredential, ...] = ()
     #: Why the registry cannot show or change this app, and what to do (None: it can).
     unreachable: str | None = None
     #: What a reader of a change to this app should know about how the registry holds it.

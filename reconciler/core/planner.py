@@ -38,7 +38,7 @@ from reconciler.core.model import (
 )
 from reconciler.core.plan import Conflict, Notice, NoticeKind, Plan, Safety
 from reconciler.core.risks import change_risks, creation_risks, deletion_risks, refresh_risks
-from reconciler.core.rotation import Rotation
+from reconciler.core.rotation import REQUEST_SIGNING, Rotation
 from reconciler.core.scope import Scope
 from reconciler.errors import InputError
 
@@ -251,11 +251,15 @@ class _Planning:
         spec = with_held_kids(spec, target)
         change = self.converge(spec, target)
         rotation = credential_rotation(spec, target) if change is not None else None
-        if rotation is not None and rotation.impossible:
-            self.refuse(spec, rotation.impossible)
+        keys = request_key_rotation(spec, target, rotation) if change is not None else None
+        rotations = [r for r in (rotation, keys) if r is not None]
+        impossible = next((r.impossible for r in rotations if r.impossible), None)
+        if impossible:
+            self.refuse(spec, impossible)
             return
-        if change is not None and rotation is not None:
-            change = replace(change, notes=(*change.notes, *rotation.notes()))
+        if change is not None and rotations:
+            notes = [note for r in rotations for note in r.notes()]
+            change = replace(change, notes=(*change.notes, *notes))
         if change is not None:
             self.changes.append(change)
         if stamp is not None and stamp.pending:
@@ -583,6 +587,31 @@ def credential_rotation(spec: DesiredApp, app: App) -> Rotation | None:
         return None
     return Rotation.between(
         app.credentials, wanted, limit=app.credential_limit, in_use=method_before == method_after
+    )
+
+
+def request_key_rotation(spec: DesiredApp, app: App, auth: Rotation | None) -> Rotation | None:
+    """How apply moves ``app`` to the keys ``spec`` declares for its signed authorization
+    requests, within what its authentication credentials leave of the registry's limit
+    while they rotate (``auth``: their rotation in the same apply, if any)."""
+    declared = spec.fields.get(REQUEST_OBJECT_USE)
+    if app.credential_limit is None or not (
+        isinstance(declared, Mapping) and "credentials" in declared
+    ):
+        return None
+    wanted = [credential.summary() for credential in spec.request_object_credentials]
+    held = app.fields.get(REQUEST_OBJECT_USE)
+    held_keys = list(held.get("credentials") or []) if isinstance(held, Mapping) else []
+    if canonical({"keys": wanted}) == canonical({"keys": held_keys}):
+        return None
+    others = len(auth.final) + len(auth.retired) if auth is not None else len(app.credentials)
+    shared = app.credential_limit + len(app.request_object_credentials)
+    return Rotation.between(
+        app.request_object_credentials,
+        wanted,
+        limit=shared - others,
+        in_use=True,
+        use=REQUEST_SIGNING,
     )
 
 

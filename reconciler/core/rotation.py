@@ -23,7 +23,20 @@ from typing import Any
 
 from reconciler.core.model import HeldCredential, credential_identity
 
-__all__ = ["Add", "Enable", "Ref", "Remove", "Renew", "Rotation", "Step"]
+__all__ = [
+    "AUTHENTICATION",
+    "REQUEST_SIGNING",
+    "Add",
+    "Enable",
+    "Ref",
+    "Remove",
+    "Renew",
+    "Rotation",
+    "Step",
+]
+
+AUTHENTICATION = "authenticates with"
+REQUEST_SIGNING = "signs its authorization requests with"
 
 
 @dataclass(frozen=True)
@@ -79,6 +92,8 @@ class Rotation:
     limit: int | None = None
     #: Every credential the app authenticates with now is replaced by the switch.
     replaced_at_once: bool = False
+    #: What the app does with these credentials, as the plan's words say it.
+    use: str = AUTHENTICATION
 
     @classmethod
     def between(
@@ -88,6 +103,7 @@ class Rotation:
         *,
         limit: int | None,
         in_use: bool,
+        use: str = AUTHENTICATION,
     ) -> Rotation:
         """From ``held`` to the ``wanted`` summaries (``Credential.summary``). ``in_use``:
         the app authenticates with this kind of credential before and after (a credential
@@ -97,6 +113,7 @@ class Rotation:
                 impossible=f"{len(wanted)} credentials are declared and the registry holds "
                 f"at most {limit} for this app",
                 limit=limit,
+                use=use,
             )
         pool = list(held)
         kept: dict[str, Ref] = {}
@@ -116,6 +133,7 @@ class Rotation:
         enabled = [Ref(h.name, h.id) for h in held if h.enabled]
         present = len(held)
         added = [summary for summary in wanted if str(summary["name"]) not in kept]
+        ready = list(kept.values())
         for index, summary in enumerate(added):
             name = str(summary["name"])
             made_room = False
@@ -127,8 +145,19 @@ class Rotation:
                 victim = blocker or min(pool, key=lambda h: h.enabled)
                 if any(ref.id == victim.id for ref in enabled):
                     remaining = [ref for ref in enabled if ref.id != victim.id]
+                    if not remaining and in_use:
+                        # A declared key held but not yet enabled (added earlier in this
+                        # rotation, or by a run cut off before it switched) takes over,
+                        # enabled beside the victim first so that the two overlap.
+                        remaining = [ref for ref in ready if ref not in enabled]
+                        if remaining:
+                            steps.append(Enable((*enabled, *remaining)))
                     if not remaining:
-                        return cls(impossible=_stranded(victim, summary, blocker), limit=limit)
+                        return cls(
+                            impossible=_stranded(victim, summary, blocker, use),
+                            limit=limit,
+                            use=use,
+                        )
                     steps.append(Enable(tuple(remaining)))
                     enabled = remaining
                 steps.append(Remove(victim))
@@ -137,6 +166,7 @@ class Rotation:
                 made_room = True
                 blocker = None
             steps.append(Add(name))
+            ready.append(Ref(name))
             present += 1
             if in_use and made_room and index < len(added) - 1:
                 enabled = [*enabled, Ref(name)]
@@ -148,6 +178,7 @@ class Rotation:
             final=final,
             retired=tuple(pool),
             limit=limit,
+            use=use,
             replaced_at_once=in_use
             and bool(in_use_now)
             and not in_use_now & {ref.id for ref in final},
@@ -173,7 +204,7 @@ class Rotation:
             found.append(f"the expiry of {_names(renewed)} changes in place")
         if self.replaced_at_once:
             found.append(
-                "every credential the app authenticates with now is replaced: each stops "
+                f"every credential the app {self.use} now is replaced: each stops "
                 "working during this apply, so the app must sign with a new one from then "
                 "on; to rotate without downtime, declare the new key beside the old one "
                 "first and remove the old one in a later change"
@@ -192,13 +223,13 @@ def _renewable(held: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
 
 
 def _stranded(
-    victim: HeldCredential, wanted: Mapping[str, Any], blocker: HeldCredential | None
+    victim: HeldCredential, wanted: Mapping[str, Any], blocker: HeldCredential | None, use: str
 ) -> str:
     name = str(wanted["name"])
     if blocker is None:
         return (
             f"credential {name!r} cannot be added: the registry is at its limit of credentials "
-            f"for this app and {victim.name!r}, the only one the app authenticates with, "
+            f"for this app and {victim.name!r}, the only one the app {use}, "
             "would have to go first; remove a credential in a separate change first"
         )
     if blocker.name != name:
@@ -209,8 +240,8 @@ def _stranded(
     return (
         f"credential {name!r} keeps its key but changes what only a new credential can "
         f"(alg, or an expiry removed), and the registry holds one credential per key: the "
-        "old one would have to go first, and it is the only one the app authenticates "
-        "with; add a second credential in a separate change first, or give this one a new key"
+        f"old one would have to go first, and it is the only one the app {use}; add a "
+        "second credential in a separate change first, or give this one a new key"
     )
 
 

@@ -425,40 +425,32 @@ class ClientsRegistry(Registry):
     def _request_object_keys(
         self, current: App, wanted: Mapping[str, Any]
     ) -> tuple[dict[str, Any], list[str]]:
-        """``signed_request_object`` to PATCH, its keys as ids: each wanted key the client
-        has (same name and key) kept, every other one created; and the ids of the keys it
-        had that are no longer wanted, to delete once the PATCH has let go of them. A key
-        replaced by one with its kid (another name or alg) goes first: a client holds one
-        credential per kid (``rotation.py``)."""
-        held = {str(c.get("id")): c for c in self.api.list_credentials(current.client_id)}
-        before = _request_object_ids(current.record)
-        kept: dict[str, str] = {}
-        for credential_id in before:
-            found = held.get(credential_id)
-            if found is not None:
-                kept[str(found.get("name"))] = credential_id
-        ids: list[str] = []
-        referenced = list(before)
+        """``signed_request_object`` to PATCH, its keys as ids, and the ids of the keys it
+        had that are no longer wanted, to delete once the PATCH has let go of them. The keys
+        move as the authentication credentials do (``core/rotation.py``), within what the
+        client's other credentials leave of Auth0's limit, read now: at the limit a retired
+        key goes first, and the client keeps a key at every step."""
+        listed = self.api.list_credentials(current.client_id)
+        referenced = set(_request_object_ids(current.record))
+        held = tuple(_held(c, enabled=True) for c in listed if str(c["id"]) in referenced)
+        keys: Sequence[Credential] = wanted["credentials"]
+        rotation = Rotation.between(
+            held,
+            [key.summary() for key in keys],
+            limit=MAX_CREDENTIALS_PER_CLIENT - (len(listed) - len(held)),
+            in_use=True,
+        )
+        if rotation.impossible:
+            raise ConflictError(f"{current.client_id}: {rotation.impossible}")
         members = {k: v for k, v in wanted.items() if k != "credentials"}
-        for credential in wanted["credentials"]:
-            existing = kept.get(credential.name)
-            if existing is not None and _summary(held[existing]) == credential.summary():
-                ids.append(existing)
-                continue
-            identity = credential_identity(credential.summary())
-            for same in [i for i in referenced if i not in ids and i in held]:
-                if credential_identity(_summary(held[same])) == identity:
-                    referenced.remove(same)
-                    refs = [{"id": i} for i in referenced]
-                    self.api.patch_client(
-                        current.client_id, {_JAR: {**members, "credentials": refs}}
-                    )
-                    self.api.delete_credential(current.client_id, same)
-            created = self.api.create_credential(current.client_id, credential_body(credential))
-            ids.append(str(created["id"]))
-        references = [{"id": credential_id} for credential_id in ids]
-        retired = [credential_id for credential_id in referenced if credential_id not in ids]
-        return {**wanted, "credentials": references}, retired
+
+        def point_at(ids: list[str]) -> None:
+            refs = [{"id": i} for i in ids]
+            self.api.patch_client(current.client_id, {_JAR: {**members, "credentials": refs}})
+
+        final = self._run_rotation(current.client_id, rotation, keys, point_at)
+        retired = [credential.id for credential in rotation.retired]
+        return {**wanted, "credentials": [{"id": i} for i in final]}, retired
 
     def _rotate(
         self, current: App, wanted: Sequence[Credential], method: str
@@ -483,6 +475,26 @@ class ClientsRegistry(Registry):
         )
         if rotation.impossible:
             raise ConflictError(f"{current.client_id}: {rotation.impossible}")
+
+        def point_at(ids: list[str]) -> None:
+            assert isinstance(method_before, str)
+            refs = [{"id": i} for i in ids]
+            self.api.patch_client(
+                current.client_id,
+                {"client_authentication_methods": {method_before: {"credentials": refs}}},
+            )
+
+        return self._run_rotation(current.client_id, rotation, wanted, point_at), rotation.retired
+
+    def _run_rotation(
+        self,
+        client_id: str,
+        rotation: Rotation,
+        wanted: Sequence[Credential],
+        point_at: Callable[[list[str]], None],
+    ) -> list[str]:
+        """Run ``rotation``'s steps, ``point_at`` switching whatever uses the credentials;
+        return the ids of its ``final`` credentials."""
         by_name = {credential.name: credential for credential in wanted}
         added: dict[str, str] = {}
 
@@ -493,26 +505,16 @@ class ClientsRegistry(Registry):
             self._before_write()
             if isinstance(step, Renew):
                 self.api.patch_credential(
-                    current.client_id, step.credential.id, {"expires_at": step.expires_at}
+                    client_id, step.credential.id, {"expires_at": step.expires_at}
                 )
             elif isinstance(step, Remove):
-                self.api.delete_credential(current.client_id, step.credential.id)
+                self.api.delete_credential(client_id, step.credential.id)
             elif isinstance(step, Add):
                 body = credential_body(by_name[step.name])
-                added[step.name] = str(self.api.create_credential(current.client_id, body)["id"])
+                added[step.name] = str(self.api.create_credential(client_id, body)["id"])
             elif isinstance(step, Enable):
-                assert isinstance(method_before, str)
-                self.api.patch_client(
-                    current.client_id,
-                    {
-                        "client_authentication_methods": {
-                            method_before: {
-                                "credentials": [{"id": i} for i in ids(step.credentials)]
-                            }
-                        }
-                    },
-                )
-        return ids(rotation.final), rotation.retired
+                point_at(ids(step.credentials))
+        return ids(rotation.final)
 
 
 def app_from_client(client: Mapping[str, Any], credentials: list[dict[str, Any]] | None) -> App:
@@ -542,8 +544,8 @@ def app_from_client(client: Mapping[str, Any], credentials: list[dict[str, Any]]
         summaries = [dict(credential.summary) for credential in held]
         fields["credentials"] = sorted(summaries, key=lambda c: str(c["name"]))
     for_requests = _request_object_ids(client)
+    listed = {str(c["id"]): c for c in credentials or []}
     if for_requests:
-        listed = {str(c["id"]): c for c in credentials or []}
         fields[_JAR] = {
             **client[_JAR],
             "credentials": sorted(
@@ -564,6 +566,9 @@ def app_from_client(client: Mapping[str, Any], credentials: list[dict[str, Any]]
         record=record,
         credentials=held,
         credential_limit=MAX_CREDENTIALS_PER_CLIENT - len(foreign),
+        request_object_credentials=tuple(
+            _held(listed[i], enabled=True) for i in for_requests if i in listed
+        ),
     )
 
 

@@ -18,6 +18,7 @@ from reconciler.core.changes import (
     TenantGrants,
     Update,
 )
+from reconciler.errors import ApiError, ConflictError, ReconcilerError, RegistryError
 
 FINGERPRINT = "sha256:" + "9a" * 32
 
@@ -121,3 +122,34 @@ def test_a_failed_apply_counts_only_what_was_done_and_names_the_rest() -> None:
         "  not attempted: - delete-app",
         "Run apply again: it converges from wherever this run stopped.",
     ]
+
+
+def test_a_failure_the_registry_would_repeat_says_running_again_does_not_help() -> None:
+    create_app, failing = one_of_each()[1], one_of_each()[2]
+    report = ApplyReport(
+        results=[
+            ChangeResult(create_app, False, error="403 Forbidden: too many", persists=True),
+            ChangeResult(failing, False, "id", error="503 Service Unavailable"),
+        ]
+    )
+    assert render_report(report).splitlines()[-1] == (
+        "Running apply again fails the same way for + create-app until what refused it "
+        "changes (the manifest, the tenant, or the token's scopes: see each error); the "
+        "rest converges from wherever this run stopped."
+    )
+
+
+@pytest.mark.parametrize(
+    ("error", "persists"),
+    [
+        (ApiError(403, "Forbidden", "too many entities", "too_many_entities"), True),
+        (ApiError(400, "Bad Request", "invalid body"), True),
+        (ApiError(429, "Too Many Requests", "slow down"), False),
+        (ApiError(409, "Conflict", "exists"), False),
+        (ApiError(503, "Service Unavailable", "later"), False),
+        (ConflictError("two keys at most"), True),
+        (RegistryError("timed out"), False),
+    ],
+)
+def test_which_errors_a_rerun_would_meet_again(error: ReconcilerError, persists: bool) -> None:
+    assert error.persists is persists

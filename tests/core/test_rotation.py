@@ -212,3 +212,31 @@ def test_switching_in_from_a_secret_enables_nothing_before_the_switch() -> None:
     assert rotation.steps == (Remove(leftovers[0]), Add("c"))
     assert rotation.final == (Ref("c"),) and rotation.retired == (leftovers[1],)
     assert rotation.notes()[0].startswith("the registry holds at most 2 credentials per app")
+
+
+def test_a_rotation_cut_off_after_adding_a_key_hands_over_to_it() -> None:
+    # A kill between adding "d" and enabling it: "c" is the only key in use, at the limit.
+    cut_off = [*held(C), *held(D, enabled=False)]
+    rotation, registry = rotate(cut_off, [D, E])
+    assert rotation.impossible is None
+    assert rotation.steps == (
+        Enable((Ref("c", "cred_c"), Ref("d", "cred_d"))),
+        Enable((Ref("d", "cred_d"),)),
+        Remove(held(C)[0]),
+        Add("e"),
+    )
+    assert registry.handed_over() and registry.existing.keys() == {"d", "new:e"}
+
+
+def test_a_rotation_cut_off_after_removing_a_key_adds_one_and_hands_over_to_it() -> None:
+    # A kill right after the first retired key went: one key left, two to come.
+    rotation, registry = rotate(held(C), [D, E])
+    assert rotation.impossible is None
+    assert [type(step).__name__ for step in rotation.steps] == [
+        "Add",
+        "Enable",
+        "Enable",
+        "Remove",
+        "Add",
+    ]
+    assert registry.handed_over() and registry.existing.keys() == {"new:d", "new:e"}

@@ -173,9 +173,9 @@ def test_a_client_assertion_is_used_once(keyed: TlsServe, key: rsa.RSAPrivateKey
         ({"aud": f"https://{TENANT_DOMAIN}"}, "aud"),
         ({"iss": "someone-else"}, "iss"),
         ({"sub": "someone-else"}, "sub"),
-        ({"exp": int(time.time()) - 1}, "expired"),
-        ({"exp": int(time.time()) + 600}, "5 minutes"),
-        ({"iat": int(time.time()) + 120, "exp": int(time.time()) + 180}, "iat"),
+        ({"exp": -1}, "expired"),
+        ({"exp": 600}, "5 minutes"),
+        ({"iat": 120, "exp": 180}, "iat"),
         ({"jti": "j" * 65}, "jti"),
         ({"alg": "PS256"}, "RS256"),
     ],
@@ -183,7 +183,10 @@ def test_a_client_assertion_is_used_once(keyed: TlsServe, key: rsa.RSAPrivateKey
 def test_a_client_assertion_auth0_would_refuse_is_refused(
     keyed: TlsServe, key: rsa.RSAPrivateKey, claims: dict[str, Any], reason: str
 ) -> None:
-    refused = token_request(keyed, assertion_body(keyed, assertion(keyed, key, **claims)))
+    # Times are seconds from now, taken when the row runs, not when the rows were collected.
+    now = int(time.time())
+    timed = {k: now + v if k in ("exp", "iat") else v for k, v in claims.items()}
+    refused = token_request(keyed, assertion_body(keyed, assertion(keyed, key, **timed)))
     assert refused.status_code == 401, refused.text
     assert refused.json()["error"] == "access_denied"
     assert reason in refused.json()["error_description"]

@@ -52,17 +52,17 @@ REQUEST_KEYS = [_public_pem() for _ in range(2)]
 
 @st.composite
 def signed_request_object(draw: st.DrawFn) -> dict[str, Any]:
-    """At most one key, so that a rotation (the new key made before the old one goes)
-    stays within Auth0's two credentials an app."""
+    """Up to two keys, rotated within Auth0's two credentials an app from one example to
+    the next. Each key keeps its name and alg: a key's name cannot change, and an alg
+    change of an app's only key has no order that keeps a key (``core/rotation.py``: the
+    plan refuses it)."""
     required = draw(flags)
-    keys = draw(st.lists(st.sampled_from(REQUEST_KEYS), min_size=int(required), max_size=1))
+    keys = draw(
+        st.lists(st.sampled_from(range(len(REQUEST_KEYS))), min_size=int(required), max_size=2)
+    )
     credentials = [
-        {
-            "name": draw(st.sampled_from(["jar-a", "jar-b"])),
-            "pem": pem,
-            "alg": draw(st.sampled_from(["RS256", "PS256"])),
-        }
-        for pem in keys
+        {"name": f"jar-{index}", "pem": REQUEST_KEYS[index], "alg": ["RS256", "PS256"][index]}
+        for index in sorted(set(keys))
     ]
     return {"required": required, "credentials": credentials}
 

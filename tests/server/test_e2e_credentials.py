@@ -59,10 +59,16 @@ def kid(name: str) -> str:
 @dataclass(frozen=True)
 class State:
     """A client as one committed write left it: its credentials' kids, and the kids of
-    those it authenticates with."""
+    those it authenticates with (or, ``requests``, verifies its signed authorization
+    requests with)."""
 
     held: frozenset[str]
     enabled: frozenset[str]
+    requests: frozenset[str] = frozenset()
+
+    def signing_requests(self) -> State:
+        """This state with the request keys in the place of the enabled ones."""
+        return State(self.held, self.requests)
 
 
 @dataclass
@@ -94,7 +100,9 @@ class Watcher:
         kids = {c["id"]: c.get("kid") for c in self.tenant.list_credentials(client_id)}
         methods = self.tenant.get_client(client_id).get("client_authentication_methods") or {}
         enabled = {kids[ref["id"]] for m in methods.values() for ref in m["credentials"]}
-        return State(frozenset(kids.values()), frozenset(enabled))
+        jar = self.tenant.get_client(client_id).get("signed_request_object") or {}
+        requests = {kids[ref["id"]] for ref in jar.get("credentials") or []}
+        return State(frozenset(kids.values()), frozenset(enabled), frozenset(requests))
 
     def since(self, client_id: str, start: int) -> list[State]:
         return self.states.get(client_id, [])[start:]
@@ -138,7 +146,7 @@ def run(*args: str) -> tuple[int, str]:
 
 
 def apply() -> None:
-    code, output = run("apply", "--auto-approve")
+    code, output = run("apply", "--auto-approve", "--secrets-out", "secrets.json")
     assert code == 0, output
 
 
@@ -209,6 +217,50 @@ def test_two_keys_rotate_one_then_both_within_two_without_downtime(
         apply()
         assert_no_downtime(watcher.since(worker, start), before, before.held | declared)
         assert watcher.state(worker) == State(frozenset(declared), frozenset(declared))
+        nothing_to_do()
+
+
+def test_request_object_keys_rotate_within_two_without_downtime(
+    project: Path, served: TlsServe, watcher: Watcher
+) -> None:
+    # Auth0 counts the keys of signed_request_object against the client's two credentials
+    # (configure-jar.mdx: they are credentials of the client, made by POST .../credentials),
+    # so at the cap a retired key goes first, as for client authentication.
+    def bank(*keys: str) -> set[str]:
+        for name in keys:
+            (project / "keys" / f"{name}.pem").write_text(public_pem(name))
+        app = {
+            "name": "Bank",
+            "type": "regular_web",
+            "callbacks": ["https://bank.example.com/callback"],
+            "signed_request_object": {
+                "required": True,
+                "credentials": [
+                    {"name": n, "public_key_file": f"../keys/{n}.pem", "alg": "PS256"}
+                    for n in keys
+                ],
+            },
+        }
+        (project / "apps" / "apps.yaml").write_text(json.dumps({"apps": {"bank": app}}))
+        return {kid(name) for name in keys}
+
+    first = bank("a", "b")
+    apply()
+    nothing_to_do()
+    client = client_id_of(served, "bank")
+    assert watcher.state(client).signing_requests() == State(frozenset(first), frozenset(first))
+    for keys in (("a", "c"), ("d", "e")):
+        before = watcher.state(client).signing_requests()
+        declared = bank(*keys)
+        [change] = plan_changes()
+        assert any("removed before the new ones are added" in n for n in change["notes"])
+        start = len(watcher.states[client])
+        apply()
+        states = [state.signing_requests() for state in watcher.since(client, start)]
+        assert_no_downtime(states, before, before.held | declared)
+        assert watcher.state(client).signing_requests() == State(
+            frozenset(declared), frozenset(declared)
+        )
         nothing_to_do()
 
 

@@ -17,7 +17,12 @@ updates grants in place, deletes them and disables links, and a kill can leave a
 them half done. The last round's manifest is the edited one.
 
 After every kill: at most one grant per (client, audience), none for a client that is
-gone, and the next plan is made without error. At the end, applies run until one exits 0,
+gone, and the next plan is made without error.
+
+The tenant's grants for third-party apps (``third_party_apis``, one ``tenant-grants``
+change) are killed the same way, right after the n-th of their writes, while their
+audiences and scopes change from round to round: at most one grant per audience after
+every kill, and exactly the declared ones at the end. At the end, applies run until one exits 0,
 and then: the tenant's grants are exactly the declared (key, audience, scopes), each
 connection is enabled for exactly the apps that declare it, and ``plan
 --detailed-exitcode`` exits 0.
@@ -133,7 +138,9 @@ class Tenant:
             links = {c.name: c.enabled_clients for c in registry.list_connections()}
         finally:
             registry.close()
-        assert all(g.client_id in ids for g in grants), "a grant outlived its client"
+        assert all(g.client_id in ids for g in grants if g.default_for is None), (
+            "a grant outlived its client"
+        )
         pairs = [(g.client_id, g.audience) for g in grants]
         assert len(pairs) == len(set(pairs)), "two grants for one client and audience"
         return keys, grants, links
@@ -260,6 +267,71 @@ def test_applies_killed_between_an_app_and_its_grants_and_links_converge(
         for name in CONNECTIONS:
             enabled = {key_of[c] for c in links[name] if c in key_of}
             assert enabled == want_links[name], f"{name}{replay}"
+        check = served.reconciler(root, "plan", "--detailed-exitcode")
+        out, err = check.communicate(timeout=60)
+        assert check.returncode == 0, out + err + replay
+
+
+#: ``third_party_apis`` from round to round: scopes added and removed, an audience
+#: removed and added back, so that each change creates, updates and deletes.
+TENANT_ROUNDS: tuple[dict[str, list[str]], ...] = (
+    {LEDGER: ["read:entries"]},
+    {LEDGER: ["read:entries", "write:entries"], REPORTS: ["read:reports"]},
+    {REPORTS: ["read:reports"]},
+    {LEDGER: ["admin"], REPORTS: []},
+    {LEDGER: ["read:entries"], REPORTS: ["read:reports"]},
+)
+
+
+def write_tenant_grants(root: Path, apis: dict[str, list[str]]) -> None:
+    write_project(root, {})
+    declared_apis = [{"audience": api, "scopes": scopes} for api, scopes in apis.items()]
+    manifest = {"apps": {}, "third_party_apis": declared_apis}
+    (root / "apps" / "apps.yaml").write_text(json.dumps(manifest))
+
+
+def tenant_grants(tenant: Tenant) -> dict[str, tuple[str, ...]]:
+    _, grants, _ = tenant.read()
+    held = [g for g in grants if g.default_for == "third_party_clients"]
+    audiences = [g.audience for g in held]
+    assert len(audiences) == len(set(audiences)), f"two tenant grants for one API: {held}"
+    return {g.audience: g.scopes for g in held}
+
+
+def test_applies_killed_while_the_tenant_grants_change_converge(tmp_path: Path) -> None:
+    seed_value = int(os.environ.get("CRASH_SEED") or time.time_ns() % 2**32)
+    replay = f" (replay with CRASH_SEED={seed_value})"
+    rng = random.Random(seed_value)
+    root = tmp_path / "repo"
+    kills = 0
+    with TlsServe(tmp_path / "tenant.db") as served:
+        seed(served)
+        tenant = Tenant(tmp_path / "tenant.db")
+        log = RequestLog(served)
+        try:
+            for apis in TENANT_ROUNDS:
+                write_tenant_grants(root, apis)
+                log.clear()
+                process = served.reconciler(root, *APPLY)
+                killer = Killer("grant", process, log, time.time(), rng)
+                killer.nth = rng.randint(1, 2)
+                killer.start()
+                _, err = process.communicate(timeout=120)
+                killer.join()
+                assert process.returncode in (KILLED, 0), err + replay
+                kills += process.returncode == KILLED
+                tenant_grants(tenant)
+                plan = served.reconciler(root, "plan", "--format", "json")
+                out, err = plan.communicate(timeout=60)
+                assert plan.returncode == 0, out + err + replay
+            final = served.reconciler(root, *APPLY)
+            out, err = final.communicate(timeout=120)
+            assert final.returncode == 0, out + err + replay
+        finally:
+            log.close()
+        assert kills >= 2, f"only {kills} rounds were killed{replay}"
+        wanted = {api: tuple(sorted(scopes)) for api, scopes in TENANT_ROUNDS[-1].items()}
+        assert tenant_grants(tenant) == wanted, replay
         check = served.reconciler(root, "plan", "--detailed-exitcode")
         out, err = check.communicate(timeout=60)
         assert check.returncode == 0, out + err + replay
