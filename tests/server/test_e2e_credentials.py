@@ -236,8 +236,7 @@ def test_request_object_keys_rotate_within_two_without_downtime(
             "signed_request_object": {
                 "required": True,
                 "credentials": [
-                    {"name": n, "public_key_file": f"../keys/{n}.pem", "alg": "PS256"}
-                    for n in keys
+                    {"name": n, "public_key_file": f"../keys/{n}.pem", "alg": "PS256"} for n in keys
                 ],
             },
         }
