@@ -198,8 +198,11 @@ def _sides(change: Change) -> list[Mapping[str, Any]]:
 
 
 def _keyed(fields: Mapping[str, Any]) -> bool:
-    """Whether the app authenticates with credentials: private_key_jwt or mTLS."""
-    return fields.get(_METHOD) in CREDENTIAL_METHODS
+    """Whether the app holds credentials: it authenticates with them (private_key_jwt or
+    mTLS), or verifies its signed authorization requests with them (JAR)."""
+    request_object = fields.get("signed_request_object")
+    signs = isinstance(request_object, Mapping) and "credentials" in request_object
+    return fields.get(_METHOD) in CREDENTIAL_METHODS or signs
 
 
 def _add(found: Found, operation: Operation, keys: Iterable[str]) -> None:

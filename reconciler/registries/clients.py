@@ -156,15 +156,24 @@ class ClientsRegistry(Registry):
         self._cimd_setting_hint = cimd_setting_hint
 
     def list_apps(self) -> list[App]:
+        """Every client but the hidden ones, with the credentials of those that hold any
+        where the registry lets them be read: a token without that right reads apps
+        without keys (a run that manages keys asks for it first, ``pipeline/needs.py``),
+        rather than failing on an unmanaged app's keys."""
+        readable = self.credentials_readable()
         apps = []
         for client in self.api.all_clients():
             if client.get("global") or client.get("client_id") in self._hidden:
                 continue
             credentials = None
-            if _has_credentials(client):
+            if _has_credentials(client) and readable:
                 credentials = self.api.list_credentials(client["client_id"])
             apps.append(app_from_client(client, credentials))
         return apps
+
+    def credentials_readable(self) -> bool:
+        """Whether the registry lets this run list an app's credentials."""
+        return True
 
     def create(
         self, fields: Mapping[str, Any], credentials: Sequence[Credential], stamp: Stamp

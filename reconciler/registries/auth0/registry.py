@@ -432,6 +432,13 @@ class Auth0Registry(ClientsRegistry):
             warnings=tuple(validation.get("warnings") or ()),
         )
 
+    def credentials_readable(self) -> bool:
+        """Not without read:client_credentials (a token that does not say its scopes is
+        taken at its word): Auth0 shows a token with read:client_keys which clients hold
+        credentials, and refuses it their list."""
+        granted = self.api.tokens.scopes()
+        return granted is None or not missing_scopes(granted, {Operation.READ_KEYS: []})
+
     def check_permissions(self, needs: Needs) -> None:
         """Every scope the token lacks for ``needs``, said at once before any of it is asked
         (``scopes.py``); a token that does not say its scopes is not checked here."""

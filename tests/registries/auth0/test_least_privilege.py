@@ -206,3 +206,53 @@ def test_a_saved_plan_missing_one_scope_writes_nothing_at_all(
     assert applied.exit_code == 1, applied.output
     assert f"  {missing}: to " in applied.output, applied.output
     assert writes(served) == []
+
+
+def test_keys_of_apps_no_manifest_manages_are_not_read_without_their_scope(
+    project: Path, served: str
+) -> None:
+    # Source: auth0-fidelity.md section 1: read:client_keys shows a client's
+    # client_authentication_methods, and listing its credentials needs
+    # read:client_credentials. A Dashboard app with keys (and one with JAR keys) that no
+    # manifest names must not stop a plan whose token can see them but not list them.
+    with Tenant(Path(project).parent / "served.db") as tenant:
+        pem = (project / "keys" / "ledger-2026.pem").read_text()
+        key = {"credential_type": "public_key", "name": "k", "pem": pem}
+        tenant.create_client(
+            {
+                "name": "Dashboard worker",
+                "app_type": "non_interactive",
+                "jwt_configuration": {"alg": "RS256"},
+                "client_authentication_methods": {"private_key_jwt": {"credentials": [key]}},
+            }
+        )
+    without_credentials = (PLAN_SCOPES - {"read:client_credentials"}) | {"read:client_keys"}
+    reader = token(served, without_credentials)
+    # The examples declare a private_key_jwt app: the plan asks for the scope, up front.
+    asked = run(served, reader, "plan")
+    assert asked.exit_code == 1 and "  read:client_credentials: to " in asked.output
+    for manifest in (project / "apps").glob("*.yaml"):
+        if "private_key_jwt" in manifest.read_text():
+            manifest.unlink()
+    planned = run(served, reader, "plan")
+    assert planned.exit_code == 0, planned.output
+    assert "Insufficient scope" not in planned.output
+
+
+def test_an_app_with_request_object_keys_asks_for_read_client_credentials(
+    project: Path, served: str
+) -> None:
+    pem_file = "../keys/ledger-2026.pem"
+    (project / "apps" / "bank.yaml").write_text(
+        "apps:\n  bank:\n    name: Bank\n    type: regular_web\n"
+        "    callbacks: [https://bank.example.com/callback]\n"
+        "    signed_request_object:\n      required: true\n"
+        f"      credentials: [{{name: jar, public_key_file: {pem_file}}}]\n"
+    )
+    for manifest in (project / "apps").glob("*.yaml"):
+        if "private_key_jwt" in manifest.read_text():
+            manifest.unlink()
+    reader = token(served, PLAN_SCOPES - {"read:client_credentials"})
+    planned = run(served, reader, "plan")
+    assert planned.exit_code == 1, planned.output
+    assert "  read:client_credentials: to " in planned.output and "bank" in planned.output
