@@ -65,6 +65,9 @@ MAX_CREDENTIALS_PER_CLIENT = 2
 #: Members Auth0 refuses on PATCH although it returns them.
 _READ_ONLY_MEMBERS = {"jwt_configuration": {"secret_encoded"}}
 _JAR = "signed_request_object"
+#: The most members a client_metadata object may have (go-auth0 ``clients.go``,
+#: ClientMetadata: "up to 10 properties"), taken to hold for a PATCH body too.
+METADATA_MEMBERS = 10
 #: Client members other than the authentication methods that point at credentials.
 _OTHER_CREDENTIAL_USES = (_JAR, "token_vault_privileged_access")
 #: Older names some tenants still answer with, for the field of today's name: older
@@ -234,6 +237,14 @@ class ClientsRegistry(Registry):
             retired = current.credentials
         if isinstance(body.get(_JAR), dict) and "credentials" in changes[_JAR]:
             body[_JAR], retired_for_requests = self._request_object_keys(current, body[_JAR])
+        metadata = body["client_metadata"]
+        if len(metadata) > METADATA_MEMBERS:
+            # The members removed go first, in a PATCH of their own: the stamp comes with
+            # the rest, so a run cut off in between is planned again from the old stamp.
+            self._before_write()
+            removed = {name: None for name, value in metadata.items() if value is None}
+            self.api.patch_client(current.client_id, {"client_metadata": removed})
+            body["client_metadata"] = {k: v for k, v in metadata.items() if v is not None}
         self._before_write()
         client = self.api.patch_client(current.client_id, body)
         for credential_id in [c.id for c in retired] + retired_for_requests:

@@ -8,6 +8,12 @@ errorCode in a probe of a free tenant at its 10 applications recorded by its own
 The global client is not an application; every other client is, third-party and CIMD
 ones included. Essentials and Professional are Auth0's self-service plans, with one set
 of limits; the docs list none for an Enterprise tenant's connections.
+
+Credentials (private_key_jwt keys, mTLS certificates, the keys of signed authorization
+requests) are an Enterprise feature: "Private Key JWT is available on Enterprise plans"
+(docs ``configure-private-key-jwt.mdx``, its first callout; mTLS is part of Highly
+Regulated Identity, an Enterprise add-on). Auth0's refusal on another plan is not
+published; a 403 that names the plan is the stricter reading.
 """
 
 from __future__ import annotations
@@ -17,7 +23,14 @@ from dataclasses import dataclass, field
 
 from reconciler.errors import ApiError
 
-__all__ = ["ENTITIES", "NO_LIMITS", "PLANS", "EntityLimits", "too_many_entities"]
+__all__ = [
+    "ENTITIES",
+    "NO_LIMITS",
+    "PLANS",
+    "EntityLimits",
+    "credentials_not_in_plan",
+    "too_many_entities",
+]
 
 #: Each entity a limit counts, and its name for people.
 ENTITIES = {
@@ -36,6 +49,8 @@ class EntityLimits:
 
     plan: str | None = None
     most: Mapping[str, int] = field(default_factory=dict)
+    #: Whether the plan lets an application hold credentials (Enterprise only).
+    credentials: bool = True
 
     def limit(self, entity: str) -> int | None:
         return self.most.get(entity)
@@ -52,9 +67,10 @@ PLANS: dict[str, EntityLimits] = {
     "free": EntityLimits(
         "free",
         {"applications": 10, "client_grants": 100, "resource_servers": 10, "connections": 100},
+        credentials=False,
     ),
-    "essentials": EntityLimits("essentials", _SELF_SERVICE),
-    "professional": EntityLimits("professional", _SELF_SERVICE),
+    "essentials": EntityLimits("essentials", _SELF_SERVICE, credentials=False),
+    "professional": EntityLimits("professional", _SELF_SERVICE, credentials=False),
     "enterprise": EntityLimits(
         "enterprise",
         {
@@ -73,4 +89,13 @@ def too_many_entities() -> ApiError:
         "Forbidden",
         "You reached the limit of entities of this type for this tenant.",
         "too_many_entities",
+    )
+
+
+def credentials_not_in_plan(plan: str) -> ApiError:
+    return ApiError(
+        403,
+        "Forbidden",
+        f"Private Key JWT and mTLS credentials are available on Enterprise plans only; "
+        f"this tenant is on the {plan} plan.",
     )

@@ -157,11 +157,14 @@ def _check_object(value: dict[Any, Any], rule: Rule, path: str, *, patch: bool) 
         for key in rule.required:
             if key not in value:
                 raise invalid_body(f"Missing required property: {key}", path)
-        if rule.max_properties is not None and len(value) > rule.max_properties:
-            raise invalid_body(
-                f"Too many properties defined ({len(value)}), maximum {rule.max_properties}",
-                path,
-            )
+    # A patch's members are counted too, nulls included: whether Auth0 checks the body or
+    # only the merged result is not published (auth0-fidelity.md section 3), and the body
+    # is the stricter reading.
+    if rule.max_properties is not None and len(value) > rule.max_properties:
+        raise invalid_body(
+            f"Too many properties defined ({len(value)}), maximum {rule.max_properties}",
+            path,
+        )
     for key, member in value.items():
         if not isinstance(key, str):
             raise invalid_body(f"Expected property names of type string: {key!r}", path)

@@ -20,7 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.errors import RegistryBusyError, RegistryError
-from reconciler.tenant.limits import NO_LIMITS, EntityLimits, too_many_entities
+from reconciler.tenant.limits import (
+    NO_LIMITS,
+    EntityLimits,
+    credentials_not_in_plan,
+    too_many_entities,
+)
 from reconciler.tenant.rules import ClientQuery, JsonObject
 
 __all__ = ["CLIENT_PAGE", "MEMORY", "SCHEMA_VERSION", "TenantRows", "TenantStore"]
@@ -303,6 +308,8 @@ class TenantRows:
         }
 
     def insert_credential(self, client_id: str, stored: JsonObject) -> None:
+        if not self._limits.credentials:
+            raise credentials_not_in_plan(str(self._limits.plan))
         self._connection.execute(
             "INSERT INTO credentials (credential_id, client_id, body) VALUES (?, ?, ?)",
             (stored["id"], client_id, _encode(stored)),

@@ -13,6 +13,7 @@ from reconciler.tenant.engine import Tenant
 from reconciler.tenant.limits import PLANS
 from tests.auth0_sdk import TlsServe
 from tests.fidelity.conftest import Imitation, open_imitation
+from tests.fidelity.test_credentials import pem
 
 AT_THE_LIMIT = "You reached the limit of entities of this type for this tenant."
 
@@ -193,3 +194,35 @@ def test_a_token_endpoint_429_has_oauths_shape(tmp_path: Path) -> None:
     }
     assert answer.headers["retry-after"] == "7"
     assert answer.headers["x-ratelimit-remaining"] == "0"
+
+
+def test_credentials_are_an_enterprise_feature(tmp_path: Path) -> None:
+    # Source: Auth0 docs configure-private-key-jwt.mdx, first callout: "Private Key JWT
+    # is available on Enterprise plans" (auth0-fidelity.md section 4); mTLS belongs to
+    # Highly Regulated Identity, an Enterprise add-on. Auth0's refusal is not published:
+    # a 403 is the stricter reading. On Enterprise the same requests go through.
+    key = {"credential_type": "public_key", "name": "k", "pem": pem(0)}
+    for kind in ("embedded", "serve"):
+        for plan in ("free", "essentials", "professional", "enterprise"):
+            (tmp_path / kind / plan).mkdir(parents=True)
+        for plan in ("free", "essentials", "professional"):
+            with open_imitation(kind, tmp_path / kind / plan, limits=PLANS[plan]) as opened:
+                client = opened.api.create_client({"name": "Worker"})
+                with pytest.raises(ApiError) as refused:
+                    opened.api.create_credential(client["client_id"], key)
+                assert refused.value.status == 403 and "Enterprise" in refused.value.message
+                with pytest.raises(ApiError) as inline:
+                    opened.api.create_client(
+                        {
+                            "name": "Keyed",
+                            "jwt_configuration": {"alg": "RS256"},
+                            "client_authentication_methods": {
+                                "private_key_jwt": {"credentials": [key]}
+                            },
+                        }
+                    )
+                assert inline.value.status == 403
+                assert [c["name"] for c in opened.api.all_clients()] == ["Worker"]
+        with open_imitation(kind, tmp_path / kind / "enterprise", limits=PLANS["enterprise"]) as e:
+            client = e.api.create_client({"name": "Worker"})
+            assert e.api.create_credential(client["client_id"], key)["name"] == "k"

@@ -490,6 +490,9 @@ def _api_error(
     elif response.status_code == 403 and "scope" in message.lower():
         needed = route_scope(method, path)
         message += f" (grant the management client the {needed} scope)" if needed else ""
+    elif response.status_code == 403 and path.endswith("/credentials"):
+        if "enterprise" not in message.lower():
+            message += " (Auth0 keeps private_key_jwt and mTLS credentials for Enterprise plans)"
     elif response.status_code == 401:
         message += " (check AUTH0_CLIENT_ID / AUTH0_CLIENT_SECRET or AUTH0_TOKEN)"
     return ApiError(
