@@ -285,7 +285,10 @@ class ClientsRegistry(Registry):
         since. A client it made from another document is deleted again; one it refreshed
         from another cannot be put back, and the change fails saying so."""
         self._before_write()
-        client, created = self.api.cimd_register(url, dict(document))
+        client, made = self.api.cimd_register(url, dict(document))
+        # Made by this run when there was none before, whatever the answer's status says:
+        # a register sent again after its first answer was lost is answered as a refresh.
+        created = made or current is None
         differences = _unreviewed_document_fields(url, document, client)
         if differences:
             if created:

@@ -141,6 +141,22 @@ def test_a_client_made_from_another_document_than_the_reviewed_one_is_deleted(
     assert server.tenant.find_by_external_client_id(URL) is None
 
 
+def test_a_register_resent_after_its_answer_was_lost_still_deletes_what_it_made(
+    served: tuple[TlsServe, ClientsRegistry],
+) -> None:
+    # The first register made the client and its answer was lost (a 503 after the
+    # write); sent again, Auth0 answers 200, a refresh: the client is still this run's.
+    server, registry = served
+    publish(server, LIVE)
+    server.inject(
+        status=503, after=True, method="POST", path_prefix="/api/v2/clients/cimd/register"
+    )
+    with pytest.raises(RegistryError) as failed:
+        registry.register_cimd(URL, REVIEWED, None)
+    assert "deleted again" in str(failed.value)
+    assert server.tenant.find_by_external_client_id(URL) is None
+
+
 def test_a_refresh_from_another_document_fails_saying_what_the_client_now_holds(
     served: tuple[TlsServe, ClientsRegistry],
 ) -> None:
