@@ -339,3 +339,11 @@ def test_a_client_metadata_patch_counts_its_members_nulls_included(api: ClientsA
         **wanted,
         **stamp.to_metadata(),
     }
+
+
+def test_every_app_type_auth0_names_is_accepted(api: ClientsApi) -> None:
+    # Source: go-auth0 clients.go, ClientAppTypeEnum (auth0-fidelity.md section 3, the
+    # app_type row): b2b_integration among them.
+    for app_type in ("b2b_integration", "express_configuration", "sso_integration", "oag"):
+        assert api.create_client({"name": app_type, "app_type": app_type})["app_type"] == app_type
+    refused(api, {"app_type": "toaster"})

@@ -170,13 +170,15 @@ def test_a_management_429_says_when_to_retry_only_in_x_ratelimit_reset(tmp_path:
     assert int(refused.headers["x-ratelimit-reset"]) > 0
 
 
-def test_a_token_endpoint_429_has_oauths_shape(tmp_path: Path) -> None:
+def test_a_token_endpoint_429_has_oauths_shape_and_the_backend_waits_it_out(
+    tmp_path: Path,
+) -> None:
     # Source: Auth0 docs fine-grained-m2m-token-quotas.mdx, "Error responses for exceeded
     # quotas": 429 {"error": "too_many_requests", "error_description": "Client quota
     # exceeded"} with X-RateLimit-* and Retry-After. Serve answers so when a fault
-    # strikes the token endpoint.
+    # strikes the token endpoint; the backend waits as told and asks again.
     with TlsServe(tmp_path / "served.db") as served:
-        served.inject(status=429, path_prefix="/oauth/token", retry_after=7)
+        served.inject(status=429, path_prefix="/oauth/token", retry_after=1, count=1)
         with served.http() as http:
             answer = http.post(
                 f"{served.base_url}/oauth/token",
@@ -184,16 +186,29 @@ def test_a_token_endpoint_429_has_oauths_shape(tmp_path: Path) -> None:
                     "grant_type": "client_credentials",
                     "client_id": served.client_id,
                     "client_secret": served.client_secret,
-                    "audience": f"{served.base_url}/api/v2/",
+                    "audience": served.audience,
                 },
             )
-    assert answer.status_code == 429
-    assert answer.json() == {
-        "error": "too_many_requests",
-        "error_description": "Client quota exceeded",
-    }
-    assert answer.headers["retry-after"] == "7"
-    assert answer.headers["x-ratelimit-remaining"] == "0"
+        assert answer.status_code == 429
+        assert answer.json() == {
+            "error": "too_many_requests",
+            "error_description": "Client quota exceeded",
+        }
+        assert answer.headers["retry-after"] == "1"
+        assert answer.headers["x-ratelimit-remaining"] == "0"
+
+        served.inject(status=429, path_prefix="/oauth/token", retry_after=1, count=1)
+        registry = served.registry()
+        try:
+            registry.list_apps()
+        finally:
+            registry.close()
+        tokens = [
+            entry["status"]
+            for entry in served.server.app.log.entries()
+            if entry["path"] == "/oauth/token"
+        ]
+        assert tokens == [429, 429, 200], "the backend asked again after the 429"
 
 
 def test_credentials_are_an_enterprise_feature(tmp_path: Path) -> None:

@@ -76,7 +76,9 @@ ROUTES = [
     ("POST", f"/api/v2/clients/{KEYED}/rotate-secret", None, "update:client_keys"),
     ("GET", f"/api/v2/clients/{KEYED}/credentials", None, "read:client_credentials"),
     ("POST", "/api/v2/clients/nobody/credentials", {}, "create:client_credentials"),
+    ("PATCH", "/api/v2/clients/nobody/credentials/cred", {}, "update:client_credentials"),
     ("DELETE", "/api/v2/clients/nobody/credentials/cred", None, "delete:client_credentials"),
+    ("GET", "/api/v2/tenants/settings", None, "read:tenant_settings"),
     (
         "POST",
         "/api/v2/clients/cimd/preview",

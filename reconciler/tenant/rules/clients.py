@@ -49,11 +49,11 @@ __all__ = [
     "check_new_client",
 ]
 
-#: Every ``app_type`` Auth0 accepts on a client.
+#: Every ``app_type`` Auth0 accepts on a client (go-auth0 ``clients.go``, ClientAppTypeEnum).
 AUTH0_APP_TYPES = tuple(
-    "native spa regular_web non_interactive resource_server express_configuration rms "
-    "box cloudbees concur dropbox mscrm echosign egnyte newrelic office365 salesforce "
-    "sentry sharepoint slack springcm zendesk zoom sso_integration oag".split()
+    "native spa regular_web non_interactive resource_server express_configuration "
+    "b2b_integration rms box cloudbees concur dropbox mscrm echosign egnyte newrelic "
+    "office365 salesforce sentry sharepoint slack springcm zendesk zoom sso_integration oag".split()
 )
 GRANT_TYPES = (
     "authorization_code",
