@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from reconciler.errors import ApiError, RegistryBusyError, RegistryError
 from reconciler.server.auth import MANAGEMENT_SCOPES, ManagementAuth
@@ -102,7 +103,32 @@ class ManagementApp:
             limiter=self.limiter,
             fixtures=documents if isinstance(documents, FixtureDocuments) else None,
             access=ControlAccess(settings.control_secret, settings.loopback),
+            after_reset=self._hold_own_client,
         )
+        self._hold_own_client()
+
+    def _hold_own_client(self) -> None:
+        """The management client is one of the tenant's applications, as on Auth0: listed
+        by GET /clients and counted against the plan's limit on them (a free tenant holds
+        nine more). A tenant already at its limit is left as it is."""
+        client_id = self.settings.client_id
+        try:
+            self.tenant.get_client(client_id)
+            return
+        except ApiError:
+            pass
+        record: dict[str, Any] = {
+            "client_id": client_id,
+            "name": "reconciler serve (Management API)",
+            "app_type": "non_interactive",
+            "grant_types": ["client_credentials"],
+        }
+        if self.settings.client_secret:
+            record["client_secret"] = self.settings.client_secret
+        try:
+            self.tenant.seed_client(record)
+        except ApiError:
+            pass
 
     def handle(self, request: Request) -> Response:
         if request.path.startswith(CONTROL_PREFIX):

@@ -37,7 +37,7 @@ import ipaddress
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -189,8 +189,10 @@ class ControlRoutes:
         limiter: RateLimiter,
         fixtures: FixtureDocuments | None,
         access: ControlAccess,
+        after_reset: Callable[[], None] = lambda: None,
     ) -> None:
         self.tenant = tenant
+        self._after_reset = after_reset
         self.access = access
         self.faults = faults
         self.log = log
@@ -220,6 +222,7 @@ class ControlRoutes:
 
     def reset(self, call: Call) -> Response:
         self.tenant.reset()
+        self._after_reset()
         self.faults.clear()
         self.limiter.reset()
         self.log.clear()

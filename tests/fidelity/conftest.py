@@ -39,6 +39,17 @@ class Imitation:
     api: ClientsApi
     served: TlsServe | None = None
 
+    @property
+    def own_applications(self) -> list[str]:
+        """The names of the applications it holds from the start: serve's management
+        client is one, as the management app is on Auth0 (the embedded tenant has none:
+        no management client reaches it)."""
+        if self.served is None:
+            return []
+        return [
+            c["name"] for c in self.api.all_clients() if c["client_id"] == self.served.client_id
+        ]
+
     def seed(self, document: dict[str, Any]) -> None:
         """APIs, clients, grants and connections, as they exist before reconciler."""
         if self.served is None:

@@ -39,9 +39,11 @@ def test_a_free_tenant_holds_10_applications_and_refuses_the_11th(free: Imitatio
     # "403 Forbidden: You reached the limit of entities of this type for this tenant." in
     # Terraform's error (ministryofjustice/cloud-platform#1995, a free tenant at its 10
     # applications), with errorCode too_many_entities in a probe of a free tenant's
-    # registration recorded by its owners. The global client is not one of the 10.
+    # registration recorded by its owners. The global client is not one of the 10; the
+    # management app is (serve's management client).
     api = free.api
-    created = [api.create_client({"name": f"App {n}"})["client_id"] for n in range(10)]
+    room = 10 - len(free.own_applications)
+    created = [api.create_client({"name": f"App {n}"})["client_id"] for n in range(room)]
 
     with pytest.raises(ApiError) as refused:
         api.create_client({"name": "App 10"})
@@ -59,7 +61,8 @@ def test_clients_that_existed_before_count_against_the_limit(free: Imitation) ->
     # made: a free tenant full of dynamically registered (tpc_) clients refuses the next
     # registration, and the Dashboard says "This tenant reached its available
     # applications" (the same probe).
-    free.seed({"clients": [{"name": f"Earlier {n}"} for n in range(9)]})
+    earlier = 9 - len(free.own_applications)
+    free.seed({"clients": [{"name": f"Earlier {n}"} for n in range(earlier)]})
     free.api.create_client({"name": "Tenth"})
 
     with pytest.raises(ApiError) as refused:
@@ -82,18 +85,23 @@ def test_a_free_tenant_holds_10_apis(free: Imitation) -> None:
 
 def test_a_free_tenant_holds_100_client_grants(free: Imitation) -> None:
     # Source: Auth0 docs entity-limit-policy.mdx (Free: Client Grants 100), the same
-    # refusal. Ten apps, each granted each of ten APIs, make the hundred.
+    # refusal. Apps granted each of ten APIs, for their own tokens and then for users',
+    # make the hundred.
     audiences = [f"https://api{number}.example.com/" for number in range(10)]
     free.seed({"resource_servers": [{"identifier": audience} for audience in audiences]})
-    apps = [free.api.create_client({"name": f"App {n}"})["client_id"] for n in range(10)]
-    for app in apps:
-        for audience in audiences:
-            free.api.create_client_grant({"client_id": app, "audience": audience, "scope": []})
+    room = 10 - len(free.own_applications)
+    apps = [free.api.create_client({"name": f"App {n}"})["client_id"] for n in range(room)]
+    grants = [
+        {"client_id": app, "audience": audience, "scope": [], "subject_type": subject}
+        for subject in ("client", "user")
+        for app in apps
+        for audience in audiences
+    ]
+    for grant in grants[:100]:
+        free.api.create_client_grant(grant)
 
     with pytest.raises(ApiError) as refused:
-        free.api.create_client_grant(
-            {"client_id": apps[0], "audience": audiences[0], "scope": [], "subject_type": "user"}
-        )
+        free.api.create_client_grant(grants[100])
 
     assert refused.value.status == 403 and refused.value.error_code == "too_many_entities"
 
@@ -237,7 +245,8 @@ def test_credentials_are_an_enterprise_feature(tmp_path: Path) -> None:
                         }
                     )
                 assert inline.value.status == 403
-                assert [c["name"] for c in opened.api.all_clients()] == ["Worker"]
+                names = [c["name"] for c in opened.api.all_clients()]
+                assert names == [*opened.own_applications, "Worker"]
         with open_imitation(kind, tmp_path / kind / "enterprise", limits=PLANS["enterprise"]) as e:
             client = e.api.create_client({"name": "Worker"})
             assert e.api.create_credential(client["client_id"], key)["name"] == "k"

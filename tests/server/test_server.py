@@ -540,7 +540,7 @@ def test_secrets_are_shown_only_with_the_keys_scope(
             params={"is_global": "false"},
             headers=bearer(issue_token(api, scope)),
         ).json()
-        assert listed == [one]
+        assert [c for c in listed if c["client_id"] != MANAGEMENT_ID] == [one]
         return one
 
     with_keys = read("read:client_keys")
@@ -570,7 +570,8 @@ def test_a_read_needs_some_read_scope(api: httpx.Client) -> None:
 
 
 def test_pages_and_totals_through_http(api: httpx.Client, headers: dict[str, str]) -> None:
-    ids = [create(api, headers, name=f"App {n}")["client_id"] for n in range(7)]
+    # serve's own management client is the tenant's first application, as on Auth0.
+    ids = [MANAGEMENT_ID] + [create(api, headers, name=f"App {n}")["client_id"] for n in range(6)]
 
     def page(number: int, **params: str) -> Any:
         query = {"is_global": "false", "per_page": "3", "page": str(number), **params}
@@ -598,8 +599,10 @@ def test_listing_defaults_to_50_and_includes_the_global_client(
 
     assert len(everything) == 50
     assert everything[0]["global"] is True
-    assert totals["total"] == 56
-    assert MANAGEMENT_ID not in {c["client_id"] for c in everything}
+    # The management client is one of the tenant's applications, as on Auth0 (its
+    # machine-to-machine app is listed by GET /clients and counts against the plan).
+    assert everything[1]["client_id"] == MANAGEMENT_ID
+    assert totals["total"] == 57
 
 
 def test_filters_and_fields_through_http(api: httpx.Client, headers: dict[str, str]) -> None:
@@ -1135,7 +1138,8 @@ def test_seed_inserts_clients_with_their_ids_and_reset_empties_the_tenant(
     assert api.post("/__control/reset").status_code == 204
 
     remaining = api.get("/api/v2/clients", headers=headers).json()
-    assert [c["global"] for c in remaining] == [True]
+    assert [(c["global"], c["client_id"]) for c in remaining][1:] == [(False, MANAGEMENT_ID)]
+    assert remaining[0]["global"] is True
     assert api.get("/api/v2/clients/legacy-portal", headers=headers).status_code == 404
 
 
@@ -1181,7 +1185,7 @@ def test_twenty_clients_created_at_once_all_succeed(
     totals = api.get(
         "/api/v2/clients", params={"include_totals": "true", "is_global": "false"}, headers=headers
     ).json()
-    assert totals["total"] == 20
+    assert totals["total"] == 20 + 1  # and the management client
 
 
 def test_one_connection_serves_many_requests(server: Server, token: str) -> None:

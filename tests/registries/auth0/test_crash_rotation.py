@@ -89,7 +89,7 @@ def keys_of(path: Path) -> tuple[set[str], set[str]]:
     """The worker's credentials' kids, and the kids it authenticates with."""
     tenant = Tenant(path)
     try:
-        [client] = [c for c in tenant.all_clients() if not c.get("global")]
+        [client] = [c for c in tenant.all_clients() if c["name"] == "Worker"]
         kids = {c["id"]: c["kid"] for c in tenant.list_credentials(client["client_id"])}
         methods = client.get("client_authentication_methods") or {}
         enabled = {kids[ref["id"]] for m in methods.values() for ref in m["credentials"]}

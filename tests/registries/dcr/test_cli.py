@@ -162,13 +162,16 @@ def test_forget_then_adopt_a_gone_client_back(
     assert project.run("dcr", "forget", "web").exit_code == 0
     assert "web" not in project.state()
     monkeypatch.setenv("DCR_REGISTRATION_ACCESS_TOKEN", held["registration_access_token"])
+    # A client id may begin with "-" (node-oidc-provider's are base64url): after "--" it
+    # is not read as an option.
     adopted = project.run(
         "dcr",
         "adopt",
-        "web",
-        held["client_id"],
         "--registration-client-uri",
         held["registration_client_uri"],
+        "--",
+        "web",
+        held["client_id"],
     )
     assert adopted.exit_code == 0, adopted.output
     assert project.run("dcr", "orphans").output == ""
