@@ -1,0 +1,366 @@
+"""Every environment of reconciler.yaml in one run (``--all-envs``).
+
+Each environment is planned (or applied) as ``--env NAME`` would: its own registry, owner,
+variables and safety, its own registry connection, and so its own rate-limit governor and
+apply lease. Environments run concurrently, at most ``parallel`` at a time, each in a
+daemon thread, so that Ctrl-C while reading ends the process at once, as for one
+environment. One environment's failure (bad credentials, a 5xx past its retries, a
+refused plan) is its outcome; the others go on. The run's exit code is the worst of
+theirs (``worst_exit_code``).
+
+Credentials: an environment NAME reads the process variables ``NAME_AUTH0_...`` (NAME in
+capitals, ``-`` and ``.`` as ``_``) as ``AUTH0_...`` when any is set, and then none of
+the plain ``AUTH0_...``, so two tenants' credentials are never mixed; else the plain ones.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from reconciler.apply.applier import ApplyReport, ChangeResult
+from reconciler.apply.interrupts import Stop, stop_on_signals
+from reconciler.apply.report import progress_line, render_report
+from reconciler.cimd.sources import Fetcher
+from reconciler.core.environments import EnvironmentSection
+from reconciler.core.plan import Plan
+from reconciler.diagnostics import Diagnostic
+from reconciler.errors import InputError, ManifestError, ReconcilerError, UnsafePlanError
+from reconciler.manifests.workspace import Workspace
+from reconciler.pipeline.applying import ApplyRequest, apply_workspace
+from reconciler.pipeline.planning import plan_exit_code, plan_workspace
+
+__all__ = [
+    "DEFAULT_PARALLEL_ENVS",
+    "EnvironmentsRequest",
+    "apply_environments",
+    "credentials_for",
+    "environment_names",
+    "plan_environments",
+    "saved_plans_in",
+    "worst_exit_code",
+]
+
+#: Environments read at once: each is mostly waiting on its registry, and each has its
+#: own rate limit, so more than the cores; few enough that a hundred tenants do not open
+#: a hundred connections at once.
+DEFAULT_PARALLEL_ENVS = 8
+
+#: Worst first: an error (the environment's state is unknown), a stale plan (what was
+#: reviewed no longer holds, whatever it said), a refusal (someone must review it),
+#: changes, none. An interrupt (128 + signal) is worse than all: the run did not finish.
+_SEVERITY = {1: 4, 4: 3, 3: 2, 2: 1, 0: 0}
+
+
+def worst_exit_code(codes: Sequence[int]) -> int:
+    """The exit code of a run made of these: 0 for none."""
+    return max(codes, key=lambda code: _SEVERITY.get(code, len(_SEVERITY)), default=0)
+
+
+@dataclass(frozen=True)
+class EnvironmentsRequest:
+    """How to run every environment, as the command line said it."""
+
+    parallel: int = DEFAULT_PARALLEL_ENVS
+    strict: bool = False
+    locked: bool = False
+    first_run: bool = False
+    detailed_exitcode: bool = False
+    #: Apply only: a directory to write one ``--secrets-out`` file per environment into.
+    secrets_dir: Path | None = None
+    auto_approve: bool = False
+    force: bool = False
+    continue_on_error: bool = False
+
+
+@dataclass
+class _Recorder:
+    """One environment's Console: it keeps what it would show, for the combined report;
+    progress lines go out at once, named by the environment."""
+
+    name: str
+    announce: Callable[[str], None]
+    warnings: list[Diagnostic] = field(default_factory=list)
+    plan: Plan | None = None
+    report: ApplyReport | None = None
+
+    def warn(self, diagnostics: Sequence[Diagnostic]) -> None:
+        self.warnings.extend(diagnostics)
+
+    def show_plan(self, plan: Plan) -> None:
+        self.plan = plan
+
+    def confirm(self) -> None:
+        raise InputError("refusing to apply without confirmation")  # never asked: see below
+
+    def progress(self, index: int, total: int, result: ChangeResult) -> None:
+        self.announce(f"[{self.name}] {progress_line(index, total, result)}")
+
+    def show_report(self, report: ApplyReport) -> None:
+        self.report = report
+
+
+def environment_names(workspace: Workspace) -> list[str]:
+    """The environments of reconciler.yaml, refusing what cannot hold for all of them."""
+    config, options = workspace.config, workspace.options
+    if not config.environments:
+        where = config.path or "no reconciler.yaml was found"
+        raise InputError(f"--all-envs: {where} defines no environments")
+    per_environment = {
+        "--env": options.env,
+        "--registry": options.registry,
+        "--auth0-base-url": options.auth0_base_url,
+        "--auth0-audience": options.auth0_audience,
+    }
+    given = [flag for flag, value in per_environment.items() if value is not None]
+    if given:
+        raise InputError(
+            f"--all-envs takes each environment's own settings from {config.path}; "
+            f"refused: {', '.join(given)} (use --env NAME for one environment)"
+        )
+    names = config.environment_names()
+    claimed: dict[tuple[str, str], str] = {}
+    for name in names:
+        environment = config.resolve(name)
+        held = (environment.registry, environment.owner)
+        if held in claimed:
+            raise InputError(
+                f"{config.path}: environments {claimed[held]} and {name} both manage owner "
+                f"{environment.owner!r} in {environment.registry}: each plan would undo "
+                "the other's; give one of them its own owner"
+            )
+        claimed[held] = name
+    return names
+
+
+def credentials_for(name: str, environ: Mapping[str, str]) -> dict[str, str]:
+    """The process environment as environment ``name``'s registry sees it."""
+    prefix = re.sub(r"[^A-Za-z0-9]", "_", name).upper() + "_"
+    own = {
+        key.removeprefix(prefix): value
+        for key, value in environ.items()
+        if key.startswith(prefix + "AUTH0_")
+    }
+    if not own:
+        return dict(environ)
+    shared = {key: value for key, value in environ.items() if not key.startswith("AUTH0_")}
+    return {**shared, **own}
+
+
+def _workspace_for(workspace: Workspace, name: str, *, saved: bool = False) -> Workspace:
+    options = replace(workspace.options, env=name, environ=credentials_for(name, os.environ))
+    if saved:  # a saved plan's values and scope are in it already
+        options = replace(options, paths=(), vars=(), var_files=(), targets=())
+    return Workspace(workspace.config, None if saved else workspace.named_paths, options)
+
+
+def plan_environments(
+    workspace: Workspace,
+    request: EnvironmentsRequest,
+    *,
+    fetcher: Fetcher | None = None,
+) -> list[EnvironmentSection]:
+    """Plan every environment, read only; a section per environment, in settings order."""
+
+    def plan_one(name: str) -> EnvironmentSection:
+        recorder = _Recorder(name, _ignore)
+        try:
+            planned = plan_workspace(
+                _workspace_for(workspace, name),
+                recorder,
+                strict=request.strict,
+                locked=request.locked,
+                first_run=request.first_run,
+                fetcher=fetcher,
+            )
+        except (ReconcilerError, OSError) as failed:
+            return _failed(name, failed, recorder.warnings)
+        section = EnvironmentSection(
+            name,
+            0,
+            plan=planned.plan,
+            warnings=tuple(planned.warnings),
+            registry=planned.desired.environment.written_registry,
+        )
+        try:
+            code = plan_exit_code(planned.plan, detailed=request.detailed_exitcode)
+        except UnsafePlanError as refused:
+            return replace(section, exit_code=refused.exit_code, error=str(refused))
+        return replace(section, exit_code=code)
+
+    return _run_each(environment_names(workspace), plan_one, request.parallel, Stop())
+
+
+def apply_environments(
+    workspace: Workspace,
+    request: EnvironmentsRequest,
+    *,
+    show_plans: Callable[[list[EnvironmentSection]], None],
+    confirm: Callable[[], None],
+    announce: Callable[[str], None],
+    saved: Mapping[str, Path] | None = None,
+    fetcher: Fetcher | None = None,
+) -> list[EnvironmentSection]:
+    """Apply every environment; a section per environment, its plan and its report.
+
+    With ``auto_approve``, each environment plans and applies under its own lock, as
+    ``apply --auto-approve --env NAME`` does. Without it, every environment is planned
+    first, read only; ``show_plans`` shows them together and ``confirm`` asks once; then
+    each plan is applied as a saved plan is: checked against its registry under the lock,
+    so what is written is what was approved, or that environment is stale (exit 4).
+    ``saved`` (environment -> plan file) applies plans saved by ``plan --all-envs -o``,
+    not confirmed again. Ctrl-C during the writes stops every environment as it stops
+    one (the writes in flight finish, no new one starts, no environment starts anew).
+    """
+    stop = Stop()
+    if saved is None and not request.auto_approve:
+        planned = plan_environments(workspace, request, fetcher=fetcher)
+        show_plans(planned)
+        pending = {s.name: s.plan for s in planned if s.plan is not None and not s.plan.is_empty}
+        if not pending:
+            return planned
+        confirm()
+        with tempfile.TemporaryDirectory(prefix="reconciler-plans-") as held:
+            files = {name: Path(held, f"{name}.json") for name in pending}
+            for name, plan in pending.items():
+                files[name].write_text(plan.to_json(), encoding="utf-8")
+            applied = _apply_each(workspace, request, files, announce, stop, fetcher)
+        by_name = {section.name: section for section in applied}
+        return [by_name.get(section.name, section) for section in planned]
+    if saved is not None:
+        return _apply_each(workspace, request, saved, announce, stop, fetcher)
+    names = environment_names(workspace)
+    return _apply_each(workspace, request, dict.fromkeys(names), announce, stop, fetcher)
+
+
+def _apply_each(
+    workspace: Workspace,
+    request: EnvironmentsRequest,
+    plans: Mapping[str, Path | None],
+    announce: Callable[[str], None],
+    stop: Stop,
+    fetcher: Fetcher | None,
+) -> list[EnvironmentSection]:
+    def apply_one(name: str) -> EnvironmentSection:
+        recorder = _Recorder(name, announce)
+        plan_file = plans[name]
+        secrets = request.secrets_dir / f"{name}.json" if request.secrets_dir else None
+        try:
+            applied = apply_workspace(
+                _workspace_for(workspace, name, saved=plan_file is not None),
+                ApplyRequest(
+                    saved=plan_file,
+                    secrets_out=secrets,
+                    auto_approve=True,
+                    force=request.force,
+                    continue_on_error=request.continue_on_error,
+                    strict=request.strict,
+                    locked=request.locked,
+                    first_run=request.first_run,
+                ),
+                recorder,
+                stop=stop,
+                fetcher=fetcher,
+            )
+        except (ReconcilerError, OSError) as failed:
+            return _failed(name, failed, recorder.warnings, recorder.plan)
+        report = render_report(applied.report) if applied.report is not None else None
+        return EnvironmentSection(
+            name,
+            applied.exit_code,
+            plan=applied.plan,
+            warnings=tuple(recorder.warnings),
+            report=report,
+            locked_urls=tuple(applied.locked_urls),
+        )
+
+    with stop_on_signals(stop):
+        return _run_each(list(plans), apply_one, request.parallel, stop)
+
+
+def saved_plans_in(directory: Path, workspace: Workspace) -> dict[str, Path]:
+    """``apply --all-envs DIR``: DIR's ``NAME.json`` plans, each for environment NAME."""
+    if not directory.is_dir():
+        raise InputError(f"{directory}: with --all-envs, apply takes the directory plan -o wrote")
+    known = set(environment_names(workspace))
+    found = {path.stem: path for path in sorted(directory.glob("*.json"))}
+    unknown = sorted(set(found) - known)
+    if unknown:
+        raise InputError(
+            f"{directory}: plans for environments {workspace.config.path} does not define: "
+            + ", ".join(unknown)
+        )
+    if not found:
+        raise InputError(f"{directory}: no saved plan (NAME.json) in it")
+    return found
+
+
+def _run_each(
+    names: Sequence[str],
+    work: Callable[[str], EnvironmentSection],
+    parallel: int,
+    stop: Stop,
+) -> list[EnvironmentSection]:
+    """``work`` for each name, at most ``parallel`` at once; once ``stop`` is set, a name
+    not yet started is not started. Daemon threads: an interrupt in the main thread does
+    not wait for them."""
+    pending = list(reversed(names))
+    done: dict[str, EnvironmentSection] = {}
+    guard = threading.Lock()
+
+    def worker() -> None:
+        while True:
+            with guard:
+                if not pending:
+                    return
+                name = pending.pop()
+            if stop.is_set():
+                section = EnvironmentSection(
+                    name, stop.exit_code, error="interrupted before it started"
+                )
+            else:
+                try:
+                    section = work(name)
+                except Exception as bug:  # a bug in one environment's run: the others go on
+                    section = EnvironmentSection(
+                        name, 1, error=f"internal error: {type(bug).__name__}: {bug}"
+                    )
+            with guard:
+                done[name] = section
+
+    threads = [
+        threading.Thread(target=worker, name="reconciler-env", daemon=True)
+        for _ in range(max(1, min(parallel, len(names))))
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return [done[name] for name in names]
+
+
+def _failed(
+    name: str,
+    failed: ReconcilerError | OSError,
+    warnings: Sequence[Diagnostic],
+    plan: Plan | None = None,
+) -> EnvironmentSection:
+    """An environment that stopped, with the message one environment's run would print."""
+    if isinstance(failed, ManifestError):
+        message = "\n".join(str(diagnostic) for diagnostic in failed.diagnostics)
+    elif isinstance(failed, ReconcilerError):
+        message = str(failed)
+    else:
+        where = f" ({failed.filename})" if failed.filename else ""
+        message = f"{failed.strerror or failed}{where}"
+    code = failed.exit_code if isinstance(failed, ReconcilerError) else 1
+    return EnvironmentSection(name, code, plan=plan, error=message, warnings=tuple(warnings))
+
+
+def _ignore(line: str) -> None:
+    """Planning makes no progress lines."""
