@@ -32,8 +32,9 @@ from reconciler.core.plan import Plan
 from reconciler.diagnostics import Diagnostic
 from reconciler.errors import InputError, ManifestError, ReconcilerError, UnsafePlanError
 from reconciler.manifests.workspace import Workspace
+from reconciler.manifests.yamlfile import YamlFile
 from reconciler.pipeline.applying import ApplyRequest, apply_workspace
-from reconciler.pipeline.planning import plan_exit_code, plan_workspace
+from reconciler.pipeline.planning import make_fetcher, plan_exit_code, plan_workspace
 
 __all__ = [
     "DEFAULT_PARALLEL_ENVS",
@@ -152,11 +153,38 @@ def credentials_for(name: str, environ: Mapping[str, str]) -> dict[str, str]:
     return {**shared, **own}
 
 
-def _workspace_for(workspace: Workspace, name: str, *, saved: bool = False) -> Workspace:
-    options = replace(workspace.options, env=name, environ=credentials_for(name, os.environ))
-    if saved:  # a saved plan's values and scope are in it already
-        options = replace(options, paths=(), vars=(), var_files=(), targets=())
-    return Workspace(workspace.config, None if saved else workspace.named_paths, options)
+@dataclass
+class _SharedParse(Workspace):
+    """One environment's workspace; the manifest files are parsed once for all of them
+    (as ``validate --all-envs`` does): parsed files are only read, each environment
+    substitutes its own variables into a copy."""
+
+    parsed: dict[tuple[Path, ...], tuple[list[YamlFile], list[Diagnostic]]] = field(
+        default_factory=dict
+    )
+    parsing: threading.Lock = field(default_factory=threading.Lock)
+
+    def parse(self, paths: Sequence[Path]) -> tuple[list[YamlFile], list[Diagnostic]]:
+        with self.parsing:
+            key = tuple(paths)
+            if key not in self.parsed:
+                self.parsed[key] = super().parse(paths)
+            return self.parsed[key]
+
+
+def _workspaces(workspace: Workspace, *, saved: bool = False) -> Callable[[str], Workspace]:
+    """Each environment's workspace: its --env, its credentials, the parse they share."""
+    parsed: dict[tuple[Path, ...], tuple[list[YamlFile], list[Diagnostic]]] = {}
+    parsing = threading.Lock()
+
+    def workspace_for(name: str) -> Workspace:
+        options = replace(workspace.options, env=name, environ=credentials_for(name, os.environ))
+        if saved:  # a saved plan's values and scope are in it already
+            options = replace(options, paths=(), vars=(), var_files=(), targets=())
+        named = None if saved else workspace.named_paths
+        return _SharedParse(workspace.config, named, options, parsed, parsing)
+
+    return workspace_for
 
 
 def plan_environments(
@@ -165,13 +193,17 @@ def plan_environments(
     *,
     fetcher: Fetcher | None = None,
 ) -> list[EnvironmentSection]:
-    """Plan every environment, read only; a section per environment, in settings order."""
+    """Plan every environment, read only; a section per environment, in settings order.
+    One CIMD fetcher serves them all (one policy, one cache of connections)."""
+    names = environment_names(workspace)
+    workspace_for = _workspaces(workspace)
+    fetcher = fetcher or make_fetcher(workspace.config.cimd)
 
     def plan_one(name: str) -> EnvironmentSection:
         recorder = _Recorder(name, _ignore)
         try:
             planned = plan_workspace(
-                _workspace_for(workspace, name),
+                workspace_for(name),
                 recorder,
                 strict=request.strict,
                 locked=request.locked,
@@ -193,7 +225,7 @@ def plan_environments(
             return replace(section, exit_code=refused.exit_code, error=str(refused))
         return replace(section, exit_code=code)
 
-    return _run_each(environment_names(workspace), plan_one, request.parallel, Stop())
+    return _run_each(names, plan_one, request.parallel, Stop())
 
 
 def apply_environments(
@@ -246,13 +278,17 @@ def _apply_each(
     stop: Stop,
     fetcher: Fetcher | None,
 ) -> list[EnvironmentSection]:
+    saved_workspace, fresh_workspace = _workspaces(workspace, saved=True), _workspaces(workspace)
+    fetcher = fetcher or make_fetcher(workspace.config.cimd)
+
     def apply_one(name: str) -> EnvironmentSection:
         recorder = _Recorder(name, announce)
         plan_file = plans[name]
+        workspace_for = fresh_workspace if plan_file is None else saved_workspace
         secrets = request.secrets_dir / f"{name}.json" if request.secrets_dir else None
         try:
             applied = apply_workspace(
-                _workspace_for(workspace, name, saved=plan_file is not None),
+                workspace_for(name),
                 ApplyRequest(
                     saved=plan_file,
                     secrets_out=secrets,
