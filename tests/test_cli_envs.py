@@ -256,6 +256,53 @@ def test_flags_that_name_one_environment_are_refused_with_all_envs(project: Path
     assert "refused: --env" in result.output
 
 
+def start(project: Path, *arguments: str) -> subprocess.Popen[str]:
+    """The command in its own process (which plans in forked processes, one per core)."""
+    command = [sys.executable, "-c", "from reconciler.cli import main; main()", *arguments]
+    with (project / "out.txt").open("w") as out, (project / "err.txt").open("w") as err:
+        return subprocess.Popen(
+            command,
+            cwd=project,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdout=out,
+            stderr=err,
+            text=True,
+            preexec_fn=interruptible,
+        )
+
+
+def test_a_plan_in_its_own_process_reports_every_environment(
+    project: Path, served: dict[str, Served]
+) -> None:
+    process = start(project, "plan", "--all-envs", "--format", "json", "--parallel-envs", "2")
+    assert process.wait(timeout=WAIT_SECONDS) == 0, (project / "err.txt").read_text()
+    data = json.loads((project / "out.txt").read_text())
+    assert sorted(data["environments"]) == sorted(ENVIRONMENTS)
+    for name, tenant in served.items():
+        assert data["environments"][name]["plan"]["owner"] == tenant.owner
+
+
+@pytest.mark.slow
+def test_ctrl_c_while_planning_every_environment_exits_130_at_once(
+    project: Path, served: dict[str, Served]
+) -> None:
+    for tenant in served.values():
+        tenant.inject(delay=5, count=1, path_prefix=CLIENTS)
+    process = start(project, "plan", "--all-envs")
+    deadline = time.monotonic() + WAIT_SECONDS
+    while sum(tenant.log()["in_flight"] for tenant in served.values()) < len(served):
+        assert process.poll() is None, (project / "err.txt").read_text()
+        assert time.monotonic() < deadline, "waited too long for the reads"
+        time.sleep(0.02)
+    process.send_signal(signal.SIGINT)
+    code = process.wait(timeout=4)  # sooner than the reads it left behind
+
+    errors = (project / "err.txt").read_text()
+    assert code == 130, errors
+    assert errors.strip().splitlines()[-1] == "Interrupted."
+    assert "Traceback" not in errors
+
+
 @pytest.mark.slow
 def test_ctrl_c_stops_every_environment_cleanly_and_the_next_apply_converges(
     project: Path, served: dict[str, Served]
@@ -265,17 +312,7 @@ def test_ctrl_c_stops_every_environment_cleanly_and_the_next_apply_converges(
     (project / "apps" / "apps.yaml").write_text("apps:\n" + "\n".join(lines) + "\n")
     for tenant in served.values():
         tenant.inject(delay=0.2, count=10_000, path_prefix=CLIENTS, method="POST")
-    command = [sys.executable, "-c", "from reconciler.cli import main; main()"]
-    with (project / "out.txt").open("w") as out, (project / "err.txt").open("w") as err:
-        process = subprocess.Popen(
-            [*command, "apply", "--all-envs", "--auto-approve"],
-            cwd=project,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-            stdout=out,
-            stderr=err,
-            text=True,
-            preexec_fn=interruptible,
-        )
+    process = start(project, "apply", "--all-envs", "--auto-approve")
     deadline = time.monotonic() + WAIT_SECONDS
     while sum(tenant.created() for tenant in served.values()) < 6:
         assert process.poll() is None, (project / "err.txt").read_text()

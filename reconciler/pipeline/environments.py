@@ -15,12 +15,15 @@ the plain ``AUTH0_...``, so two tenants' credentials are never mixed; else the p
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import re
+import signal
 import tempfile
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
 from reconciler.apply.applier import ApplyReport, ChangeResult
@@ -47,10 +50,11 @@ __all__ = [
     "worst_exit_code",
 ]
 
-#: Environments read at once: each is mostly waiting on its registry, and each has its
-#: own rate limit, so more than the cores; few enough that a hundred tenants do not open
-#: a hundred connections at once.
-DEFAULT_PARALLEL_ENVS = 8
+#: Environments run at once. Each spends most of its time waiting on its own tenant,
+#: whose rate limit is its own, so this is far more than the cores: 20 tenants 80 ms away
+#: take one round, not three. Bounded all the same: a hundred tenants do not open a hundred
+#: connections (and a hundred management tokens) in the same second.
+DEFAULT_PARALLEL_ENVS = 32
 
 #: Worst first: an error (the environment's state is unknown), a stale plan (what was
 #: reviewed no longer holds, whatever it said), a refusal (someone must review it),
@@ -225,7 +229,7 @@ def plan_environments(
             return replace(section, exit_code=refused.exit_code, error=str(refused))
         return replace(section, exit_code=code)
 
-    return _run_each(names, plan_one, request.parallel, Stop())
+    return _run_spread(names, plan_one, request.parallel)
 
 
 def apply_environments(
@@ -377,6 +381,50 @@ def _run_each(
         thread.start()
     for thread in threads:
         thread.join()
+    return [done[name] for name in names]
+
+
+def _run_spread(
+    names: Sequence[str], work: Callable[[str], EnvironmentSection], parallel: int
+) -> list[EnvironmentSection]:
+    """``_run_each`` over one forked process per core, each with its share of the names
+    and of ``parallel``: parsing, planning and decoding answers take the CPU, which one
+    process's threads would take turns at. Read only (planning), so a process that is
+    stopped leaves nothing behind: the children ignore Ctrl-C and, being daemons, end
+    with the parent. Only a process with no other thread forks (a thread holding a lock
+    at the fork would leave it held in the child for good); otherwise, as where fork is
+    missing or on one core, the threads of this process."""
+    processes = min(os.cpu_count() or 1, len(names), parallel)
+    forkable = "fork" in multiprocessing.get_all_start_methods()
+    if processes < 2 or not forkable or threading.active_count() > 1:
+        return _run_each(names, work, parallel, Stop())
+    context = multiprocessing.get_context("fork")
+    shares = [list(names[index::processes]) for index in range(processes)]
+    threads = max(1, parallel // processes)
+    readers: dict[Connection, list[str]] = {}
+    for share in shares:
+        reader, writer = context.Pipe(duplex=False)
+
+        def child(share: list[str] = share, writer: Connection = writer) -> None:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            writer.send(_run_each(share, work, threads, Stop()))
+
+        context.Process(target=child, name="reconciler-envs", daemon=True).start()
+        writer.close()
+        readers[reader] = share
+    done: dict[str, EnvironmentSection] = {}
+    while readers:
+        for ready in wait(list(readers)):
+            assert isinstance(ready, Connection)
+            share = readers.pop(ready)
+            try:
+                sections: list[EnvironmentSection] = ready.recv()
+            except EOFError:  # the process died (killed, out of memory) before it answered
+                sections = [
+                    EnvironmentSection(name, 1, error="internal error: its process ended")
+                    for name in share
+                ]
+            done.update((section.name, section) for section in sections)
     return [done[name] for name in names]
 
 
