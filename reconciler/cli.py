@@ -184,6 +184,28 @@ PARALLEL_ENVS_OPTION = click.option(
 )
 
 
+def parse_shard(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> tuple[int, int] | None:
+    """``K/N``: the K-th of N shards, 1 <= K <= N."""
+    if value is None:
+        return None
+    index, slash, count = value.partition("/")
+    if slash and index.isdigit() and count.isdigit() and 1 <= int(index) <= int(count):
+        return int(index), int(count)
+    raise click.BadParameter(f"{value!r} is not K/N with 1 <= K <= N (e.g. 2/4)")
+
+
+SHARD_OPTION = click.option(
+    "--shard",
+    "shard",
+    metavar="K/N",
+    default=None,
+    callback=parse_shard,
+    help="With --all-envs: only every N-th environment from the K-th (a CI matrix of N jobs).",
+)
+
+
 def global_options(function: F) -> F:
     """The options every command takes, before or after the subcommand name."""
     for option in reversed(_GLOBAL_OPTIONS):
@@ -355,6 +377,7 @@ def _refuse_variables_without_settings(diagnostics: Sequence[Diagnostic]) -> Non
 )
 @ALL_ENVS_OPTION
 @PARALLEL_ENVS_OPTION
+@SHARD_OPTION
 @global_options
 @click.pass_context
 def plan_command(
@@ -370,10 +393,12 @@ def plan_command(
     comment_budget: int,
     all_envs: bool,
     parallel_envs: int,
+    shard: tuple[int, int] | None,
     **given: Any,
 ) -> None:
     """Show what apply would change, without changing anything."""
     workspace = Workspace.open(options_from(ctx, paths, **given))
+    refuse_shard_without_all_envs(shard, all_envs)
     if all_envs:
         request = EnvironmentsRequest(
             parallel=parallel_envs,
@@ -381,9 +406,11 @@ def plan_command(
             locked=locked,
             first_run=first_run,
             detailed_exitcode=detailed_exitcode,
+            shard=shard,
         )
         sections = plan_environments(workspace, request)
-        ctx.exit(show_environments(ctx, given, sections, fmt, out, comment_budget))
+        shown = f"{shard[0]}/{shard[1]}" if shard else ""
+        ctx.exit(show_environments(ctx, given, sections, fmt, out, comment_budget, shown))
     if out is not None and out.is_dir():
         raise InputError(f"-o {out} is a directory: a plan is one file (--all-envs saves many)")
     planned = plan_workspace(
@@ -432,6 +459,7 @@ def plan_command(
 )
 @ALL_ENVS_OPTION
 @PARALLEL_ENVS_OPTION
+@SHARD_OPTION
 @global_options
 @click.pass_context
 def apply_command(
@@ -447,9 +475,11 @@ def apply_command(
     first_run: bool,
     all_envs: bool,
     parallel_envs: int,
+    shard: tuple[int, int] | None,
     **given: Any,
 ) -> None:
     """Apply a saved plan (apply PLAN.json), or plan and apply in one run."""
+    refuse_shard_without_all_envs(shard, all_envs)
     if all_envs:
         every = EnvironmentsRequest(
             parallel=parallel_envs,
@@ -460,6 +490,7 @@ def apply_command(
             auto_approve=auto_approve,
             force=force,
             continue_on_error=continue_on_error,
+            shard=shard,
         )
         ctx.exit(apply_every_environment(ctx, given, paths, every))
     if secrets_out is not None and secrets_out.is_dir():
@@ -708,6 +739,7 @@ def show_environments(
     fmt: str,
     out: Path | None,
     budget: int,
+    shard: str,
 ) -> int:
     """``plan --all-envs``: save each plan under ``out``, print one report, its exit code."""
     code = worst_exit_code([section.exit_code for section in sections])
@@ -732,7 +764,10 @@ def show_environments(
             for section in sections
             if section.plan is not None
         }
-        click.echo(render_environments_markdown(sections, code, contexts, budget=budget), nl=False)
+        click.echo(
+            render_environments_markdown(sections, code, contexts, budget=budget, shard=shard),
+            nl=False,
+        )
     elif fmt == "github":
         for section in sections:
             if section.plan is not None:
@@ -809,6 +844,11 @@ def saved_plan(paths: tuple[Path, ...]) -> Path | None:
     if len(paths) == 1 and paths[0].suffix == ".json" and paths[0].is_file():
         return paths[0]
     return None
+
+
+def refuse_shard_without_all_envs(shard: tuple[int, int] | None, all_envs: bool) -> None:
+    if shard is not None and not all_envs:
+        raise click.UsageError("--shard takes a share of --all-envs: give --all-envs too")
 
 
 def distinct_warnings(sections: Sequence[EnvironmentSection]) -> list[Diagnostic]:

@@ -360,3 +360,18 @@ def test_credentials_of_an_environment_replace_the_plain_ones_whole() -> None:
     assert "AUTH0_TOKEN" not in own and "AUTH0_BASE_URL" not in own
     assert own["HOME"] == "/home/ci"
     assert credentials_for("staging", environ) == environ
+
+
+def test_shards_of_a_matrix_share_the_environments_each_once(
+    project: Path, served: dict[str, Served]
+) -> None:
+    seen: list[str] = []
+    for shard in ("1/2", "2/2"):
+        result = run("plan", "--all-envs", "--shard", shard, "--format", "json")
+        assert result.exit_code == 0, result.output
+        seen += planned(result)["environments"]
+    assert sorted(seen) == sorted(ENVIRONMENTS)
+    markdown = run("plan", "--all-envs", "--shard", "2/2", "--format", "markdown")
+    assert markdown.stdout.startswith("<!-- reconciler-plan: all-envs 2/2 -->\n")
+    assert run("plan", "--all-envs", "--shard", "3/2").exit_code == 1
+    assert run("plan", "--shard", "1/2").exit_code == 1

@@ -107,11 +107,14 @@ def render_environments_markdown(
     contexts: Mapping[str, CommentContext],
     *,
     budget: int = COMMENT_BUDGET,
+    shard: str = "",
 ) -> str:
     """One pull-request comment: a table of the environments, then each one's own comment
-    (its plan as ``render_markdown`` shows it, within an equal share of ``budget``)."""
+    (its plan as ``render_markdown`` shows it, within an equal share of ``budget``). Its
+    marker names the ``shard`` (``2/4``), so each job of a matrix updates its own comment."""
+    marker = f"all-envs {shard}" if shard else "all-envs"
     lines = [
-        "<!-- reconciler-plan: all-envs -->",
+        f"<!-- reconciler-plan: {marker} -->",
         f"## reconciler plan: {len(sections)} environments (exit {exit_code})",
         "",
         "| environment | exit | result |",

@@ -45,6 +45,7 @@ __all__ = [
     "apply_environments",
     "credentials_for",
     "environment_names",
+    "in_shard",
     "plan_environments",
     "saved_plans_in",
     "worst_exit_code",
@@ -81,6 +82,17 @@ class EnvironmentsRequest:
     auto_approve: bool = False
     force: bool = False
     continue_on_error: bool = False
+    #: ``(K, N)``: only the K-th of N shards (``--shard K/N``), for a CI matrix of N jobs.
+    shard: tuple[int, int] | None = None
+
+
+def in_shard(names: Sequence[str], shard: tuple[int, int] | None) -> list[str]:
+    """Every N-th environment from the K-th, in the settings file's order: N jobs of a
+    matrix share the environments evenly, each one in exactly one job."""
+    if shard is None:
+        return list(names)
+    index, count = shard
+    return [name for position, name in enumerate(names) if position % count == index - 1]
 
 
 @dataclass
@@ -199,7 +211,7 @@ def plan_environments(
 ) -> list[EnvironmentSection]:
     """Plan every environment, read only; a section per environment, in settings order.
     One CIMD fetcher serves them all (one policy, one cache of connections)."""
-    names = environment_names(workspace)
+    names = in_shard(environment_names(workspace), request.shard)
     workspace_for = _workspaces(workspace)
     fetcher = fetcher or make_fetcher(workspace.config.cimd)
 
@@ -269,8 +281,10 @@ def apply_environments(
         by_name = {section.name: section for section in applied}
         return [by_name.get(section.name, section) for section in planned]
     if saved is not None:
-        return _apply_each(workspace, request, saved, announce, stop, fetcher)
-    names = environment_names(workspace)
+        shown = in_shard(list(saved), request.shard)
+        plans = {name: saved[name] for name in shown}
+        return _apply_each(workspace, request, plans, announce, stop, fetcher)
+    names = in_shard(environment_names(workspace), request.shard)
     return _apply_each(workspace, request, dict.fromkeys(names), announce, stop, fetcher)
 
 
