@@ -33,7 +33,7 @@ from reconciler.core.render import (
     render_markdown,
     render_text,
 )
-from reconciler.diagnostics import Diagnostic, render_diagnostics
+from reconciler.diagnostics import Diagnostic, github_annotation, render_diagnostics
 from reconciler.errors import InputError, ManifestError, ReconcilerError
 from reconciler.github import gather_comment_context, repository_root
 from reconciler.manifests.export import export_apps
@@ -773,7 +773,8 @@ def show_environments(
             if section.plan is not None:
                 click.echo(render_github(section.plan, root=repository_root()), nl=False)
             if section.error is not None:
-                click.echo(f"::error title=reconciler {section.name}::{section.error}")
+                title = f"reconciler: environment {section.name}"
+                click.echo(github_annotation("error", section.error, title=title))
     else:
         click.echo(render_environments_text(sections, code, color=color), nl=False, color=color)
     return code

@@ -2,11 +2,14 @@
 
 Each environment is planned (or applied) as ``--env NAME`` would: its own registry, owner,
 variables and safety, its own registry connection, and so its own rate-limit governor and
-apply lease. Environments run concurrently, at most ``parallel`` at a time, each in a
-daemon thread, so that Ctrl-C while reading ends the process at once, as for one
-environment. One environment's failure (bad credentials, a 5xx past its retries, a
-refused plan) is its outcome; the others go on. The run's exit code is the worst of
-theirs (``worst_exit_code``).
+apply lease. Environments run concurrently, at most ``parallel`` at a time: a plan over
+one forked process per core (parsing and planning take the CPU), an apply in daemon
+threads of this process (its leases, signals and secrets files stay in one place). The
+manifests are parsed once for all. Ctrl-C while planning ends the run at once, as for one
+environment; during an apply it stops every environment as it stops one. One
+environment's failure (bad credentials, a 5xx past its retries, a refused plan) is its
+outcome; the others go on. The run's exit code is the worst of theirs
+(``worst_exit_code``).
 
 Credentials: an environment NAME reads the process variables ``NAME_AUTH0_...`` (NAME in
 capitals, ``-`` and ``.`` as ``_``) as ``AUTH0_...`` when any is set, and then none of
@@ -19,6 +22,7 @@ import multiprocessing
 import os
 import re
 import signal
+import sys
 import tempfile
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -413,6 +417,8 @@ def _run_spread(
     if processes < 2 or not forkable or threading.active_count() > 1:
         return _run_each(names, work, parallel, Stop())
     context = multiprocessing.get_context("fork")
+    for stream in (sys.stdout, sys.stderr):  # else a child could write what is buffered again
+        stream.flush()
     shares = [list(names[index::processes]) for index in range(processes)]
     threads = max(1, parallel // processes)
     readers: dict[Connection, list[str]] = {}
