@@ -18,6 +18,12 @@ from reconciler.apply.report import progress_line, render_report
 from reconciler.cimd.lockfile import LockFile
 from reconciler.cimd.sources import gather_sources
 from reconciler.core.comment import COMMENT_BUDGET
+from reconciler.core.environments import (
+    EnvironmentSection,
+    render_environments_json,
+    render_environments_markdown,
+    render_environments_text,
+)
 from reconciler.core.plan import Plan
 from reconciler.core.render import (
     COLOR_CHOICES,
@@ -27,7 +33,7 @@ from reconciler.core.render import (
     render_markdown,
     render_text,
 )
-from reconciler.diagnostics import Diagnostic, render_diagnostics
+from reconciler.diagnostics import Diagnostic, github_annotation, render_diagnostics
 from reconciler.errors import InputError, ManifestError, ReconcilerError
 from reconciler.github import gather_comment_context, repository_root
 from reconciler.manifests.export import export_apps
@@ -44,6 +50,14 @@ from reconciler.pipeline import (
     plan_workspace,
     rotate_secrets,
     update_lock,
+)
+from reconciler.pipeline.environments import (
+    DEFAULT_PARALLEL_ENVS,
+    EnvironmentsRequest,
+    apply_environments,
+    plan_environments,
+    saved_plans_in,
+    worst_exit_code,
 )
 from reconciler.pipeline.holdings import read_holdings
 from reconciler.pipeline.planning import make_fetcher
@@ -151,6 +165,44 @@ TARGET_OPTION = click.option(
     multiple=True,
     metavar="KEY",
     help="Plan only apps whose key matches (repeatable; * and ? globs).",
+)
+
+
+ALL_ENVS_OPTION = click.option(
+    "--all-envs",
+    is_flag=True,
+    help="Every environment of reconciler.yaml, concurrently, in one report; "
+    "exit with the worst exit code of them.",
+)
+PARALLEL_ENVS_OPTION = click.option(
+    "--parallel-envs",
+    "parallel_envs",
+    type=click.IntRange(1, 64),
+    default=DEFAULT_PARALLEL_ENVS,
+    show_default=True,
+    help="With --all-envs: environments run at once (each has its own rate limit).",
+)
+
+
+def parse_shard(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> tuple[int, int] | None:
+    """``K/N``: the K-th of N shards, 1 <= K <= N."""
+    if value is None:
+        return None
+    index, slash, count = value.partition("/")
+    if slash and index.isdigit() and count.isdigit() and 1 <= int(index) <= int(count):
+        return int(index), int(count)
+    raise click.BadParameter(f"{value!r} is not K/N with 1 <= K <= N (e.g. 2/4)")
+
+
+SHARD_OPTION = click.option(
+    "--shard",
+    "shard",
+    metavar="K/N",
+    default=None,
+    callback=parse_shard,
+    help="With --all-envs: only every N-th environment from the K-th (a CI matrix of N jobs).",
 )
 
 
@@ -290,8 +342,9 @@ def _refuse_variables_without_settings(diagnostics: Sequence[Diagnostic]) -> Non
     "-o",
     "--out",
     "out",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Save the plan (JSON) for `apply PLAN`.",
+    type=click.Path(path_type=Path),
+    help="Save the plan (JSON) for `apply PLAN`; with --all-envs, a directory to save "
+    "NAME.json in for each environment.",
 )
 @click.option(
     "--format",
@@ -322,6 +375,9 @@ def _refuse_variables_without_settings(diagnostics: Sequence[Diagnostic]) -> Non
     show_default=True,
     help="Bytes a --format markdown comment may take; details past it are left out.",
 )
+@ALL_ENVS_OPTION
+@PARALLEL_ENVS_OPTION
+@SHARD_OPTION
 @global_options
 @click.pass_context
 def plan_command(
@@ -335,10 +391,28 @@ def plan_command(
     locked: bool,
     first_run: bool,
     comment_budget: int,
+    all_envs: bool,
+    parallel_envs: int,
+    shard: tuple[int, int] | None,
     **given: Any,
 ) -> None:
     """Show what apply would change, without changing anything."""
     workspace = Workspace.open(options_from(ctx, paths, **given))
+    refuse_shard_without_all_envs(shard, all_envs)
+    if all_envs:
+        request = EnvironmentsRequest(
+            parallel=parallel_envs,
+            strict=strict,
+            locked=locked,
+            first_run=first_run,
+            detailed_exitcode=detailed_exitcode,
+            shard=shard,
+        )
+        sections = plan_environments(workspace, request)
+        shown = f"{shard[0]}/{shard[1]}" if shard else ""
+        ctx.exit(show_environments(ctx, given, sections, fmt, out, comment_budget, shown))
+    if out is not None and out.is_dir():
+        raise InputError(f"-o {out} is a directory: a plan is one file (--all-envs saves many)")
     planned = plan_workspace(
         workspace, Terminal(ctx, given, fmt), strict=strict, locked=locked, first_run=first_run
     )
@@ -368,8 +442,9 @@ def plan_command(
 @click.option("--force", is_flag=True, help="Apply even past the safety thresholds.")
 @click.option(
     "--secrets-out",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="JSON file (mode 0600) for new client secrets.",
+    type=click.Path(path_type=Path),
+    help="JSON file (mode 0600) for new client secrets; with --all-envs, a directory "
+    "for one NAME.json per environment.",
 )
 @click.option("--continue-on-error", is_flag=True, help="Go on after a change fails.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
@@ -382,6 +457,9 @@ def plan_command(
     is_flag=True,
     help="The registry's local state (DCR) does not exist yet: register every app anew.",
 )
+@ALL_ENVS_OPTION
+@PARALLEL_ENVS_OPTION
+@SHARD_OPTION
 @global_options
 @click.pass_context
 def apply_command(
@@ -395,9 +473,28 @@ def apply_command(
     strict: bool,
     locked: bool,
     first_run: bool,
+    all_envs: bool,
+    parallel_envs: int,
+    shard: tuple[int, int] | None,
     **given: Any,
 ) -> None:
     """Apply a saved plan (apply PLAN.json), or plan and apply in one run."""
+    refuse_shard_without_all_envs(shard, all_envs)
+    if all_envs:
+        every = EnvironmentsRequest(
+            parallel=parallel_envs,
+            strict=strict,
+            locked=locked,
+            first_run=first_run,
+            secrets_dir=secrets_out,
+            auto_approve=auto_approve,
+            force=force,
+            continue_on_error=continue_on_error,
+            shard=shard,
+        )
+        ctx.exit(apply_every_environment(ctx, given, paths, every))
+    if secrets_out is not None and secrets_out.is_dir():
+        raise InputError(f"--secrets-out {secrets_out} is a directory (--all-envs writes one)")
     saved = saved_plan(paths)
     if saved is not None and given.get("targets"):
         raise InputError(
@@ -635,6 +732,90 @@ def dcr_adopt(
     click.echo(f"{key}: managing client {client_id}; plan to see what converging it changes.")
 
 
+def show_environments(
+    ctx: click.Context,
+    given: dict[str, Any],
+    sections: list[EnvironmentSection],
+    fmt: str,
+    out: Path | None,
+    budget: int,
+    shard: str,
+) -> int:
+    """``plan --all-envs``: save each plan under ``out``, print one report, its exit code."""
+    code = worst_exit_code([section.exit_code for section in sections])
+    if out is not None:
+        for section in sections:
+            if section.plan is not None:
+                write_file(out / f"{section.name}.json", section.plan.to_json())
+    show_warnings(distinct_warnings(sections), fmt)
+    color = color_of(ctx, given)
+    if fmt == "json":
+        click.echo(render_environments_json(sections, code), nl=False)
+    elif fmt == "markdown":
+        contexts = {
+            section.name: gather_comment_context(
+                section.plan,
+                environ=os.environ,
+                cwd=Path.cwd(),
+                warnings=section.warnings,
+                registry=section.registry,
+                saved_plan=str(out / f"{section.name}.json") if out is not None else "",
+            )
+            for section in sections
+            if section.plan is not None
+        }
+        click.echo(
+            render_environments_markdown(sections, code, contexts, budget=budget, shard=shard),
+            nl=False,
+        )
+    elif fmt == "github":
+        for section in sections:
+            if section.plan is not None:
+                click.echo(render_github(section.plan, root=repository_root()), nl=False)
+            if section.error is not None:
+                title = f"reconciler: environment {section.name}"
+                click.echo(github_annotation("error", section.error, title=title))
+    else:
+        click.echo(render_environments_text(sections, code, color=color), nl=False, color=color)
+    return code
+
+
+def apply_every_environment(
+    ctx: click.Context, given: dict[str, Any], paths: tuple[Path, ...], request: EnvironmentsRequest
+) -> int:
+    """``apply --all-envs``: one combined plan, one approval, one report."""
+    plans_dir = saved_plans_dir(paths)
+    workspace = Workspace.open(options_from(ctx, () if plans_dir else paths, **given))
+    saved = saved_plans_in(plans_dir, workspace) if plans_dir is not None else None
+    terminal = Terminal(ctx, given)
+    color = color_of(ctx, given)
+    shown: list[bool] = []
+
+    def show_plans(sections: list[EnvironmentSection]) -> None:
+        show_warnings(distinct_warnings(sections))
+        code = worst_exit_code([section.exit_code for section in sections])
+        click.echo(render_environments_text(sections, code, color=color), nl=False, color=color)
+        shown.append(True)
+
+    sections = apply_environments(
+        workspace,
+        request,
+        show_plans=show_plans,
+        confirm=terminal.confirm,
+        announce=lambda line: click.echo(line, err=True),
+        saved=saved,
+    )
+    code = worst_exit_code([section.exit_code for section in sections])
+    if not shown:
+        show_warnings(distinct_warnings(sections))
+    text = render_environments_text(sections, code, color=color, plans=not shown)
+    click.echo(text, nl=False, color=color)
+    locked = sum(len(section.locked_urls) for section in sections)
+    if locked:
+        click.echo(f"{LOCK_NAME}: recorded {locked} document(s) just registered.")
+    return code
+
+
 def render(plan: Plan, fmt: str, *, color: bool) -> str:
     if fmt == "text":
         return render_text(plan, color=color)
@@ -662,6 +843,30 @@ def _color_choice(options: dict[str, Any]) -> str | None:
 def saved_plan(paths: tuple[Path, ...]) -> Path | None:
     """``apply plan.json``: one argument that is a file holding a saved plan."""
     if len(paths) == 1 and paths[0].suffix == ".json" and paths[0].is_file():
+        return paths[0]
+    return None
+
+
+def refuse_shard_without_all_envs(shard: tuple[int, int] | None, all_envs: bool) -> None:
+    if shard is not None and not all_envs:
+        raise click.UsageError("--shard takes a share of --all-envs: give --all-envs too")
+
+
+def distinct_warnings(sections: Sequence[EnvironmentSection]) -> list[Diagnostic]:
+    """Every environment's warnings, each once: most are the manifests', shared by all."""
+    seen: dict[str, Diagnostic] = {}
+    for section in sections:
+        for warning in section.warnings:
+            seen.setdefault(str(warning), warning)
+    return list(seen.values())
+
+
+def saved_plans_dir(paths: tuple[Path, ...]) -> Path | None:
+    """``apply --all-envs plans/``: one directory of saved plans (JSON, and no manifests)."""
+    if len(paths) != 1 or not paths[0].is_dir():
+        return None
+    names = [path.suffix for path in paths[0].iterdir()]
+    if ".json" in names and not {".yaml", ".yml"} & set(names):
         return paths[0]
     return None
 

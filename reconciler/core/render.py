@@ -33,6 +33,7 @@ __all__ = [
     "COLOR_CHOICES",
     "RENDERERS",
     "color_wanted",
+    "plan_summary",
     "render_github",
     "render_json",
     "render_markdown",
@@ -136,6 +137,11 @@ def _closing_line(plan: Plan) -> str:
         return "No changes. The registry matches the manifests."
     counted = ", ".join(f"{count} to {kind.ACTION}" for kind, count in plan.tally())
     return f"Plan: {counted}."
+
+
+def plan_summary(plan: Plan) -> str:
+    """The plan's closing line: its counts, or why there is nothing to apply."""
+    return _closing_line(_without_hidden(plan))
 
 
 def _header_notices(plan: Plan) -> list[Notice]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -48,6 +48,8 @@ class Options:
     lock_timeout: float | None = None
     no_lock: bool = False
     targets: tuple[str, ...] = ()
+    #: The process environment the registry's credentials come from; None: ``os.environ``.
+    environ: Mapping[str, str] | None = None
 
 
 @dataclass

@@ -436,6 +436,7 @@ def connection_for(workspace: Workspace, *, read_only: bool = False) -> Connecti
         root=workspace.config.root,
         read_only=read_only,
         lock=not options.no_lock,
+        environ=options.environ,
         **given,
     )
 

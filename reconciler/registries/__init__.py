@@ -10,6 +10,7 @@ dcr/         ``dcr+https://ISSUER``: RFC 7591/7592 dynamic client registration
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +38,8 @@ class Connection:
     lock_timeout: float = 600.0
     #: False: take no apply lock or lease (--no-lock).
     lock: bool = True
+    #: Where credentials (AUTH0_*) are read from; None: the process environment.
+    environ: Mapping[str, str] | None = None
 
 
 def open_registry(uri: str, connection: Connection | None = None) -> Registry:
@@ -61,6 +64,7 @@ def open_registry(uri: str, connection: Connection | None = None) -> Registry:
             timeout=settings.timeout,
             lock=settings.lock,
             lock_timeout=settings.lock_timeout,
+            environ=settings.environ,
         )
     if uri.startswith(("dcr+https://", "dcr+http://")):
         from reconciler.registries.dcr.registry import open_dcr
