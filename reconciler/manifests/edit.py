@@ -25,11 +25,13 @@ import difflib
 import io
 import json
 import re
+import textwrap
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScalarString
@@ -103,8 +105,10 @@ class ManifestText:
         self.name = name
         self.resolve = resolve or (lambda value: value)
         try:
-            self.raw = load_yaml_bytes(text.encode("utf-8"), name).data
-            root = YAML(typ="rt").compose(io.StringIO(text))
+            self.raw = (
+                load_yaml_bytes(text.encode("utf-8"), name).data if _holds_content(text) else {}
+            )
+            root = YAML(typ="rt").compose(io.StringIO(text)) if self.raw else _EMPTY
         except (YamlError, YAMLError) as exc:
             raise EditError(f"{name}: cannot be edited: {exc}") from exc
         if not isinstance(root, MappingNode) or not isinstance(self.raw, dict):
@@ -133,7 +137,7 @@ class ManifestText:
         if len(existing) < len(parent_path):
             missing = parent_path[len(existing) :]
             nested: Any = value
-            for part in reversed(missing[1:]):
+            for part in reversed((*missing[1:], key)):
                 nested = {part: nested}
             return self._edit_member(parent, existing, missing[0], nested)
         return self._edit_member(parent, existing, key, value)
@@ -508,9 +512,17 @@ class ManifestText:
         return _emit(self.style.emitter(flow=True), value)
 
     def _block(self, value: Any) -> str:
-        """A mapping or a list in block style, leaf collections in flow style, at column 0
-        (the first line as it goes after the key, or after the dash)."""
-        return _emit(self.style.emitter(flow=None), value)
+        """A mapping or a list in block style, the collections in it of scalars only in
+        flow style, at column 0 (the first line as it goes after a key or a dash)."""
+        block: CommentedMap | CommentedSeq
+        if isinstance(value, dict):
+            block = CommentedMap(value)
+        elif isinstance(value, list):
+            block = CommentedSeq(value)
+        else:
+            return self._scalar(value, None)
+        block.fa.set_block_style()
+        return textwrap.dedent(_emit(self.style.emitter(flow=None), block))
 
     # -- bookkeeping --------------------------------------------------------------------
 
@@ -559,6 +571,14 @@ class ManifestText:
         if found is None:
             raise EditError(f"{self.name}: a node outside the document")
         return found
+
+
+_EMPTY = MappingNode("tag:yaml.org,2002:map", [])
+
+
+def _holds_content(text: str) -> bool:
+    """Whether the text holds more than comments and blank lines (a new file may not)."""
+    return any(line.strip() and not line.lstrip().startswith("#") for line in text.splitlines())
 
 
 def _emit(yaml: YAML, value: Any) -> str:

@@ -10,6 +10,7 @@ needs.py        what a run is about to ask of its registry, for it to check its 
 planning.py     the plan use case: manifests, the registry, CIMD documents, then the planner
 applying.py     the apply use case: a fresh or saved plan, its gates, the writes, the lock file
 rotating.py     the rotate-secret use case
+pulling.py      the pull use case: drift written back into the manifests, as minimal edits
 """
 
 from reconciler.pipeline.applying import Applied, ApplyRequest, apply_workspace

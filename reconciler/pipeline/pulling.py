@@ -25,7 +25,7 @@ from typing import Any
 
 from reconciler.core.changes import Change, FieldChange, Reason, Refresh, Update
 from reconciler.core.fields import MANIFEST_TYPE_BY_APP_TYPE, PARTIAL_OBJECTS, SET_LIKE_FIELDS
-from reconciler.core.model import grants_from_view
+from reconciler.core.model import grant_name, grants_from_view
 from reconciler.diagnostics import Diagnostic, Location, Severity
 from reconciler.files import replace_atomically
 from reconciler.manifests.desired import TYPE_DEFAULTS
@@ -44,7 +44,6 @@ NOT_PULLED = "not-pulled"
 _SPELLING = {"app_type": "type", "client_metadata": "metadata", "grants": "apis"}
 _KEYS = frozenset({"credentials", "signed_request_object"})
 _TYPE_DEFAULTED = frozenset({"grant_types", "token_endpoint_auth_method", "oidc_conformant"})
-_ORGANIZATION_MEMBERS = ("organization_usage", "allow_any_organization")
 
 
 @dataclass(frozen=True)
@@ -237,31 +236,28 @@ def _manifest_value(name: str, value: Any, app: ManifestApp) -> tuple[str, Any] 
 def _apis(view: Mapping[str, Mapping[str, Any]], entries: Sequence[Any]) -> list[dict[str, Any]]:
     """The ``apis`` entries that ask for exactly the grants ``view`` holds: the manifest's
     entries in their order (their scopes too), then the grants it does not list."""
-    wanted = {grant.key: grant for grant in grants_from_view(view)}
+    wanted = {
+        grant_name(grant.key): (grant, view[grant_name(grant.key)])
+        for grant in grants_from_view(view)
+    }
     result: list[dict[str, Any]] = []
     for entry in entries:
         if not isinstance(entry, Mapping):
             continue
-        grant = wanted.pop((str(entry["audience"]), str(entry.get("subject_type", "client"))), None)
-        if grant is None:
+        named = grant_name((str(entry["audience"]), str(entry.get("subject_type", "client"))))
+        if named not in wanted:
             continue
-        updated = dict(entry)
-        scopes = _merge_in_order(list(entry.get("scopes", [])), list(grant.scopes))
-        if scopes or "scopes" in entry:
-            updated["scopes"] = scopes
-        for member in _ORGANIZATION_MEMBERS:
-            if getattr(grant, member) is not None:
-                updated[member] = getattr(grant, member)
+        _, held = wanted.pop(named)
+        updated = {**entry, **held}
+        updated["scopes"] = _merge_in_order(list(entry.get("scopes", [])), list(held["scopes"]))
+        if not updated["scopes"] and "scopes" not in entry:
+            del updated["scopes"]
         result.append(updated)
-    for grant in wanted.values():
+    for grant, held in wanted.values():
         added: dict[str, Any] = {"audience": grant.audience}
         if grant.subject_type != "client":
             added["subject_type"] = grant.subject_type
-        added["scopes"] = list(grant.scopes)
-        for member in _ORGANIZATION_MEMBERS:
-            if getattr(grant, member) is not None:
-                added[member] = getattr(grant, member)
-        result.append(added)
+        result.append({**added, **held})
     return result
 
 
