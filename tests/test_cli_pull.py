@@ -8,12 +8,15 @@ from __future__ import annotations
 import difflib
 import json
 import socket
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import reconciler.pipeline.planning
 from reconciler.cimd.fetch import CimdFetcher, CimdPolicy
@@ -281,3 +284,160 @@ def test_nothing_to_pull_exits_0(project: Path) -> None:
     result = run("pull")
     assert result.exit_code == 0
     assert "Nothing to pull" in result.output
+
+
+# -- the property: generated manifests, generated drift -------------------------------
+
+DOMAIN = "dev.example.com"
+WORDS = st.sampled_from(["portal", "Pay", "it's", "a: b", "#1", "yes", "x, y", '"q"', "ok"])
+TEXTS = st.lists(WORDS, min_size=1, max_size=3).map(" ".join)
+COMMENTS = st.sampled_from(["", "  # why", "  # owner: team-a"])
+KEYS = ("web-a", "web-b", "web-c")
+
+
+@st.composite
+def scalars(draw: st.DrawFn, text: str) -> str:
+    """``text`` written plain (where YAML 1.1 reads it back as that string), or quoted."""
+    styles = ["'", '"']
+    if text.replace(" ", "").isalnum() and text.lower() not in ("yes", "no", "on", "off"):
+        styles.append("")
+    style = draw(st.sampled_from(styles))
+    if style == "'":
+        return "'" + text.replace("'", "''") + "'"
+    if style == '"':
+        return json.dumps(text)
+    return text
+
+
+@st.composite
+def apps(draw: st.DrawFn) -> dict[str, Any]:
+    """One generated app: its data (as written, variables and all) and its text."""
+    key = draw(st.sampled_from(KEYS))
+    name = draw(TEXTS)
+    description = draw(st.none() | TEXTS)
+    callbacks = draw(
+        st.lists(
+            st.sampled_from(
+                ["https://${DOMAIN}/cb", "https://a.example/cb", "https://b.example/cb"]
+            ),
+            min_size=1,
+            max_size=3,
+            unique=True,
+        )
+    )
+    lifetime = draw(st.none() | st.integers(3600, 86400))
+    lines = [f"  {key}:{draw(COMMENTS)}", f"    name: {draw(scalars(name))}{draw(COMMENTS)}"]
+    if draw(st.booleans()):
+        lines.append("    # the app's type decides its defaults")
+    lines.append("    type: spa")
+    if description is not None:
+        lines.append(f"    description: {draw(scalars(description))}{draw(COMMENTS)}")
+    if draw(st.booleans()):
+        lines.append("    callbacks:" + draw(COMMENTS))
+        lines += [
+            f"      - {draw(scalars(c)) if '$' not in c else c}{draw(COMMENTS)}" for c in callbacks
+        ]
+    else:
+        lines.append(
+            f"    callbacks: [{', '.join(json.dumps(c) for c in callbacks)}]{draw(COMMENTS)}"
+        )
+    refresh = {"rotation_type": "rotating", "expiration_type": "expiring"}
+    lines += [
+        "    refresh_token:",
+        "      rotation_type: rotating",
+        "      expiration_type: expiring",
+    ]
+    if lifetime is not None:
+        refresh["token_lifetime"] = lifetime
+        lines.append(f"      token_lifetime: {lifetime}{draw(COMMENTS)}")
+    data = {"name": name, "description": description, "callbacks": callbacks, "refresh": refresh}
+    return {"key": key, "data": data, "lines": lines}
+
+
+@st.composite
+def drifts(draw: st.DrawFn, data: dict[str, Any]) -> dict[str, Any]:
+    """Edits made elsewhere to one app: only of what pull can take back (no variable is
+    changed or removed)."""
+    drift: dict[str, Any] = {}
+    if draw(st.booleans()):
+        drift["name"] = draw(TEXTS.filter(lambda text: text != data["name"]))
+    if data["description"] is not None and draw(st.booleans()):
+        drift["description"] = draw(TEXTS.filter(lambda text: text != data["description"]))
+    if draw(st.booleans()):
+        expanded = [c.replace("${DOMAIN}", DOMAIN) for c in data["callbacks"]]
+        kept = [c for c in expanded if DOMAIN in c or draw(st.booleans())]
+        added = draw(st.lists(st.sampled_from(["https://new.example/cb", "http://127.0.0.1/cb"])))
+        wanted = list(dict.fromkeys([*kept, *added]))
+        if wanted and sorted(wanted) != sorted(expanded):
+            drift["callbacks"] = wanted
+    if draw(st.booleans()):
+        drift["grant_types"] = ["authorization_code"]
+    if "token_lifetime" in data["refresh"] and draw(st.booleans()):
+        drift["refresh_token"] = {**data["refresh"], "token_lifetime": 1800}
+    return drift
+
+
+def field_blocks(text: str, fields: set[tuple[str, str]]) -> list[str]:
+    """The lines of ``text`` that are not part of one of ``fields`` (app key, field): a
+    field is its key's line and the lines indented under it."""
+    kept: list[str] = []
+    app = ""
+    inside = False
+    for line in text.splitlines():
+        indent = len(line) - len(line.lstrip(" "))
+        if indent == 2 and ":" in line:
+            app = line.strip().split(":", 1)[0]
+        if inside and line.strip() and indent > 4:
+            continue
+        inside = indent == 4 and (app, line.strip().split(":", 1)[0]) in fields
+        if not inside:
+            kept.append(line)
+    return kept
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(apps(), min_size=1, max_size=3, unique_by=lambda app: app["key"]), st.data())
+def test_pull_then_plan_shows_no_drift_and_only_drifted_lines_change(
+    generated: list[dict[str, Any]], data: st.DataObject
+) -> None:
+    """Manifests with comments, quoting styles, block and flow lists and ``${DOMAIN}``;
+    drift of names, descriptions, callbacks (a variable's item kept), a grant type the
+    manifest leaves to its type's default, a member of a nested object."""
+    with tempfile.TemporaryDirectory() as directory:
+        root = Path(directory)
+        (root / "apps").mkdir()
+        config = root / "reconciler.yaml"
+        config.write_text(
+            "owner: property/pull\nmanifests: [apps]\nregistry: sqlite:registry.db\n"
+            f"vars:\n  DOMAIN: {DOMAIN}\n"
+        )
+        path = root / "apps" / "apps.yaml"
+        header = ["# yaml-language-server: $schema=../schemas/manifest.schema.json", "apps:"]
+        body = [line for app in generated for line in [*app["lines"], ""]]
+        path.write_text("\n".join(header + body))
+        options = ("--config", str(config))
+        applied = run("apply", *options, "--auto-approve")
+        assert applied.exit_code == 0, applied.output
+
+        drifted: set[tuple[str, str]] = set()
+        tenant = Tenant(root / "registry.db")
+        try:
+            for client in tenant.all_clients():
+                key = (client.get("client_metadata") or {}).get("reconciler_key")
+                [app] = [app for app in generated if app["key"] == key]
+                drift = data.draw(drifts(app["data"]))
+                if drift:
+                    tenant.patch_client(client["client_id"], drift)
+                drifted |= {(key, name) for name in drift}
+        finally:
+            tenant.close()
+        before = path.read_text()
+
+        pulled = run("pull", *options)
+        assert pulled.exit_code == 0, pulled.output
+        planned = run("plan", *options, "--detailed-exitcode")
+        assert planned.exit_code == 0, planned.output + before + path.read_text()
+        after = path.read_text()
+        assert field_blocks(after, drifted) == field_blocks(before, drifted)
+        assert run("pull", *options).exit_code == 0
+        assert path.read_text() == after
