@@ -382,7 +382,9 @@ def pull_command(
             click.echo(edit.diff(), nl=False)
         else:
             click.echo(f"{edit.name}: pulled {', '.join(edit.fields)}")
-    if not pulled.edits:
+    if not pulled.edits and pulled.left:
+        click.echo("Nothing pulled: the warnings say what was left as it is, and why.")
+    elif not pulled.edits:
         click.echo("Nothing to pull: no field differs only by an edit made elsewhere.")
     ctx.exit(pulled.exit_code)
 
