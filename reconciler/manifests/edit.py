@@ -28,6 +28,7 @@ import re
 import textwrap
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -37,9 +38,10 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScalarString
 
 from reconciler.errors import InputError
+from reconciler.files import replace_atomically
 from reconciler.manifests.yamlfile import JsonPath, YamlError, load_yaml_bytes
 
-__all__ = ["EditError", "ManifestText", "Unkept", "variables_in"]
+__all__ = ["EditError", "ManifestText", "Unkept", "variables_in", "write_manifest"]
 
 _REFERENCE = re.compile(r"\$\{([^}]*)\}")
 _EMITTED_PREFIX = re.compile(r"\A%YAML 1\.1\n---[ \n]")
@@ -150,6 +152,7 @@ class ManifestText:
         pair = _pair(parent, path[-1])
         if pair is None:
             return []
+        self._refuse_shared(pair[1], path)
         unkept = self._templated(pair[1], path)
         if unkept:
             return unkept
@@ -169,7 +172,7 @@ class ManifestText:
             if apps.flow_style:
                 raise EditError(f"{self.name}: apps is a flow mapping; add {key!r} by hand")
             separator = "\n" if _blank_line_between_members(self.text, apps) else ""
-            self._splice(self._addition(apps, key, body, separator))
+            self._splice(self._addition(apps, key, _block_style(body), separator))
         self.expected.setdefault("apps", {})
         if not isinstance(self.expected["apps"], dict):
             self.expected["apps"] = {}
@@ -224,6 +227,7 @@ class ManifestText:
             else:
                 self._splice(self._addition(parent, str(key), value))
         else:
+            self._refuse_shared(pair[1], member_path)
             unkept: list[Unkept] = []
             splices = list(self._edit_value(parent, pair, value, member_path, unkept))
             if unkept:
@@ -438,7 +442,7 @@ class ManifestText:
     def _append_first_app(
         self, apps_pair: tuple[ScalarNode, Node] | None, key: str, body: Mapping[str, Any]
     ) -> None:
-        entry = _reindent(self._block({key: dict(body)}), self.style.mapping)
+        entry = _reindent(self._block({key: _block_style(body)}), self.style.mapping)
         if apps_pair is None:
             end = len(self.text)
             newline = "" if self.text.endswith("\n") else "\n"
@@ -543,6 +547,15 @@ class ManifestText:
                 end -= 1
         return end
 
+    def _refuse_shared(self, node: Node, path: JsonPath) -> None:
+        anchor = _shared(node)
+        if anchor is not None:
+            line = node.start_mark.line + 1
+            raise EditError(
+                f"{self.name}:{line}: {_dotted(path)} holds the anchor &{anchor}, which other "
+                "places refer to: edit it by hand"
+            )
+
     def _templated(self, node: Node, path: JsonPath) -> list[Unkept]:
         """The strings under ``node`` written with variables, as ``Unkept``."""
         found: list[Unkept] = []
@@ -573,6 +586,16 @@ class ManifestText:
         return found
 
 
+def write_manifest(path: Path, text: str) -> None:
+    """Replace (or create) the manifest at ``path`` atomically, keeping its mode (a new
+    file gets 0644: manifests hold no secret, and are read by every reviewer's tools)."""
+    try:
+        mode = path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        mode = 0o644
+    replace_atomically(path, text, mode=mode, label="edit")
+
+
 _EMPTY = MappingNode("tag:yaml.org,2002:map", [])
 
 
@@ -586,6 +609,27 @@ def _emit(yaml: YAML, value: Any) -> str:
     yaml.dump(value, stream)
     text = _EMITTED_PREFIX.sub("", stream.getvalue(), count=1)
     return text.removesuffix("\n").removesuffix("\n...")
+
+
+def _block_style(body: Mapping[str, Any]) -> CommentedMap:
+    """An app's body, written in block style whatever it holds."""
+    block = CommentedMap(body)
+    block.fa.set_block_style()
+    return block
+
+
+def _shared(node: Node) -> str | None:
+    """The anchor of ``node`` or of a node inside it: an edit there would change each
+    place that refers to it."""
+    if node.anchor:
+        return str(node.anchor)
+    if isinstance(node, MappingNode):
+        inner = [member for pair in node.value for member in pair]
+    elif isinstance(node, SequenceNode):
+        inner = list(node.value)
+    else:
+        return None
+    return next((found for child in inner if (found := _shared(child))), None)
 
 
 def _reindent(text: str, column: int) -> str:
@@ -644,9 +688,10 @@ def _holds_no_apps(node: Node) -> bool:
 
 
 def _blank_line_between_members(text: str, node: MappingNode) -> bool:
-    """Whether a blank line stands above the second member (and the comments over it)."""
+    """Whether a blank line stands above the second member (and the comments over it); with
+    one member, yes."""
     if len(node.value) < 2:
-        return False
+        return True
     lines = text[: _line_start(text, node.value[1][0].start_mark.index)].split("\n")[:-1]
     while lines and lines[-1].lstrip().startswith("#"):
         lines.pop()

@@ -17,7 +17,6 @@ replaced by a literal), an edit that would leave the file refused by validate.
 from __future__ import annotations
 
 import difflib
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,9 +26,8 @@ from reconciler.core.changes import Change, FieldChange, Reason, Refresh, Update
 from reconciler.core.fields import MANIFEST_TYPE_BY_APP_TYPE, PARTIAL_OBJECTS, SET_LIKE_FIELDS
 from reconciler.core.model import grant_name, grants_from_view
 from reconciler.diagnostics import Diagnostic, Location, Severity
-from reconciler.files import replace_atomically
 from reconciler.manifests.desired import TYPE_DEFAULTS
-from reconciler.manifests.edit import EditError, ManifestText, Unkept
+from reconciler.manifests.edit import EditError, ManifestText, Unkept, write_manifest
 from reconciler.manifests.evaluation import ManifestApp, evaluate, relative_name
 from reconciler.manifests.variables import Variables, substitute
 from reconciler.manifests.workspace import Workspace
@@ -105,8 +103,7 @@ def pull_workspace(workspace: Workspace, console: Console, *, dry_run: bool = Fa
             pulled.edits.append(edit)
     if not dry_run:
         for edit in pulled.edits:
-            mode = os.stat(edit.path).st_mode & 0o777
-            replace_atomically(edit.path, edit.after, mode=mode, label="pull")
+            write_manifest(edit.path, edit.after)
         pulled.written = True
     console.warn(pulled.left)
     return pulled
@@ -162,9 +159,13 @@ def _edit_file(
                 continue
             member, wanted = spelled
             member_path = ("apps", app.key, member)
-            unkept = (
-                text.remove(member_path) if wanted is _ABSENT else text.set(member_path, wanted)
-            )
+            try:
+                unkept = (
+                    text.remove(member_path) if wanted is _ABSENT else text.set(member_path, wanted)
+                )
+            except EditError as exc:
+                left.append(_warning(app.locate((member,)), f"{app.key}: {member}: {exc}"))
+                continue
             if unkept:
                 left.extend(_unkept_warning(app, member, u, value, variables) for u in unkept)
                 continue

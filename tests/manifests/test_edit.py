@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import difflib
 import re
+import stat
 import textwrap
+from pathlib import Path
 
 import pytest
 
-from reconciler.manifests.edit import EditError, ManifestText, Unkept
+from reconciler.manifests.edit import EditError, ManifestText, Unkept, write_manifest
 from reconciler.manifests.yamlfile import load_yaml_bytes
 
 VARIABLES = {"DOMAIN": "dev.example.com"}
@@ -279,3 +281,59 @@ def test_nothing_asked_is_the_text_unchanged() -> None:
     text.set(("apps", "web", "type"), "regular_web")
     assert text.result() == BLOCK
     assert text.splices == []
+
+
+def test_a_value_shared_through_an_anchor_is_not_edited() -> None:
+    before = textwrap.dedent(
+        """\
+        apps:
+          a:
+            callbacks: &shared [https://a/cb]
+          b:
+            callbacks: *shared
+        """
+    )
+    text = ManifestText(before, "x.yaml")
+    with pytest.raises(EditError, match="anchor &shared"):
+        text.set(("apps", "b", "callbacks"), ["https://a/cb", "https://b/cb"])
+    with pytest.raises(EditError, match="anchor &shared"):
+        text.set(("apps", "a", "callbacks"), [])
+
+
+def test_a_multi_line_flow_list_holds_what_is_asked() -> None:
+    before = 'apps:\n  a:\n    callbacks: [\n      "https://a/cb",\n    ]\n    name: A\n'
+    text = ManifestText(before, "x.yaml")
+    text.set(("apps", "a", "callbacks"), ["https://a/cb", "https://b/cb"])
+    after = text.result()
+    assert load_yaml_bytes(after.encode(), "x").data["apps"]["a"]["callbacks"] == [
+        "https://a/cb",
+        "https://b/cb",
+    ]
+    assert after.endswith("    name: A\n")
+
+
+def test_an_app_appended_to_a_file_of_one_app_is_set_off_by_a_blank_line() -> None:
+    before = "apps:\n  a:\n    type: spa\n"
+    text = ManifestText(before, "x.yaml")
+    text.append_app("b", {"type": "m2m"})
+    assert text.result() == before + "\n  b:\n    type: m2m\n"
+
+
+def test_an_edit_that_would_not_read_back_as_asked_fails() -> None:
+    text = ManifestText("apps:\n  a:\n    type: spa\n", "x.yaml")
+    text.set(("apps", "a", "type"), "m2m")
+    text.expected["apps"]["a"]["type"] = "native"  # as if the splice had gone wrong
+    with pytest.raises(EditError, match="does not read back as asked"):
+        text.result()
+
+
+def test_a_manifest_is_written_keeping_its_mode(tmp_path: Path) -> None:
+    path = tmp_path / "web.yaml"
+    path.write_text("apps: {}\n")
+    path.chmod(0o640)
+    write_manifest(path, "apps:\n  a:\n    type: spa\n")
+    assert path.read_text() == "apps:\n  a:\n    type: spa\n"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    fresh = tmp_path / "new.yaml"
+    write_manifest(fresh, "apps: {}\n")
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o644
