@@ -392,9 +392,47 @@ class ManifestText:
                     parts.append(self._flow(wanted))
                 else:
                     parts.append(self._scalar(wanted, style))
+        self._refuse_inner_comments(node)
+        if "\n" in source and parts:
+            return _Splice(start, end, self._flow_lines(node, opening, closing, parts))
         inner = separator.join(parts)
         return _Splice(
             start, end, f"{opening}{pad}{inner}{pad}{closing}" if inner else opening + closing
+        )
+
+    def _flow_lines(
+        self, node: MappingNode | SequenceNode, opening: str, closing: str, parts: list[str]
+    ) -> str:
+        """A flow collection written one member a line, as the file wrote it: each member
+        at the first one's column, a comma after the last one if the file has one there."""
+        first = node.value[0][0] if isinstance(node, MappingNode) else node.value[0]
+        column = first.start_mark.column
+        last = node.value[-1][1] if isinstance(node, MappingNode) else node.value[-1]
+        tail = self.text[self._end(last) : node.end_mark.index - 1]
+        trailing = "," if tail.strip() == "," else ""
+        closing_line = self.text[_line_start(self.text, node.end_mark.index - 1) :]
+        closing_column = len(closing_line) - len(closing_line.lstrip(" "))
+        members = ",\n".join(" " * column + part for part in parts)
+        return f"{opening}\n{members}{trailing}\n{' ' * closing_column}{closing}"
+
+    def _refuse_inner_comments(self, node: MappingNode | SequenceNode) -> None:
+        """A comment between a flow collection's members would be lost in the rewrite."""
+        members = (
+            [m for pair in node.value for m in pair]
+            if isinstance(node, MappingNode)
+            else node.value
+        )
+        cursor = node.start_mark.index
+        for member in members:
+            if "#" in self.text[cursor : member.start_mark.index]:
+                break
+            cursor = self._end(member)
+        else:
+            if "#" not in self.text[cursor : node.end_mark.index]:
+                return
+        raise EditError(
+            f"{self.name}:{node.start_mark.line + 1}: a comment inside this flow collection "
+            "would be lost: edit it by hand"
         )
 
     def _flow_like(self, node: Node, value: Any) -> str:

@@ -300,16 +300,18 @@ def test_a_value_shared_through_an_anchor_is_not_edited() -> None:
         text.set(("apps", "a", "callbacks"), [])
 
 
-def test_a_multi_line_flow_list_holds_what_is_asked() -> None:
+def test_a_multi_line_flow_list_gains_a_line_in_its_layout() -> None:
     before = 'apps:\n  a:\n    callbacks: [\n      "https://a/cb",\n    ]\n    name: A\n'
     text = ManifestText(before, "x.yaml")
     text.set(("apps", "a", "callbacks"), ["https://a/cb", "https://b/cb"])
-    after = text.result()
-    assert load_yaml_bytes(after.encode(), "x").data["apps"]["a"]["callbacks"] == [
-        "https://a/cb",
-        "https://b/cb",
-    ]
-    assert after.endswith("    name: A\n")
+    assert changed(before, text.result()) == ['+      "https://b/cb",']
+
+
+def test_a_flow_list_with_a_comment_inside_is_not_rewritten() -> None:
+    before = 'apps:\n  a:\n    callbacks: ["https://a/cb",  # ours\n      "https://c/cb"]\n'
+    text = ManifestText(before, "x.yaml")
+    with pytest.raises(EditError, match="x.yaml:3: a comment inside this flow collection"):
+        text.set(("apps", "a", "callbacks"), ["https://a/cb"])
 
 
 def test_an_app_appended_to_a_file_of_one_app_is_set_off_by_a_blank_line() -> None:
