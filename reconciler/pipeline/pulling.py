@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reconciler.core.changes import Change, FieldChange, Reason, Refresh, Update
+from reconciler.core.changes import FieldChange, Reason, Refresh, Update
 from reconciler.core.fields import MANIFEST_TYPE_BY_APP_TYPE, PARTIAL_OBJECTS, SET_LIKE_FIELDS
 from reconciler.core.model import grant_name, grants_from_view
 from reconciler.diagnostics import Diagnostic, Location, Severity
@@ -109,9 +109,10 @@ def pull_workspace(workspace: Workspace, console: Console, *, dry_run: bool = Fa
     return pulled
 
 
-def _drifted_values(change: Change, app: ManifestApp, left: list[Diagnostic]) -> dict[str, Any]:
+def _drifted_values(
+    change: Update | Refresh, app: ManifestApp, left: list[Diagnostic]
+) -> dict[str, Any]:
     """The registry's value of each field only drift changed, by its canonical name."""
-    assert isinstance(change, Update | Refresh)
     values: dict[str, Any] = {}
     for name, reasons in _field_reasons(change.diff).items():
         if Reason.DRIFT not in reasons:
