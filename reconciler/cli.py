@@ -436,6 +436,33 @@ def plan_command(
     ctx.exit(plan_exit_code(plan, detailed=detailed_exitcode))
 
 
+@cli.command("pull")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Print the diff; write nothing (exit 2 if any).")
+@TARGET_OPTION
+@global_options
+@click.pass_context
+def pull_command(
+    ctx: click.Context, /, paths: tuple[Path, ...], dry_run: bool, **given: Any
+) -> None:
+    """Write edits made elsewhere (drift) back into the manifests: only the drifted fields,
+    at the app that declares them, every other line as it was."""
+    from reconciler.pipeline.pulling import pull_workspace
+
+    workspace = Workspace.open(options_from(ctx, paths, **given))
+    pulled = pull_workspace(workspace, Terminal(ctx, given), dry_run=dry_run)
+    for edit in pulled.edits:
+        if dry_run:
+            click.echo(edit.diff(), nl=False)
+        else:
+            click.echo(f"{edit.name}: pulled {', '.join(edit.fields)}")
+    if not pulled.edits and pulled.left:
+        click.echo("Nothing pulled: the warnings say what was left as it is, and why.")
+    elif not pulled.edits:
+        click.echo("Nothing to pull: no field differs only by an edit made elsewhere.")
+    ctx.exit(pulled.exit_code)
+
+
 @cli.command("apply")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--auto-approve", is_flag=True, help="Apply without asking.")

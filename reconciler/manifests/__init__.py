@@ -11,4 +11,5 @@ desired.py      validated manifests -> DesiredApp values
 config.py       reconciler.yaml: environments, variables, safety thresholds
 workspace.py    one run's inputs: settings found, manifest paths, environment in force
 export.py       registry apps -> manifest files (no secrets, no stamps)
+edit.py         edits of a manifest's text that leave the lines they are not about as they were
 """

@@ -11,6 +11,7 @@ planning.py     the plan use case: manifests, the registry, CIMD documents, then
 applying.py     the apply use case: a fresh or saved plan, its gates, the writes, the lock file
 rotating.py     the rotate-secret use case
 environments.py plan and apply for every environment at once (--all-envs)
+pulling.py      the pull use case: drift written back into the manifests, as minimal edits
 """
 
 from reconciler.pipeline.applying import Applied, ApplyRequest, apply_workspace
