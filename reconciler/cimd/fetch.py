@@ -2,10 +2,12 @@
 
 Before any connection, a URL is checked, its host is resolved once, and every address it
 resolves to is vetted against the RFC 6890 special-use ranges (CIMD §8.6, ``addresses``).
-The connection then goes to that vetted address (``pinned``), whatever the name would
+The connection then goes to a vetted address (``pinned``), whatever the name would
 resolve to a moment later, while the Host header, TLS SNI and certificate verification
-keep using the URL's host name. The whole fetch has one deadline; the body is read as a
-stream and cut at a size limit. Nothing is cached here: a failed fetch leaves nothing
+keep using the URL's host name. Connections are kept for later fetches to the same host,
+and reused only where that fetch's own vetting passed their address; ``close`` ends
+them. The whole fetch has one deadline; the body is read as a stream and cut at a size
+limit. Nothing is cached here: a failed fetch leaves nothing
 behind (CIMD §5.2); ``caching`` says when a fetched document should be fetched again.
 """
 
@@ -34,7 +36,12 @@ from reconciler.cimd.addresses import (
 )
 from reconciler.cimd.caching import MAX_RECHECK_SECONDS, MIN_RECHECK_SECONDS, recheck_after_seconds
 from reconciler.cimd.document import jwks_findings
-from reconciler.cimd.pinned import PinnedTransport, TransportFactory, VettedEndpoint
+from reconciler.cimd.pinned import (
+    PinnedConnections,
+    PinnedTransport,
+    TransportFactory,
+    VettedEndpoint,
+)
 from reconciler.cimd.url import cimd_url_problems
 from reconciler.core.hosts import is_ip_literal, is_loopback_host
 from reconciler.errors import CimdError
@@ -47,6 +54,7 @@ __all__ = [
     "MIN_RECHECK_SECONDS",
     "CimdFetcher",
     "FetchedDocument",
+    "PinnedConnections",
     "PinnedTransport",
     "Resolver",
     "TransportFactory",
@@ -88,7 +96,11 @@ class FetchedDocument:
 
 
 class CimdFetcher:
-    """Fetches documents under a ``CimdPolicy``; every failure is a ``CimdError``."""
+    """Fetches documents under a ``CimdPolicy``; every failure is a ``CimdError``.
+
+    Safe to share by threads. ``close`` (or leaving a ``with`` block) closes the
+    connections it keeps; a fetch after that opens new ones.
+    """
 
     def __init__(
         self,
@@ -101,16 +113,36 @@ class CimdFetcher:
         self._policy = policy
         self._resolver = resolver or resolve_host
         self._ssl_context = ssl_context
-        self._ssl_context_lock = threading.Lock()
+        self._connections: PinnedConnections | None = None
+        self._connections_lock = threading.Lock()
         self._transport_factory = transport_factory or self._pinned_transport
 
+    def __enter__(self) -> CimdFetcher:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close every kept connection."""
+        with self._connections_lock:
+            connections, self._connections = self._connections, None
+        if connections is not None:
+            connections.close()
+
     def _pinned_transport(self, endpoint: VettedEndpoint) -> httpx.BaseTransport:
-        # Loading the CA bundle takes some 30 ms: only a run that fetches pays for it.
-        with self._ssl_context_lock:
-            if self._ssl_context is None:
-                self._ssl_context = httpx.create_ssl_context()
-            context = self._ssl_context
-        return PinnedTransport(endpoint, context)
+        return PinnedTransport(endpoint, self._kept_connections())
+
+    def _kept_connections(self) -> PinnedConnections:
+        with self._connections_lock:
+            if self._connections is None:
+                # Loading the CA bundle takes some 30 ms: only a run that fetches pays for it.
+                if self._ssl_context is None:
+                    self._ssl_context = httpx.create_ssl_context()
+                self._connections = PinnedConnections(
+                    self._ssl_context, max_idle=max(1, self._policy.parallelism)
+                )
+            return self._connections
 
     def fetch(self, url: str, *, max_bytes: int = DOCUMENT_MAX_BYTES) -> FetchedDocument:
         """The document at ``url``: a JSON object, not yet validated against the CIMD rules."""
@@ -173,7 +205,7 @@ class CimdFetcher:
         addresses = self._resolve(url, host, port)
         for address in addresses:
             self._check_address(url, host, address)
-        return VettedEndpoint(host=host, address=addresses[0], port=port, deadline=deadline)
+        return VettedEndpoint(host, tuple(addresses), port, deadline)
 
     def _resolve(self, url: str, host: str, port: int) -> list[str]:
         if is_ip_literal(host):
