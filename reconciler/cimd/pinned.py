@@ -10,6 +10,7 @@ elsewhere, or to a refused address, is never reached through an old connection.
 
 from __future__ import annotations
 
+import itertools
 import ssl
 import threading
 import time
@@ -70,18 +71,27 @@ class _Connection:
         self.peer = peer
         self.deadline = _Deadline(deadline)
         self.reused = False
+        self.idle_since = 0.0  # on the time.monotonic() clock, once given back
         self._http = httpcore.HTTPConnection(
             httpcore.Origin(b"https", peer.host.encode("ascii"), peer.port),
             ssl_context=ssl_context,
-            keepalive_expiry=KEEPALIVE_SECONDS,
             network_backend=_PinnedBackend(peer, self.deadline),
+        )
+
+    def serves(self, endpoint: VettedEndpoint) -> bool:
+        """Whether a fetch to ``endpoint`` may use this connection."""
+        peer = self.peer
+        return (
+            peer.host == endpoint.host.lower()
+            and peer.port == endpoint.port
+            and peer.address in endpoint.addresses
         )
 
     def handle_request(self, request: httpcore.Request) -> httpcore.Response:
         return self._http.handle_request(request)
 
     def reusable(self) -> bool:
-        """Idle, within its keep-alive time, and not hung up on by the server."""
+        """Idle after an answer read to the end, and not hung up on by the server."""
         return self._http.is_idle() and not self._http.has_expired()
 
     def close(self) -> None:
@@ -93,41 +103,37 @@ class PinnedConnections:
 
     A fetch takes an idle connection to its host and port whose address is among the ones
     it just vetted, or opens one to the first of them, and gives it back when its answer
-    has been read to the end. At most ``max_idle`` idle connections are kept, the least
-    recently used closed first; one idle for longer than ``KEEPALIVE_SECONDS`` is closed.
+    has been read to the end. At most ``max_idle`` (at least 1) idle connections are kept,
+    the least recently used closed first; one idle for longer than ``KEEPALIVE_SECONDS``
+    is closed.
     """
 
     def __init__(self, ssl_context: ssl.SSLContext, *, max_idle: int) -> None:
         self._ssl_context = ssl_context
-        self._max_idle = max_idle
-        self._idle: OrderedDict[_Connection, None] = OrderedDict()
+        self._max_idle = max(1, max_idle)
+        self._idle: OrderedDict[_Connection, None] = OrderedDict()  # least recently used first
         self._lock = threading.Lock()
         self._closed = False
 
     def take(self, endpoint: VettedEndpoint) -> _Connection:
         """A kept connection to a vetted address of ``endpoint``, or a new one."""
-        host = endpoint.host.lower()
-        found: _Connection | None = None
-        stale: list[_Connection] = []
+        expired_before = time.monotonic() - KEEPALIVE_SECONDS
         with self._lock:
-            for connection in reversed(self._idle):  # the most recently used first
-                peer = connection.peer
-                if (peer.host, peer.port) != (host, endpoint.port):
-                    continue
-                if peer.address not in endpoint.addresses:
-                    continue
+            stale = list(itertools.takewhile(lambda c: c.idle_since < expired_before, self._idle))
+            for connection in stale:
                 del self._idle[connection]
-                if connection.reusable():
-                    found = connection
-                    break
-                stale.append(connection)
+            found = next((c for c in reversed(self._idle) if c.serves(endpoint)), None)
+            if found is not None:
+                del self._idle[found]
         for connection in stale:
             connection.close()
-        if found is None:
-            return self.open(endpoint)
-        found.deadline.at = endpoint.deadline
-        found.reused = True
-        return found
+        if found is not None and found.reusable():
+            found.deadline.at = endpoint.deadline
+            found.reused = True
+            return found
+        if found is not None:
+            found.close()
+        return self.open(endpoint)
 
     def open(self, endpoint: VettedEndpoint) -> _Connection:
         """A new connection to ``endpoint.address``, opened by its first request."""
@@ -138,6 +144,7 @@ class PinnedConnections:
         """Keep ``connection`` for a later fetch if its last answer left it reusable."""
         closing: _Connection | None = connection
         if connection.reusable():
+            connection.idle_since = time.monotonic()
             with self._lock:
                 if not self._closed:
                     if len(self._idle) >= self._max_idle:
