@@ -182,8 +182,9 @@ class CimdFetcher:
 
     def _fetch(self, url: str, max_bytes: int) -> FetchedDocument:
         deadline = time.monotonic() + self._policy.timeout_seconds
-        endpoint = self._vet(url, deadline)
-        body, headers = self._download(url, endpoint, max_bytes)
+        parsed = _parsed(url)
+        endpoint = self._vet(url, parsed, deadline)
+        body, headers = self._download(url, parsed, endpoint, max_bytes)
         return FetchedDocument(
             url=url,
             body=body,
@@ -195,8 +196,9 @@ class CimdFetcher:
 
     # -- before connecting -------------------------------------------------------------------
 
-    def _vet(self, url: str, deadline: float) -> VettedEndpoint:
-        host, port = _host_and_port(url)
+    def _vet(self, url: str, parsed: httpx.URL, deadline: float) -> VettedEndpoint:
+        # The host as it goes on the wire: IDNA-encoded, as httpx sends it.
+        host, port = parsed.raw_host.decode("ascii"), parsed.port or HTTPS_PORT
         allow_domains = self._policy.allow_domains
         if allow_domains and not domain_allowed(host, allow_domains):
             raise CimdError(
@@ -237,33 +239,30 @@ class CimdFetcher:
     # -- the request -------------------------------------------------------------------------
 
     def _download(
-        self, url: str, endpoint: VettedEndpoint, max_bytes: int
+        self, url: str, parsed: httpx.URL, endpoint: VettedEndpoint, max_bytes: int
     ) -> tuple[bytes, httpx.Headers]:
-        timeout = self._policy.timeout_seconds
-        client = httpx.Client(
-            transport=self._transport_factory(endpoint),
-            follow_redirects=False,
-            trust_env=False,  # a proxy from the environment would undo the vetting
-            timeout=timeout,
-        )
+        # Straight to the transport: no redirects followed, no proxy from the environment
+        # (it would undo the vetting), and the endpoint's deadline bounds every operation.
+        request = httpx.Request("GET", parsed, headers=_REQUEST_HEADERS)
         try:
-            with client, client.stream("GET", url, headers=_REQUEST_HEADERS) as response:
+            response = self._transport_factory(endpoint).handle_request(request)
+            try:
                 _check_status(url, response)
                 _check_encoding(url, response)
                 return _read_body(url, response, max_bytes, endpoint.deadline), response.headers
+            finally:
+                response.close()
         except httpx.TimeoutException as exc:
-            raise _timed_out(url, timeout) from exc
+            raise _timed_out(url, self._policy.timeout_seconds) from exc
         except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, OSError) as exc:
             raise CimdError(f"{url}: fetch failed: {str(exc) or type(exc).__name__}") from exc
 
 
-def _host_and_port(url: str) -> tuple[str, int]:
-    """The host as it goes on the wire (IDNA-encoded, as httpx sends it) and the port."""
+def _parsed(url: str) -> httpx.URL:
     try:
-        parsed = httpx.URL(url)
+        return httpx.URL(url)
     except httpx.InvalidURL as exc:
         raise CimdError(f"{url}: not a valid URL: {exc}") from exc
-    return parsed.raw_host.decode("ascii"), parsed.port or HTTPS_PORT
 
 
 def _check_status(url: str, response: httpx.Response) -> None:
