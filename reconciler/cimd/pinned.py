@@ -25,8 +25,8 @@ import httpx
 
 __all__ = ["PinnedConnections", "PinnedTransport", "TransportFactory", "VettedEndpoint"]
 
-#: Longer than the pause between a run's fetches, shorter than most servers keep a
-#: connection open (nginx: 75 s, Apache: 5 s, a CDN edge: often 15 s or more).
+#: Under Apache's default keep-alive timeout (5 s; nginx keeps 75 s), so a kept connection
+#: is mostly given up before its server closes it; a run's fetches follow much sooner.
 KEEPALIVE_SECONDS = 4.0
 
 
