@@ -18,7 +18,7 @@ import json
 import ssl
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -167,18 +167,28 @@ class CimdFetcher:
 
     def fetch_many(self, urls: Sequence[str]) -> dict[str, FetchedDocument | CimdError]:
         """Each URL's document or error, fetched in parallel (at most policy.parallelism)."""
+        return self._in_parallel(self.fetch, urls)
+
+    def fetch_many_jwks(self, urls: Sequence[str]) -> dict[str, FetchedDocument | CimdError]:
+        """Each URL's key set or error, fetched in parallel like ``fetch_many``."""
+        return self._in_parallel(self.fetch_jwks, urls)
+
+    def _in_parallel(
+        self, fetch: Callable[[str], FetchedDocument], urls: Sequence[str]
+    ) -> dict[str, FetchedDocument | CimdError]:
         unique = list(dict.fromkeys(urls))
         if not unique:
             return {}
+
+        def fetch_or_error(url: str) -> FetchedDocument | CimdError:
+            try:
+                return fetch(url)
+            except CimdError as exc:
+                return exc
+
         workers = max(1, min(self._policy.parallelism, len(unique)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cimd-fetch") as pool:
-            return dict(zip(unique, pool.map(self._fetch_or_error, unique), strict=True))
-
-    def _fetch_or_error(self, url: str) -> FetchedDocument | CimdError:
-        try:
-            return self.fetch(url)
-        except CimdError as exc:
-            return exc
+            return dict(zip(unique, pool.map(fetch_or_error, unique), strict=True))
 
     def _fetch(self, url: str, max_bytes: int) -> FetchedDocument:
         deadline = time.monotonic() + self._policy.timeout_seconds
