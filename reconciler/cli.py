@@ -602,9 +602,8 @@ def lock_command(ctx: click.Context, /, paths: tuple[Path, ...], **given: Any) -
     workspace = Workspace.open(options_from(ctx, paths, **given))
     desired = load_desired(workspace)
     path = workspace.config.root / LOCK_NAME
-    sources = gather_sources(
-        desired.in_scope(), (), make_fetcher(desired.environment.cimd), LockFile(path), strict=True
-    )
+    with make_fetcher(desired.environment.cimd) as fetcher:
+        sources = gather_sources(desired.in_scope(), (), fetcher, LockFile(path), strict=True)
     show_warnings(sources.diagnostics)
     written = update_lock(path, list(sources.documents.values()))
     click.echo(f"{LOCK_NAME}: {len(written)} document(s) recorded, {len(sources.errors)} refused.")

@@ -32,6 +32,8 @@ class Route:
     drip_seconds: float = 0.0  # between single bytes of the body
     drip_head: bool = False  # drip the status line and headers too
     content_length: bool = True
+    keep_alive: bool = False  # leave the connection open for the next request
+    hang_ups: int = 0  # hang up on this many requests for this path, without an answer
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,12 @@ class SeenRequest:
 
 class _QuietServer(ThreadingHTTPServer):
     daemon_threads = True
+    #: Connections accepted, each after a TLS handshake that succeeded.
+    connections = 0
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        self.connections += 1  # the one accepting thread counts
+        super().process_request(request, client_address)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         if not isinstance(sys.exc_info()[1], OSError):  # a client hanging up is expected
@@ -78,6 +86,11 @@ class DocumentServer:
         self._httpd.server_close()
         self._thread.join()
 
+    @property
+    def connections(self) -> int:
+        """Connections accepted so far: one TLS handshake each."""
+        return self._httpd.connections
+
     def url(self, path: str, host: str = HOST) -> str:
         return f"https://{host}:{self.port}{path}"
 
@@ -100,8 +113,14 @@ class DocumentServer:
             self.requests.append(seen)
             self._concurrent += 1
             self.max_concurrent = max(self.max_concurrent, self._concurrent)
+        route = self.routes.get(handler.path, Route(b"not found", status=404))
+        handler.close_connection = not route.keep_alive
         try:
-            self._send(handler, self.routes.get(handler.path, Route(b"not found", status=404)))
+            if route.hang_ups:
+                route.hang_ups -= 1
+                handler.close_connection = True
+                return
+            self._send(handler, route)
         except OSError:
             pass  # the fetcher hung up, as several tests intend
         finally:
@@ -127,7 +146,9 @@ class DocumentServer:
 
 
 def _response_head(route: Route) -> bytes:
-    lines = [f"HTTP/1.1 {route.status} {HTTPStatus(route.status).phrase}", "Connection: close"]
+    lines = [f"HTTP/1.1 {route.status} {HTTPStatus(route.status).phrase}"]
+    if not route.keep_alive:
+        lines.append("Connection: close")
     lines += [f"{name}: {value}" for name, value in route.headers.items()]
     if route.content_length:
         lines.append(f"Content-Length: {len(route.body)}")
@@ -136,6 +157,8 @@ def _response_head(route: Route) -> bytes:
 
 def _handler_for(server: DocumentServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # a route's answer may keep the connection open
+
         def do_GET(self) -> None:
             server.answer(self)
 

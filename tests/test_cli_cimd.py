@@ -112,6 +112,37 @@ def test_upstream_edit_is_a_refresh_locked_refuses_apply_refreshes(
     assert run("plan", "--locked", "--detailed-exitcode").exit_code == 0
 
 
+def test_each_run_closes_the_connections_its_fetcher_kept(
+    project: Path,
+    server: DocumentServer,
+    trust: ssl.SSLContext,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    server.serve_json(PATH, client_document(server.url(PATH)), keep_alive=True)
+    made: list[ClosingRecorded] = []
+
+    class ClosingRecorded(CimdFetcher):
+        closed = False
+
+        def close(self) -> None:
+            super().close()
+            self.closed = True
+
+    def fetcher(policy: CimdPolicy) -> CimdFetcher:
+        made.append(ClosingRecorded(policy, resolver=known_hosts(), ssl_context=trust))
+        return made[-1]
+
+    monkeypatch.setattr(reconciler.pipeline.planning, "make_fetcher", fetcher)
+    monkeypatch.setattr(reconciler.cli, "make_fetcher", fetcher)
+
+    assert run("plan").exit_code == 0
+    assert run("lock").exit_code == 0
+    assert run("apply", "--auto-approve").exit_code == 0
+
+    assert [each.closed for each in made] == [True, True, True]
+    assert server.connections == 3
+
+
 def test_invalid_document_for_a_new_app_without_lock_is_an_error(
     project: Path, server: DocumentServer
 ) -> None:

@@ -2,7 +2,7 @@
 
 url.py          what a CIMD URL may be (CIMD draft section 3)
 addresses.py    where a fetch may connect: resolution and special-use address ranges
-pinned.py       an httpx transport that connects only to one vetted address
+pinned.py       kept HTTPS connections, each to a vetted address, and their httpx transport
 caching.py      how long a fetched document may be relied on
 fetch.py        CimdFetcher and CimdPolicy: documents and key sets, size and time limits
 document.py     what a document may say (CIMD draft section 4, stricter where Auth0 is)

@@ -2,10 +2,12 @@
 
 Before any connection, a URL is checked, its host is resolved once, and every address it
 resolves to is vetted against the RFC 6890 special-use ranges (CIMD §8.6, ``addresses``).
-The connection then goes to that vetted address (``pinned``), whatever the name would
+The connection then goes to a vetted address (``pinned``), whatever the name would
 resolve to a moment later, while the Host header, TLS SNI and certificate verification
-keep using the URL's host name. The whole fetch has one deadline; the body is read as a
-stream and cut at a size limit. Nothing is cached here: a failed fetch leaves nothing
+keep using the URL's host name. Connections are kept for later fetches to the same host,
+and reused only where that fetch's own vetting passed their address; ``close`` ends
+them. The whole fetch has one deadline; the body is read as a stream and cut at a size
+limit. Nothing is cached here: a failed fetch leaves nothing
 behind (CIMD §5.2); ``caching`` says when a fetched document should be fetched again.
 """
 
@@ -16,7 +18,7 @@ import json
 import ssl
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -34,7 +36,12 @@ from reconciler.cimd.addresses import (
 )
 from reconciler.cimd.caching import MAX_RECHECK_SECONDS, MIN_RECHECK_SECONDS, recheck_after_seconds
 from reconciler.cimd.document import jwks_findings
-from reconciler.cimd.pinned import PinnedTransport, TransportFactory, VettedEndpoint
+from reconciler.cimd.pinned import (
+    PinnedConnections,
+    PinnedTransport,
+    TransportFactory,
+    VettedEndpoint,
+)
 from reconciler.cimd.url import cimd_url_problems
 from reconciler.core.hosts import is_ip_literal, is_loopback_host
 from reconciler.errors import CimdError
@@ -47,6 +54,7 @@ __all__ = [
     "MIN_RECHECK_SECONDS",
     "CimdFetcher",
     "FetchedDocument",
+    "PinnedConnections",
     "PinnedTransport",
     "Resolver",
     "TransportFactory",
@@ -88,7 +96,11 @@ class FetchedDocument:
 
 
 class CimdFetcher:
-    """Fetches documents under a ``CimdPolicy``; every failure is a ``CimdError``."""
+    """Fetches documents under a ``CimdPolicy``; every failure is a ``CimdError``.
+
+    Safe to share by threads. ``close`` (or leaving a ``with`` block) closes the
+    connections it keeps; a fetch after that opens new ones.
+    """
 
     def __init__(
         self,
@@ -101,16 +113,36 @@ class CimdFetcher:
         self._policy = policy
         self._resolver = resolver or resolve_host
         self._ssl_context = ssl_context
-        self._ssl_context_lock = threading.Lock()
+        self._connections: PinnedConnections | None = None
+        self._connections_lock = threading.Lock()
         self._transport_factory = transport_factory or self._pinned_transport
 
+    def __enter__(self) -> CimdFetcher:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close every kept connection."""
+        with self._connections_lock:
+            connections, self._connections = self._connections, None
+        if connections is not None:
+            connections.close()
+
     def _pinned_transport(self, endpoint: VettedEndpoint) -> httpx.BaseTransport:
-        # Loading the CA bundle takes some 30 ms: only a run that fetches pays for it.
-        with self._ssl_context_lock:
-            if self._ssl_context is None:
-                self._ssl_context = httpx.create_ssl_context()
-            context = self._ssl_context
-        return PinnedTransport(endpoint, context)
+        return PinnedTransport(endpoint, self._kept_connections())
+
+    def _kept_connections(self) -> PinnedConnections:
+        with self._connections_lock:
+            if self._connections is None:
+                # Loading the CA bundle takes some 30 ms: only a run that fetches pays for it.
+                if self._ssl_context is None:
+                    self._ssl_context = httpx.create_ssl_context()
+                self._connections = PinnedConnections(
+                    self._ssl_context, max_idle=max(1, self._policy.parallelism)
+                )
+            return self._connections
 
     def fetch(self, url: str, *, max_bytes: int = DOCUMENT_MAX_BYTES) -> FetchedDocument:
         """The document at ``url``: a JSON object, not yet validated against the CIMD rules."""
@@ -135,23 +167,34 @@ class CimdFetcher:
 
     def fetch_many(self, urls: Sequence[str]) -> dict[str, FetchedDocument | CimdError]:
         """Each URL's document or error, fetched in parallel (at most policy.parallelism)."""
+        return self._in_parallel(self.fetch, urls)
+
+    def fetch_many_jwks(self, urls: Sequence[str]) -> dict[str, FetchedDocument | CimdError]:
+        """Each URL's key set or error, fetched in parallel like ``fetch_many``."""
+        return self._in_parallel(self.fetch_jwks, urls)
+
+    def _in_parallel(
+        self, fetch: Callable[[str], FetchedDocument], urls: Sequence[str]
+    ) -> dict[str, FetchedDocument | CimdError]:
         unique = list(dict.fromkeys(urls))
         if not unique:
             return {}
+
+        def fetch_or_error(url: str) -> FetchedDocument | CimdError:
+            try:
+                return fetch(url)
+            except CimdError as exc:
+                return exc
+
         workers = max(1, min(self._policy.parallelism, len(unique)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cimd-fetch") as pool:
-            return dict(zip(unique, pool.map(self._fetch_or_error, unique), strict=True))
-
-    def _fetch_or_error(self, url: str) -> FetchedDocument | CimdError:
-        try:
-            return self.fetch(url)
-        except CimdError as exc:
-            return exc
+            return dict(zip(unique, pool.map(fetch_or_error, unique), strict=True))
 
     def _fetch(self, url: str, max_bytes: int) -> FetchedDocument:
         deadline = time.monotonic() + self._policy.timeout_seconds
-        endpoint = self._vet(url, deadline)
-        body, headers = self._download(url, endpoint, max_bytes)
+        parsed = _parsed(url)
+        endpoint = self._vet(url, parsed, deadline)
+        body, headers = self._download(url, parsed, endpoint, max_bytes)
         return FetchedDocument(
             url=url,
             body=body,
@@ -163,8 +206,9 @@ class CimdFetcher:
 
     # -- before connecting -------------------------------------------------------------------
 
-    def _vet(self, url: str, deadline: float) -> VettedEndpoint:
-        host, port = _host_and_port(url)
+    def _vet(self, url: str, parsed: httpx.URL, deadline: float) -> VettedEndpoint:
+        # The host as it goes on the wire: IDNA-encoded, as httpx sends it.
+        host, port = parsed.raw_host.decode("ascii"), parsed.port or HTTPS_PORT
         allow_domains = self._policy.allow_domains
         if allow_domains and not domain_allowed(host, allow_domains):
             raise CimdError(
@@ -173,7 +217,7 @@ class CimdFetcher:
         addresses = self._resolve(url, host, port)
         for address in addresses:
             self._check_address(url, host, address)
-        return VettedEndpoint(host=host, address=addresses[0], port=port, deadline=deadline)
+        return VettedEndpoint(host, tuple(addresses), port, deadline)
 
     def _resolve(self, url: str, host: str, port: int) -> list[str]:
         if is_ip_literal(host):
@@ -205,33 +249,30 @@ class CimdFetcher:
     # -- the request -------------------------------------------------------------------------
 
     def _download(
-        self, url: str, endpoint: VettedEndpoint, max_bytes: int
+        self, url: str, parsed: httpx.URL, endpoint: VettedEndpoint, max_bytes: int
     ) -> tuple[bytes, httpx.Headers]:
-        timeout = self._policy.timeout_seconds
-        client = httpx.Client(
-            transport=self._transport_factory(endpoint),
-            follow_redirects=False,
-            trust_env=False,  # a proxy from the environment would undo the vetting
-            timeout=timeout,
-        )
+        # Straight to the transport: no redirects followed, no proxy from the environment
+        # (it would undo the vetting), and the endpoint's deadline bounds every operation.
+        request = httpx.Request("GET", parsed, headers=_REQUEST_HEADERS)
         try:
-            with client, client.stream("GET", url, headers=_REQUEST_HEADERS) as response:
+            response = self._transport_factory(endpoint).handle_request(request)
+            try:
                 _check_status(url, response)
                 _check_encoding(url, response)
                 return _read_body(url, response, max_bytes, endpoint.deadline), response.headers
+            finally:
+                response.close()
         except httpx.TimeoutException as exc:
-            raise _timed_out(url, timeout) from exc
+            raise _timed_out(url, self._policy.timeout_seconds) from exc
         except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, OSError) as exc:
             raise CimdError(f"{url}: fetch failed: {str(exc) or type(exc).__name__}") from exc
 
 
-def _host_and_port(url: str) -> tuple[str, int]:
-    """The host as it goes on the wire (IDNA-encoded, as httpx sends it) and the port."""
+def _parsed(url: str) -> httpx.URL:
     try:
-        parsed = httpx.URL(url)
+        return httpx.URL(url)
     except httpx.InvalidURL as exc:
         raise CimdError(f"{url}: not a valid URL: {exc}") from exc
-    return parsed.raw_host.decode("ascii"), parsed.port or HTTPS_PORT
 
 
 def _check_status(url: str, response: httpx.Response) -> None:

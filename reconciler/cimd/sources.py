@@ -12,11 +12,12 @@ fields it changed go with its Source, and the planner labels the refresh with th
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from reconciler.cimd.document import (
+    Finding,
     filtered_document,
     security_sensitive_changes,
     validate_document,
@@ -46,7 +47,7 @@ class Fetcher(Protocol):
 
     def fetch_many(self, urls: Sequence[str]) -> dict[str, FetchedDocument | CimdError]: ...
 
-    def fetch_jwks(self, url: str) -> FetchedDocument: ...
+    def fetch_many_jwks(self, urls: Sequence[str]) -> dict[str, FetchedDocument | CimdError]: ...
 
 
 def gather_sources(
@@ -61,21 +62,29 @@ def gather_sources(
     wanted = {app.cimd: app for app in apps if app.cimd}
     result = Sources()
     fetched = fetcher.fetch_many(list(wanted))
+    findings = {
+        url: validate_document(url, outcome.document)
+        for url, outcome in fetched.items()
+        if isinstance(outcome, FetchedDocument)
+    }
+    key_sets = fetcher.fetch_many_jwks(
+        [uri for url, found in findings.items() if (uri := _jwks_uri(fetched[url], found))]
+    )
     for url, app in wanted.items():
         where = _location(app)
         outcome = fetched.get(url) or CimdError(f"{url}: not fetched")
         problem = outcome if isinstance(outcome, CimdError) else None
         if isinstance(outcome, FetchedDocument):
-            findings = validate_document(url, outcome.document)
-            for finding in findings:
+            for finding in findings[url]:
                 if not finding.is_error:
                     message = f"{url} {finding.path}: {finding.message}"
                     result.diagnostics.append(
                         Diagnostic(where, "cimd-document", message, Severity.WARNING)
                     )
-            errors = [f"{f.path}: {f.message}" for f in findings if f.is_error]
-            if not errors:
-                errors = _key_set_problems(outcome.document, fetcher)
+            errors = [f"{f.path}: {f.message}" for f in findings[url] if f.is_error]
+            key_set = key_sets.get(_jwks_uri(outcome, findings[url]) or "")
+            if isinstance(key_set, CimdError):
+                errors = [f"$.jwks_uri: {key_set}"]
             if errors:
                 problem = CimdError(f"{url}: invalid document: " + "; ".join(errors))
             else:
@@ -102,16 +111,12 @@ def gather_sources(
     return result
 
 
-def _key_set_problems(document: Mapping[str, Any], fetcher: Fetcher) -> list[str]:
-    """A private_key_jwt document's keys must be fetchable, public, and at most 12 KB."""
-    jwks_uri = document.get("jwks_uri")
-    if not isinstance(jwks_uri, str):
-        return []
-    try:
-        fetcher.fetch_jwks(jwks_uri)
-    except CimdError as exc:
-        return [f"$.jwks_uri: {exc}"]
-    return []
+def _jwks_uri(outcome: FetchedDocument | CimdError, findings: Sequence[Finding]) -> str | None:
+    """Where a valid private_key_jwt document's keys are: they must be fetchable and public."""
+    if isinstance(outcome, CimdError) or any(finding.is_error for finding in findings):
+        return None
+    jwks_uri = outcome.document.get("jwks_uri")
+    return jwks_uri if isinstance(jwks_uri, str) else None
 
 
 def _unusable(

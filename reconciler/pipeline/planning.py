@@ -10,6 +10,7 @@ import hashlib
 import os
 import ssl
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -191,13 +192,14 @@ def read_and_plan(
     apps, unheld = fit_to_registry(desired.apps, registry, holdings)
     shown = [app for app in apps if desired.scope.covers(app.key, app.file)]
     lock = LockFile.load(desired.lock_path)
-    sources = gather_sources(
-        shown,
-        {app.external_client_id for app in current if app.external_client_id},
-        fetcher or make_fetcher(environment.cimd),
-        lock,
-        strict=desired.strict,
-    )
+    with nullcontext(fetcher) if fetcher else make_fetcher(environment.cimd) as fetching:
+        sources = gather_sources(
+            shown,
+            {app.external_client_id for app in current if app.external_client_id},
+            fetching,
+            lock,
+            strict=desired.strict,
+        )
     sources.diagnostics.extend(registry_cimd_support(registry, shown, current))
     sources.diagnostics.extend(registry_verdicts(registry, shown, current))
     sources.diagnostics.extend(

@@ -16,6 +16,7 @@ import pytest
 from reconciler.cimd.document import validate_document
 from reconciler.cimd.fetch import (
     FetchedDocument,
+    PinnedConnections,
     PinnedTransport,
     VettedEndpoint,
     domain_allowed,
@@ -66,12 +67,21 @@ def test_a_mismatched_client_id_is_a_finding(server: DocumentServer, trust: ssl.
 def test_the_default_port_written_out_is_another_client_id(
     server: DocumentServer, trust: ssl.SSLContext
 ) -> None:
-    def to_the_test_server(endpoint: VettedEndpoint) -> httpx.BaseTransport:
-        assert endpoint.port == 443
-        return PinnedTransport(replace(endpoint, port=server.port), trust)
+    kept = PinnedConnections(trust, max_idle=1)
+
+    class ToTheTestServer(httpx.BaseTransport):
+        """Port 443, where the test server cannot listen, is the test server's port."""
+
+        def __init__(self, endpoint: VettedEndpoint) -> None:
+            assert endpoint.port == 443
+            self._pinned = PinnedTransport(replace(endpoint, port=server.port), kept)
+
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            request.url = request.url.copy_with(port=server.port)
+            return self._pinned.handle_request(request)
 
     server.serve_json("/c", client_document(f"https://{HOST}/c"))
-    fetch = fetcher(trust, transport_factory=to_the_test_server).fetch
+    fetch = fetcher(trust, transport_factory=ToTheTestServer).fetch
 
     without_port = fetch(f"https://{HOST}/c")
     with_port = fetch(f"https://{HOST}:443/c")

@@ -148,6 +148,30 @@ def test_a_private_key_jwt_documents_keys_are_fetched_and_must_be_public(
     assert "/jwks.json" in [r.path for r in server.requests]
 
 
+def test_key_sets_are_fetched_once_per_jwks_uri(
+    server: DocumentServer, trust: ssl.SSLContext, tmp_path: Path
+) -> None:
+    server.serve_json("/jwks.json", {"keys": [PUBLIC_KEY]})
+    server.serve_json("/bad-jwks.json", {"keys": [{**PUBLIC_KEY, "d": "private"}]})
+    urls = [server.url(f"/app-{index}.json") for index in range(6)]
+    for index, url in enumerate(urls):
+        jwks_uri = server.url("/bad-jwks.json" if index == 5 else "/jwks.json")
+        server.serve_json(
+            f"/app-{index}.json",
+            client_document(url, token_endpoint_auth_method="private_key_jwt", jwks_uri=jwks_uri),
+        )
+
+    sources = gather_sources(
+        [app_for(url) for url in urls], (), fetcher(trust, parallelism=4), LockFile(tmp_path / "l")
+    )
+
+    assert list(sources.documents) == urls[:5]
+    [problem] = sources.errors
+    assert urls[5] in problem.message and "$.keys[0].d" in problem.message
+    key_set_requests = [seen.path for seen in server.requests if "jwks" in seen.path]
+    assert sorted(key_set_requests) == ["/bad-jwks.json", "/jwks.json"]
+
+
 def locked_then_moved(
     server: DocumentServer, trust: ssl.SSLContext, tmp_path: Path, moved: dict[str, object]
 ) -> tuple[Sources, str]:
