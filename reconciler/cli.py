@@ -8,17 +8,12 @@ import sys
 from collections.abc import Callable, Sequence
 from contextlib import closing
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from reconciler import __version__
-from reconciler.apply.applier import ApplyReport, ChangeResult
-from reconciler.apply.report import progress_line, render_report
-from reconciler.cimd.lockfile import LockFile
-from reconciler.cimd.sources import gather_sources
 from reconciler.core.comment import COMMENT_BUDGET
-from reconciler.core.plan import Plan
 from reconciler.core.render import (
     COLOR_CHOICES,
     RENDERERS,
@@ -29,28 +24,12 @@ from reconciler.core.render import (
 )
 from reconciler.diagnostics import Diagnostic, render_diagnostics
 from reconciler.errors import InputError, ManifestError, ReconcilerError
-from reconciler.github import gather_comment_context, repository_root
-from reconciler.manifests.export import export_apps
-from reconciler.manifests.workspace import Options, Workspace
-from reconciler.manifests.yamlfile import load_yaml_file
-from reconciler.pipeline import (
-    LOCK_NAME,
-    ApplyRequest,
-    apply_workspace,
-    connection_for,
-    load_desired,
-    open_for,
-    plan_exit_code,
-    plan_workspace,
-    rotate_secrets,
-    update_lock,
-)
-from reconciler.pipeline.holdings import read_holdings
-from reconciler.pipeline.planning import make_fetcher
-from reconciler.registries.dcr.registry import DcrRegistry
-from reconciler.registries.sqlite import seed_sqlite
-from reconciler.server import serve
-from reconciler.tenant.seeding import SEED_KINDS
+
+if TYPE_CHECKING:
+    from reconciler.apply.applier import ApplyReport, ChangeResult
+    from reconciler.core.plan import Plan
+    from reconciler.manifests.workspace import Options
+    from reconciler.registries.dcr.registry import DcrRegistry
 
 __all__ = ["cli", "main"]
 
@@ -163,6 +142,8 @@ def global_options(function: F) -> F:
 
 def options_from(ctx: click.Context, paths: tuple[Path, ...], **given: Any) -> Options:
     """Merge the group's global options with the subcommand's (the subcommand wins)."""
+    from reconciler.manifests.workspace import Options
+
     outer: dict[str, Any] = ctx.obj or {}
 
     def pick(name: str) -> Any:
@@ -260,6 +241,9 @@ def validate(
     **given: Any,
 ) -> None:
     """Check manifests against the schema and the OAuth lint rules."""
+    from reconciler.github import repository_root
+    from reconciler.manifests.workspace import Workspace
+
     workspace = Workspace.open(options_from(ctx, paths, **given))
     report = workspace.validate(all_envs=all_envs, strict=strict)
     if workspace.config.path is None:
@@ -338,6 +322,10 @@ def plan_command(
     **given: Any,
 ) -> None:
     """Show what apply would change, without changing anything."""
+    from reconciler.github import gather_comment_context
+    from reconciler.manifests.workspace import Workspace
+    from reconciler.pipeline import plan_exit_code, plan_workspace
+
     workspace = Workspace.open(options_from(ctx, paths, **given))
     planned = plan_workspace(
         workspace, Terminal(ctx, given, fmt), strict=strict, locked=locked, first_run=first_run
@@ -398,6 +386,9 @@ def apply_command(
     **given: Any,
 ) -> None:
     """Apply a saved plan (apply PLAN.json), or plan and apply in one run."""
+    from reconciler.manifests.workspace import Workspace
+    from reconciler.pipeline import LOCK_NAME, ApplyRequest, apply_workspace
+
     saved = saved_plan(paths)
     if saved is not None and given.get("targets"):
         raise InputError(
@@ -434,6 +425,8 @@ def apply_command(
 @click.pass_context
 def show_command(ctx: click.Context, /, plan_file: Path, fmt: str, **given: Any) -> None:
     """Render a saved plan (its checksum checked, as apply does); the registry is not read."""
+    from reconciler.core.plan import Plan
+
     plan = Plan.from_json(plan_file.read_text("utf-8"), str(plan_file))
     color = color_of(ctx, given)
     click.echo(render(plan, fmt, color=color), nl=False, color=color)
@@ -462,6 +455,9 @@ def rotate_secret_command(
 
     The old secret stops working at once. A run stopped part way leaves the app marked as
     pending, and the next apply or rotate-secret delivers its secret."""
+    from reconciler.manifests.workspace import Workspace
+    from reconciler.pipeline import rotate_secrets
+
     workspace = Workspace.open(options_from(ctx, (), **given))
     rotated = rotate_secrets(
         workspace, keys, secrets_out, Terminal(ctx, given), auto_approve=auto_approve
@@ -475,6 +471,12 @@ def rotate_secret_command(
 @click.pass_context
 def lock_command(ctx: click.Context, /, paths: tuple[Path, ...], **given: Any) -> None:
     """Fetch every CIMD document, validate it, and record it in reconciler.lock."""
+    from reconciler.cimd.lockfile import LockFile
+    from reconciler.cimd.sources import gather_sources
+    from reconciler.manifests.workspace import Workspace
+    from reconciler.pipeline import LOCK_NAME, load_desired, update_lock
+    from reconciler.pipeline.planning import make_fetcher
+
     workspace = Workspace.open(options_from(ctx, paths, **given))
     desired = load_desired(workspace)
     path = workspace.config.root / LOCK_NAME
@@ -502,6 +504,11 @@ def export_command(ctx: click.Context, /, out: Path, **given: Any) -> None:
     """Write the registry's apps as manifests (no secrets, no stamps), with the APIs and
     connections each may use where the registry holds them, and the tenant's grants for
     every third-party app."""
+    from reconciler.manifests.export import export_apps
+    from reconciler.manifests.workspace import Options, Workspace
+    from reconciler.pipeline import connection_for, open_for
+    from reconciler.pipeline.holdings import read_holdings
+
     workspace = Workspace.open(options_from(ctx, (), **given))
     environment = workspace.environment()
     registry = open_for(environment, connection_for(workspace, read_only=True))
@@ -543,6 +550,11 @@ def registry_group() -> None:
 def seed_command(ctx: click.Context, /, file: Path, **given: Any) -> None:
     """Load what exists before reconciler: FILE holds `clients` (Auth0 client objects) and
     optionally `resource_servers`, `client_grants`, `connections` and `tenant_settings`."""
+    from reconciler.manifests.workspace import Workspace
+    from reconciler.manifests.yamlfile import load_yaml_file
+    from reconciler.registries.sqlite import seed_sqlite
+    from reconciler.tenant.seeding import SEED_KINDS
+
     workspace = Workspace.open(options_from(ctx, (), **given))
     environment = workspace.environment()
     source = load_yaml_file(file)
@@ -568,7 +580,37 @@ def seed_command(ctx: click.Context, /, file: Path, **given: Any) -> None:
         click.echo(f"Tenant settings: {settings}.")
 
 
-cli.add_command(serve)
+class LazyCommand(click.Command):
+    """A command another package defines, imported only when it runs (its --help too), so
+    that listing it in ``reconciler --help`` loads nothing but its summary."""
+
+    def __init__(self, name: str, load: Callable[[], click.Command], summary: str) -> None:
+        super().__init__(name, help=summary, add_help_option=False)
+        self.load = load
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        return self.load().make_context(info_name, args, parent, **extra)
+
+
+def load_serve() -> click.Command:
+    from reconciler.server import serve
+
+    return serve
+
+
+cli.add_command(
+    LazyCommand(
+        "serve",
+        load_serve,
+        "Serve the embedded registry as an Auth0 Management API (clients routes) until Ctrl-C.",
+    )
+)
 
 
 @cli.group("dcr")
@@ -577,6 +619,10 @@ def dcr_group() -> None:
 
 
 def open_dcr_state(ctx: click.Context, given: dict[str, Any]) -> DcrRegistry:
+    from reconciler.manifests.workspace import Workspace
+    from reconciler.pipeline import connection_for, open_for
+    from reconciler.registries.dcr.registry import DcrRegistry
+
     workspace = Workspace.open(options_from(ctx, (), **given))
     registry = open_for(workspace.environment(), connection_for(workspace))
     if not isinstance(registry, DcrRegistry):
@@ -629,6 +675,8 @@ def dcr_adopt(
         raise InputError(
             "set DCR_REGISTRATION_ACCESS_TOKEN to the client's registration access token"
         )
+    from reconciler.manifests.workspace import Workspace
+
     owner = Workspace.open(options_from(ctx, (), **given)).environment().owner
     with closing(open_dcr_state(ctx, given)) as registry, registry.lock():
         registry.adopt(key, client_id, token, registration_client_uri, owner=owner)
@@ -636,6 +684,8 @@ def dcr_adopt(
 
 
 def render(plan: Plan, fmt: str, *, color: bool) -> str:
+    from reconciler.github import repository_root
+
     if fmt == "text":
         return render_text(plan, color=color)
     if fmt == "github":
@@ -668,6 +718,8 @@ def saved_plan(paths: tuple[Path, ...]) -> Path | None:
 
 def show_warnings(warnings: list[Diagnostic], fmt: str = "text") -> None:
     """On stderr; under --format github, as annotations on stdout instead."""
+    from reconciler.github import repository_root
+
     if fmt == "github":
         if warnings:
             click.echo(render_diagnostics(warnings, "github", {}, root=repository_root()))
@@ -698,9 +750,13 @@ class Terminal:
             raise InputError("apply cancelled")
 
     def progress(self, index: int, total: int, result: ChangeResult) -> None:
+        from reconciler.apply.report import progress_line
+
         click.echo(progress_line(index, total, result), err=True)
 
     def show_report(self, report: ApplyReport) -> None:
+        from reconciler.apply.report import render_report
+
         click.echo(render_report(report))
 
 

@@ -8,10 +8,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives.serialization import load_pem_public_key
-from cryptography.x509 import load_pem_x509_certificate
-
 from reconciler.cimd.url import cimd_url_problems
 from reconciler.core.hosts import is_loopback_host
 from reconciler.core.keys import parse_expiry
@@ -637,7 +633,12 @@ def _key_problem(pem: str, kind: str) -> str | None:
     """What Auth0 would refuse in a credential's PEM: not a public key (for mTLS, not an
     X.509 certificate), not RSA, for private_key_jwt not of 2048 to 4096 bits
     (configure-private-key-jwt.mdx, "Credential limits"), a certificate over 4096
-    characters (Terraform's bound on an mTLS ``pem``)."""
+    characters (Terraform's bound on an mTLS ``pem``). Only a manifest with a key loads
+    cryptography."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+    from cryptography.x509 import load_pem_x509_certificate
+
     certificate_only = kind != "public_key"
     data = pem.encode("utf-8")
     key: object

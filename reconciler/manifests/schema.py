@@ -1,4 +1,8 @@
-"""JSON Schema validation with every finding mapped back to the node at fault."""
+"""JSON Schema validation with every finding mapped back to the node at fault.
+
+Valid input is answered by the compiled check alone; jsonschema, which names every
+finding, is loaded only to describe a file that fails it.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +12,16 @@ import json
 from collections.abc import Callable, Iterator
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import fastjsonschema
-import jsonschema
-from jsonschema.exceptions import ValidationError
 
 from reconciler.diagnostics import Diagnostic
 from reconciler.manifests.yamlfile import JsonPath, YamlFile
+
+if TYPE_CHECKING:
+    import jsonschema
+    from jsonschema.exceptions import ValidationError
 
 __all__ = ["MANIFEST_SCHEMA", "CONFIG_SCHEMA", "check_schema", "load_schema"]
 
@@ -51,6 +57,8 @@ def load_schema(name: str) -> dict[str, Any]:
 
 @cache
 def _validator(name: str) -> jsonschema.Draft202012Validator:
+    import jsonschema
+
     return jsonschema.Draft202012Validator(load_schema(name))
 
 
