@@ -13,15 +13,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from reconciler import __version__
+from reconciler.core.color import COLOR_CHOICES, color_wanted
 from reconciler.core.comment import COMMENT_BUDGET
-from reconciler.core.render import (
-    COLOR_CHOICES,
-    RENDERERS,
-    color_wanted,
-    render_github,
-    render_markdown,
-    render_text,
-)
 from reconciler.diagnostics import Diagnostic, render_diagnostics
 from reconciler.errors import InputError, ManifestError, ReconcilerError
 
@@ -322,6 +315,7 @@ def plan_command(
     **given: Any,
 ) -> None:
     """Show what apply would change, without changing anything."""
+    from reconciler.core.render import render_markdown
     from reconciler.github import gather_comment_context
     from reconciler.manifests.workspace import Workspace
     from reconciler.pipeline import plan_exit_code, plan_workspace
@@ -684,6 +678,7 @@ def dcr_adopt(
 
 
 def render(plan: Plan, fmt: str, *, color: bool) -> str:
+    from reconciler.core.render import RENDERERS, render_github, render_text
     from reconciler.github import repository_root
 
     if fmt == "text":
@@ -738,6 +733,8 @@ class Terminal:
         show_warnings(list(diagnostics), self.fmt)
 
     def show_plan(self, plan: Plan) -> None:
+        from reconciler.core.render import render_text
+
         color = color_of(self.ctx, self.given)
         click.echo(render_text(plan, color=color), nl=False, color=color)
 

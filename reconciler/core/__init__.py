@@ -20,5 +20,6 @@ rotation.py     the order that moves an app's credentials within a registry's li
 planner.py      desired x current -> Plan
 comment.py      what a pull-request comment shows beyond the plan, and its byte budget
 render.py       Plan -> text, json, markdown, GitHub annotations
+color.py        whether the text output is coloured (--color, NO_COLOR)
 collector.py    pausing the cyclic garbage collector around allocation-heavy work
 """
