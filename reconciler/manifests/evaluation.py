@@ -16,6 +16,7 @@ from reconciler.manifests.schema import MANIFEST_SCHEMA, check_schema
 from reconciler.manifests.variables import Variables, substitute
 from reconciler.manifests.yamlfile import (
     DEFAULT_MAX_BYTES,
+    SECRET_KEYS,
     JsonPath,
     YamlError,
     YamlFile,
@@ -162,8 +163,7 @@ def evaluate(
             result.diagnostics.extend(find_secrets(file.data, file.locate_key))
         data, undefined = substitute(file, variables)
         result.diagnostics.extend(undefined)
-        skip = frozenset({"client_secret", "signing_secret", "registration_access_token"})
-        problems = check_schema(file, MANIFEST_SCHEMA, data=data, skip_keys=skip)
+        problems = check_schema(file, MANIFEST_SCHEMA, data=data, skip_keys=SECRET_KEYS)
         result.diagnostics.extend(problems)
         if isinstance(data, dict) and "third_party_apis" in data:
             result.third_party_apis.append((data["third_party_apis"], file))

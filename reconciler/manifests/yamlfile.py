@@ -29,6 +29,8 @@ from reconciler.errors import ManifestError
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "JsonPath",
+    "PRIVATE_KEY_MARK",
+    "SECRET_KEYS",
     "YamlError",
     "YamlFile",
     "load_yaml_bytes",
@@ -40,6 +42,10 @@ MAX_ALIAS_EXPANSION = 10_000
 MAX_DEPTH = 200
 _BRACKETS = re.compile(r"[\[\]{}]")
 JsonPath = tuple[str | int, ...]
+#: Mapping keys that name a secret, wherever they stand in a file.
+SECRET_KEYS = frozenset({"client_secret", "signing_secret", "registration_access_token"})
+#: What every string holding a PEM private key contains.
+PRIVATE_KEY_MARK = "PRIVATE KEY-----"
 
 _Loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _STR = "tag:yaml.org,2002:str"
@@ -57,6 +63,8 @@ class YamlFile:
     key_positions: dict[JsonPath, tuple[int, int]] = field(default_factory=dict)
     templated: list[JsonPath] = field(default_factory=list)
     quoted: set[JsonPath] = field(default_factory=set)
+    #: False when no key is one of SECRET_KEYS and no string holds PRIVATE_KEY_MARK, so
+    #: the secret scan has nothing to find.
     may_hold_secrets: bool = True
 
     def locate(self, path: JsonPath) -> Location:
@@ -147,8 +155,6 @@ def _parse(text: str, name: str) -> YamlFile:
     if "&" in text:  # without an anchor there is no alias to expand
         builder.check_aliases(node)
     data = builder.build(node, ())
-    lowered = text.lower()
-    may_hold_secrets = any(word in lowered for word in ("secret", "private", "token", "\\"))
     return YamlFile(
         name,
         data,
@@ -156,7 +162,7 @@ def _parse(text: str, name: str) -> YamlFile:
         builder.key_positions,
         builder.templated,
         builder.quoted,
-        may_hold_secrets,
+        builder.may_hold_secrets,
     )
 
 
@@ -234,6 +240,7 @@ class _Builder:
         self.key_positions: dict[JsonPath, tuple[int, int]] = {}
         self.templated: list[JsonPath] = []
         self.quoted: set[JsonPath] = set()
+        self.may_hold_secrets = False
 
     def where(self, node: yaml.Node) -> Location:
         mark = node.start_mark
@@ -284,14 +291,17 @@ class _Builder:
         mark = node.start_mark
         self.positions[path] = (mark.line + 1, mark.column + 1)
         if isinstance(node, yaml.ScalarNode):
-            if node.tag == _STR:
+            if node.tag != _STR:
+                value = self.scalar(node)
+            else:
                 value = node.value
                 if "${" in value:
                     self.templated.append(path)
                     if node.style in ("'", '"'):
                         self.quoted.add(path)
-                return value
-            return self.scalar(node, path)
+            if isinstance(value, str) and PRIVATE_KEY_MARK in value:
+                self.may_hold_secrets = True
+            return value
         if isinstance(node, yaml.SequenceNode):
             build = self.build
             return [build(child, (*path, i)) for i, child in enumerate(node.value)]
@@ -326,6 +336,8 @@ class _Builder:
                 )
             mark = key_node.start_mark
             seen.add(key)
+            if key in SECRET_KEYS:
+                self.may_hold_secrets = True
             child = (*path, key)
             self.key_positions[child] = (mark.line + 1, mark.column + 1)
             result[key] = self.build(value_node, child)
@@ -333,16 +345,15 @@ class _Builder:
             for key_node, value_node in source.value:
                 key = str(key_node.value)
                 if key not in result:
+                    if key in SECRET_KEYS:
+                        self.may_hold_secrets = True
                     mark = key_node.start_mark
                     self.key_positions[(*path, key)] = (mark.line + 1, mark.column + 1)
                     result[key] = self.build(value_node, (*path, key))
         return result
 
-    def scalar(self, node: yaml.ScalarNode, path: JsonPath) -> Any:
-        if node.tag == _STR:
-            if "${" in node.value:
-                self.templated.append(path)
-            return node.value
+    def scalar(self, node: yaml.ScalarNode) -> Any:
+        """A scalar of any tag but str: its value as YAML 1.1 reads it (timestamps as text)."""
         if node.tag == "tag:yaml.org,2002:timestamp":
             return node.value
         if node.tag == "tag:yaml.org,2002:binary":
