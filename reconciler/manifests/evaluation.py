@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reconciler.core.collector import collector_paused
 from reconciler.diagnostics import Diagnostic, Location
 from reconciler.errors import ManifestError
 from reconciler.manifests.config import CONFIG_NAMES
@@ -140,16 +141,17 @@ def parse_files(
 ) -> tuple[list[YamlFile], list[Diagnostic]]:
     files: list[YamlFile] = []
     problems: list[Diagnostic] = []
-    for path in paths:
-        if not path.exists():
-            problems.append(
-                Diagnostic(Location(str(path)), "file-missing", "no such file or directory")
-            )
-            continue
-        try:
-            files.append(load_yaml_file(path, max_bytes=max_bytes))
-        except YamlError as exc:
-            problems.append(exc.diagnostic)
+    with collector_paused():  # once for every file, not file by file
+        for path in paths:
+            if not path.exists():
+                problems.append(
+                    Diagnostic(Location(str(path)), "file-missing", "no such file or directory")
+                )
+                continue
+            try:
+                files.append(load_yaml_file(path, max_bytes=max_bytes))
+            except YamlError as exc:
+                problems.append(exc.diagnostic)
     return files, problems
 
 
@@ -157,6 +159,11 @@ def evaluate(
     files: Sequence[YamlFile], variables: Variables, *, strict: bool = False
 ) -> ManifestSet:
     """Substitute, validate and lint ``files`` for one environment's variables."""
+    with collector_paused():
+        return _evaluate(files, variables, strict=strict)
+
+
+def _evaluate(files: Sequence[YamlFile], variables: Variables, *, strict: bool) -> ManifestSet:
     result = ManifestSet(list(files))
     for file in files:
         if file.may_hold_secrets:

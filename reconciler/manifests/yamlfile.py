@@ -47,7 +47,34 @@ SECRET_KEYS = frozenset({"client_secret", "signing_secret", "registration_access
 #: What every string holding a PEM private key contains.
 PRIVATE_KEY_MARK = "PRIVATE KEY-----"
 
-_Loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_SafeLoader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_SafeLoader):  # type: ignore[misc]
+    """The safe loader, answering libyaml's question about every node faster: a plain
+    scalar's tag depends on its text alone, so it is resolved once per text in a file, and
+    there are no path resolvers to descend into (the safe loader registers none)."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.plain_tags: dict[str, str] = {}
+
+    def resolve(self, kind: type[yaml.Node], value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is yaml.ScalarNode and implicit[0]:
+            tag = self.plain_tags.get(value)
+            if tag is None:
+                tag = self.plain_tags[value] = super().resolve(kind, value, implicit)
+            return tag
+        resolved: str = super().resolve(kind, value, implicit)
+        return resolved
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        pass
+
+    def ascend_resolver(self) -> None:
+        pass
+
+
 _STR = "tag:yaml.org,2002:str"
 _MERGE = "tag:yaml.org,2002:merge"
 _scalar_constructor = SafeConstructor()
@@ -204,6 +231,8 @@ def _refuse_tab_indentation(text: str, name: str) -> None:
 
 def _refuse_deep_nesting(text: str, name: str) -> None:
     """libyaml composes recursively in C: deep flow nesting would crash the process."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return  # not even every bracket nested in the one before it goes that deep
     depth = deepest = 0
     for bracket in _BRACKETS.findall(text):
         depth = depth + 1 if bracket in "[{" else max(depth - 1, 0)
