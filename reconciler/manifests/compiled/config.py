@@ -85,7 +85,7 @@ def validate_https___reconciler_dev_schemas_config_schema_json(data, custom_form
                             if "registry" in data__environments_value_keys:
                                 data__environments_value_keys.remove("registry")
                                 data__environments_value__registry = data__environments_value["registry"]
-                                validate_https___reconciler_dev_schemas_config_schema_json___defs_registry(data__environments_value__registry, custom_formats, (name_prefix or "data") + ".environments.{data__environments_key}.registry".format(**locals()))
+                                validate_https___reconciler_dev_schemas_config_schema_json___defs_registry(data__environments_value__registry, custom_formats, name_prefix)
                             if "owner" in data__environments_value_keys:
                                 data__environments_value_keys.remove("owner")
                                 data__environments_value__owner = data__environments_value["owner"]
@@ -97,11 +97,11 @@ def validate_https___reconciler_dev_schemas_config_schema_json(data, custom_form
                             if "vars" in data__environments_value_keys:
                                 data__environments_value_keys.remove("vars")
                                 data__environments_value__vars = data__environments_value["vars"]
-                                validate_https___reconciler_dev_schemas_config_schema_json___defs_vars(data__environments_value__vars, custom_formats, (name_prefix or "data") + ".environments.{data__environments_key}.vars".format(**locals()))
+                                validate_https___reconciler_dev_schemas_config_schema_json___defs_vars(data__environments_value__vars, custom_formats, name_prefix)
                             if "safety" in data__environments_value_keys:
                                 data__environments_value_keys.remove("safety")
                                 data__environments_value__safety = data__environments_value["safety"]
-                                validate_https___reconciler_dev_schemas_config_schema_json___defs_safety(data__environments_value__safety, custom_formats, (name_prefix or "data") + ".environments.{data__environments_key}.safety".format(**locals()))
+                                validate_https___reconciler_dev_schemas_config_schema_json___defs_safety(data__environments_value__safety, custom_formats, name_prefix)
                             if data__environments_value_keys:
                                 raise JsonSchemaValueException("" + (name_prefix or "data") + ".environments.{data__environments_key}".format(**locals()) + " must not contain "+str(data__environments_value_keys)+" properties")
                 data__environments_len = len(data__environments)

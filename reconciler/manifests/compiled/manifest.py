@@ -35,7 +35,7 @@ def validate_https___reconciler_dev_schemas_manifest_schema_json(data, custom_fo
                 for data__apps_key in data__apps_keys:
                     if data__apps_key not in []:
                         data__apps_value = data__apps.get(data__apps_key)
-                        validate_https___reconciler_dev_schemas_manifest_schema_json___defs_app(data__apps_value, custom_formats, (name_prefix or "data") + ".apps.{data__apps_key}".format(**locals()))
+                        validate_https___reconciler_dev_schemas_manifest_schema_json___defs_app(data__apps_value, custom_formats, name_prefix)
                 data__apps_len = len(data__apps)
                 if data__apps_len != 0:
                     data__apps_property_names = True
@@ -57,7 +57,7 @@ def validate_https___reconciler_dev_schemas_manifest_schema_json(data, custom_fo
             if data__thirdpartyapis_is_list:
                 data__thirdpartyapis_len = len(data__thirdpartyapis)
                 for data__thirdpartyapis_x, data__thirdpartyapis_item in enumerate(data__thirdpartyapis):
-                    validate_https___reconciler_dev_schemas_manifest_schema_json___defs_apigrant(data__thirdpartyapis_item, custom_formats, (name_prefix or "data") + ".third_party_apis[{data__thirdpartyapis_x}]".format(**locals()))
+                    validate_https___reconciler_dev_schemas_manifest_schema_json___defs_apigrant(data__thirdpartyapis_item, custom_formats, name_prefix)
         if data_keys:
             raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties")
     return data
@@ -91,7 +91,7 @@ def validate_https___reconciler_dev_schemas_manifest_schema_json___defs_apigrant
             if data__scopes_is_list:
                 data__scopes_len = len(data__scopes)
                 for data__scopes_x, data__scopes_item in enumerate(data__scopes):
-                    validate_https___reconciler_dev_schemas_manifest_schema_json___defs_scope(data__scopes_item, custom_formats, (name_prefix or "data") + ".scopes[{data__scopes_x}]".format(**locals()))
+                    validate_https___reconciler_dev_schemas_manifest_schema_json___defs_scope(data__scopes_item, custom_formats, name_prefix)
         if "subject_type" in data_keys:
             data_keys.remove("subject_type")
             data__subjecttype = data["subject_type"]
@@ -217,7 +217,7 @@ def validate_https___reconciler_dev_schemas_manifest_schema_json___defs_app(data
                 if data__granttypes_len > len(set(fn(data__granttypes_x) for data__granttypes_x in data__granttypes)):
                     raise JsonSchemaValueException("" + (name_prefix or "data") + ".grant_types must contain unique items")
                 for data__granttypes_x, data__granttypes_item in enumerate(data__granttypes):
-                    validate_https___reconciler_dev_schemas_manifest_schema_json___defs_granttype(data__granttypes_item, custom_formats, (name_prefix or "data") + ".grant_types[{data__granttypes_x}]".format(**locals()))
+                    validate_https___reconciler_dev_schemas_manifest_schema_json___defs_granttype(data__granttypes_item, custom_formats, name_prefix)
         if "token_endpoint_auth_method" in data_keys:
             data_keys.remove("token_endpoint_auth_method")
             data__tokenendpointauthmethod = data["token_endpoint_auth_method"]
@@ -335,7 +335,7 @@ def validate_https___reconciler_dev_schemas_manifest_schema_json___defs_app(data
                         if data__oidclogout__backchannellogouturls_len > len(set(fn(data__oidclogout__backchannellogouturls_x) for data__oidclogout__backchannellogouturls_x in data__oidclogout__backchannellogouturls)):
                             raise JsonSchemaValueException("" + (name_prefix or "data") + ".oidc_logout.backchannel_logout_urls must contain unique items")
                         for data__oidclogout__backchannellogouturls_x, data__oidclogout__backchannellogouturls_item in enumerate(data__oidclogout__backchannellogouturls):
-                            validate_https___reconciler_dev_schemas_manifest_schema_json___defs_httpsurl(data__oidclogout__backchannellogouturls_item, custom_formats, (name_prefix or "data") + ".oidc_logout.backchannel_logout_urls[{data__oidclogout__backchannellogouturls_x}]".format(**locals()))
+                            validate_https___reconciler_dev_schemas_manifest_schema_json___defs_httpsurl(data__oidclogout__backchannellogouturls_item, custom_formats, name_prefix)
                 if "backchannel_logout_initiators" in data__oidclogout_keys:
                     data__oidclogout_keys.remove("backchannel_logout_initiators")
                     data__oidclogout__backchannellogoutinitiators = data__oidclogout["backchannel_logout_initiators"]
@@ -550,7 +550,7 @@ def validate_https___reconciler_dev_schemas_manifest_schema_json___defs_app(data
                     if data__signedrequestobject__credentials_is_list:
                         data__signedrequestobject__credentials_len = len(data__signedrequestobject__credentials)
                         for data__signedrequestobject__credentials_x, data__signedrequestobject__credentials_item in enumerate(data__signedrequestobject__credentials):
-                            validate_https___reconciler_dev_schemas_manifest_schema_json___defs_credential(data__signedrequestobject__credentials_item, custom_formats, (name_prefix or "data") + ".signed_request_object.credentials[{data__signedrequestobject__credentials_x}]".format(**locals()))
+                            validate_https___reconciler_dev_schemas_manifest_schema_json___defs_credential(data__signedrequestobject__credentials_item, custom_formats, name_prefix)
                 if data__signedrequestobject_keys:
                     raise JsonSchemaValueException("" + (name_prefix or "data") + ".signed_request_object must not contain "+str(data__signedrequestobject_keys)+" properties")
         if "compliance_level" in data_keys:
@@ -625,7 +625,7 @@ def validate_https___reconciler_dev_schemas_manifest_schema_json___defs_app(data
             if data__apis_is_list:
                 data__apis_len = len(data__apis)
                 for data__apis_x, data__apis_item in enumerate(data__apis):
-                    validate_https___reconciler_dev_schemas_manifest_schema_json___defs_apigrant(data__apis_item, custom_formats, (name_prefix or "data") + ".apis[{data__apis_x}]".format(**locals()))
+                    validate_https___reconciler_dev_schemas_manifest_schema_json___defs_apigrant(data__apis_item, custom_formats, name_prefix)
         if "connections" in data_keys:
             data_keys.remove("connections")
             data__connections = data["connections"]
@@ -654,7 +654,7 @@ def validate_https___reconciler_dev_schemas_manifest_schema_json___defs_app(data
             if data__credentials_is_list:
                 data__credentials_len = len(data__credentials)
                 for data__credentials_x, data__credentials_item in enumerate(data__credentials):
-                    validate_https___reconciler_dev_schemas_manifest_schema_json___defs_credential(data__credentials_item, custom_formats, (name_prefix or "data") + ".credentials[{data__credentials_x}]".format(**locals()))
+                    validate_https___reconciler_dev_schemas_manifest_schema_json___defs_credential(data__credentials_item, custom_formats, name_prefix)
         if "client_id" in data_keys:
             data_keys.remove("client_id")
             data__clientid = data["client_id"]
@@ -965,7 +965,7 @@ def validate_https___reconciler_dev_schemas_manifest_schema_json___defs_refresht
                                 if data__policies_item__scope_len > len(set(fn(data__policies_item__scope_x) for data__policies_item__scope_x in data__policies_item__scope)):
                                     raise JsonSchemaValueException("" + (name_prefix or "data") + ".policies[{data__policies_x}].scope".format(**locals()) + " must contain unique items")
                                 for data__policies_item__scope_x, data__policies_item__scope_item in enumerate(data__policies_item__scope):
-                                    validate_https___reconciler_dev_schemas_manifest_schema_json___defs_scope(data__policies_item__scope_item, custom_formats, (name_prefix or "data") + ".policies[{data__policies_x}].scope[{data__policies_item__scope_x}]".format(**locals()))
+                                    validate_https___reconciler_dev_schemas_manifest_schema_json___defs_scope(data__policies_item__scope_item, custom_formats, name_prefix)
                         if data__policies_item_keys:
                             raise JsonSchemaValueException("" + (name_prefix or "data") + ".policies[{data__policies_x}]".format(**locals()) + " must not contain "+str(data__policies_item_keys)+" properties")
         if data_keys:
@@ -998,7 +998,7 @@ def validate_https___reconciler_dev_schemas_manifest_schema_json___defs_urllist(
         if data_len > len(set(fn(data_x) for data_x in data)):
             raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain unique items")
         for data_x, data_item in enumerate(data):
-            validate_https___reconciler_dev_schemas_manifest_schema_json___defs_url(data_item, custom_formats, (name_prefix or "data") + "[{data_x}]".format(**locals()))
+            validate_https___reconciler_dev_schemas_manifest_schema_json___defs_url(data_item, custom_formats, name_prefix)
     return data
 
 
