@@ -75,6 +75,7 @@ class _Loader(_SafeLoader):  # type: ignore[misc]
         pass
 
 
+_ScalarNode = yaml.ScalarNode
 _STR = "tag:yaml.org,2002:str"
 _MERGE = "tag:yaml.org,2002:merge"
 _scalar_constructor = SafeConstructor()
@@ -319,7 +320,7 @@ class _Builder:
     def build(self, node: yaml.Node, path: JsonPath) -> Any:
         mark = node.start_mark
         self.positions[path] = (mark.line + 1, mark.column + 1)
-        if isinstance(node, yaml.ScalarNode):
+        if type(node) is _ScalarNode:
             if node.tag != _STR:
                 value = self.scalar(node)
             else:
@@ -339,13 +340,13 @@ class _Builder:
 
     def mapping(self, node: yaml.MappingNode, path: JsonPath) -> dict[str, Any]:
         result: dict[str, Any] = {}
-        seen: set[str] = set()
         merged: list[yaml.MappingNode] = []
+        build, key_positions = self.build, self.key_positions
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE:
                 merged.extend(_merge_sources(value_node, self))
                 continue
-            if not isinstance(key_node, yaml.ScalarNode):
+            if type(key_node) is not _ScalarNode:
                 raise YamlError(
                     Diagnostic(
                         self.where(key_node),
@@ -354,8 +355,8 @@ class _Builder:
                     )
                 )
             key = str(key_node.value)
-            if key in seen:
-                line, column = self.key_positions[(*path, key)]
+            if key in result:  # merged keys come after every explicit one
+                line, column = key_positions[(*path, key)]
                 raise YamlError(
                     Diagnostic(
                         self.where(key_node),
@@ -364,12 +365,11 @@ class _Builder:
                     )
                 )
             mark = key_node.start_mark
-            seen.add(key)
             if key in SECRET_KEYS:
                 self.may_hold_secrets = True
             child = (*path, key)
-            self.key_positions[child] = (mark.line + 1, mark.column + 1)
-            result[key] = self.build(value_node, child)
+            key_positions[child] = (mark.line + 1, mark.column + 1)
+            result[key] = build(value_node, child)
         for source in merged:
             for key_node, value_node in source.value:
                 key = str(key_node.value)
