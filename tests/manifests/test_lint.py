@@ -467,3 +467,157 @@ def test_every_redirect_rule_passes_what_the_fast_path_skips(
     for uri in (f"https://{host}/{rest}", f"https://{host}?{rest}", f"https://{host}"):
         if _PLAIN_HTTPS_URL.fullmatch(uri):
             assert list(_redirect_uri_rules(uri, native, Location("apps.yaml"))) == []
+
+
+M2M = "name: M\ntype: m2m\n"
+LEDGER = "https://ledger.example.com/"
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        (M2M + f"apis: [{{audience: {LEDGER}, scopes: [read:entries]}}]", []),
+        # no client grant declared: a warning, where the app says it is m2m or lists its apis
+        (M2M, [("m2m-without-api", "warning", "4:11")]),
+        (M2M + "apis: []", [("m2m-without-api", "warning", "5:11")]),
+        (
+            M2M + f"apis: [{{audience: {LEDGER}, subject_type: user}}]",
+            [("m2m-without-api", "warning", "5:11")],
+        ),
+        # one grant per (audience, subject_type), the error at the repeat
+        (
+            M2M + f"apis:\n  - audience: {LEDGER}\n  - audience: {LEDGER}\n",
+            [("grant-duplicate", "error", "7:19")],
+        ),
+        (
+            M2M + f"apis:\n  - {{audience: {LEDGER}, subject_type: client}}\n"
+            f"  - {{audience: {LEDGER}}}\n",
+            [("grant-duplicate", "error", "7:20")],
+        ),
+        (
+            M2M + f"apis:\n  - {{audience: {LEDGER}}}\n"
+            f"  - {{audience: {LEDGER}, subject_type: user}}\n",
+            [],
+        ),
+        # a scope is one RFC 6749 token, listed once
+        (
+            M2M + f"apis: [{{audience: {LEDGER}, scopes: [read:entries, 'write entries']}}]",
+            [("scope", "error", "5:75")],
+        ),
+        (
+            M2M + f"apis: [{{audience: {LEDGER}, scopes: ['a\"b', 'c\\\\d']}}]",
+            [("scope", "error", "5:61"), ("scope", "error", "5:68")],
+        ),
+        (
+            M2M + f"apis:\n  - audience: {LEDGER}\n    scopes: [read:x, write:x, read:x]\n",
+            [("scope-duplicate", "error", "7:35")],
+        ),
+    ],
+)
+def test_apis(fields: str, expected: list[Finding]) -> None:
+    assert lint(fields) == expected
+
+
+def test_the_error_for_a_second_grant_names_the_first() -> None:
+    text = f"apps:\n  w:\n    {M2M.replace(chr(10), chr(10) + '    ')}apis:\n"
+    text += f"      - audience: {LEDGER}\n      - audience: {LEDGER}\n"
+    file = load_yaml_bytes(text.encode("utf-8"), "apps.yaml")
+    app = ManifestApp("w", file.data["apps"]["w"], file)
+    [problem] = lint_app(app.key, app.data, app.locate, Path("."))
+    assert problem.rule == "grant-duplicate"
+    assert problem.message.endswith("the first is at apps.yaml:6:19")
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        (WEB + "connections: [Username-Password-Authentication, google-oauth2]", []),
+        (
+            WEB + "connections: [google-oauth2, github, google-oauth2]",
+            [("connection-duplicate", "error", "5:42")],
+        ),
+    ],
+)
+def test_connections(fields: str, expected: list[Finding]) -> None:
+    assert lint(fields) == expected
+
+
+MANAGEMENT = "https://acme.eu.auth0.com/api/v2/"
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        # a third-party app needs a grant for every API it calls: apis is how it gets one
+        (
+            "cimd: https://a.example/client.json\n"
+            f"apis: [{{audience: {LEDGER}, subject_type: user, scopes: [read:entries]}}]",
+            [],
+        ),
+        # but never for the Management API, CIMD or not
+        (
+            f"cimd: https://a.example/client.json\napis: [{{audience: {MANAGEMENT}}}]",
+            [("third-party-management-api", "error", "4:23")],
+        ),
+        (
+            WEB + f"is_first_party: false\napis: [{{audience: {MANAGEMENT}}}]",
+            [("third-party-management-api", "error", "6:23")],
+        ),
+        (M2M + f"apis: [{{audience: {MANAGEMENT}, scopes: [read:clients]}}]", []),
+    ],
+)
+def test_apis_of_third_party_apps(fields: str, expected: list[Finding]) -> None:
+    assert lint(fields) == expected
+
+
+THIRD_PARTY = WEB + "is_first_party: false\n"
+ADOPTED = THIRD_PARTY + "client_id: abc123\n"
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        # Auth0's security controls for third-party apps, at the field that breaks them
+        (THIRD_PARTY + "grant_types: [authorization_code, refresh_token]", []),
+        (
+            THIRD_PARTY + "grant_types: [authorization_code, implicit, password]",
+            [("third-party", "error", "6:39"), ("third-party", "error", "6:49")],
+        ),
+        (
+            THIRD_PARTY + "token_endpoint_auth_method: none\ngrant_types: [client_credentials]",
+            [("third-party", "error", "7:19")],
+        ),
+        (THIRD_PARTY + "jwt_configuration: {alg: RS256, lifetime_in_seconds: 300}", []),
+        (THIRD_PARTY + "jwt_configuration: {alg: HS256}", [("third-party", "error", "6:30")]),
+        (THIRD_PARTY + "jwt_configuration: {scopes: {}}", [("third-party", "error", "6:33")]),
+        (
+            THIRD_PARTY + "refresh_token: {expiration_type: non-expiring}",
+            [("third-party", "error", "6:38")],
+        ),
+        (
+            THIRD_PARTY
+            + "refresh_token: {rotation_type: rotating, infinite_idle_token_lifetime: true}",
+            [("third-party", "error", "6:76")],
+        ),
+        (
+            THIRD_PARTY + "allowed_logout_urls: [https://a.example/]\n"
+            "cross_origin_authentication: false",
+            [("third-party", "error", "6:26"), ("third-party", "error", "7:34")],
+        ),
+        (
+            THIRD_PARTY + 'callbacks: ["https://*.a.example/cb"]',
+            [("redirect-uri-wildcard", "warning", "6:17"), ("third-party", "error", "6:17")],
+        ),
+        # a CIMD app is third-party too
+        (
+            "cimd: https://a.example/client.json\njwt_configuration: {alg: PS256}",
+            [("third-party", "error", "4:30")],
+        ),
+        # an adopted app may be an older, permissive third-party app: warnings
+        (ADOPTED + "grant_types: [implicit]", [("third-party", "warning", "7:19")]),
+        # a first-party app is not held to them
+        (WEB + "grant_types: [implicit]\nallow_legacy_grants: true\nlegacy_grants_reason: x", []),
+    ],
+)
+def test_third_party_apps(fields: str, expected: list[Finding]) -> None:
+    assert lint(fields) == expected
