@@ -234,7 +234,6 @@ def validate(
     **given: Any,
 ) -> None:
     """Check manifests against the schema and the OAuth lint rules."""
-    from reconciler.github import repository_root
     from reconciler.manifests.workspace import Workspace
 
     workspace = Workspace.open(options_from(ctx, paths, **given))
@@ -242,7 +241,11 @@ def validate(
     if workspace.config.path is None:
         _refuse_variables_without_settings(report.diagnostics)
     summary = {"files": report.files, "apps": report.apps, "environments": report.environments}
-    root = repository_root() if fmt == "github" else None
+    root = None
+    if fmt == "github":
+        from reconciler.github import repository_root
+
+        root = repository_root()
     output = render_diagnostics(report.diagnostics, fmt, summary, root=root)
     if output:
         click.echo(output)

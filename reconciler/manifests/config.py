@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.cimd.policy import CimdPolicy
-from reconciler.core.plan import Safety
+from reconciler.core.safety import Safety
 from reconciler.errors import InputError, ManifestError
 from reconciler.manifests.schema import CONFIG_SCHEMA, check_schema
 from reconciler.manifests.variables import Variables
