@@ -49,6 +49,11 @@ def top_levels(modules: set[str]) -> set[str]:
     return {name.split(".")[0] for name in modules}
 
 
+def packages_of(modules: set[str]) -> set[str]:
+    """Our packages among ``modules``: ``reconciler.core.plan`` -> ``core``."""
+    return {name.split(".")[1] for name in modules if name.startswith("reconciler.")}
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     (tmp_path / "reconciler.yaml").write_text(
@@ -75,9 +80,8 @@ def test_help_loads_click_and_no_command(tmp_path: Path) -> None:
     assert code == 0
     assert "validate" in output and "serve" in output
     assert top_levels(modules) & (HEAVY | {"yaml", "fastjsonschema"}) == set()
-    packages = {name.split(".")[1] for name in modules if name.startswith("reconciler.")}
     commands = {"manifests", "pipeline", "server", "registries", "tenant", "apply", "cimd"}
-    assert packages & commands == set()
+    assert packages_of(modules) & commands == set()
 
 
 def test_validate_of_a_valid_repository_loads_no_heavy_library(project: Path) -> None:
@@ -85,6 +89,7 @@ def test_validate_of_a_valid_repository_loads_no_heavy_library(project: Path) ->
     assert code == 0, output
     assert "valid: 0 errors, 0 warnings in 1 files (2 apps)" in output
     assert top_levels(modules) & HEAVY == set()
+    assert packages_of(modules) & {"pipeline", "registries", "tenant", "apply", "server"} == set()
 
 
 def test_a_key_loads_cryptography_to_check_it_and_nothing_else(examples: Path) -> None:
