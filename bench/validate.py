@@ -1,4 +1,4 @@
-"""Time to validate 10,000 apps in 100 files (target: under 3 s on 2 cores).
+"""Time to validate 10,000 apps in 100 files (target: under 2.5 s on 2 cores).
 
 Usage: python bench/validate.py [--apps N] [--files N]
 """
@@ -57,7 +57,7 @@ def main() -> None:
         report = workspace.validate()
         elapsed = time.perf_counter() - started
     assert report.ok, report.diagnostics[:3]
-    print(f"validate: {report.apps} apps in {report.files} files: {elapsed:.2f} s (target < 3 s)")
+    print(f"validate: {report.apps} apps in {report.files} files: {elapsed:.2f} s (target < 2.5 s)")
 
 
 if __name__ == "__main__":

@@ -8,63 +8,23 @@ import sys
 from collections.abc import Callable, Sequence
 from contextlib import closing
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from reconciler import __version__
-from reconciler.apply.applier import ApplyReport, ChangeResult
-from reconciler.apply.report import progress_line, render_report
-from reconciler.cimd.lockfile import LockFile
-from reconciler.cimd.sources import gather_sources
+from reconciler.core.color import COLOR_CHOICES, color_wanted
 from reconciler.core.comment import COMMENT_BUDGET
-from reconciler.core.environments import (
-    EnvironmentSection,
-    render_environments_json,
-    render_environments_markdown,
-    render_environments_text,
-)
-from reconciler.core.plan import Plan
-from reconciler.core.render import (
-    COLOR_CHOICES,
-    RENDERERS,
-    color_wanted,
-    render_github,
-    render_markdown,
-    render_text,
-)
-from reconciler.diagnostics import Diagnostic, github_annotation, render_diagnostics
+from reconciler.diagnostics import Diagnostic, render_diagnostics
 from reconciler.errors import InputError, ManifestError, ReconcilerError
-from reconciler.github import gather_comment_context, repository_root
-from reconciler.manifests.export import export_apps
-from reconciler.manifests.workspace import Options, Workspace
-from reconciler.manifests.yamlfile import load_yaml_file
-from reconciler.pipeline import (
-    LOCK_NAME,
-    ApplyRequest,
-    apply_workspace,
-    connection_for,
-    load_desired,
-    open_for,
-    plan_exit_code,
-    plan_workspace,
-    rotate_secrets,
-    update_lock,
-)
-from reconciler.pipeline.environments import (
-    DEFAULT_PARALLEL_ENVS,
-    EnvironmentsRequest,
-    apply_environments,
-    plan_environments,
-    saved_plans_in,
-    worst_exit_code,
-)
-from reconciler.pipeline.holdings import read_holdings
-from reconciler.pipeline.planning import make_fetcher
-from reconciler.registries.dcr.registry import DcrRegistry
-from reconciler.registries.sqlite import seed_sqlite
-from reconciler.server import serve
-from reconciler.tenant.seeding import SEED_KINDS
+
+if TYPE_CHECKING:
+    from reconciler.apply.applier import ApplyReport, ChangeResult
+    from reconciler.core.environments import EnvironmentSection
+    from reconciler.core.plan import Plan
+    from reconciler.manifests.workspace import Options
+    from reconciler.pipeline.environments import EnvironmentsRequest
+    from reconciler.registries.dcr.registry import DcrRegistry
 
 __all__ = ["cli", "main"]
 
@@ -178,9 +138,8 @@ PARALLEL_ENVS_OPTION = click.option(
     "--parallel-envs",
     "parallel_envs",
     type=click.IntRange(1, 64),
-    default=DEFAULT_PARALLEL_ENVS,
-    show_default=True,
-    help="With --all-envs: environments run at once (each has its own rate limit).",
+    help="With --all-envs: environments run at once (each has its own rate limit) "
+    "[default: 32, pipeline/environments.py].",
 )
 
 
@@ -215,6 +174,8 @@ def global_options(function: F) -> F:
 
 def options_from(ctx: click.Context, paths: tuple[Path, ...], **given: Any) -> Options:
     """Merge the group's global options with the subcommand's (the subcommand wins)."""
+    from reconciler.manifests.workspace import Options
+
     outer: dict[str, Any] = ctx.obj or {}
 
     def pick(name: str) -> Any:
@@ -312,12 +273,18 @@ def validate(
     **given: Any,
 ) -> None:
     """Check manifests against the schema and the OAuth lint rules."""
+    from reconciler.manifests.workspace import Workspace
+
     workspace = Workspace.open(options_from(ctx, paths, **given))
     report = workspace.validate(all_envs=all_envs, strict=strict)
     if workspace.config.path is None:
         _refuse_variables_without_settings(report.diagnostics)
     summary = {"files": report.files, "apps": report.apps, "environments": report.environments}
-    root = repository_root() if fmt == "github" else None
+    root = None
+    if fmt == "github":
+        from reconciler.github import repository_root
+
+        root = repository_root()
     output = render_diagnostics(report.diagnostics, fmt, summary, root=root)
     if output:
         click.echo(output)
@@ -392,16 +359,26 @@ def plan_command(
     first_run: bool,
     comment_budget: int,
     all_envs: bool,
-    parallel_envs: int,
+    parallel_envs: int | None,
     shard: tuple[int, int] | None,
     **given: Any,
 ) -> None:
     """Show what apply would change, without changing anything."""
+    from reconciler.core.render import render_markdown
+    from reconciler.github import gather_comment_context
+    from reconciler.manifests.workspace import Workspace
+    from reconciler.pipeline import plan_exit_code, plan_workspace
+    from reconciler.pipeline.environments import (
+        DEFAULT_PARALLEL_ENVS,
+        EnvironmentsRequest,
+        plan_environments,
+    )
+
     workspace = Workspace.open(options_from(ctx, paths, **given))
     refuse_shard_without_all_envs(shard, all_envs)
     if all_envs:
         request = EnvironmentsRequest(
-            parallel=parallel_envs,
+            parallel=parallel_envs or DEFAULT_PARALLEL_ENVS,
             strict=strict,
             locked=locked,
             first_run=first_run,
@@ -447,6 +424,7 @@ def pull_command(
 ) -> None:
     """Write edits made elsewhere (drift) back into the manifests: only the drifted fields,
     at the app that declares them, every other line as it was."""
+    from reconciler.manifests.workspace import Workspace
     from reconciler.pipeline.pulling import pull_workspace
 
     workspace = Workspace.open(options_from(ctx, paths, **given))
@@ -501,15 +479,19 @@ def apply_command(
     locked: bool,
     first_run: bool,
     all_envs: bool,
-    parallel_envs: int,
+    parallel_envs: int | None,
     shard: tuple[int, int] | None,
     **given: Any,
 ) -> None:
     """Apply a saved plan (apply PLAN.json), or plan and apply in one run."""
+    from reconciler.manifests.workspace import Workspace
+    from reconciler.pipeline import LOCK_NAME, ApplyRequest, apply_workspace
+    from reconciler.pipeline.environments import DEFAULT_PARALLEL_ENVS, EnvironmentsRequest
+
     refuse_shard_without_all_envs(shard, all_envs)
     if all_envs:
         every = EnvironmentsRequest(
-            parallel=parallel_envs,
+            parallel=parallel_envs or DEFAULT_PARALLEL_ENVS,
             strict=strict,
             locked=locked,
             first_run=first_run,
@@ -558,6 +540,8 @@ def apply_command(
 @click.pass_context
 def show_command(ctx: click.Context, /, plan_file: Path, fmt: str, **given: Any) -> None:
     """Render a saved plan (its checksum checked, as apply does); the registry is not read."""
+    from reconciler.core.plan import Plan
+
     plan = Plan.from_json(plan_file.read_text("utf-8"), str(plan_file))
     color = color_of(ctx, given)
     click.echo(render(plan, fmt, color=color), nl=False, color=color)
@@ -586,6 +570,9 @@ def rotate_secret_command(
 
     The old secret stops working at once. A run stopped part way leaves the app marked as
     pending, and the next apply or rotate-secret delivers its secret."""
+    from reconciler.manifests.workspace import Workspace
+    from reconciler.pipeline import rotate_secrets
+
     workspace = Workspace.open(options_from(ctx, (), **given))
     rotated = rotate_secrets(
         workspace, keys, secrets_out, Terminal(ctx, given), auto_approve=auto_approve
@@ -599,6 +586,12 @@ def rotate_secret_command(
 @click.pass_context
 def lock_command(ctx: click.Context, /, paths: tuple[Path, ...], **given: Any) -> None:
     """Fetch every CIMD document, validate it, and record it in reconciler.lock."""
+    from reconciler.cimd.lockfile import LockFile
+    from reconciler.cimd.sources import gather_sources
+    from reconciler.manifests.workspace import Workspace
+    from reconciler.pipeline import LOCK_NAME, load_desired, update_lock
+    from reconciler.pipeline.planning import make_fetcher
+
     workspace = Workspace.open(options_from(ctx, paths, **given))
     desired = load_desired(workspace)
     path = workspace.config.root / LOCK_NAME
@@ -625,6 +618,11 @@ def export_command(ctx: click.Context, /, out: Path, **given: Any) -> None:
     """Write the registry's apps as manifests (no secrets, no stamps), with the APIs and
     connections each may use where the registry holds them, and the tenant's grants for
     every third-party app."""
+    from reconciler.manifests.export import export_apps
+    from reconciler.manifests.workspace import Options, Workspace
+    from reconciler.pipeline import connection_for, open_for
+    from reconciler.pipeline.holdings import read_holdings
+
     workspace = Workspace.open(options_from(ctx, (), **given))
     environment = workspace.environment()
     registry = open_for(environment, connection_for(workspace, read_only=True))
@@ -666,6 +664,11 @@ def registry_group() -> None:
 def seed_command(ctx: click.Context, /, file: Path, **given: Any) -> None:
     """Load what exists before reconciler: FILE holds `clients` (Auth0 client objects) and
     optionally `resource_servers`, `client_grants`, `connections` and `tenant_settings`."""
+    from reconciler.manifests.workspace import Workspace
+    from reconciler.manifests.yamlfile import load_yaml_file
+    from reconciler.registries.sqlite import seed_sqlite
+    from reconciler.tenant.seeding import SEED_KINDS
+
     workspace = Workspace.open(options_from(ctx, (), **given))
     environment = workspace.environment()
     source = load_yaml_file(file)
@@ -691,7 +694,37 @@ def seed_command(ctx: click.Context, /, file: Path, **given: Any) -> None:
         click.echo(f"Tenant settings: {settings}.")
 
 
-cli.add_command(serve)
+class LazyCommand(click.Command):
+    """A command another package defines, imported only when it runs (its --help too), so
+    that listing it in ``reconciler --help`` loads nothing but its summary."""
+
+    def __init__(self, name: str, load: Callable[[], click.Command], summary: str) -> None:
+        super().__init__(name, help=summary, add_help_option=False)
+        self.load = load
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        return self.load().make_context(info_name, args, parent, **extra)
+
+
+def load_serve() -> click.Command:
+    from reconciler.server import serve
+
+    return serve
+
+
+cli.add_command(
+    LazyCommand(
+        "serve",
+        load_serve,
+        "Serve the embedded registry as an Auth0 Management API (clients routes) until Ctrl-C.",
+    )
+)
 
 
 @cli.group("dcr")
@@ -700,6 +733,10 @@ def dcr_group() -> None:
 
 
 def open_dcr_state(ctx: click.Context, given: dict[str, Any]) -> DcrRegistry:
+    from reconciler.manifests.workspace import Workspace
+    from reconciler.pipeline import connection_for, open_for
+    from reconciler.registries.dcr.registry import DcrRegistry
+
     workspace = Workspace.open(options_from(ctx, (), **given))
     registry = open_for(workspace.environment(), connection_for(workspace))
     if not isinstance(registry, DcrRegistry):
@@ -752,6 +789,8 @@ def dcr_adopt(
         raise InputError(
             "set DCR_REGISTRATION_ACCESS_TOKEN to the client's registration access token"
         )
+    from reconciler.manifests.workspace import Workspace
+
     owner = Workspace.open(options_from(ctx, (), **given)).environment().owner
     with closing(open_dcr_state(ctx, given)) as registry, registry.lock():
         registry.adopt(key, client_id, token, registration_client_uri, owner=owner)
@@ -768,6 +807,16 @@ def show_environments(
     shard: str,
 ) -> int:
     """``plan --all-envs``: save each plan under ``out``, print one report, its exit code."""
+    from reconciler.core.environments import (
+        render_environments_json,
+        render_environments_markdown,
+        render_environments_text,
+    )
+    from reconciler.core.render import render_github
+    from reconciler.diagnostics import github_annotation
+    from reconciler.github import gather_comment_context, repository_root
+    from reconciler.pipeline.environments import worst_exit_code
+
     code = worst_exit_code([section.exit_code for section in sections])
     if out is not None:
         for section in sections:
@@ -810,6 +859,15 @@ def apply_every_environment(
     ctx: click.Context, given: dict[str, Any], paths: tuple[Path, ...], request: EnvironmentsRequest
 ) -> int:
     """``apply --all-envs``: one combined plan, one approval, one report."""
+    from reconciler.core.environments import render_environments_text
+    from reconciler.manifests.workspace import Workspace
+    from reconciler.pipeline import LOCK_NAME
+    from reconciler.pipeline.environments import (
+        apply_environments,
+        saved_plans_in,
+        worst_exit_code,
+    )
+
     plans_dir = saved_plans_dir(paths)
     workspace = Workspace.open(options_from(ctx, () if plans_dir else paths, **given))
     saved = saved_plans_in(plans_dir, workspace) if plans_dir is not None else None
@@ -843,6 +901,9 @@ def apply_every_environment(
 
 
 def render(plan: Plan, fmt: str, *, color: bool) -> str:
+    from reconciler.core.render import RENDERERS, render_github, render_text
+    from reconciler.github import repository_root
+
     if fmt == "text":
         return render_text(plan, color=color)
     if fmt == "github":
@@ -899,6 +960,8 @@ def saved_plans_dir(paths: tuple[Path, ...]) -> Path | None:
 
 def show_warnings(warnings: list[Diagnostic], fmt: str = "text") -> None:
     """On stderr; under --format github, as annotations on stdout instead."""
+    from reconciler.github import repository_root
+
     if fmt == "github":
         if warnings:
             click.echo(render_diagnostics(warnings, "github", {}, root=repository_root()))
@@ -917,6 +980,8 @@ class Terminal:
         show_warnings(list(diagnostics), self.fmt)
 
     def show_plan(self, plan: Plan) -> None:
+        from reconciler.core.render import render_text
+
         color = color_of(self.ctx, self.given)
         click.echo(render_text(plan, color=color), nl=False, color=color)
 
@@ -929,9 +994,13 @@ class Terminal:
             raise InputError("apply cancelled")
 
     def progress(self, index: int, total: int, result: ChangeResult) -> None:
+        from reconciler.apply.report import progress_line
+
         click.echo(progress_line(index, total, result), err=True)
 
     def show_report(self, report: ApplyReport) -> None:
+        from reconciler.apply.report import render_report
+
         click.echo(render_report(report))
 
 

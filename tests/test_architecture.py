@@ -23,6 +23,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"apply"}),
     frozenset({"pipeline", "github", "server"}),
     frozenset({"cli"}),
+    frozenset({"__main__"}),
 )
 RANK = {name: rank for rank, layer in enumerate(LAYERS) for name in layer}
 

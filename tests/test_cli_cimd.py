@@ -32,7 +32,6 @@ def project(
         return CimdFetcher(policy, resolver=known_hosts(), ssl_context=trust)
 
     monkeypatch.setattr(reconciler.pipeline.planning, "make_fetcher", fetcher)
-    monkeypatch.setattr(reconciler.cli, "make_fetcher", fetcher)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "reconciler.yaml").write_text(
         "owner: team\nmanifests: [apps]\ncimd: {insecure_allow_loopback_for_tests: true}\n"

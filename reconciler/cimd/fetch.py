@@ -42,6 +42,7 @@ from reconciler.cimd.pinned import (
     TransportFactory,
     VettedEndpoint,
 )
+from reconciler.cimd.policy import CimdPolicy
 from reconciler.cimd.url import cimd_url_problems
 from reconciler.core.hosts import is_ip_literal, is_loopback_host
 from reconciler.errors import CimdError
@@ -74,14 +75,6 @@ _REQUEST_HEADERS = {
     "Accept-Encoding": "identity",
     "User-Agent": f"reconciler/{__version__} (CIMD fetcher)",
 }
-
-
-@dataclass(frozen=True)
-class CimdPolicy:
-    allow_domains: tuple[str, ...] = ()
-    timeout_seconds: float = 10.0
-    parallelism: int = 16
-    insecure_allow_loopback_for_tests: bool = False
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ hosts.py        loopback hosts and IP literals, one answer for every rule
 scope.py        the manifest files and app keys a partial run was shown
 changes.py      change kinds (create, update, delete, adopt, refresh, deliver, rotate)
 risks.py        risk labels a reviewer should see on a change
+safety.py       Safety: the thresholds past which apply refuses a plan
 plan.py         Plan: ordered changes, the safety gate, the saved (checksummed) form
 access.py       the grants and connection links that must change for apps' access
 references.py   the APIs, scopes and connections manifests name that the registry lacks
@@ -21,5 +22,6 @@ planner.py      desired x current -> Plan
 comment.py      what a pull-request comment shows beyond the plan, and its byte budget
 render.py       Plan -> text, json, markdown, GitHub annotations
 environments.py one report for every environment (--all-envs): a section each
+color.py        whether the text output is coloured (--color, NO_COLOR)
 collector.py    pausing the cyclic garbage collector around allocation-heavy work
 """

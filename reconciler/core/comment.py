@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from reconciler.core.plan import Plan
 from reconciler.diagnostics import Diagnostic
+
+if TYPE_CHECKING:
+    from reconciler.core.plan import Plan
 
 __all__ = ["COMMENT_BUDGET", "CommentContext", "plan_locations"]
 

@@ -6,7 +6,8 @@ one JOSE libraries compute. Versions of the reconciler before it sent a kid of t
 (``legacy_kid``); a registry still holding that kid for the same key holds the same key.
 An X.509 certificate is known by the SHA-256 thumbprint of its DER bytes, a certificate
 subject by its DN, one RDN a line as Auth0 writes it. Expiry times are compared in
-Auth0's spelling (``format_expiry``).
+Auth0's spelling (``format_expiry``). Only the functions that parse a PEM load
+cryptography, so reading manifests without credentials never does.
 """
 
 from __future__ import annotations
@@ -17,10 +18,6 @@ import hashlib
 import json
 import re
 from datetime import UTC, datetime
-
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 __all__ = [
     "certificate_subject_dn",
@@ -39,6 +36,8 @@ def jwk_thumbprint(pem: str) -> str:
     """The RFC 7638 thumbprint (SHA-256, base64url) of a PEM public key or of the key in
     a PEM certificate; raises ValueError for anything else (a private key, an unsupported
     key type, no PEM at all)."""
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
     key = _public_key(pem)
     if isinstance(key, rsa.RSAPublicKey):
         numbers = key.public_numbers()
@@ -71,6 +70,9 @@ def legacy_kid(pem: str) -> str:
 
 def certificate_thumbprint(pem: str) -> str:
     """The SHA-256 thumbprint (base64url) of a PEM X.509 certificate's DER bytes."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
     certificate = x509.load_pem_x509_certificate(pem.strip().encode("ascii", "replace"))
     return _base64url(hashlib.sha256(certificate.public_bytes(serialization.Encoding.DER)).digest())
 
@@ -80,6 +82,8 @@ def certificate_subject_dn(pem: str) -> str:
     credential's PEM: one ``TYPE=value`` per line, in the certificate's order
     (go-auth0 recording TestClient_CreateAllCredential/Should_create_TLSClientAuth_Credential:
     ``C=JP\\nST=Tokyo\\nL=Chiyoda-ku\\nO=Client\\nCN=client.example.org``)."""
+    from cryptography import x509
+
     certificate = x509.load_pem_x509_certificate(pem.strip().encode("ascii", "replace"))
     return "\n".join(rdn.rfc4514_string() for rdn in certificate.subject.rdns)
 
@@ -122,6 +126,9 @@ _CURVES = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
 
 
 def _public_key(pem: str) -> object:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
     data = pem.strip().encode("ascii", "replace")
     if b"-----BEGIN CERTIFICATE-----" in data:
         return x509.load_pem_x509_certificate(data).public_key()

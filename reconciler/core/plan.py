@@ -20,6 +20,7 @@ from reconciler.core.changes import (
 )
 from reconciler.core.fields import ACCESS_FIELDS
 from reconciler.core.model import digest
+from reconciler.core.safety import Safety
 from reconciler.core.scope import Scope
 from reconciler.errors import InputError, UnsafePlanError
 
@@ -67,24 +68,6 @@ MISMATCH_NOTICES = frozenset({NoticeKind.UNREACHABLE, NoticeKind.MISSING_STATE, 
 HEADER_NOTICES = frozenset({NoticeKind.MISSING_STATE, NoticeKind.FIRST_RUN})
 #: Notices that make apply refuse to create apps (exit 3) unless told it is a first run.
 REFUSES_CREATES = frozenset({NoticeKind.MISSING_STATE})
-
-
-@dataclass(frozen=True)
-class Safety:
-    """Refuse an apply that deletes or updates more than these fractions of owned apps."""
-
-    max_delete_fraction: float = 0.3
-    max_update_fraction: float = 0.3
-    min_owned: int = 10
-
-    def merged(self, data: Mapping[str, Any] | None) -> Safety:
-        if not data:
-            return self
-        return Safety(
-            float(data.get("max_delete_fraction", self.max_delete_fraction)),
-            float(data.get("max_update_fraction", self.max_update_fraction)),
-            int(data.get("min_owned", self.min_owned)),
-        )
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import dataclasses
 import html
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from reconciler.core.changes import (
     Reason,
     Registered,
 )
+from reconciler.core.color import COLOR_CHOICES, color_wanted
 from reconciler.core.comment import CommentContext
 from reconciler.core.plan import HEADER_NOTICES, Notice, Plan
 from reconciler.core.risks import RISK_DESCRIPTIONS
@@ -39,8 +40,6 @@ __all__ = [
     "render_markdown",
     "render_text",
 ]
-
-COLOR_CHOICES = ("auto", "always", "never")
 
 _HIDDEN_MEMBERS = frozenset({"client_secret", "pem"})
 
@@ -153,19 +152,6 @@ def _refusal(plan: Plan) -> str:
 
 
 # Text.
-
-
-def color_wanted(choice: str, *, environ: Mapping[str, str], is_terminal: bool) -> bool:
-    """``always`` and ``never`` say it; ``auto`` is colour on a terminal unless ``NO_COLOR``.
-
-    As https://no-color.org asks: a non-empty ``NO_COLOR`` turns colour off, and an explicit
-    ``--color always`` (a CI log that renders ANSI) still turns it on.
-    """
-    if choice == "always":
-        return True
-    if choice == "never" or environ.get("NO_COLOR"):
-        return False
-    return is_terminal
 
 
 class _Palette:

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reconciler.cimd.fetch import CimdPolicy
-from reconciler.core.plan import Safety
+from reconciler.cimd.policy import CimdPolicy
+from reconciler.core.safety import Safety
 from reconciler.errors import InputError, ManifestError
 from reconciler.manifests.schema import CONFIG_SCHEMA, check_schema
 from reconciler.manifests.variables import Variables

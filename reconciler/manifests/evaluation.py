@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reconciler.core.collector import collector_paused
 from reconciler.diagnostics import Diagnostic, Location
 from reconciler.errors import ManifestError
 from reconciler.manifests.config import CONFIG_NAMES
@@ -16,6 +17,7 @@ from reconciler.manifests.schema import MANIFEST_SCHEMA, check_schema
 from reconciler.manifests.variables import Variables, substitute
 from reconciler.manifests.yamlfile import (
     DEFAULT_MAX_BYTES,
+    SECRET_KEYS,
     JsonPath,
     YamlError,
     YamlFile,
@@ -139,16 +141,17 @@ def parse_files(
 ) -> tuple[list[YamlFile], list[Diagnostic]]:
     files: list[YamlFile] = []
     problems: list[Diagnostic] = []
-    for path in paths:
-        if not path.exists():
-            problems.append(
-                Diagnostic(Location(str(path)), "file-missing", "no such file or directory")
-            )
-            continue
-        try:
-            files.append(load_yaml_file(path, max_bytes=max_bytes))
-        except YamlError as exc:
-            problems.append(exc.diagnostic)
+    with collector_paused():  # once for every file, not file by file
+        for path in paths:
+            if not path.exists():
+                problems.append(
+                    Diagnostic(Location(str(path)), "file-missing", "no such file or directory")
+                )
+                continue
+            try:
+                files.append(load_yaml_file(path, max_bytes=max_bytes))
+            except YamlError as exc:
+                problems.append(exc.diagnostic)
     return files, problems
 
 
@@ -156,14 +159,18 @@ def evaluate(
     files: Sequence[YamlFile], variables: Variables, *, strict: bool = False
 ) -> ManifestSet:
     """Substitute, validate and lint ``files`` for one environment's variables."""
+    with collector_paused():
+        return _evaluate(files, variables, strict=strict)
+
+
+def _evaluate(files: Sequence[YamlFile], variables: Variables, *, strict: bool) -> ManifestSet:
     result = ManifestSet(list(files))
     for file in files:
         if file.may_hold_secrets:
             result.diagnostics.extend(find_secrets(file.data, file.locate_key))
         data, undefined = substitute(file, variables)
         result.diagnostics.extend(undefined)
-        skip = frozenset({"client_secret", "signing_secret", "registration_access_token"})
-        problems = check_schema(file, MANIFEST_SCHEMA, data=data, skip_keys=skip)
+        problems = check_schema(file, MANIFEST_SCHEMA, data=data, skip_keys=SECRET_KEYS)
         result.diagnostics.extend(problems)
         if isinstance(data, dict) and "third_party_apis" in data:
             result.third_party_apis.append((data["third_party_apis"], file))

@@ -8,10 +8,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives.serialization import load_pem_public_key
-from cryptography.x509 import load_pem_x509_certificate
-
 from reconciler.cimd.url import cimd_url_problems
 from reconciler.core.hosts import is_loopback_host
 from reconciler.core.keys import parse_expiry
@@ -26,7 +22,7 @@ from reconciler.core.third_party import (
 )
 from reconciler.diagnostics import Diagnostic, Location, Severity
 from reconciler.manifests.settings_lint import SETTINGS_RULES
-from reconciler.manifests.yamlfile import JsonPath
+from reconciler.manifests.yamlfile import SECRET_KEYS, JsonPath
 
 __all__ = ["find_secrets", "lint_app", "lint_third_party_apis"]
 
@@ -79,6 +75,9 @@ THIRD_PARTY_FIELDS = frozenset(
         "contacts",
     }
 )
+#: An https URL on a host of letters, digits, dots and hyphens, with no port, fragment or
+#: whitespace: what most redirect URIs are, and one every redirect URI rule passes.
+_PLAIN_HTTPS_URL = re.compile(r"https://[A-Za-z0-9.-]+(?:[/?][^\s#]*)?")
 #: Auth0's Management API, whose audience is the canonical domain even on a custom domain.
 _MANAGEMENT_API = re.compile(r"^https://[^/]+\.auth0\.com/api/v2/?$", re.IGNORECASE)
 
@@ -114,7 +113,7 @@ def find_secrets(data: Any, locate_key: Locate, path: JsonPath = ()) -> Iterator
     if isinstance(data, dict):
         for name, value in data.items():
             here = (*path, name)
-            if name in {"client_secret", "signing_secret", "registration_access_token"}:
+            if name in SECRET_KEYS:
                 yield Diagnostic(
                     locate_key(here),
                     "secret-in-manifest",
@@ -138,7 +137,7 @@ def _redirects(app: Mapping[str, Any], locate: Locate, _: Path) -> Iterator[Diag
     native = _text(app, "type") == "native"
     for field in REDIRECT_FIELDS:
         for index, uri in enumerate(_strings(app.get(field))):
-            yield from _redirect_uri(uri, native, locate((field, index)))
+            yield from _redirect_uri(uri, native, locate, (field, index))
     login = app.get("initiate_login_uri")
     if isinstance(login, str):
         parts = urlsplit(login)
@@ -150,7 +149,13 @@ def _redirects(app: Mapping[str, Any], locate: Locate, _: Path) -> Iterator[Diag
             )
 
 
-def _redirect_uri(uri: str, native: bool, where: Location) -> Iterator[Diagnostic]:
+def _redirect_uri(uri: str, native: bool, locate: Locate, path: JsonPath) -> Iterator[Diagnostic]:
+    if _PLAIN_HTTPS_URL.fullmatch(uri):
+        return iter(())
+    return _redirect_uri_rules(uri, native, locate(path))
+
+
+def _redirect_uri_rules(uri: str, native: bool, where: Location) -> Iterator[Diagnostic]:
     try:
         parts = urlsplit(uri)
         parts.port  # noqa: B018 - raises on a malformed port
@@ -637,7 +642,12 @@ def _key_problem(pem: str, kind: str) -> str | None:
     """What Auth0 would refuse in a credential's PEM: not a public key (for mTLS, not an
     X.509 certificate), not RSA, for private_key_jwt not of 2048 to 4096 bits
     (configure-private-key-jwt.mdx, "Credential limits"), a certificate over 4096
-    characters (Terraform's bound on an mTLS ``pem``)."""
+    characters (Terraform's bound on an mTLS ``pem``). Only a manifest with a key loads
+    cryptography."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+    from cryptography.x509 import load_pem_x509_certificate
+
     certificate_only = kind != "public_key"
     data = pem.encode("utf-8")
     key: object
@@ -703,24 +713,26 @@ def _metadata(app: Mapping[str, Any], locate: Locate, _: Path) -> Iterator[Diagn
             "the keys reconciler keeps there (10 in all)",
         )
     for name, value in metadata.items():
-        where = locate(("metadata", name))
+        here = ("metadata", name)
         if name.startswith(RESERVED_PREFIX):
             yield Diagnostic(
-                where,
+                locate(here),
                 "metadata-reserved",
                 f"metadata keys starting {RESERVED_PREFIX!r} are reserved",
             )
         elif not _METADATA_KEY.match(name):
             yield Diagnostic(
-                where, "metadata-key", f"metadata key {name!r} has characters Auth0 refuses"
+                locate(here), "metadata-key", f"metadata key {name!r} has characters Auth0 refuses"
             )
         if len(name) > MAX_METADATA_LENGTH:
             yield Diagnostic(
-                where, "metadata-length", f"metadata key is over {MAX_METADATA_LENGTH} characters"
+                locate(here),
+                "metadata-length",
+                f"metadata key is over {MAX_METADATA_LENGTH} characters",
             )
         if isinstance(value, str) and len(value) > MAX_METADATA_LENGTH:
             yield Diagnostic(
-                where,
+                locate(here),
                 "metadata-length",
                 f"metadata value of {name!r} is over {MAX_METADATA_LENGTH} characters",
             )

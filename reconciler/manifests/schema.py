@@ -1,27 +1,35 @@
-"""JSON Schema validation with every finding mapped back to the node at fault."""
+"""JSON Schema validation with every finding mapped back to the node at fault.
+
+Valid input is answered by the compiled check alone (``schema_code``, generated into
+``compiled/``); jsonschema, which names every finding, is loaded only to describe a file
+that fails it.
+"""
 
 from __future__ import annotations
 
-import copy
 import difflib
 import json
 from collections.abc import Callable, Iterator
 from functools import cache
-from importlib import resources
-from typing import Any
+from importlib import import_module, resources
+from typing import TYPE_CHECKING, Any
 
 import fastjsonschema
-import jsonschema
-from jsonschema.exceptions import ValidationError
 
 from reconciler.diagnostics import Diagnostic
 from reconciler.manifests.yamlfile import JsonPath, YamlFile
+
+if TYPE_CHECKING:
+    import jsonschema
+    from jsonschema.exceptions import ValidationError
 
 __all__ = ["MANIFEST_SCHEMA", "CONFIG_SCHEMA", "check_schema", "load_schema"]
 
 MANIFEST_SCHEMA = "manifest.schema.json"
 CONFIG_SCHEMA = "config.schema.json"
 PLAN_SCHEMA = "plan.schema.json"
+#: The schemas checked at run time, and their compiled modules in ``compiled/``.
+COMPILED_CHECKS = {MANIFEST_SCHEMA: "manifest", CONFIG_SCHEMA: "config"}
 
 _JSON_TYPES: dict[str, str] = {
     "array": "a list",
@@ -51,23 +59,18 @@ def load_schema(name: str) -> dict[str, Any]:
 
 @cache
 def _validator(name: str) -> jsonschema.Draft202012Validator:
+    import jsonschema
+
     return jsonschema.Draft202012Validator(load_schema(name))
 
 
 @cache
 def _fast_check(name: str) -> Callable[[Any], Any]:
-    """A compiled validator that answers only valid or not: the fast path for valid input.
-
-    Our schemas use only keywords whose meaning is the same in Draft 7, which is what
-    fastjsonschema compiles; jsonschema (Draft 2020-12) still reports every finding.
-    A ``default`` documents what the registry or reconciler assumes: never filled in here.
-    The copy is deep because fastjsonschema rewrites each ``$ref`` it resolves in place.
-    """
-    schema = {
-        **copy.deepcopy(load_schema(name)),
-        "$schema": "http://json-schema.org/draft-07/schema#",
-    }
-    return fastjsonschema.compile(schema, use_default=False)
+    """The compiled check of schema ``name``: it answers only valid or not, fast."""
+    check: Callable[[Any], Any] = import_module(
+        f"reconciler.manifests.compiled.{COMPILED_CHECKS[name]}"
+    ).check
+    return check
 
 
 def is_valid(schema_name: str, instance: Any) -> bool:

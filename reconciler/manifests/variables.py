@@ -41,12 +41,12 @@ def substitute(file: YamlFile, variables: Variables) -> tuple[Any, list[Diagnost
     )
     problems: list[Diagnostic] = []
     if file.templated == [()]:  # the whole document is one string
-        return _expand(file.data, variables, _where(file, ()), problems), problems
+        return _expand(file.data, variables, file, (), problems), problems
     for path in file.templated:
         parent = data
         for part in path[:-1]:
             parent = parent[part]
-        parent[path[-1]] = _expand(parent[path[-1]], variables, _where(file, path), problems)
+        parent[path[-1]] = _expand(parent[path[-1]], variables, file, path, problems)
     return data, problems
 
 
@@ -58,14 +58,24 @@ def _where(file: YamlFile, path: JsonPath) -> Location:
     return where
 
 
-def _expand(text: str, variables: Variables, where: Location, problems: list[Diagnostic]) -> str:
+def _expand(
+    text: str, variables: Variables, file: YamlFile, path: JsonPath, problems: list[Diagnostic]
+) -> str:
+    """``text`` with its references replaced; the string at ``path`` is located only for
+    a problem."""
+
+    def at(match: re.Match[str]) -> Location:
+        where = _where(file, path)
+        return Location(where.file, where.line, where.column + match.start())
+
     def replace(match: re.Match[str]) -> str:
         if match.group(0) == "$${":
             return "${"
         name = match.group(1)
-        at = Location(where.file, where.line, where.column + match.start())
         if not _NAME.match(name):
-            problems.append(Diagnostic(at, "variable-name", f"invalid variable name {name!r}"))
+            problems.append(
+                Diagnostic(at(match), "variable-name", f"invalid variable name {name!r}")
+            )
             return match.group(0)
         value = variables.get(name)
         if value is None:
@@ -75,7 +85,9 @@ def _expand(text: str, variables: Variables, where: Location, problems: list[Dia
                 else ""
             )
             problems.append(
-                Diagnostic(at, "undefined-variable", f"variable {name!r} is not defined{scope}")
+                Diagnostic(
+                    at(match), "undefined-variable", f"variable {name!r} is not defined{scope}"
+                )
             )
             return match.group(0)
         return value

@@ -29,6 +29,8 @@ from reconciler.errors import ManifestError
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "JsonPath",
+    "PRIVATE_KEY_MARK",
+    "SECRET_KEYS",
     "YamlError",
     "YamlFile",
     "load_yaml_bytes",
@@ -40,8 +42,40 @@ MAX_ALIAS_EXPANSION = 10_000
 MAX_DEPTH = 200
 _BRACKETS = re.compile(r"[\[\]{}]")
 JsonPath = tuple[str | int, ...]
+#: Mapping keys that name a secret, wherever they stand in a file.
+SECRET_KEYS = frozenset({"client_secret", "signing_secret", "registration_access_token"})
+#: What every string holding a PEM private key contains.
+PRIVATE_KEY_MARK = "PRIVATE KEY-----"
 
-_Loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_SafeLoader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_SafeLoader):  # type: ignore[misc]
+    """The safe loader, answering libyaml's question about every node faster: a plain
+    scalar's tag depends on its text alone, so it is resolved once per text in a file, and
+    there are no path resolvers to descend into (the safe loader registers none)."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.plain_tags: dict[str, str] = {}
+
+    def resolve(self, kind: type[yaml.Node], value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is yaml.ScalarNode and implicit[0]:
+            tag = self.plain_tags.get(value)
+            if tag is None:
+                tag = self.plain_tags[value] = super().resolve(kind, value, implicit)
+            return tag
+        resolved: str = super().resolve(kind, value, implicit)
+        return resolved
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        pass
+
+    def ascend_resolver(self) -> None:
+        pass
+
+
+_ScalarNode = yaml.ScalarNode
 _STR = "tag:yaml.org,2002:str"
 _MERGE = "tag:yaml.org,2002:merge"
 _scalar_constructor = SafeConstructor()
@@ -57,6 +91,8 @@ class YamlFile:
     key_positions: dict[JsonPath, tuple[int, int]] = field(default_factory=dict)
     templated: list[JsonPath] = field(default_factory=list)
     quoted: set[JsonPath] = field(default_factory=set)
+    #: False when no key is one of SECRET_KEYS and no string holds PRIVATE_KEY_MARK, so
+    #: the secret scan has nothing to find.
     may_hold_secrets: bool = True
 
     def locate(self, path: JsonPath) -> Location:
@@ -147,8 +183,6 @@ def _parse(text: str, name: str) -> YamlFile:
     if "&" in text:  # without an anchor there is no alias to expand
         builder.check_aliases(node)
     data = builder.build(node, ())
-    lowered = text.lower()
-    may_hold_secrets = any(word in lowered for word in ("secret", "private", "token", "\\"))
     return YamlFile(
         name,
         data,
@@ -156,7 +190,7 @@ def _parse(text: str, name: str) -> YamlFile:
         builder.key_positions,
         builder.templated,
         builder.quoted,
-        may_hold_secrets,
+        builder.may_hold_secrets,
     )
 
 
@@ -198,6 +232,8 @@ def _refuse_tab_indentation(text: str, name: str) -> None:
 
 def _refuse_deep_nesting(text: str, name: str) -> None:
     """libyaml composes recursively in C: deep flow nesting would crash the process."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return  # not even every bracket nested in the one before it goes that deep
     depth = deepest = 0
     for bracket in _BRACKETS.findall(text):
         depth = depth + 1 if bracket in "[{" else max(depth - 1, 0)
@@ -234,6 +270,7 @@ class _Builder:
         self.key_positions: dict[JsonPath, tuple[int, int]] = {}
         self.templated: list[JsonPath] = []
         self.quoted: set[JsonPath] = set()
+        self.may_hold_secrets = False
 
     def where(self, node: yaml.Node) -> Location:
         mark = node.start_mark
@@ -283,15 +320,18 @@ class _Builder:
     def build(self, node: yaml.Node, path: JsonPath) -> Any:
         mark = node.start_mark
         self.positions[path] = (mark.line + 1, mark.column + 1)
-        if isinstance(node, yaml.ScalarNode):
-            if node.tag == _STR:
+        if type(node) is _ScalarNode:
+            if node.tag != _STR:
+                value = self.scalar(node)
+            else:
                 value = node.value
                 if "${" in value:
                     self.templated.append(path)
                     if node.style in ("'", '"'):
                         self.quoted.add(path)
-                return value
-            return self.scalar(node, path)
+            if isinstance(value, str) and PRIVATE_KEY_MARK in value:
+                self.may_hold_secrets = True
+            return value
         if isinstance(node, yaml.SequenceNode):
             build = self.build
             return [build(child, (*path, i)) for i, child in enumerate(node.value)]
@@ -300,13 +340,13 @@ class _Builder:
 
     def mapping(self, node: yaml.MappingNode, path: JsonPath) -> dict[str, Any]:
         result: dict[str, Any] = {}
-        seen: set[str] = set()
         merged: list[yaml.MappingNode] = []
+        build, key_positions = self.build, self.key_positions
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE:
                 merged.extend(_merge_sources(value_node, self))
                 continue
-            if not isinstance(key_node, yaml.ScalarNode):
+            if type(key_node) is not _ScalarNode:
                 raise YamlError(
                     Diagnostic(
                         self.where(key_node),
@@ -315,8 +355,8 @@ class _Builder:
                     )
                 )
             key = str(key_node.value)
-            if key in seen:
-                line, column = self.key_positions[(*path, key)]
+            if key in result:  # merged keys come after every explicit one
+                line, column = key_positions[(*path, key)]
                 raise YamlError(
                     Diagnostic(
                         self.where(key_node),
@@ -325,24 +365,24 @@ class _Builder:
                     )
                 )
             mark = key_node.start_mark
-            seen.add(key)
+            if key in SECRET_KEYS:
+                self.may_hold_secrets = True
             child = (*path, key)
-            self.key_positions[child] = (mark.line + 1, mark.column + 1)
-            result[key] = self.build(value_node, child)
+            key_positions[child] = (mark.line + 1, mark.column + 1)
+            result[key] = build(value_node, child)
         for source in merged:
             for key_node, value_node in source.value:
                 key = str(key_node.value)
                 if key not in result:
+                    if key in SECRET_KEYS:
+                        self.may_hold_secrets = True
                     mark = key_node.start_mark
                     self.key_positions[(*path, key)] = (mark.line + 1, mark.column + 1)
                     result[key] = self.build(value_node, (*path, key))
         return result
 
-    def scalar(self, node: yaml.ScalarNode, path: JsonPath) -> Any:
-        if node.tag == _STR:
-            if "${" in node.value:
-                self.templated.append(path)
-            return node.value
+    def scalar(self, node: yaml.ScalarNode) -> Any:
+        """A scalar of any tag but str: its value as YAML 1.1 reads it (timestamps as text)."""
         if node.tag == "tag:yaml.org,2002:timestamp":
             return node.value
         if node.tag == "tag:yaml.org,2002:binary":

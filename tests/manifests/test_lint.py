@@ -19,9 +19,17 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from reconciler.diagnostics import Location
 from reconciler.manifests.evaluation import ManifestApp
-from reconciler.manifests.lint import find_secrets, lint_app
+from reconciler.manifests.lint import (
+    _PLAIN_HTTPS_URL,
+    _redirect_uri_rules,
+    find_secrets,
+    lint_app,
+)
 from reconciler.manifests.yamlfile import load_yaml_bytes
 
 Finding = tuple[str, str, str]  # rule, severity, line:column
@@ -418,6 +426,47 @@ def test_find_secrets_points_at_the_key_anywhere_in_the_file() -> None:
         ("secret-in-manifest", "error", "7:5"),
         ("secret-in-manifest", "error", "8:5"),
     ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "apps: {web: {name: W, client_secret: x}}",
+        "base: &b {signing_secret: x}\napps: {web: {<<: *b, name: W}}",
+        "apps: {}\nnotes: [{registration_access_token: y}]",
+        'apps: {}\nnote: "-----BEGIN RSA PRIVATE KEY-----"',
+        "apps: {}\nnote: !!binary LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0t",
+    ],
+)
+def test_a_file_that_holds_a_secret_is_scanned(text: str) -> None:
+    file = load_yaml_bytes(text.encode("utf-8"), "apps.yaml")
+    assert file.may_hold_secrets
+    rules = [d.rule for d in find_secrets(file.data, file.locate_key)]
+    assert rules and set(rules) == {"secret-in-manifest"}
+
+
+def test_a_file_that_only_names_secret_methods_and_tokens_is_not_scanned() -> None:
+    text = (
+        "apps:\n  web:\n    name: Web\n    type: regular_web\n"
+        "    token_endpoint_auth_method: client_secret_post\n"
+        "    refresh_token: {rotation_type: rotating}\n"
+        "    description: keeps a secret, a private key, a token\n"
+    )
+    assert not load_yaml_bytes(text.encode("utf-8"), "apps.yaml").may_hold_secrets
+
+
+@settings(max_examples=300)
+@given(
+    host=st.from_regex(r"[A-Za-z0-9.-]{1,20}", fullmatch=True),
+    rest=st.text(max_size=20),
+    native=st.booleans(),
+)
+def test_every_redirect_rule_passes_what_the_fast_path_skips(
+    host: str, rest: str, native: bool
+) -> None:
+    for uri in (f"https://{host}/{rest}", f"https://{host}?{rest}", f"https://{host}"):
+        if _PLAIN_HTTPS_URL.fullmatch(uri):
+            assert list(_redirect_uri_rules(uri, native, Location("apps.yaml"))) == []
 
 
 M2M = "name: M\ntype: m2m\n"

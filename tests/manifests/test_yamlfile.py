@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from reconciler.diagnostics import Location
-from reconciler.manifests.yamlfile import YamlError, load_yaml_bytes
+from reconciler.manifests.yamlfile import YamlError, _Loader, load_yaml_bytes
 
 
 def test_locations_of_values_and_keys() -> None:
@@ -51,3 +52,31 @@ def test_hostile_input_is_refused(raw: bytes, rule: str) -> None:
 
 def test_byte_order_mark_is_accepted() -> None:
     assert load_yaml_bytes("\ufeffapps: {}\n".encode(), "f.yaml").data == {"apps": {}}
+
+
+PLAIN_SCALARS = [
+    "yes", "No", "on", "OFF", "y", "~", "null", "Null", "1e3", "1.5", ".inf", "-.Inf",
+    ".nan", "0x1F", "0o17", "017", "1_000", "-12", "+3", "190:20:30", "2001-12-14",
+    "2001-12-14t21:59:43.10-05:00", "<<", "=", "none", "true", "spa", "team-3", "3.0.1",
+]  # fmt: skip
+
+
+def tags(node: yaml.Node) -> list[str]:
+    if isinstance(node, yaml.ScalarNode):
+        return [node.tag]
+    if isinstance(node, yaml.SequenceNode):
+        children = node.value
+    else:
+        children = [part for pair in node.value for part in pair]
+    return [node.tag, *(tag for child in children for tag in tags(child))]
+
+
+def test_plain_scalars_resolve_as_the_safe_loader_resolves_them() -> None:
+    """Each text twice in a file (the second answered from the tags already resolved),
+    plain and quoted, and as a key."""
+    lines = [f"k{i}: [{text}, {text}, '{text}', {{{text}: 1}}]" for i, text in
+             enumerate(PLAIN_SCALARS)]  # fmt: skip
+    text = "\n".join(lines) + "\nempty:\n"
+    ours, safe = yaml.compose(text, Loader=_Loader), yaml.compose(text, Loader=yaml.SafeLoader)
+    assert ours is not None and safe is not None
+    assert tags(ours) == tags(safe)

@@ -54,7 +54,6 @@ def project(
         return CimdFetcher(policy, resolver=known_hosts(), ssl_context=trust)
 
     monkeypatch.setattr(reconciler.pipeline.planning, "make_fetcher", fetcher)
-    monkeypatch.setattr(reconciler.cli, "make_fetcher", fetcher)
     root = tmp_path / "repo"
     (root / "apps").mkdir(parents=True)
     monkeypatch.chdir(root)
