@@ -236,10 +236,17 @@ class TenantRows:
         row = self._connection.execute(f"SELECT COUNT(*) FROM clients{where}", parameters)
         return int(row.fetchone()[0])
 
-    def all_clients(self, *, include_global: bool) -> list[JsonObject]:
-        where = "" if include_global else " WHERE is_global = 0"
-        rows = self._connection.execute(f"SELECT body FROM clients{where} ORDER BY seq").fetchall()
-        return [self._decode(body) for (body,) in rows]
+    def clients_after(
+        self, seq: int, *, include_global: bool, limit: int
+    ) -> list[tuple[int, JsonObject]]:
+        """Up to ``limit`` clients created after the one at ``seq``, in creation order,
+        each with its own ``seq``."""
+        kind = "" if include_global else " AND is_global = 0"
+        rows = self._connection.execute(
+            f"SELECT seq, body FROM clients WHERE seq > ?{kind} ORDER BY seq LIMIT ?",
+            (seq, limit),
+        )
+        return [(int(at), self._decode(body)) for at, body in rows]
 
     def client(self, client_id: str) -> JsonObject | None:
         row = self._connection.execute(

@@ -56,7 +56,7 @@ def test_an_apply_past_the_free_plans_10_apps_stops_saying_so(
     assert AT_THE_LIMIT in output
     assert "the tenant holds 10 applications, the most Auth0's free plan allows" in output
     assert "Traceback" not in output
-    assert len(free.tenant.all_clients()) == 10
+    assert len(list(free.tenant.all_clients())) == 10
 
 
 @pytest.mark.parametrize(
