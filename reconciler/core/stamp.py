@@ -84,7 +84,7 @@ def file_hash(relative_path: str) -> str:
     return value_hash(relative_path.replace("\\", "/"))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Stamp:
     owner: str
     key: str

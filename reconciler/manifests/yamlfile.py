@@ -2,7 +2,8 @@
 
 The data is what JSON Schema sees (dicts, lists, str, int, float, bool, None); the
 location tables map a JSON path such as ``("apps", "web", "callbacks", 0)`` back to the
-file, line and column of that node (and, for mapping keys, of the key itself).
+file, line and column of that node (and, for mapping keys, of the key itself), each as
+one packed int (``_LINE_SHIFT``), as the tables hold an entry for every node of every file.
 
 Hostile input is refused with a located diagnostic: bytes that are not UTF-8, tabs in
 indentation, duplicate keys (PyYAML would silently keep the last), alias expansion
@@ -45,6 +46,9 @@ _Loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _STR = "tag:yaml.org,2002:str"
 _MERGE = "tag:yaml.org,2002:merge"
 _scalar_constructor = SafeConstructor()
+#: A packed position is ``line << _LINE_SHIFT | column``, both counted from 0 as marks count.
+_LINE_SHIFT = 32
+_COLUMNS = (1 << _LINE_SHIFT) - 1
 
 
 @dataclass
@@ -53,8 +57,8 @@ class YamlFile:
 
     path: str
     data: Any
-    positions: dict[JsonPath, tuple[int, int]] = field(default_factory=dict)
-    key_positions: dict[JsonPath, tuple[int, int]] = field(default_factory=dict)
+    positions: dict[JsonPath, int] = field(default_factory=dict)
+    key_positions: dict[JsonPath, int] = field(default_factory=dict)
     templated: list[JsonPath] = field(default_factory=list)
     quoted: set[JsonPath] = field(default_factory=set)
     may_hold_secrets: bool = True
@@ -64,13 +68,18 @@ class YamlFile:
         for end in range(len(path), -1, -1):
             found = self.positions.get(path[:end])
             if found is not None:
-                return Location(self.path, *found)
+                return Location(self.path, *_unpacked(found))
         return Location(self.path, 1, 1)
 
     def locate_key(self, path: JsonPath) -> Location:
         """The location of the mapping key that names ``path`` (its value if no key)."""
         found = self.key_positions.get(path)
-        return Location(self.path, *found) if found else self.locate(path)
+        return Location(self.path, *_unpacked(found)) if found is not None else self.locate(path)
+
+
+def _unpacked(position: int) -> tuple[int, int]:
+    """The line and column (from 1) of a packed position."""
+    return (position >> _LINE_SHIFT) + 1, (position & _COLUMNS) + 1
 
 
 class YamlError(ManifestError):
@@ -230,8 +239,8 @@ class _Builder:
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self.positions: dict[JsonPath, tuple[int, int]] = {}
-        self.key_positions: dict[JsonPath, tuple[int, int]] = {}
+        self.positions: dict[JsonPath, int] = {}
+        self.key_positions: dict[JsonPath, int] = {}
         self.templated: list[JsonPath] = []
         self.quoted: set[JsonPath] = set()
 
@@ -282,7 +291,7 @@ class _Builder:
 
     def build(self, node: yaml.Node, path: JsonPath) -> Any:
         mark = node.start_mark
-        self.positions[path] = (mark.line + 1, mark.column + 1)
+        self.positions[path] = mark.line << _LINE_SHIFT | mark.column
         if isinstance(node, yaml.ScalarNode):
             if node.tag == _STR:
                 value = node.value
@@ -316,7 +325,7 @@ class _Builder:
                 )
             key = str(key_node.value)
             if key in seen:
-                line, column = self.key_positions[(*path, key)]
+                line, column = _unpacked(self.key_positions[(*path, key)])
                 raise YamlError(
                     Diagnostic(
                         self.where(key_node),
@@ -327,14 +336,14 @@ class _Builder:
             mark = key_node.start_mark
             seen.add(key)
             child = (*path, key)
-            self.key_positions[child] = (mark.line + 1, mark.column + 1)
+            self.key_positions[child] = mark.line << _LINE_SHIFT | mark.column
             result[key] = self.build(value_node, child)
         for source in merged:
             for key_node, value_node in source.value:
                 key = str(key_node.value)
                 if key not in result:
                     mark = key_node.start_mark
-                    self.key_positions[(*path, key)] = (mark.line + 1, mark.column + 1)
+                    self.key_positions[(*path, key)] = mark.line << _LINE_SHIFT | mark.column
                     result[key] = self.build(value_node, (*path, key))
         return result
 
