@@ -761,6 +761,22 @@ def test_all_clients_reads_a_chunk_at_a_time_and_skips_none(
         client["client_id"] for client in expected
     ]
     assert first == created[0] and "client_secret" in first
+    # one string per member name for the whole chunk, not one per client
+    [name_in_first] = [name for name in first if name == "grant_types"]
+    [name_in_second] = [name for name in rest[0] if name == "grant_types"]
+    assert name_in_first is name_in_second
+
+
+@pytest.mark.parametrize("damage", ["{not json", "[1, 2]"])
+def test_a_damaged_client_record_is_a_registry_error(
+    tenant: Tenant, db_path: Path, damage: str
+) -> None:
+    damaged = tenant.create_client({"name": "Damaged"})["client_id"]
+    tenant.create_client({"name": "Intact"})
+    with sqlite3.connect(db_path) as connection:
+        connection.execute("UPDATE clients SET body = ? WHERE client_id = ?", (damage, damaged))
+    with pytest.raises(RegistryError, match="damaged record"):
+        list(tenant.all_clients())
 
 
 def test_list_query_validation(tenant: Tenant) -> None:
