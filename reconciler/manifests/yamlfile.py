@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from sys import intern
 from typing import Any
 
 import yaml
@@ -323,7 +324,8 @@ class _Builder:
                         "mapping keys must be plain strings",
                     )
                 )
-            key = str(key_node.value)
+            # one string per field name, shared by every app that sets it
+            key = intern(str(key_node.value))
             if key in seen:
                 line, column = _unpacked(self.key_positions[(*path, key)])
                 raise YamlError(
