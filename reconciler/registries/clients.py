@@ -517,7 +517,7 @@ class ClientsRegistry(Registry):
 
 def app_from_client(client: Mapping[str, Any], credentials: list[dict[str, Any]] | None) -> App:
     """The canonical view of an Auth0 client object (and its credentials, if listed)."""
-    metadata = dict(client.get("client_metadata") or {})
+    metadata: Mapping[str, Any] = client.get("client_metadata") or {}
     fields: dict[str, Any] = {
         name: client[name]
         for name in MANAGED_FIELDS
