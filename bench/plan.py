@@ -1,10 +1,13 @@
-"""Plan figures for 10,000 apps with 1% changed, and 1,000 creates into the embedded registry.
+"""Plan figures for 10,000 apps with 1% changed, and 1,000 creates into the embedded registry;
+then the same no-change plan at 50,000 apps in a process of its own, for its peak memory.
 
 Prints: time to load and validate, to read the registry, to plan, to render; peak memory;
 and the time to apply 1,000 creates. Targets: plan + render <= (load + read) / 4;
-1,000 creates < 5 s; peak memory < 400 MB.
+1,000 creates < 5 s; peak memory < 400 MB. At 50,000 apps (``--large``): each phase's
+time, their total beside five times the 10,000-app total (linear), and the peak memory
+(max RSS) of the process that planned, nothing else: target < 500 MB.
 
-Usage: python bench/plan.py [--apps N]
+Usage: python bench/plan.py [--apps N] [--creates N] [--large N (0: skip)]
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -59,7 +63,16 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--apps", type=int, default=10_000)
     parser.add_argument("--creates", type=int, default=1_000)
+    parser.add_argument("--large", type=int, default=50_000)
+    parser.add_argument("--seed", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.seed:
+        seed(args.seed, args.apps)
+        return
+    if args.measure:
+        measure(args.measure)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         (root / "apps").mkdir()
@@ -104,6 +117,62 @@ def main() -> None:
         f"apply {args.creates} creates into the embedded registry: {creates:.2f} s  (target < 5 s)"
     )
     print(f"peak memory (max RSS): {peak_mb:.0f} MB  (target < 400 MB)")
+    if args.large:
+        phases = ("load + validate", "read registry", "plan", "render text")
+        large_figures(args.large, sum(figures[p] for p in phases) * args.large / args.apps)
+
+
+def large_figures(apps: int, linear: float) -> None:
+    """The no-change plan of ``apps`` apps: seeded by one process, planned by another, so
+    the planning process's peak memory is its own; ``linear`` is the time that would be."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "large"
+        script = [sys.executable, __file__]
+        subprocess.run([*script, "--apps", str(apps), "--seed", str(root)], check=True)
+        measured = subprocess.run(
+            [*script, "--measure", str(root)], check=True, capture_output=True, text=True
+        )
+    lines = measured.stdout.splitlines()
+    total = sum(float(line.split()[-2]) for line in lines if line.endswith(" s"))
+    print(f"{apps} apps, no change:")
+    for line in lines:
+        print(f"  {apps} {line}")
+    print(f"  {apps} total {total:.3f} s = {total / linear:.2f} x linear from the first run")
+
+
+def seed(root: Path, apps: int) -> None:
+    """A project of ``apps`` apps applied into its embedded registry."""
+    (root / "apps").mkdir(parents=True)
+    write_manifests(root / "apps", apps, 100)
+    registry_uri = f"sqlite:{root / 'registry.db'}"
+    write_config(root, registry_uri)
+    os.chdir(root)
+    registry = open_registry(registry_uri)
+    reading = read_and_plan(load_desired(Workspace.open(Options())), registry)
+    report = apply_plan(
+        reading.plan, registry, reading.current, secrets=SecretsFile(root / "secrets.json")
+    )
+    assert report.ok
+    registry.close()
+
+
+def measure(root: Path) -> None:
+    """The no-change plan of the project ``seed`` made, phase by phase, and this process's
+    peak memory."""
+    os.chdir(root)
+    figures: dict[str, float] = {}
+    workspace = Workspace.open(Options())
+    desired = timed("load + validate", figures, lambda: load_desired(workspace))
+    registry = open_registry(f"sqlite:{root / 'registry.db'}")
+    current = timed("read registry", figures, lambda: paused(registry.list_apps))
+    plan = timed("plan", figures, lambda: read_and_plan_from(desired, current, registry.uri))
+    timed("render text", figures, lambda: render_text(plan))
+    registry.close()
+    assert not plan.changes, len(plan.changes)
+    for label, seconds in figures.items():
+        print(f"{label:<16} {seconds:7.3f} s")
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory (max RSS): {peak_mb:.0f} MB  (target < 500 MB)")
 
 
 def paused(read):  # type: ignore[no-untyped-def]

@@ -47,7 +47,7 @@ class Project:
         """Registry apps by key, read from the database file itself."""
         tenant = Tenant(self.root / ".reconciler" / "registry.db")
         try:
-            found = tenant.all_clients()
+            found = list(tenant.all_clients())
         finally:
             tenant.close()
         return {str(c["client_metadata"]["reconciler_key"]): c for c in found}

@@ -65,7 +65,7 @@ CREDENTIAL_TYPE_FOR_METHOD = {
 CREDENTIAL_METHODS = frozenset(CREDENTIAL_TYPE_FOR_METHOD)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Credential:
     """A credential an app authenticates with: a public key (``public_key``, for
     private_key_jwt), an X.509 certificate (``x509_cert``, for self_signed_tls_client_auth)
@@ -126,7 +126,7 @@ class Credential:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class HeldCredential:
     """A credential as a registry holds it for an app: its id there, its ``summary`` (as
     ``Credential.summary`` gives one) and whether the app authenticates with it now."""
@@ -170,7 +170,7 @@ def with_held_kids(spec: DesiredApp, app: App) -> DesiredApp:
     return replace(spec, fields=fields, credentials=settled)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ApiGrant:
     """Access to one API (an Auth0 client grant). Identity: (audience, subject_type).
 
@@ -196,7 +196,7 @@ class ApiGrant:
         return _grant_view(self.scopes, self)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ConnectionLink:
     """A login connection an app offers, by the connection's name, with where it is named."""
 
@@ -204,7 +204,7 @@ class ConnectionLink:
     location: Location | None = field(default=None, compare=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DesiredApp:
     """An app as the manifests ask for it, in canonical fields."""
 
@@ -240,7 +240,7 @@ class DesiredApp:
         return canonical(fields)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class App:
     """An app as a registry holds it. ``fields`` is the canonical view of ``record``."""
 
@@ -276,7 +276,7 @@ class App:
         return self.stamp is not None and self.stamp.owner == owner
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Grant:
     """A client grant as a registry holds it: which client (or, with ``default_for``,
     which group of clients) may get tokens for ``audience``, with which scopes.
@@ -306,7 +306,7 @@ class Grant:
         return _grant_view(self.scopes, self)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Api:
     """An API of the registry (an Auth0 resource server) and the scopes it defines."""
 
@@ -314,7 +314,7 @@ class Api:
     scopes: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LoginConnection:
     """A login connection of the registry and the clients it is enabled for (sorted)."""
 
@@ -461,7 +461,7 @@ class SourceOrigin(StrEnum):
     LOCKED = "locked"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Source:
     """The document a plan uses for one CIMD URL, and where it came from."""
 

@@ -36,6 +36,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from sys import intern
 from typing import Any
 
 from reconciler.core.fields import STAMPED_FIELDS
@@ -84,7 +85,7 @@ def file_hash(relative_path: str) -> str:
     return value_hash(relative_path.replace("\\", "/"))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Stamp:
     owner: str
     key: str
@@ -122,14 +123,20 @@ class Stamp:
         body, *flags = text.removeprefix(_COMPACT if compact else _VERSION).split(";")
         width = _COMPACT_LENGTH if compact else _HASH_LENGTH
         step = 1 + width
+        # a field's hash is the same string for every app of equal value: one copy each
         applied = {
-            _FIELD_OF[body[i]]: _expanded(body[i + 1 : i + step], compact)
+            _FIELD_OF[body[i]]: intern(_expanded(body[i + 1 : i + step], compact))
             for i in range(0, len(body) - step + 1, step)
             if body[i] in _FIELD_OF
         }
         source = next((f.removeprefix(_FILE) for f in flags if f.startswith(_FILE)), "")
         return cls(
-            owner, key, applied, _PROTECT in flags, _PENDING in flags, _expanded(source, compact)
+            intern(owner),
+            key,
+            applied,
+            _PROTECT in flags,
+            _PENDING in flags,
+            intern(_expanded(source, compact)),
         )
 
     def to_metadata(self) -> dict[str, str]:

@@ -59,10 +59,13 @@ _LINT_ONLY = {"allow_legacy_grants", "legacy_grants_reason"}
 
 def desired_apps(apps: Iterable[ManifestApp], root: Path | None = None) -> list[DesiredApp]:
     """Each app in canonical fields; ``root`` is the project root its file is named under."""
-    return [desired_app(app, root) for app in sorted(apps, key=lambda a: a.key)]
+    names: dict[str, str] = {}  # one name per file, not one copy per app
+    return [desired_app(app, root, names) for app in sorted(apps, key=lambda a: a.key)]
 
 
-def desired_app(app: ManifestApp, root: Path | None = None) -> DesiredApp:
+def desired_app(
+    app: ManifestApp, root: Path | None = None, names: dict[str, str] | None = None
+) -> DesiredApp:
     data = app.data
     kind = data.get("type")
     fields: dict[str, Any] = {}
@@ -105,11 +108,19 @@ def desired_app(app: ManifestApp, root: Path | None = None) -> DesiredApp:
         protect=bool(data.get("protect", False)),
         credentials=credentials,
         location=app.location,
-        file=relative_name(Path(app.file.path), root) if root is not None else "",
+        file=_file_name(app.file.path, root, {} if names is None else names),
         grants=grants,
         connections=connections,
         request_object_credentials=request_keys,
     )
+
+
+def _file_name(path: str, root: Path | None, names: dict[str, str]) -> str:
+    if root is None:
+        return ""
+    if path not in names:
+        names[path] = relative_name(Path(path), root)
+    return names[path]
 
 
 def third_party_grants(manifests: ManifestSet) -> tuple[ApiGrant, ...] | None:

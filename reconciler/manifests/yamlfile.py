@@ -2,7 +2,8 @@
 
 The data is what JSON Schema sees (dicts, lists, str, int, float, bool, None); the
 location tables map a JSON path such as ``("apps", "web", "callbacks", 0)`` back to the
-file, line and column of that node (and, for mapping keys, of the key itself).
+file, line and column of that node (and, for mapping keys, of the key itself), each as
+one packed int (``_LINE_SHIFT``), as the tables hold an entry for every node of every file.
 
 Hostile input is refused with a located diagnostic: bytes that are not UTF-8, tabs in
 indentation, duplicate keys (PyYAML would silently keep the last), alias expansion
@@ -17,6 +18,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from sys import intern
 from typing import Any
 
 import yaml
@@ -79,6 +81,9 @@ _ScalarNode = yaml.ScalarNode
 _STR = "tag:yaml.org,2002:str"
 _MERGE = "tag:yaml.org,2002:merge"
 _scalar_constructor = SafeConstructor()
+#: A packed position is ``line << _LINE_SHIFT | column``, both counted from 0 as marks count.
+_LINE_SHIFT = 32
+_COLUMNS = (1 << _LINE_SHIFT) - 1
 
 
 @dataclass
@@ -87,8 +92,8 @@ class YamlFile:
 
     path: str
     data: Any
-    positions: dict[JsonPath, tuple[int, int]] = field(default_factory=dict)
-    key_positions: dict[JsonPath, tuple[int, int]] = field(default_factory=dict)
+    positions: dict[JsonPath, int] = field(default_factory=dict)
+    key_positions: dict[JsonPath, int] = field(default_factory=dict)
     templated: list[JsonPath] = field(default_factory=list)
     quoted: set[JsonPath] = field(default_factory=set)
     #: False when no key is one of SECRET_KEYS and no string holds PRIVATE_KEY_MARK, so
@@ -100,13 +105,18 @@ class YamlFile:
         for end in range(len(path), -1, -1):
             found = self.positions.get(path[:end])
             if found is not None:
-                return Location(self.path, *found)
+                return Location(self.path, *_unpacked(found))
         return Location(self.path, 1, 1)
 
     def locate_key(self, path: JsonPath) -> Location:
         """The location of the mapping key that names ``path`` (its value if no key)."""
         found = self.key_positions.get(path)
-        return Location(self.path, *found) if found else self.locate(path)
+        return Location(self.path, *_unpacked(found)) if found is not None else self.locate(path)
+
+
+def _unpacked(position: int) -> tuple[int, int]:
+    """The line and column (from 1) of a packed position."""
+    return (position >> _LINE_SHIFT) + 1, (position & _COLUMNS) + 1
 
 
 class YamlError(ManifestError):
@@ -266,8 +276,8 @@ class _Builder:
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self.positions: dict[JsonPath, tuple[int, int]] = {}
-        self.key_positions: dict[JsonPath, tuple[int, int]] = {}
+        self.positions: dict[JsonPath, int] = {}
+        self.key_positions: dict[JsonPath, int] = {}
         self.templated: list[JsonPath] = []
         self.quoted: set[JsonPath] = set()
         self.may_hold_secrets = False
@@ -319,7 +329,7 @@ class _Builder:
 
     def build(self, node: yaml.Node, path: JsonPath) -> Any:
         mark = node.start_mark
-        self.positions[path] = (mark.line + 1, mark.column + 1)
+        self.positions[path] = mark.line << _LINE_SHIFT | mark.column
         if type(node) is _ScalarNode:
             if node.tag != _STR:
                 value = self.scalar(node)
@@ -354,9 +364,10 @@ class _Builder:
                         "mapping keys must be plain strings",
                     )
                 )
-            key = str(key_node.value)
+            # one string per field name, shared by every app that sets it
+            key = intern(str(key_node.value))
             if key in result:  # merged keys come after every explicit one
-                line, column = key_positions[(*path, key)]
+                line, column = _unpacked(key_positions[(*path, key)])
                 raise YamlError(
                     Diagnostic(
                         self.where(key_node),
@@ -368,7 +379,7 @@ class _Builder:
             if key in SECRET_KEYS:
                 self.may_hold_secrets = True
             child = (*path, key)
-            key_positions[child] = (mark.line + 1, mark.column + 1)
+            key_positions[child] = mark.line << _LINE_SHIFT | mark.column
             result[key] = build(value_node, child)
         for source in merged:
             for key_node, value_node in source.value:
@@ -377,7 +388,7 @@ class _Builder:
                     if key in SECRET_KEYS:
                         self.may_hold_secrets = True
                     mark = key_node.start_mark
-                    self.key_positions[(*path, key)] = (mark.line + 1, mark.column + 1)
+                    self.key_positions[(*path, key)] = mark.line << _LINE_SHIFT | mark.column
                     result[key] = self.build(value_node, (*path, key))
         return result
 

@@ -77,7 +77,7 @@ _LEGACY_ALIASES = {"cross_origin_auth": "cross_origin_authentication"}
 
 
 class ClientsApi(Protocol):
-    def all_clients(self) -> list[dict[str, Any]]: ...
+    def all_clients(self) -> Iterable[dict[str, Any]]: ...
 
     def create_client(self, body: dict[str, Any]) -> dict[str, Any]: ...
 
@@ -542,7 +542,7 @@ class ClientsRegistry(Registry):
 
 def app_from_client(client: Mapping[str, Any], credentials: list[dict[str, Any]] | None) -> App:
     """The canonical view of an Auth0 client object (and its credentials, if listed)."""
-    metadata = dict(client.get("client_metadata") or {})
+    metadata: Mapping[str, Any] = client.get("client_metadata") or {}
     fields: dict[str, Any] = {
         name: client[name]
         for name in MANAGED_FIELDS

@@ -65,6 +65,8 @@ __all__ = ["MEMORY", "Tenant"]
 
 #: The largest page Auth0's lists answer.
 _LARGEST_PAGE = 100
+#: Clients ``all_clients`` reads at a time.
+_CHUNK = 500
 
 
 class Tenant:
@@ -157,10 +159,21 @@ class Tenant:
             return {"total": total, "start": start, "limit": query.per_page, "clients": clients}
         return clients
 
-    def all_clients(self, *, include_global: bool = False) -> list[JsonObject]:
-        """Every client in creation order, secrets included, in one query."""
-        with self._store.transaction(write=False) as rows:
-            return rows.all_clients(include_global=include_global)
+    def all_clients(self, *, include_global: bool = False) -> Iterator[JsonObject]:
+        """Every client in creation order, secrets included, read a chunk at a time, so
+        a large tenant is never all in memory at once (nor its lock held between chunks).
+
+        Each chunk is one read after the last client of the one before (creation order
+        only grows), so a client that exists throughout is never skipped nor read twice.
+        """
+        after = 0
+        while True:
+            with self._store.transaction(write=False) as rows:
+                chunk = rows.clients_after(after, include_global=include_global, limit=_CHUNK)
+            yield from (client for _, client in chunk)
+            if len(chunk) < _CHUNK:
+                return
+            after = chunk[-1][0]
 
     def get_client(
         self, client_id: str, *, fields: str | None = None, include_fields: bool | str | None = None

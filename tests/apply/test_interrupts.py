@@ -58,7 +58,7 @@ def test_a_set_stop_starts_no_new_change_and_the_report_says_so() -> None:
     assert [r.change.key for r in report.results] == ["app-00", "app-01", "app-02"]
     assert all(r.ok for r in report.results)  # the one in flight finished
     assert len(report.skipped) == 7
-    assert len(tenant.all_clients()) == 3
+    assert len(list(tenant.all_clients())) == 3
     assert (registry.in_flight_when_stopped, stop.in_flight, stop.exit_code) == (1, 0, 130)
     summary = render_report(report)
     assert summary.startswith("Apply interrupted: 3 created; 0 failed, 7 not attempted.\n")

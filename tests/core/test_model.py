@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from reconciler.core.model import (
     ApiGrant,
+    App,
     ConnectionLink,
+    Credential,
     DesiredApp,
+    Grant,
+    HeldCredential,
     Source,
     SourceOrigin,
     canonical,
     project,
 )
+from reconciler.core.stamp import Stamp
 from reconciler.diagnostics import Location
 
 
@@ -119,3 +125,22 @@ def test_of_a_partial_object_only_the_members_named_are_owned_at_every_depth() -
     wanted = {"mobile": {"ios": {"team_id": "ABCDE12345"}}, "oidc_logout": {"extra": 1}}
     assert project(wanted, held) == wanted
     assert project({"mobile": {"ios": {"team_id": "X"}}}, {}) == {"mobile": {"ios": None}}
+
+
+def test_the_objects_a_plan_holds_one_of_per_app_carry_no_instance_dict() -> None:
+    """A plan of 50,000 apps holds each of these 50,000 times or more: slots, not a dict each."""
+    location = Location("apps/web.yaml", 3, 5)
+    per_app = [
+        DesiredApp("web", {"name": "Web"}, location=location),
+        App("id-1", {"name": "Web"}, stamp=Stamp("team", "web", {"name": "abc"})),
+        Stamp("team", "web", {"name": "abc"}),
+        Credential("signing"),
+        HeldCredential("cred-1", {"name": "signing"}),
+        ApiGrant("https://api.example", location=location),
+        ConnectionLink("Username-Password-Authentication", location),
+        Grant("grant-1", "id-1", "https://api.example"),
+        location,
+    ]
+    for value in per_app:
+        assert not hasattr(value, "__dict__"), type(value).__name__
+    assert replace(per_app[0], key="api").key == "api"  # still value objects

@@ -16,6 +16,18 @@ def test_locations_of_values_and_keys() -> None:
     assert file.locate(("apps", "web", "missing", 3)) == Location("f.yaml", 3, 5)
 
 
+def test_locations_past_small_numbers_and_of_merged_keys() -> None:
+    padding = b"# comment\n" * 300
+    wide = b" " * 70_000
+    file = load_yaml_bytes(
+        padding + b"base: &base {shared: 1}\napps: {<<: *base, web: [" + wide + b"x]}\n", "f.yaml"
+    )
+    assert file.locate(("apps", "web", 0)) == Location("f.yaml", 302, 70_025)
+    assert file.locate_key(("apps", "web")) == Location("f.yaml", 302, 19)
+    assert file.locate_key(("apps", "shared")) == Location("f.yaml", 301, 14)
+    assert file.locate_key(("apps", "missing")) == Location("f.yaml", 302, 7)
+
+
 def test_scalars_keep_yaml_types_but_timestamps_stay_text() -> None:
     file = load_yaml_bytes(b"a: 2024-01-01\nb: true\nc: 12\nd: '12'\ne: ~\n", "f.yaml")
     assert file.data == {"a": "2024-01-01", "b": True, "c": 12, "d": "12", "e": None}

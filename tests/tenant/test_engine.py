@@ -139,8 +139,8 @@ def test_a_new_file_holds_only_the_global_client(tenant: Tenant, db_path: Path) 
     assert client["global"] is True
     assert client["name"] == "All Applications"
     assert client["tenant"] == "acme"
-    assert tenant.all_clients() == []
-    assert tenant.all_clients(include_global=True) == [client]
+    assert list(tenant.all_clients()) == []
+    assert list(tenant.all_clients(include_global=True)) == [client]
 
 
 def test_a_second_tenant_on_the_same_file_sees_the_data(tenant: Tenant, db_path: Path) -> None:
@@ -156,7 +156,7 @@ def test_memory_registry_works_and_exclusive_is_a_no_op() -> None:
     with Tenant(":memory:") as memory:
         created = memory.create_client({"name": "In memory"})
         with memory.exclusive(wait_seconds=0), memory.exclusive(wait_seconds=0):
-            assert memory.all_clients() == [created]
+            assert list(memory.all_clients()) == [created]
 
 
 def test_a_file_that_is_not_a_database_is_a_registry_error(tmp_path: Path) -> None:
@@ -171,7 +171,7 @@ def test_a_closed_tenant_says_so(db_path: Path) -> None:
     closed.close()
     closed.close()
     with pytest.raises(RegistryError, match="closed"):
-        closed.all_clients()
+        list(closed.all_clients())
 
 
 def test_sqlite_write_lock_held_elsewhere_is_registry_busy(db_path: Path) -> None:
@@ -421,7 +421,7 @@ def test_create_does_not_keep_the_callers_objects(tenant: Tenant) -> None:
 )
 def test_create_validation_messages(tenant: Tenant, body: Any, message: str) -> None:
     assert bad_body(lambda: tenant.create_client(body)) == message
-    assert tenant.all_clients() == []
+    assert list(tenant.all_clients()) == []
 
 
 @pytest.mark.parametrize(
@@ -521,7 +521,7 @@ def test_create_cross_field_rules(tenant: Tenant, public_pem: str) -> None:
     assert "third-party" in bad_body(lambda: tenant.create_client(redirection))
     resource = {"name": "x", "resource_server_identifier": "https://api.example"}
     assert "resource_server" in bad_body(lambda: tenant.create_client(resource))
-    assert tenant.all_clients() == []
+    assert list(tenant.all_clients()) == []
     assert credential_rows(Path(tenant.path)) == 0
 
 
@@ -744,6 +744,41 @@ def test_list_pages_in_creation_order(tenant: Tenant) -> None:
     assert tenant.list_clients(per_page=0) == []
 
 
+def test_all_clients_reads_a_chunk_at_a_time_and_skips_none(
+    tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("reconciler.tenant.engine._CHUNK", 3)
+    created = [tenant.create_client({"name": f"App {i}"}) for i in range(7)]
+    reading = iter(tenant.all_clients())
+    first = next(reading)
+    # no lock is held between clients: the reader may ask the tenant for more meanwhile
+    assert tenant.list_credentials(first["client_id"]) == []
+    tenant.delete_client(created[5]["client_id"])  # not read yet: not read at all
+    late = tenant.create_client({"name": "Created during the read"})
+    rest = list(reading)
+    expected = [*created[:5], created[6], late]
+    assert [client["client_id"] for client in [first, *rest]] == [
+        client["client_id"] for client in expected
+    ]
+    assert first == created[0] and "client_secret" in first
+    # one string per member name for the whole chunk, not one per client
+    [name_in_first] = [name for name in first if name == "grant_types"]
+    [name_in_second] = [name for name in rest[0] if name == "grant_types"]
+    assert name_in_first is name_in_second
+
+
+@pytest.mark.parametrize("damage", ["{not json", "[1, 2]"])
+def test_a_damaged_client_record_is_a_registry_error(
+    tenant: Tenant, db_path: Path, damage: str
+) -> None:
+    damaged = tenant.create_client({"name": "Damaged"})["client_id"]
+    tenant.create_client({"name": "Intact"})
+    with sqlite3.connect(db_path) as connection:
+        connection.execute("UPDATE clients SET body = ? WHERE client_id = ?", (damage, damaged))
+    with pytest.raises(RegistryError, match="damaged record"):
+        list(tenant.all_clients())
+
+
 def test_list_query_validation(tenant: Tenant) -> None:
     message = bad_query(lambda: tenant.list_clients(per_page=1000))
     assert message.startswith(
@@ -825,7 +860,7 @@ def test_a_failed_create_leaves_nothing_behind(tenant: Tenant, public_pem: str) 
     }
     message = bad_body(lambda: tenant.create_client(body))
     assert "client_authentication_methods.private_key_jwt.credentials[1].pem" in message
-    assert tenant.all_clients() == []
+    assert list(tenant.all_clients()) == []
     assert credential_rows(Path(tenant.path)) == 0
 
 
@@ -1057,7 +1092,7 @@ def test_cimd_register_creates_then_refreshes(tenant: Tenant) -> None:
     assert refreshed["client_metadata"] == {"team": "partners"}
     assert refreshed["description"] == "kept"
     assert tenant.get_client(created["client_id"]) == refreshed
-    assert len(tenant.all_clients()) == 1
+    assert len(list(tenant.all_clients())) == 1
 
 
 def test_cimd_mapped_fields_has_no_side_effects(tenant: Tenant) -> None:
@@ -1079,7 +1114,7 @@ def test_cimd_mapped_fields_has_no_side_effects(tenant: Tenant) -> None:
         "token_endpoint_auth_method": "private_key_jwt",
         "jwks_uri": "https://assistant.partner.example/jwks.json",
     }
-    assert tenant.all_clients() == []
+    assert list(tenant.all_clients()) == []
     assert tenant.find_by_external_client_id(CIMD_URL) is None
 
 
@@ -1099,7 +1134,7 @@ def test_cimd_documents_a_client_cannot_come_from(
     tenant: Tenant, change: dict[str, Any], expected: str
 ) -> None:
     assert expected in bad_body(lambda: tenant.cimd_register(CIMD_URL, {**CIMD_DOCUMENT, **change}))
-    assert tenant.all_clients() == []
+    assert list(tenant.all_clients()) == []
 
 
 @pytest.mark.parametrize(
@@ -1183,4 +1218,4 @@ def test_threads_share_one_tenant(tenant: Tenant) -> None:
     for thread in threads:
         thread.join()
     assert failures == []
-    assert len(tenant.all_clients()) == 40
+    assert len(list(tenant.all_clients())) == 40

@@ -74,7 +74,7 @@ def test_the_global_client_is_not_an_application(tenant: Tenant) -> None:
     tenant.reset()  # deletes every client and makes the global client again
     tenant.create_client({"name": "one"})
     tenant.create_client({"name": "two"})
-    assert len(tenant.all_clients(include_global=True)) == 3
+    assert len(list(tenant.all_clients(include_global=True))) == 3
 
 
 def test_apis_grants_and_connections_past_their_limits_are_refused(tenant: Tenant) -> None:
@@ -123,4 +123,4 @@ def test_no_limits_by_default() -> None:
     with Tenant(MEMORY) as unlimited:
         for number in range(12):
             unlimited.create_client({"name": f"App {number}"})
-        assert len(unlimited.all_clients()) == 12
+        assert len(list(unlimited.all_clients())) == 12

@@ -59,7 +59,7 @@ def test_an_apply_past_the_free_plans_10_apps_stops_saying_so(
     # Running again meets the same limit: the report does not promise it converges.
     assert "Running apply again fails the same way for" in output
     assert "Run apply again: it converges" not in output
-    assert len(free.tenant.all_clients()) == 10
+    assert len(list(free.tenant.all_clients())) == 10
 
 
 @pytest.mark.parametrize(
