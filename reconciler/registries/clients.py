@@ -41,6 +41,7 @@ from reconciler.registries.base import CimdSupport, Created, Registry
 
 __all__ = [
     "MAX_CLIENTS_PER_CONNECTION_PATCH",
+    "READ_MEMBERS",
     "MAX_CREDENTIALS_PER_CLIENT",
     "UNHELD_BY_AUTH0",
     "ClientsApi",
@@ -71,6 +72,24 @@ _OTHER_CREDENTIAL_USES = (_JAR, "token_vault_privileged_access")
 #: tenants return ``cross_origin_auth`` (go-auth0 recording TestClient_List, January
 #: 2023), which auth0-deploy-cli renames too (handlers/clients.ts:510-535).
 _LEGACY_ALIASES = {"cross_origin_auth": "cross_origin_authentication"}
+#: The client members a read asks for (Auth0's ``fields``): what ``app_from_client`` makes
+#: the fields, stamp, identity and credentials of an App of, and what is read of
+#: ``App.record`` after (``jwks_uri`` by the CIMD drift check, ``third_party_security_mode``
+#: by export). The rest of a client (``signing_keys`` alone is most of its bytes) is never
+#: compared.
+READ_MEMBERS = frozenset(
+    {
+        *(n for n in MANAGED_FIELDS if n != "credentials" and n not in UNHELD_BY_AUTH0),
+        *DOCUMENT_FIELDS,
+        *_OTHER_CREDENTIAL_USES,
+        *_LEGACY_ALIASES,
+        "client_authentication_methods",
+        "client_id",
+        "global",
+        "external_client_id",
+        "third_party_security_mode",
+    }
+)
 
 
 class ClientsApi(Protocol):
@@ -131,6 +150,9 @@ class ClientsRegistry(Registry):
     """The Registry over a ClientsApi."""
 
     unheld_fields = UNHELD_BY_AUTH0
+    #: Whether it may be read on another thread while the manifests load (an API over
+    #: HTTP may; the embedded tenant's database connection belongs to its thread).
+    reads_in_background = False
 
     def __init__(
         self,
@@ -156,15 +178,22 @@ class ClientsRegistry(Registry):
         self._cimd_setting_hint = cimd_setting_hint
 
     def list_apps(self) -> list[App]:
-        apps = []
-        for client in self.api.all_clients():
-            if client.get("global") or client.get("client_id") in self._hidden:
-                continue
-            credentials = None
-            if _has_credentials(client):
-                credentials = self.api.list_credentials(client["client_id"])
-            apps.append(app_from_client(client, credentials))
-        return apps
+        clients = [
+            client
+            for client in self._read_clients()
+            if not client.get("global") and client.get("client_id") not in self._hidden
+        ]
+        keyed = [str(client["client_id"]) for client in clients if _has_credentials(client)]
+        credentials = dict(zip(keyed, self._read_credentials(keyed), strict=True))
+        return [app_from_client(c, credentials.get(str(c["client_id"]))) for c in clients]
+
+    def _read_clients(self) -> list[dict[str, Any]]:
+        """Every client, with at least the members ``READ_MEMBERS`` names."""
+        return self.api.all_clients()
+
+    def _read_credentials(self, client_ids: Sequence[str]) -> list[list[dict[str, Any]]]:
+        """Each client's credentials, in order."""
+        return [self.api.list_credentials(client_id) for client_id in client_ids]
 
     def create(
         self, fields: Mapping[str, Any], credentials: Sequence[Credential], stamp: Stamp
