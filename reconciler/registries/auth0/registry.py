@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, wait
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -30,6 +30,7 @@ from reconciler.errors import ApiError, InputError, RegistryError
 from reconciler.registries.auth0.assertion import ClientAssertion
 from reconciler.registries.auth0.lease import LEASE_IDENTIFIER, TenantLease
 from reconciler.registries.auth0.paging import MAX_PAGE, Page, Window, read_every_item
+from reconciler.registries.auth0.pool import ReadPool
 from reconciler.registries.auth0.ratelimit import RateGovernor
 from reconciler.registries.auth0.scopes import missing_scopes, route_scope
 from reconciler.registries.auth0.tokens import TokenSource, canonical_audience, error_message
@@ -88,7 +89,7 @@ class ManagementApi:
         self.requests = 0
         self.rate_limited = 0
         self._counting = threading.Lock()
-        self._pool: ThreadPoolExecutor | None = None
+        self._pool: ReadPool | None = None
         self._pool_lock = threading.Lock()
 
     def all_clients(self, fields: Collection[str] | None = None) -> list[dict[str, Any]]:
@@ -131,12 +132,10 @@ class ManagementApi:
                 future.cancel()
             raise
 
-    def _read_pool(self) -> ThreadPoolExecutor:
+    def _read_pool(self) -> ReadPool:
         with self._pool_lock:
             if self._pool is None:
-                self._pool = ThreadPoolExecutor(
-                    max_workers=READ_PARALLELISM, thread_name_prefix="auth0-read"
-                )
+                self._pool = ReadPool(READ_PARALLELISM, name="auth0-read")
             return self._pool
 
     def create_client(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -256,7 +255,7 @@ class ManagementApi:
     def close(self) -> None:
         with self._pool_lock:
             if self._pool is not None:
-                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool.shutdown()
                 self._pool = None
         self._client.close()
 
