@@ -91,6 +91,7 @@ class ManagementApi:
         self._counting = threading.Lock()
         self._pool: ReadPool | None = None
         self._pool_lock = threading.Lock()
+        self._closed = False
 
     def all_clients(self, fields: Collection[str] | None = None) -> list[dict[str, Any]]:
         """Every non-global client, in overlapping pages that cannot skip one (``paging``);
@@ -134,6 +135,8 @@ class ManagementApi:
 
     def _read_pool(self) -> ReadPool:
         with self._pool_lock:
+            if self._closed:  # a read ahead the run stopped waiting for
+                raise RegistryError("the registry was closed while it was read")
             if self._pool is None:
                 self._pool = ReadPool(READ_PARALLELISM, name="auth0-read")
             return self._pool
@@ -254,6 +257,7 @@ class ManagementApi:
 
     def close(self) -> None:
         with self._pool_lock:
+            self._closed = True
             if self._pool is not None:
                 self._pool.shutdown()
                 self._pool = None

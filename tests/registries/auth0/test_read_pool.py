@@ -9,6 +9,7 @@ import threading
 import httpx
 import pytest
 
+from reconciler.errors import RegistryError
 from reconciler.registries.auth0.pool import ReadPool
 from reconciler.registries.auth0.registry import ManagementApi, TokenSource
 
@@ -80,3 +81,11 @@ def test_gather_answers_in_order_and_raises_the_first_failure_after_the_rest() -
         assert sorted(finished) == sorted(started)
     finally:
         management.close()
+
+
+def test_a_closed_api_starts_no_pool_again() -> None:
+    management = api()
+    management.close()
+
+    with pytest.raises(RegistryError, match="closed while it was read"):
+        management.gather([lambda: 1, lambda: 2])
