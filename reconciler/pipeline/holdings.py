@@ -77,14 +77,17 @@ def read_holdings(registry: Registry, *, needs_access: bool = True) -> Holdings:
 class ReadAhead:
     """``read_holdings`` on a thread of its own, started before the caller needs it.
 
-    ``holdings`` waits for it and raises what it raised. A run that stops first (invalid
-    manifests, an interrupt) closes the registry, which ends a read still under way at its
-    next request; what it found or raised is dropped.
+    ``holdings`` waits for it and raises what it raised. ``close`` closes the registry:
+    at once when the read has ended, else (the run stopped first: invalid manifests, an
+    interrupt) the read is stopped at its next request and its own thread closes the
+    registry once the requests in flight have answered; what it found is dropped.
     """
 
-    def __init__(self, registry: Registry) -> None:
+    def __init__(self, registry: ClientsRegistry) -> None:
         self._registry = registry
         self._done = threading.Event()
+        self._lock = threading.Lock()
+        self._close_when_done = False
         self._found: _Read | None = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="registry-read", daemon=True)
@@ -97,6 +100,14 @@ class ReadAhead:
         assert self._found is not None
         return self._found.holdings(needs_access)
 
+    def close(self) -> None:
+        self._registry.stop_reading()
+        with self._lock:
+            self._close_when_done = not self._done.is_set()
+            now = not self._close_when_done
+        if now:
+            self._registry.close()
+
     def join(self, timeout: float | None = None) -> bool:
         """Whether the read has ended (within ``timeout`` seconds)."""
         self._thread.join(timeout)
@@ -108,7 +119,11 @@ class ReadAhead:
         except BaseException as exc:  # handed to the thread that asks for the holdings
             self._error = exc
         finally:
-            self._done.set()
+            with self._lock:
+                self._done.set()
+                close = self._close_when_done
+            if close:
+                self._registry.close()
 
 
 def _read(registry: Registry) -> _Read:

@@ -33,6 +33,7 @@ from reconciler.pipeline.holdings import Holdings, ReadAhead, read_holdings, rea
 from reconciler.pipeline.needs import reading_needs
 from reconciler.registries import Connection, Registry, open_registry
 from reconciler.registries.base import HeaderNote, HoldsGrants
+from reconciler.registries.clients import ClientsRegistry
 
 __all__ = [
     "connection_for",
@@ -137,8 +138,10 @@ def plan_workspace(
                 desired, registry, fetcher=fetcher, locked=locked, first_run=first_run, ahead=ahead
             )
         finally:
-            if registry is not None:
-                registry.close()  # which ends a read ahead still under way
+            if ahead is not None:
+                ahead.close()  # the registry, once a read still under way has stopped
+            elif registry is not None:
+                registry.close()
     console.warn(reading.sources.diagnostics)
     return Planned(desired, reading)
 
@@ -152,7 +155,7 @@ def _open_reading_ahead(
         registry = open_for(workspace.environment(), connection)
     except Exception:
         return None, None
-    if not reads_in_background(registry):
+    if not isinstance(registry, ClientsRegistry) or not reads_in_background(registry):
         return registry, None
     return registry, ReadAhead(registry)
 

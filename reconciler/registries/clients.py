@@ -187,6 +187,10 @@ class ClientsRegistry(Registry):
         credentials = dict(zip(keyed, self._read_credentials(keyed), strict=True))
         return [app_from_client(c, credentials.get(str(c["client_id"]))) for c in clients]
 
+    def stop_reading(self) -> None:
+        """End a read under way on another thread at its next request (that thread then
+        closes the registry); one that reads only on its own thread has none to end."""
+
     def _read_clients(self) -> list[dict[str, Any]]:
         """Every client, with at least the members ``READ_MEMBERS`` names."""
         return self.api.all_clients()

@@ -136,7 +136,7 @@ class ManagementApi:
     def _read_pool(self) -> ReadPool:
         with self._pool_lock:
             if self._closed:  # a read ahead the run stopped waiting for
-                raise RegistryError("the registry was closed while it was read")
+                raise _Stopped()
             if self._pool is None:
                 self._pool = ReadPool(READ_PARALLELISM, name="auth0-read")
             return self._pool
@@ -255,12 +255,17 @@ class ManagementApi:
         """GET /tenants/settings (read:tenant_settings)."""
         return dict(self._call("GET", "/api/v2/tenants/settings"))
 
-    def close(self) -> None:
+    def stop(self) -> None:
+        """Send nothing more: a read under way on another thread fails at its next request
+        (the requests in flight are answered first), and its thread may then close."""
         with self._pool_lock:
             self._closed = True
             if self._pool is not None:
                 self._pool.shutdown()
                 self._pool = None
+
+    def close(self) -> None:
+        self.stop()
         self._client.close()
 
     def get_client(self, client_id: str) -> dict[str, Any]:
@@ -428,6 +433,8 @@ class ManagementApi:
         attempt = 0
         refreshed_token = False
         while True:
+            if self._closed:
+                raise _Stopped()
             token = self.tokens.get()  # before the governor: /oauth/token is not paced by it
             self.governor.acquire()
             try:
@@ -510,6 +517,9 @@ class Auth0Registry(ClientsRegistry):
     def _read_clients(self) -> list[dict[str, Any]]:
         return self.api.all_clients(READ_MEMBERS)
 
+    def stop_reading(self) -> None:
+        self.api.stop()
+
     def _read_credentials(self, client_ids: Sequence[str]) -> list[list[dict[str, Any]]]:
         return self.api.credentials_of(client_ids)
 
@@ -545,6 +555,11 @@ class Auth0Registry(ClientsRegistry):
 
 class CreateInDoubtError(RegistryError):
     """A create that was sent and never answered, and has not appeared in the tenant."""
+
+
+class _Stopped(RegistryError):
+    def __init__(self) -> None:
+        super().__init__("the registry was closed while it was read")
 
 
 class _FailedAnswer(RegistryError):
