@@ -17,6 +17,7 @@ from pathlib import Path
 from reconciler.cimd.fetch import CimdFetcher, CimdPolicy
 from reconciler.cimd.lockfile import LockFile
 from reconciler.cimd.sources import Fetcher, Sources, gather_sources, lock_entry
+from reconciler.core.collector import collector_paused
 from reconciler.core.fields import ACCESS_FIELDS, STAMPED_FIELDS
 from reconciler.core.model import ApiGrant, App, DesiredApp, Source
 from reconciler.core.plan import Notice, NoticeKind, Plan
@@ -29,10 +30,11 @@ from reconciler.manifests.config import Environment
 from reconciler.manifests.desired import desired_apps, third_party_grants
 from reconciler.manifests.workspace import Workspace
 from reconciler.pipeline.console import Console
-from reconciler.pipeline.holdings import Holdings, read_holdings
+from reconciler.pipeline.holdings import Holdings, ReadAhead, read_holdings, reads_in_background
 from reconciler.pipeline.needs import reading_needs
 from reconciler.registries import Connection, Registry, open_registry
 from reconciler.registries.base import HeaderNote, HoldsGrants
+from reconciler.registries.clients import ClientsRegistry
 
 __all__ = [
     "connection_for",
@@ -119,20 +121,44 @@ def plan_workspace(
 ) -> Planned:
     """The plan use case: the manifests, then the registry (read only), then the plan.
 
-    The manifests' warnings are shown before the registry is opened, the documents'
-    after it is closed. ``fetcher`` stands in for the safe CIMD fetcher the settings would make.
+    A registry that may be read from another thread (``holdings.reads_in_background``) is
+    read while the manifests load and validate; their errors still come first, and then
+    those of the token's scopes, before anything the read met. The manifests' warnings are
+    shown before the plan, the documents' after the registry is closed. ``fetcher`` stands
+    in for the safe CIMD fetcher the settings would make.
     """
-    desired = load_desired(workspace, strict=strict)
-    console.warn(desired.warnings)
-    registry = open_for(desired.environment, connection_for(workspace, read_only=True))
-    try:
-        reading = read_and_plan(
-            desired, registry, fetcher=fetcher, locked=locked, first_run=first_run
-        )
-    finally:
-        registry.close()
+    connection = connection_for(workspace, read_only=True)
+    with collector_paused():  # for the read ahead too: the collector is the process's
+        registry, ahead = _open_reading_ahead(workspace, connection)
+        try:
+            desired = load_desired(workspace, strict=strict)
+            if registry is None:
+                registry = open_for(desired.environment, connection)
+            console.warn(desired.warnings)
+            reading = read_and_plan(
+                desired, registry, fetcher=fetcher, locked=locked, first_run=first_run, ahead=ahead
+            )
+        finally:
+            if ahead is not None:
+                ahead.close()  # the registry, once a read still under way has stopped
+            elif registry is not None:
+                registry.close()
     console.warn(reading.sources.diagnostics)
     return Planned(desired, reading)
+
+
+def _open_reading_ahead(
+    workspace: Workspace, connection: Connection
+) -> tuple[Registry | None, ReadAhead | None]:
+    """The registry, already being read when it may be read from another thread; None when
+    it cannot be opened yet (the error is met again once the manifests have had their say)."""
+    try:
+        registry = open_for(workspace.environment(), connection)
+    except Exception:
+        return None, None
+    if not isinstance(registry, ClientsRegistry) or not reads_in_background(registry):
+        return registry, None
+    return registry, ReadAhead(registry)
 
 
 def plan_exit_code(plan: Plan, *, detailed: bool = False) -> int:
@@ -174,8 +200,10 @@ def read_and_plan(
     fetcher: Fetcher | None = None,
     locked: bool = False,
     first_run: bool = False,
+    ahead: ReadAhead | None = None,
 ) -> Reading:
-    """Read every app once, fetch every CIMD document once, then plan.
+    """Read every app once (or take what ``ahead`` read), fetch every CIMD document once,
+    then plan.
 
     A document that cannot be used for a new app is an error (exit 1); with ``locked``,
     a document that differs from the lock refuses the plan (exit 3). What the registry
@@ -185,7 +213,12 @@ def read_and_plan(
     """
     registry.check_permissions(reading_needs(desired))
     header = [_header_notice(note, first_run) for note in registry.header_notes()]
-    holdings = read_holdings(registry, needs_access=desired.manages_access())
+    needs_access = desired.manages_access()
+    holdings = (
+        ahead.holdings(needs_access=needs_access)
+        if ahead is not None
+        else read_holdings(registry, needs_access=needs_access)
+    )
     current = holdings.apps
     environment = desired.environment
     check_targets(desired, current)

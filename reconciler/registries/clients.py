@@ -41,6 +41,7 @@ from reconciler.registries.base import CimdSupport, Created, Registry
 
 __all__ = [
     "MAX_CLIENTS_PER_CONNECTION_PATCH",
+    "READ_MEMBERS",
     "MAX_CREDENTIALS_PER_CLIENT",
     "UNHELD_BY_AUTH0",
     "ClientsApi",
@@ -74,6 +75,24 @@ _OTHER_CREDENTIAL_USES = (_JAR, "token_vault_privileged_access")
 #: tenants return ``cross_origin_auth`` (go-auth0 recording TestClient_List, January
 #: 2023), which auth0-deploy-cli renames too (handlers/clients.ts:510-535).
 _LEGACY_ALIASES = {"cross_origin_auth": "cross_origin_authentication"}
+#: The client members a read asks for (Auth0's ``fields``): what ``app_from_client`` makes
+#: the fields, stamp, identity and credentials of an App of, and what is read of
+#: ``App.record`` after (``jwks_uri`` by the CIMD drift check, ``third_party_security_mode``
+#: by export). The rest of a client (``signing_keys`` alone is most of its bytes) is never
+#: compared.
+READ_MEMBERS = frozenset(
+    {
+        *(n for n in MANAGED_FIELDS if n != "credentials" and n not in UNHELD_BY_AUTH0),
+        *DOCUMENT_FIELDS,
+        *_OTHER_CREDENTIAL_USES,
+        *_LEGACY_ALIASES,
+        "client_authentication_methods",
+        "client_id",
+        "global",
+        "external_client_id",
+        "third_party_security_mode",
+    }
+)
 
 
 class ClientsApi(Protocol):
@@ -134,6 +153,9 @@ class ClientsRegistry(Registry):
     """The Registry over a ClientsApi."""
 
     unheld_fields = UNHELD_BY_AUTH0
+    #: Whether it may be read on another thread while the manifests load (an API over
+    #: HTTP may; the embedded tenant's database connection belongs to its thread).
+    reads_in_background = False
 
     def __init__(
         self,
@@ -162,17 +184,36 @@ class ClientsRegistry(Registry):
         """Every client but the hidden ones, with the credentials of those that hold any
         where the registry lets them be read: a token without that right reads apps
         without keys (a run that manages keys asks for it first, ``pipeline/needs.py``),
-        rather than failing on an unmanaged app's keys."""
+        rather than failing on an unmanaged app's keys. Each client becomes an App as it
+        arrives (the embedded tenant streams them); only those whose keys are read wait
+        for them, read together at the end."""
         readable = self.credentials_readable()
-        apps = []
-        for client in self.api.all_clients():
+        apps: list[App | None] = []
+        keyed: dict[int, dict[str, Any]] = {}
+        for client in self._read_clients():
             if client.get("global") or client.get("client_id") in self._hidden:
                 continue
-            credentials = None
-            if _has_credentials(client) and readable:
-                credentials = self.api.list_credentials(client["client_id"])
-            apps.append(app_from_client(client, credentials))
-        return apps
+            if readable and _has_credentials(client):
+                keyed[len(apps)] = client
+                apps.append(None)
+            else:
+                apps.append(app_from_client(client, None))
+        ids = [str(client["client_id"]) for client in keyed.values()]
+        for (index, client), listed in zip(keyed.items(), self._read_credentials(ids), strict=True):
+            apps[index] = app_from_client(client, listed)
+        return [app for app in apps if app is not None]
+
+    def stop_reading(self) -> None:
+        """End a read under way on another thread at its next request (that thread then
+        closes the registry); one that reads only on its own thread has none to end."""
+
+    def _read_clients(self) -> Iterable[dict[str, Any]]:
+        """Every client, with at least the members ``READ_MEMBERS`` names."""
+        return self.api.all_clients()
+
+    def _read_credentials(self, client_ids: Sequence[str]) -> list[list[dict[str, Any]]]:
+        """Each client's credentials, in order."""
+        return [self.api.list_credentials(client_id) for client_id in client_ids]
 
     def credentials_readable(self) -> bool:
         """Whether the registry lets this run list an app's credentials."""

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 __all__ = ["RateGovernor"]
 
 _WINDOW_SECONDS = 5.0
+#: How far apart two answers may arrive out of the order their requests were served in.
+_REORDER_SECONDS = 1.0
 _MIN_SPAN_SECONDS = 0.25
 _MIN_SLEEP_SECONDS = 0.001
 # The estimate is trimmed a little, and more after each 429 (recovering slowly): truncated
@@ -133,10 +135,8 @@ class RateGovernor:
             return self._next_slot - now
         if not self._seen:
             return 0.0
-        last = self._seen[-1]
         rate = self.refill_rate()
-        refilled = rate * (now - last.at) if rate else 0.0
-        available = last.remaining - self._in_flight + refilled
+        available = self._bucket(now, rate) - self._in_flight
         if self._limit is not None:
             available = min(available, self._limit)
         if available >= 1:
@@ -144,6 +144,22 @@ class RateGovernor:
         if rate is None:
             return 0.0 if self._in_flight == 0 else 0.05  # a probe learns the refill rate
         return (1 - available) / rate
+
+    def _bucket(self, now: float, rate: float | None) -> float:
+        """The tokens the bucket holds now, as the answers of the last moments say it.
+
+        Answers to requests sent together arrive in any order, so the last one to arrive
+        may tell of a fuller bucket than one before it: each recent answer's count, less a
+        token for every answer that came after it, plus what has refilled since, bounds
+        the bucket, and the least of them is taken."""
+        newest = self._seen[-1]
+        return min(
+            seen.remaining
+            - (self._served - seen.served)
+            + (rate * (now - seen.at) if rate else 0.0)
+            for seen in self._seen
+            if seen is newest or newest.at - seen.at <= _REORDER_SECONDS
+        )
 
 
 def _int(value: str | None) -> int | None:

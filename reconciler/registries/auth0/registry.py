@@ -1,20 +1,27 @@
 """``auth0://TENANT_DOMAIN``: the Auth0 Management API v2 over an injected httpx client.
 
-Reads every client, client grant, API and connection in one paged pass each (grants and
-connections by checkpoint, ``from``/``take``; clients and APIs by offset, in overlapping
-windows that cannot skip one, ``paging``); writes send only what changes; 429s wait for the
-bucket, 5xx and network failures back off with jitter a bounded number of times; a
-create whose outcome is unknown is looked up by its stamp before it is ever sent again.
+Reads every client, client grant, API and connection in one paged pass each, by offset in
+overlapping windows that cannot skip one (``paging``): the first page says the total, then
+the other windows are fetched at once, up to ``READ_PARALLELISM`` in flight and as many as
+the rate governor lets go; each connection's enabled clients (by checkpoint, the only
+paging that route has) and the credentials of the apps that have some go through the same
+pool. Clients are read with only the members the plan compares (``fields``). Writes send
+only what changes; 429s wait for the bucket, 5xx and network failures back off with jitter
+a bounded number of times; a create whose outcome is unknown is looked up by its stamp
+before it is ever sent again.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
+from concurrent.futures import Future, wait
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -22,12 +29,13 @@ from reconciler.core.stamp import APP_KEY, OWNER_KEY
 from reconciler.errors import ApiError, InputError, RegistryError
 from reconciler.registries.auth0.assertion import ClientAssertion
 from reconciler.registries.auth0.lease import LEASE_IDENTIFIER, TenantLease
-from reconciler.registries.auth0.paging import MAX_PAGE, Page, read_every_item
+from reconciler.registries.auth0.paging import MAX_PAGE, Page, Window, read_every_item
+from reconciler.registries.auth0.pool import ReadPool
 from reconciler.registries.auth0.ratelimit import RateGovernor
 from reconciler.registries.auth0.scopes import missing_scopes, route_scope
 from reconciler.registries.auth0.tokens import TokenSource, canonical_audience, error_message
 from reconciler.registries.base import CimdVerdict, Needs, Operation
-from reconciler.registries.clients import ClientsRegistry, matching_credential
+from reconciler.registries.clients import READ_MEMBERS, ClientsRegistry, matching_credential
 from reconciler.registries.retry import RetryPolicy
 from reconciler.tenant.limits import ENTITIES, PLANS
 
@@ -35,6 +43,7 @@ __all__ = [
     "Auth0Registry",
     "CreateInDoubtError",
     "ManagementApi",
+    "READ_PARALLELISM",
     "RetryPolicy",
     "TokenSource",
     "open_auth0",
@@ -44,12 +53,17 @@ __all__ = [
 PAGE_SIZE = MAX_PAGE
 #: Writes in flight at once; the rate governor still paces them to the tenant's limits.
 WRITE_PARALLELISM = 4
+#: Reads in flight at once at most (pages, enabled clients, credentials); the rate governor
+#: lets fewer go while the tenant's bucket holds fewer tokens.
+READ_PARALLELISM = 16
 DEFAULT_TIMEOUT_SECONDS = 30.0
 DEFAULT_LOCK_TIMEOUT_SECONDS = 600.0
 _MIN_POLL_SECONDS = 0.1
 _UNSENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 #: Auth0's errorCode for a create past the plan's entity limit (``tenant/limits.py``).
 TOO_MANY_ENTITIES = "too_many_entities"
+
+_Answer = TypeVar("_Answer")
 
 
 class ManagementApi:
@@ -74,16 +88,58 @@ class ManagementApi:
         self._sleep = sleep
         self.requests = 0
         self.rate_limited = 0
+        self._counting = threading.Lock()
+        self._pool: ReadPool | None = None
+        self._pool_lock = threading.Lock()
+        self._closed = False
 
-    def all_clients(self) -> list[dict[str, Any]]:
-        """Every non-global client, in overlapping pages that cannot skip one (``paging``)."""
-        return read_every_item(
-            lambda page, size: self._offset_page(
-                "/api/v2/clients", "clients", page, size, is_global="false"
-            ),
+    def all_clients(self, fields: Collection[str] | None = None) -> list[dict[str, Any]]:
+        """Every non-global client, in overlapping pages that cannot skip one (``paging``);
+        with only the members ``fields`` names (and ``tenant``, which Auth0 always adds)."""
+        projection = (
+            {"fields": ",".join(sorted(fields)), "include_fields": "true"} if fields else {}
+        )
+        return self._offset_list(
+            "/api/v2/clients",
+            "clients",
             "client_id",
             "the tenant's clients",
+            is_global="false",
+            **projection,
         )
+
+    def credentials_of(self, client_ids: Sequence[str]) -> list[list[dict[str, Any]]]:
+        """Each client's credentials, in order, fetched through the read pool."""
+        return self.gather([partial(self.list_credentials, client) for client in client_ids])
+
+    def gather(self, calls: Sequence[Callable[[], _Answer]]) -> list[_Answer]:
+        """What each call answers, in order, the calls run on the read pool (at most
+        ``READ_PARALLELISM`` at once, each request paced by the governor). The first
+        failure cancels the calls not yet started and is raised once those running have
+        ended; an interrupt is raised at once."""
+        if len(calls) <= 1:
+            return [call() for call in calls]
+        pool = self._read_pool()
+        futures: list[Future[_Answer]] = [pool.submit(call) for call in calls]
+        try:
+            return [future.result() for future in futures]
+        except Exception:
+            for future in futures:
+                future.cancel()
+            wait(futures)
+            raise
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+
+    def _read_pool(self) -> ReadPool:
+        with self._pool_lock:
+            if self._closed:  # a read ahead the run stopped waiting for
+                raise _Stopped()
+            if self._pool is None:
+                self._pool = ReadPool(READ_PARALLELISM, name="auth0-read")
+            return self._pool
 
     def create_client(self, body: dict[str, Any]) -> dict[str, Any]:
         """POST /clients, never sent twice while its first sending may have worked.
@@ -199,7 +255,17 @@ class ManagementApi:
         """GET /tenants/settings (read:tenant_settings)."""
         return dict(self._call("GET", "/api/v2/tenants/settings"))
 
+    def stop(self) -> None:
+        """Send nothing more: a read under way on another thread fails at its next request
+        (the requests in flight are answered first), and its thread may then close."""
+        with self._pool_lock:
+            self._closed = True
+            if self._pool is not None:
+                self._pool.shutdown()
+                self._pool = None
+
     def close(self) -> None:
+        self.stop()
         self._client.close()
 
     def get_client(self, client_id: str) -> dict[str, Any]:
@@ -226,8 +292,12 @@ class ManagementApi:
         self._call("DELETE", f"/api/v2/resource-servers/{server_id}")
 
     def all_client_grants(self) -> list[dict[str, Any]]:
-        """Every client grant, by checkpoint: ceil(grants / 100) requests."""
-        return self._checkpoint_pages("/api/v2/client-grants", "client_grants")
+        """Every client grant, by offset as the clients are read. The route pages by
+        checkpoint too (``from``/``take``), but a checkpoint page can only be asked for once
+        the one before has answered; its reference page gives ``page``, ``per_page`` (1 to
+        100) and ``include_totals`` as well (docs ``api/management/v2/client-grants/
+        get-client-grants``; auth0-deploy-cli asks by checkpoint, one page after another)."""
+        return self._offset_list("/api/v2/client-grants", "client_grants", "id", "the grants")
 
     def create_client_grant(self, body: dict[str, Any]) -> dict[str, Any]:
         """POST /client-grants. Safe to send again after a lost answer: a second grant
@@ -242,27 +312,43 @@ class ManagementApi:
 
     def all_resource_servers(self) -> list[dict[str, Any]]:
         """Every API, as the clients are read (resource servers page only by offset)."""
-        return read_every_item(
-            lambda page, size: self._offset_page(
-                "/api/v2/resource-servers", "resource_servers", page, size
-            ),
-            "id",
-            "the tenant's APIs",
+        return self._offset_list(
+            "/api/v2/resource-servers", "resource_servers", "id", "the tenant's APIs"
         )
 
     def all_connections(self) -> list[dict[str, Any]]:
-        """Every connection by checkpoint, then each one's enabled clients by checkpoint:
-        ceil(connections / 100) + the sum of ceil(enabled / 100), at least 1, requests."""
-        connections = self._checkpoint_pages("/api/v2/connections", "connections")
-        for connection in connections:
-            enabled = self._checkpoint_pages(
-                f"/api/v2/connections/{connection['id']}/clients", "clients"
-            )
-            connection["enabled_clients"] = [str(client["client_id"]) for client in enabled]
+        """Every connection by offset, then each one's enabled clients by checkpoint (the
+        only paging that route has), the connections side by side: W(connections) + the sum
+        of ceil(enabled / 100), at least 1, requests."""
+        connections = self._offset_list(
+            "/api/v2/connections", "connections", "id", "the tenant's connections"
+        )
+        enabled = self.gather(
+            [
+                partial(self._checkpoint_pages, f"/api/v2/connections/{c['id']}/clients", "clients")
+                for c in connections
+            ]
+        )
+        for connection, clients in zip(connections, enabled, strict=True):
+            connection["enabled_clients"] = [str(client["client_id"]) for client in clients]
         return connections
 
     def patch_connection_clients(self, connection_id: str, changes: list[dict[str, Any]]) -> None:
         self._call("PATCH", f"/api/v2/connections/{connection_id}/clients", json=changes)
+
+    def _offset_list(
+        self, path: str, member: str, key: str, what: str, **filters: str
+    ) -> list[dict[str, Any]]:
+        """Every item of an offset-paged list (``paging``), the windows after the first
+        fetched through the read pool."""
+
+        def fetch(page: int, size: int) -> Page:
+            return self._offset_page(path, member, page, size, **filters)
+
+        def fetch_all(windows: Sequence[Window]) -> list[Page]:
+            return self.gather([partial(fetch, *window) for window in windows])
+
+        return read_every_item(fetch, key, what, fetch_all=fetch_all)
 
     def _offset_page(self, path: str, member: str, page: int, size: int, **filters: str) -> Page:
         """One offset page of a list, and the total it announces."""
@@ -347,6 +433,8 @@ class ManagementApi:
         attempt = 0
         refreshed_token = False
         while True:
+            if self._closed:
+                raise _Stopped()
             token = self.tokens.get()  # before the governor: /oauth/token is not paced by it
             self.governor.acquire()
             try:
@@ -359,7 +447,7 @@ class ManagementApi:
                 )
             except httpx.HTTPError as exc:
                 self.governor.release(None, {})
-                self.requests += 1
+                self._count(limited=False)
                 sent = not isinstance(exc, _UNSENT)
                 if sent and not resend:
                     raise _NoAnswer(f"no answer came ({type(exc).__name__}: {exc})") from exc
@@ -370,11 +458,10 @@ class ManagementApi:
                     ) from exc
                 self._sleep(self._retry.backoff(attempt))
                 continue
-            self.requests += 1
             self.governor.release(response.status_code, response.headers)
             status = response.status_code
+            self._count(limited=status == 429)
             if status == 429:
-                self.rate_limited += 1
                 delay = self.governor.retry_after(response.headers)
                 waited_for_limit += delay
                 if waited_for_limit > self._retry.max_rate_limit_wait:
@@ -401,6 +488,11 @@ class ManagementApi:
                 )
             return response
 
+    def _count(self, *, limited: bool) -> None:
+        with self._counting:
+            self.requests += 1
+            self.rate_limited += int(limited)
+
     def _held_if_at_limit(self, response: httpx.Response, method: str, path: str) -> int | None:
         """How many applications the tenant holds, when a create was refused for its
         plan's limit on them (one more request); None otherwise or if it cannot be read."""
@@ -420,6 +512,16 @@ class Auth0Registry(ClientsRegistry):
 
     api: ManagementApi
     write_parallelism = WRITE_PARALLELISM
+    reads_in_background = True
+
+    def _read_clients(self) -> list[dict[str, Any]]:
+        return self.api.all_clients(READ_MEMBERS)
+
+    def stop_reading(self) -> None:
+        self.api.stop()
+
+    def _read_credentials(self, client_ids: Sequence[str]) -> list[list[dict[str, Any]]]:
+        return self.api.credentials_of(client_ids)
 
     def preview_cimd(self, url: str) -> CimdVerdict:
         """POST cimd/preview: ``errors`` when Auth0 could not fetch the document, else its
@@ -460,6 +562,11 @@ class Auth0Registry(ClientsRegistry):
 
 class CreateInDoubtError(RegistryError):
     """A create that was sent and never answered, and has not appeared in the tenant."""
+
+
+class _Stopped(RegistryError):
+    def __init__(self) -> None:
+        super().__init__("the registry was closed while it was read")
 
 
 class _FailedAnswer(RegistryError):

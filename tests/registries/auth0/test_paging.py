@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
@@ -13,7 +13,9 @@ import pytest
 from reconciler.errors import RegistryError
 from reconciler.registries.auth0.paging import (
     MAX_PAGE,
+    FetchAll,
     Page,
+    Window,
     next_window,
     quiet_requests,
     read_every_item,
@@ -166,3 +168,87 @@ def test_items_read_again_keep_their_latest_answer() -> None:
     }
 
     assert found["item00099"].get("name") == "renamed"
+
+
+def fetched_together(listing: MovingList, seed: int, rounds: list[int] | None = None) -> FetchAll:
+    """Windows fetched as a pool fetches them: all at once, answered in any order (the
+    list's changes run between two answers); ``rounds`` gets each call's window count."""
+    chance = random.Random(seed)
+
+    def fetch_all(windows: Sequence[Window]) -> list[Page]:
+        if rounds is not None:
+            rounds.append(len(windows))
+        order = list(range(len(windows)))
+        chance.shuffle(order)
+        answers = {index: listing.fetch(*windows[index]) for index in order}
+        return [answers[index] for index in range(len(windows))]
+
+    return fetch_all
+
+
+def read_together(listing: MovingList, seed: int = 0) -> set[str]:
+    found = read_every_item(
+        listing.fetch, "id", "the items", fetch_all=fetched_together(listing, seed)
+    )
+    identifiers = [item["id"] for item in found]
+    assert len(identifiers) == len(set(identifiers)), "an item was listed twice"
+    return set(identifiers)
+
+
+@pytest.mark.parametrize("count", [0, 99, 100, 101, 250, 1000, 10_000])
+def test_a_quiet_list_fetched_together_costs_the_same_in_two_rounds(count: int) -> None:
+    listing = MovingList(count)
+    rounds: list[int] = []
+
+    found = read_every_item(
+        listing.fetch, "id", "the items", fetch_all=fetched_together(listing, 1, rounds)
+    )
+
+    assert {item["id"] for item in found} == listing.ids()
+    assert [item["id"] for item in found] == [item["id"] for item in listing.items]
+    assert len(listing.pages) == quiet_requests(count)
+    assert rounds == ([quiet_requests(count) - 1] if quiet_requests(count) > 1 else [])
+
+
+def test_a_deletion_before_windows_fetched_together_skips_nothing() -> None:
+    # The first page is read, then three of its items go before the rest are fetched:
+    # every later window starts three places too far, and none overlaps page 0.
+    before = MovingList(1000).ids()
+    listing = MovingList(1000, {1: lambda tenant: tenant.delete(3, 4, 5)})
+
+    found = read_together(listing)
+
+    assert found >= before - {"item00003", "item00004", "item00005"}
+
+
+def test_a_list_that_grew_past_the_windows_fetched_ahead_is_fetched_ahead_again() -> None:
+    listing = MovingList(500, {1: lambda tenant: tenant.create(400)})
+    rounds: list[int] = []
+
+    found = read_every_item(
+        listing.fetch, "id", "the items", fetch_all=fetched_together(listing, 2, rounds)
+    )
+
+    assert {item["id"] for item in found} == listing.ids()
+    assert len(rounds) == 2
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_churn_while_windows_are_fetched_together_never_loses_an_item_that_stayed(
+    seed: int,
+) -> None:
+    chance = random.Random(seed)
+    stayed = {f"item{n:05d}" for n in range(1500)}
+
+    def churn(tenant: MovingList) -> None:
+        for _ in range(chance.randint(0, 6)):
+            if tenant.items and chance.random() < 0.6:
+                gone = tenant.items[chance.randrange(len(tenant.items))]["id"]
+                stayed.discard(gone)
+                tenant.items.remove({"id": gone})
+            else:
+                tenant.create(at=chance.randrange(len(tenant.items) + 1))
+
+    listing = MovingList(1500, {page: churn for page in range(1, 60) if chance.random() < 0.3})
+
+    assert read_together(listing, seed) >= stayed

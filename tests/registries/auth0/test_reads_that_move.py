@@ -126,6 +126,9 @@ def test_a_plan_misses_no_owned_app_while_clients_come_and_go_between_pages(
     assert [change.to_data() for change in reading.plan.changes] == []
     assert {app.stamp.key for app in reading.current if app.stamp and app.owned_by(OWNER)} == before
     total = OTHERS + OWNED
-    if deleted:
-        # The read saw the list move and read pages again.
+    if deleted and skip == 0:
+        # The windows after the first go out together once it has answered, all after the
+        # deletions: the second overlaps the first by one client only, so the read saw the
+        # list move and read again. Later, which windows the change falls between depends
+        # on the order they were answered in, and an overlap of more than three may hold.
         assert client_pages(project) > quiet_requests(total)
