@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from contextlib import closing
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -612,44 +613,82 @@ def lock_command(ctx: click.Context, /, paths: tuple[Path, ...], **given: Any) -
     default=Path("exported"),
     show_default=True,
 )
+@click.option(
+    "--merge",
+    is_flag=True,
+    help="Into a folder that holds manifests: write only the apps no manifest declares yet.",
+)
 @global_options
 @click.pass_context
-def export_command(ctx: click.Context, /, out: Path, **given: Any) -> None:
+def export_command(ctx: click.Context, /, out: Path, merge: bool, **given: Any) -> None:
     """Write the registry's apps as manifests (no secrets, no stamps), with the APIs and
     connections each may use where the registry holds them, and the tenant's grants for
-    every third-party app."""
-    from reconciler.manifests.export import export_apps
-    from reconciler.manifests.workspace import Options, Workspace
-    from reconciler.pipeline import connection_for, open_for
-    from reconciler.pipeline.holdings import read_holdings
+    every third-party app. A folder that holds manifests is refused, unless --merge."""
+    from reconciler.manifests.workspace import Workspace
+    from reconciler.pipeline.adopting import export_workspace
 
     workspace = Workspace.open(options_from(ctx, (), **given))
-    environment = workspace.environment()
-    registry = open_for(environment, connection_for(workspace, read_only=True))
-    try:
-        holdings = read_holdings(registry)
-    finally:
-        registry.close()
-    exported = export_apps(
-        holdings.apps,
-        out,
-        owner=environment.owner,
-        grants=holdings.grants,
-        connections=holdings.connections,
-    )
+    exported = export_workspace(workspace, out, merge=merge)
     for line in exported.skipped:
         click.echo(f"warning: {line}", err=True)
+    if exported.declared:
+        click.echo(f"Left out {len(exported.declared)} apps declared already.")
     click.echo(f"Exported {len(exported.apps)} apps to {out}/")
     if exported.third_party_apis is not None:
         click.echo(f"The tenant's grants for third-party apps: {exported.third_party_apis}")
     if exported.files:
-        report = Workspace.open(Options(paths=(out,))).validate()
+        written = replace(
+            workspace.options, paths=tuple(exported.files), config=workspace.config.path
+        )
+        report = Workspace.open(written).validate()
         if report.diagnostics:
             show_warnings(report.diagnostics)
+        if not report.ok:
             click.echo(
-                "The registry holds what the lint rules refuse: fix these before applying.",
+                "The registry holds apps that these rules refuse (the files say what it "
+                "holds): fix them before applying.",
                 err=True,
             )
+            ctx.exit(1)
+
+
+@cli.command("adopt")
+@click.argument("client_ids", nargs=-1, required=True, metavar="CLIENT_ID...")
+@click.option(
+    "--into",
+    "into",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Manifest file the apps are appended to (made if missing).",
+)
+@click.option("--key", "key", default=None, help="The app key (one CLIENT_ID only).")
+@click.option("--dry-run", is_flag=True, help="Print the diff; write nothing.")
+@global_options
+@click.pass_context
+def adopt_command(
+    ctx: click.Context,
+    /,
+    client_ids: tuple[str, ...],
+    into: Path,
+    key: str | None,
+    dry_run: bool,
+    **given: Any,
+) -> None:
+    """Declare existing apps that no manifest manages in FILE, with `client_id:` so the next
+    apply adopts them: only what differs from the defaults, their APIs and connections,
+    no secrets."""
+    from reconciler.manifests.workspace import Workspace
+    from reconciler.pipeline.adopting import adopt_apps
+
+    workspace = Workspace.open(options_from(ctx, (), **given))
+    adopted = adopt_apps(workspace, client_ids, into, key=key, write=not dry_run)
+    if dry_run:
+        click.echo(adopted.diff(), nl=False)
+    for client_id, app_key in adopted.keys.items():
+        click.echo(f"{into}: {app_key} adopts {client_id}")
+    show_warnings(adopted.warnings)
+    if not dry_run:
+        click.echo("Run plan to see the adoption: apply stamps the apps, and changes nothing else.")
 
 
 @cli.group("registry")

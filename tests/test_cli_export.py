@@ -5,6 +5,8 @@ made outside reconciler: the exported project validates, its first plan only ado
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -183,3 +185,82 @@ def test_exported_project_validates_adopts_without_changes_then_plans_none(
     again = run("plan", "--detailed-exitcode")
     assert again.exit_code == 0, again.output
     assert "No changes" in again.output
+
+
+def test_export_into_a_folder_with_manifests_refuses_naming_the_clash(exported: Path) -> None:
+    root = exported.parent
+    before = (root / "apps" / "worker.yaml").read_text()
+    result = run("export", "-o", "apps")
+    assert result.exit_code == 1
+    assert "apps/ holds 1 manifest(s): apps/worker.yaml" in result.output
+    assert "is declared already as billing-worker (apps/worker.yaml:2:3)" in result.output
+    assert sorted(p.name for p in (root / "apps").iterdir()) == ["worker.yaml"]
+    assert (root / "apps" / "worker.yaml").read_text() == before
+
+
+def test_export_merge_adds_only_undeclared_apps_then_plan_has_no_changes(exported: Path) -> None:
+    root = exported.parent
+    merged = run("export", "-o", "apps", "--merge")
+    assert merged.exit_code == 0, merged.output
+    assert "Left out 1 apps declared already." in merged.output
+    assert "Exported 2 apps to apps/" in merged.output
+    assert run("validate").exit_code == 0
+    assert run("apply", "--auto-approve").exit_code == 0
+    again = run("plan", "--detailed-exitcode")
+    assert again.exit_code == 0, again.output
+    assert "No changes" in again.output
+    written = [str(p) for p in (root / "apps").glob("*.yaml") if p.name != "worker.yaml"]
+    assert len(written) == 3  # two apps, and the tenant's grants for third-party apps
+    linted = subprocess.run(
+        [sys.executable, "-m", "yamllint", "--strict", "-d", "default", *written],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert linted.returncode == 0, linted.stdout
+
+
+def test_export_output_passes_yamllint_and_its_schema_reference_resolves(exported: Path) -> None:
+    for path in exported.glob("*.yaml"):
+        header = path.read_text().splitlines()[0]
+        assert (path.parent / header.removeprefix("# yaml-language-server: $schema=")).is_file()
+    linted = subprocess.run(
+        [sys.executable, "-m", "yamllint", "--strict", "-d", "default", str(exported)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert linted.returncode == 0, linted.stdout
+
+
+def test_export_keeps_the_variables_the_settings_define(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "vars"
+    root.mkdir()
+    (root / "reconciler.yaml").write_text(
+        "owner: team-a\nmanifests: [apps]\nregistry: sqlite:registry.db\n"
+        "environments:\n  dev:\n    vars: {DOMAIN: dev.example.com, "
+        "PORTAL: 'https://portal.dev.example.com'}\n"
+    )
+    monkeypatch.chdir(root)
+    portal = {
+        "client_id": PORTAL,
+        "name": "Portal",
+        "app_type": "spa",
+        "callbacks": ["https://portal.dev.example.com/cb", "https://pay.dev.example.com/cb"],
+        "allowed_logout_urls": ["https://devexample.com/${literal}"],
+        "grant_types": ["authorization_code", "refresh_token"],
+        "token_endpoint_auth_method": "none",
+    }
+    (root / "seed.json").write_text(json.dumps({"clients": [portal]}))
+    assert run("--env", "dev", "registry", "seed", "seed.json").exit_code == 0
+    result = run("--env", "dev", "export", "-o", "apps")
+    assert result.exit_code == 0, result.output
+    [path] = (root / "apps").glob("*.yaml")
+    [body] = yaml.safe_load(path.read_text())["apps"].values()
+    assert body["callbacks"] == ["${PORTAL}/cb", "https://pay.${DOMAIN}/cb"]
+    assert body["allowed_logout_urls"] == ["https://devexample.com/$${literal}"]
+    assert run("--env", "dev", "validate").exit_code == 0
+    assert run("--env", "dev", "apply", "--auto-approve").exit_code == 0
+    assert run("--env", "dev", "plan", "--detailed-exitcode").exit_code == 0

@@ -202,6 +202,9 @@ def test_export_then_apply_then_plan_is_empty(project: Project, tmp_path: Path) 
     (other / "reconciler.yaml").write_text(
         "owner: platform-team/oauth-apps\nmanifests: [apps]\n"
         f"registry: sqlite:{project.root / '.reconciler' / 'registry.db'}\n"
+        # the dev environment's values, which the export wrote back as ${NAME}
+        "vars: {SUPPORT_EMAIL: oauth-owners@example.com, DOMAIN: dev.example.com, "
+        "PORTAL_ORIGIN: 'https://portal.dev.example.com'}\n"
     )
     shutil.copytree(project.root / "exported", other / "apps")
     os.chdir(other)

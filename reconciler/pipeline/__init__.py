@@ -12,6 +12,7 @@ applying.py     the apply use case: a fresh or saved plan, its gates, the writes
 rotating.py     the rotate-secret use case
 environments.py plan and apply for every environment at once (--all-envs)
 pulling.py      the pull use case: drift written back into the manifests, as minimal edits
+adopting.py     the adopt and export use cases: registry apps written into manifests
 """
 
 from reconciler.pipeline.applying import Applied, ApplyRequest, apply_workspace

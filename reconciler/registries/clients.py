@@ -180,6 +180,11 @@ class ClientsRegistry(Registry):
         #: Where the tenant setting that allows CIMD registrations is turned on.
         self._cimd_setting_hint = cimd_setting_hint
 
+    @property
+    def hidden_client_ids(self) -> frozenset[str]:
+        """The clients never listed: the reconciler's own (its management client)."""
+        return frozenset(self._hidden)
+
     def list_apps(self) -> list[App]:
         """Every client but the hidden ones, with the credentials of those that hold any
         where the registry lets them be read: a token without that right reads apps

@@ -22,9 +22,16 @@ from reconciler.core.planner import plan
 from reconciler.core.stamp import Stamp
 from reconciler.manifests.desired import desired_apps
 from reconciler.manifests.evaluation import evaluate, parse_files
-from reconciler.manifests.export import SCHEMA_FILE, THIRD_PARTY_FILE, export_apps, manifest_for
+from reconciler.manifests.export import (
+    SCHEMA_FILE,
+    SERVER_DEFAULTS,
+    THIRD_PARTY_FILE,
+    export_apps,
+    manifest_for,
+)
 from reconciler.manifests.variables import Variables
 from reconciler.registries.clients import app_from_client
+from reconciler.tenant.records import _CLIENT_DEFAULTS
 from tests.helpers import desired, memory_registry, seed
 
 OWNER = "team-a"
@@ -434,3 +441,14 @@ def test_export_of_apps_with_the_login_native_and_token_settings_then_plan_is_em
         registry=registry.uri,
     )
     assert again.is_empty, [change.to_data() for change in again.changes]
+
+
+def test_the_server_defaults_adopt_leaves_out_are_those_the_embedded_tenant_fills() -> None:
+    for name, value in SERVER_DEFAULTS.items():
+        filled = _CLIENT_DEFAULTS.get(name)
+        if isinstance(value, dict):
+            assert isinstance(filled, dict)
+            shared = set(value) & set(filled)
+            assert {k: value[k] for k in shared} == {k: filled[k] for k in shared}, name
+        elif filled is not None:
+            assert filled == value, name
