@@ -177,7 +177,7 @@ def test_adopt_writes_only_what_differs_from_the_defaults_with_apis_and_connecti
 def test_adopt_refuses_each_client_it_cannot_adopt_naming_it(project: Path) -> None:
     tenant = Tenant(project / "registry.db")
     try:
-        clients = tenant.all_clients()
+        clients = list(tenant.all_clients())
     finally:
         tenant.close()
     [worker] = [c["client_id"] for c in clients if c["name"] == "Worker"]
