@@ -34,7 +34,11 @@ CLIENT = {
 
 
 def listed(imitation: Imitation, path: str, **query: str) -> Any:
-    """GET /api/v2/{path} with ``query`` as each imitation answers it."""
+    """GET /api/v2/{path} with ``query`` as each imitation answers it; a list of clients
+    only of ``CLIENT``'s type, which leaves out serve's management client (an m2m app, as
+    on Auth0)."""
+    if path == "clients":
+        query = {"app_type": str(CLIENT["app_type"]), **query}
     if imitation.served is None:
         assert isinstance(imitation.api, Tenant)
         if path == "clients":
