@@ -4,6 +4,7 @@ base.py      the contract every backend implements, and its optional capabilitie
 clients.py   a Registry over an Auth0-shaped clients API (the embedded tenant, Auth0)
 sqlite.py    ``sqlite:PATH``: the embedded tenant in one SQLite file
 retry.py     how often, and after how long, a registry request is tried again
+trust.py     the certificates HTTPS registries trust by default, loaded once a process
 auth0/       ``auth0://TENANT_DOMAIN``: the Auth0 Management API v2
 dcr/         ``dcr+https://ISSUER``: RFC 7591/7592 dynamic client registration
 """

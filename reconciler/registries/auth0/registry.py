@@ -37,6 +37,7 @@ from reconciler.registries.auth0.tokens import TokenSource, canonical_audience, 
 from reconciler.registries.base import CimdVerdict, Needs, Operation
 from reconciler.registries.clients import READ_MEMBERS, ClientsRegistry, matching_credential
 from reconciler.registries.retry import RetryPolicy
+from reconciler.registries.trust import default_trust
 from reconciler.tenant.limits import ENTITIES, PLANS
 
 __all__ = [
@@ -706,7 +707,8 @@ def open_auth0(
         raise InputError(f"registry {uri!r} names no tenant domain (auth0://TENANT.auth0.com)")
     base = (base_url or env.get("AUTH0_BASE_URL") or f"https://{domain}").rstrip("/")
     http = client or httpx.Client(
-        timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)), verify=verify
+        timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+        verify=default_trust() if verify is True else verify,
     )
     policy = retry or RetryPolicy(in_doubt_wait=timeout)
     client_id = env.get("AUTH0_CLIENT_ID") or None

@@ -62,6 +62,7 @@ from reconciler.registries.dcr.metadata import (
     registration_metadata,
 )
 from reconciler.registries.dcr.state import Registration, StateFile, now
+from reconciler.registries.trust import default_trust
 
 __all__ = [
     "DEFAULT_STATE",
@@ -461,7 +462,9 @@ def open_dcr(
     state_path = Path(named).expanduser()
     if not state_path.is_absolute():
         state_path = (root or Path.cwd()) / state_path
-    http = client or httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)))
+    http = client or httpx.Client(
+        timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)), verify=default_trust()
+    )
     api = RegistrationApi(http, issuer, initial_access_token=env.get(IAT_ENV) or None)
     return DcrRegistry(
         uri,
