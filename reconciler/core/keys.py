@@ -126,11 +126,12 @@ _CURVES = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
 
 
 def _public_key(pem: str) -> object:
-    from cryptography import x509
     from cryptography.hazmat.primitives import serialization
 
     data = pem.strip().encode("ascii", "replace")
     if b"-----BEGIN CERTIFICATE-----" in data:
+        from cryptography import x509
+
         return x509.load_pem_x509_certificate(data).public_key()
     return serialization.load_pem_public_key(data)
 

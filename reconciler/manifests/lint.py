@@ -646,13 +646,15 @@ def _key_problem(pem: str, kind: str) -> str | None:
     cryptography."""
     from cryptography.hazmat.primitives.asymmetric import rsa
     from cryptography.hazmat.primitives.serialization import load_pem_public_key
-    from cryptography.x509 import load_pem_x509_certificate
 
     certificate_only = kind != "public_key"
     data = pem.encode("utf-8")
     key: object
     try:
         if b"-----BEGIN CERTIFICATE-----" in data:
+            # cryptography.x509 takes a third of cryptography's import: only for certificates.
+            from cryptography.x509 import load_pem_x509_certificate
+
             key = load_pem_x509_certificate(data).public_key()
         elif certificate_only:
             return f"not a PEM X.509 certificate: {_METHOD_OF_TYPE[kind]} takes a certificate"
