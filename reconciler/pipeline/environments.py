@@ -34,6 +34,7 @@ from reconciler.apply.applier import ApplyReport, ChangeResult
 from reconciler.apply.interrupts import Stop, stop_on_signals
 from reconciler.apply.report import progress_line, render_report
 from reconciler.cimd.sources import Fetcher
+from reconciler.core.collector import collector_paused
 from reconciler.core.environments import EnvironmentSection
 from reconciler.core.plan import Plan
 from reconciler.diagnostics import Diagnostic
@@ -245,7 +246,10 @@ def plan_environments(
             return replace(section, exit_code=refused.exit_code, error=str(refused))
         return replace(section, exit_code=code)
 
-    return _run_spread(names, plan_one, request.parallel)
+    # Paused once for all of them: each plan's own pause would otherwise end while others
+    # still run, and set off a collection of every environment's objects each time.
+    with collector_paused():
+        return _run_spread(names, plan_one, request.parallel)
 
 
 def apply_environments(
