@@ -1,6 +1,7 @@
 """The pure core: values, the planner and the renderers. No I/O, and it imports none.
 
 fields.py       the canonical field vocabulary shared by manifests, registries and plans
+defaults.py     what Auth0 fills in on a new client whose body leaves a member out
 model.py        DesiredApp (what a manifest asks for), App (what a registry holds), Source;
                 Grant, Api, LoginConnection (a registry's client grants, APIs, connections)
 keys.py         what identifies a key or certificate (RFC 7638 kids), and expiry spellings

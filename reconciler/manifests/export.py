@@ -33,6 +33,12 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import FoldedScalarString
 
 from reconciler.core.access import grants_by_client
+from reconciler.core.defaults import (
+    NEW_CLIENT_DEFAULTS,
+    PUBLIC_APP_TYPES,
+    THIRD_PARTY_JWT_LIFETIME_SECONDS,
+    third_party_refresh_token,
+)
 from reconciler.core.fields import CIMD_MANIFEST_FIELDS, MANAGED_FIELDS, MANIFEST_TYPE_BY_APP_TYPE
 from reconciler.core.model import CREDENTIAL_METHODS, App, Grant, LoginConnection
 from reconciler.core.third_party import THIRD_PARTY_CLIENT_MEMBERS
@@ -77,40 +83,31 @@ _DROPPED_MEMBERS = {
     "signed_request_object": {"credentials"},
 }
 _ORDER = ["client_id", "cimd", "name", "type", *MANAGED_FIELDS, "apis", "connections", "metadata"]
+#: The server defaults (``core/defaults.py``) of the fields a manifest may set.
+_SHOWN_DEFAULTS = ("is_first_party", "sso_disabled", "cross_origin_authentication", "refresh_token")
 #: What a new app holds when its body leaves a field out, as a live Auth0 tenant fills it
-#: (the embedded tenant's ``tenant/records.py`` holds the same, which a test checks): a
-#: field of this value says nothing a minimal entry needs to say. A strict third-party
-#: app gets its own (``_THIRD_PARTY_DEFAULTS``).
+#: (``core/defaults.py``, which the embedded tenant makes its clients from): a field of
+#: this value says nothing a minimal entry needs to say. A strict third-party app gets its
+#: own (``_third_party_defaults``).
 SERVER_DEFAULTS: Mapping[str, Any] = {
-    "is_first_party": True,
-    "sso_disabled": False,
-    "cross_origin_authentication": False,
+    **{name: NEW_CLIENT_DEFAULTS[name] for name in _SHOWN_DEFAULTS},
     "require_pushed_authorization_requests": False,
     "require_proof_of_possession": False,
-    "jwt_configuration": {"alg": "RS256", "lifetime_in_seconds": 36000},
-    "refresh_token": {
-        "rotation_type": "non-rotating",
-        "expiration_type": "non-expiring",
-        "leeway": 0,
-        "token_lifetime": 2592000,
-        "infinite_token_lifetime": True,
-        "infinite_idle_token_lifetime": True,
-        "idle_token_lifetime": 1296000,
-    },
+    "jwt_configuration": {"alg": "RS256", **NEW_CLIENT_DEFAULTS["jwt_configuration"]},
 }
-_THIRD_PARTY_DEFAULTS: Mapping[str, Any] = {
-    **SERVER_DEFAULTS,
-    "jwt_configuration": {"alg": "RS256", "lifetime_in_seconds": 3600},
-    "refresh_token": {
-        "rotation_type": "rotating",
-        "expiration_type": "expiring",
-        "leeway": 0,
-        "token_lifetime": 2592000,
-        "infinite_token_lifetime": False,
-        "infinite_idle_token_lifetime": False,
-        "idle_token_lifetime": 1296000,
-    },
-}
+
+
+def _third_party_defaults(app_type: object) -> Mapping[str, Any]:
+    return {
+        **SERVER_DEFAULTS,
+        "jwt_configuration": {
+            **SERVER_DEFAULTS["jwt_configuration"],
+            "lifetime_in_seconds": THIRD_PARTY_JWT_LIFETIME_SECONDS,
+        },
+        "refresh_token": third_party_refresh_token(rotating=app_type in PUBLIC_APP_TYPES),
+    }
+
+
 #: Entry members a minimal entry always keeps: identity, and what is not a client field.
 _ALWAYS_KEPT = frozenset(
     {"client_id", "cimd", "name", "type", "apis", "connections", "metadata", "protect"}
@@ -341,7 +338,8 @@ def minimal_manifest_for(
     implied: dict[str, Any] = {}
     if isinstance(kind, str) and not app.is_cimd:
         implied = {**TYPE_DEFAULTS[kind], "oidc_conformant": True}
-    server = _THIRD_PARTY_DEFAULTS if app.fields.get("is_first_party") is False else SERVER_DEFAULTS
+    third_party = app.fields.get("is_first_party") is False
+    server = _third_party_defaults(app.fields.get("app_type")) if third_party else SERVER_DEFAULTS
     minimal: dict[str, Any] = {"client_id": app.client_id}
     for name, value in body.items():
         if name in _ALWAYS_KEPT:

@@ -19,6 +19,12 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.x509.oid import NameOID
 
+from reconciler.core.defaults import (
+    NEW_CLIENT_DEFAULTS,
+    PUBLIC_APP_TYPES,
+    THIRD_PARTY_JWT_LIFETIME_SECONDS,
+    third_party_refresh_token,
+)
 from reconciler.tenant.rules import DEFAULT_GRANT_TYPES, JsonObject, format_timestamp
 
 __all__ = [
@@ -36,47 +42,24 @@ __all__ = [
 GLOBAL_CLIENT_NAME = "All Applications"
 _ALPHANUMERIC = string.ascii_letters + string.digits
 
-#: What POST /clients fills in when the body leaves it out (recorded from a live tenant).
+#: What POST /clients fills in when the body leaves it out (``core/defaults.py``).
 _CLIENT_DEFAULTS: JsonObject = {
-    "is_first_party": True,
-    "is_token_endpoint_ip_header_trusted": False,
-    "oidc_conformant": False,
-    "jwt_configuration": {"secret_encoded": False, "lifetime_in_seconds": 36000},
-    "sso_disabled": False,
-    "cross_origin_authentication": False,
+    **copy.deepcopy(dict(NEW_CLIENT_DEFAULTS)),
     "grant_types": list(DEFAULT_GRANT_TYPES),
-    "custom_login_page_on": True,
-    "refresh_token": {
-        "rotation_type": "non-rotating",
-        "expiration_type": "non-expiring",
-        "leeway": 0,
-        "token_lifetime": 2592000,
-        "infinite_token_lifetime": True,
-        "infinite_idle_token_lifetime": True,
-        "idle_token_lifetime": 1296000,
-    },
-}
-#: The refresh tokens of a third-party client: they must expire (recorded on a CIMD client).
-_THIRD_PARTY_REFRESH_TOKEN: JsonObject = {
-    "rotation_type": "rotating",
-    "expiration_type": "expiring",
-    "leeway": 0,
-    "token_lifetime": 2592000,
-    "infinite_token_lifetime": False,
-    "infinite_idle_token_lifetime": False,
-    "idle_token_lifetime": 1296000,
 }
 #: What a strict third-party client gets in place of the first-party defaults. Auth0's
 #: security controls: RS256 ID tokens lasting 3600 s by default, expiring refresh tokens
 #: that rotate for public clients (spa, native); no implicit grant. The default grants
 #: are not documented: these are the two every strict third-party app may use.
 _THIRD_PARTY_DEFAULTS: JsonObject = {
-    "jwt_configuration": {"secret_encoded": False, "alg": "RS256", "lifetime_in_seconds": 3600},
+    "jwt_configuration": {
+        "secret_encoded": False,
+        "alg": "RS256",
+        "lifetime_in_seconds": THIRD_PARTY_JWT_LIFETIME_SECONDS,
+    },
     "grant_types": ["authorization_code", "refresh_token"],
-    "refresh_token": _THIRD_PARTY_REFRESH_TOKEN,
     "third_party_security_mode": "strict",
 }
-_PUBLIC_APP_TYPES = ("spa", "native")
 
 
 def new_client(
@@ -102,8 +85,7 @@ def new_client(
     }
     if third_party:
         client.update(copy.deepcopy(_THIRD_PARTY_DEFAULTS))
-        if app_type not in _PUBLIC_APP_TYPES:
-            client["refresh_token"]["rotation_type"] = "non-rotating"
+        client["refresh_token"] = third_party_refresh_token(rotating=app_type in PUBLIC_APP_TYPES)
     return client
 
 
@@ -126,7 +108,7 @@ def new_cimd_client(tenant_name: str, mapped: JsonObject, signing_key: JsonObjec
         "jwt_configuration": {
             "secret_encoded": False,
             "alg": "RS256",
-            "lifetime_in_seconds": 3600,
+            "lifetime_in_seconds": THIRD_PARTY_JWT_LIFETIME_SECONDS,
         },
         "signing_keys": [signing_key],
         "sso_disabled": False,
@@ -134,7 +116,7 @@ def new_cimd_client(tenant_name: str, mapped: JsonObject, signing_key: JsonObjec
         "grant_types": mapped["grant_types"],
         "custom_login_page_on": True,
         "token_endpoint_auth_method": mapped["token_endpoint_auth_method"],
-        "refresh_token": dict(_THIRD_PARTY_REFRESH_TOKEN),
+        "refresh_token": third_party_refresh_token(rotating=True),
         "third_party_security_mode": "strict",
         **optional,
         "external_client_id": mapped["external_client_id"],

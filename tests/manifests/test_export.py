@@ -24,14 +24,14 @@ from reconciler.manifests.desired import desired_apps
 from reconciler.manifests.evaluation import evaluate, parse_files
 from reconciler.manifests.export import (
     SCHEMA_FILE,
-    SERVER_DEFAULTS,
     THIRD_PARTY_FILE,
     export_apps,
     manifest_for,
+    minimal_manifest_for,
 )
 from reconciler.manifests.variables import Variables
 from reconciler.registries.clients import app_from_client
-from reconciler.tenant.records import _CLIENT_DEFAULTS
+from reconciler.tenant.engine import Tenant
 from tests.helpers import desired, memory_registry, seed
 
 OWNER = "team-a"
@@ -443,12 +443,29 @@ def test_export_of_apps_with_the_login_native_and_token_settings_then_plan_is_em
     assert again.is_empty, [change.to_data() for change in again.changes]
 
 
-def test_the_server_defaults_adopt_leaves_out_are_those_the_embedded_tenant_fills() -> None:
-    for name, value in SERVER_DEFAULTS.items():
-        filled = _CLIENT_DEFAULTS.get(name)
-        if isinstance(value, dict):
-            assert isinstance(filled, dict)
-            shared = set(value) & set(filled)
-            assert {k: value[k] for k in shared} == {k: filled[k] for k in shared}, name
-        elif filled is not None:
-            assert filled == value, name
+@pytest.mark.parametrize(
+    ("app_type", "third_party"),
+    [("regular_web", False), ("spa", False), ("regular_web", True), ("spa", True)],
+)
+def test_a_new_clients_server_defaults_are_left_out_of_its_minimal_entry(
+    app_type: str, third_party: bool
+) -> None:
+    # The embedded tenant makes a client as Auth0 fills one in (core/defaults.py): a
+    # first-party one, and a strict third-party one whose refresh tokens rotate only for
+    # a public app type. None of what it filled in is worth a line of the entry.
+    tenant = Tenant(":memory:")
+    body: dict[str, Any] = {
+        "name": "Fresh",
+        "app_type": app_type,
+        "is_first_party": not third_party,
+    }
+    body["callbacks"] = ["https://fresh.example.com/callback"]
+    if third_party:
+        body["grant_types"] = ["authorization_code", "refresh_token"]
+    made = tenant.create_client(body)
+    entry = minimal_manifest_for(app_from_client(made, []), owner=OWNER)
+    assert entry is not None
+    assert not {"refresh_token", "jwt_configuration", "sso_disabled"} & set(entry), entry
+    assert "cross_origin_authentication" not in entry
+    # Third party is what the app is, not a default: the entry says so.
+    assert entry.get("is_first_party", True) is not third_party
