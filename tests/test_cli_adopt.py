@@ -5,6 +5,7 @@ only adopts, and once applied a plan has no changes. Every refusal names the cli
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -205,3 +206,31 @@ def test_adopt_refuses_the_global_client(project: Path) -> None:
     result = run("adopt", global_id, "--into", "apps/global.yaml")
     assert result.exit_code == 1
     assert f"{global_id} is the tenant's global client" in result.output
+
+
+def test_an_entry_that_would_not_validate_is_refused_and_nothing_is_written(
+    project: Path,
+) -> None:
+    # The registry holds what the manifest rules refuse (a web app redirecting to plain
+    # http on a public host): the file is checked before it is written, and left alone.
+    tenant = Tenant(project / "registry.db")
+    try:
+        made = tenant.create_client(
+            {
+                "name": "Plain HTTP",
+                "app_type": "regular_web",
+                "callbacks": ["http://plain.example.com/callback"],
+            }
+        )
+    finally:
+        tenant.close()
+    into = project / "apps" / "one.yaml"
+    assert run("adopt", seeded_ids()[0], "--into", "apps/one.yaml").exit_code == 0
+    before = into.read_bytes()
+    result = run("adopt", str(made["client_id"]), "--into", "apps/one.yaml")
+    assert result.exit_code == 1, result.output
+    assert "would not validate, so it is left as it was" in result.output
+    assert re.search(r"apps/one\.yaml:\d+:\d+: error\[redirect-uri\]", result.output)
+    assert into.read_bytes() == before
+    fresh = run("adopt", str(made["client_id"]), "--into", "apps/new.yaml")
+    assert fresh.exit_code == 1 and not (project / "apps" / "new.yaml").exists()

@@ -21,6 +21,7 @@ from reconciler.manifests.yamlfile import (
     JsonPath,
     YamlError,
     YamlFile,
+    load_yaml_bytes,
     load_yaml_file,
 )
 
@@ -28,6 +29,7 @@ __all__ = [
     "ManifestApp",
     "ManifestSet",
     "discover",
+    "errors_in_text",
     "evaluate",
     "looks_like_manifest",
     "parse_files",
@@ -153,6 +155,16 @@ def parse_files(
             except YamlError as exc:
                 problems.append(exc.diagnostic)
     return files, problems
+
+
+def errors_in_text(text: str, name: str, variables: Variables) -> list[Diagnostic]:
+    """The errors validate would find in a manifest's new ``text``, the file alone: what
+    an edit is checked against before it is written."""
+    try:
+        file = load_yaml_bytes(text.encode("utf-8"), name)
+    except YamlError as bad:
+        return [bad.diagnostic]
+    return [d for d in evaluate([file], variables).diagnostics if d.is_error]
 
 
 def evaluate(

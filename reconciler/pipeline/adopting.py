@@ -31,7 +31,7 @@ from reconciler.core.model import App
 from reconciler.diagnostics import Diagnostic
 from reconciler.errors import ApiError, InputError
 from reconciler.manifests.edit import write_manifest
-from reconciler.manifests.evaluation import discover
+from reconciler.manifests.evaluation import discover, errors_in_text
 from reconciler.manifests.export import (
     Declared,
     Exported,
@@ -143,6 +143,12 @@ def adopt_apps(
             directory.mkdir(parents=True, exist_ok=True)
         after = new_manifest(entries, schema_line_for(directory, held, write=write), into)
     adopted = Adopted(into, before, after, keys)
+    refused = errors_in_text(after, str(into), environment.variables)
+    if refused:
+        raise InputError(
+            f"adopt refused: {into} would not validate, so it is left as it was:\n  "
+            + "\n  ".join(str(d) for d in refused)
+        )
     if write:
         write_manifest(into, after)
         adopted.written = True

@@ -28,10 +28,10 @@ from reconciler.core.model import grant_name, grants_from_view
 from reconciler.diagnostics import Diagnostic, Location, Severity
 from reconciler.manifests.desired import TYPE_DEFAULTS
 from reconciler.manifests.edit import EditError, ManifestText, Unkept, write_manifest
-from reconciler.manifests.evaluation import ManifestApp, evaluate, relative_name
+from reconciler.manifests.evaluation import ManifestApp, errors_in_text, relative_name
 from reconciler.manifests.variables import Variables, substitute
 from reconciler.manifests.workspace import Workspace
-from reconciler.manifests.yamlfile import YamlFile, load_yaml_bytes
+from reconciler.manifests.yamlfile import YamlFile
 from reconciler.pipeline.console import Console
 from reconciler.pipeline.planning import plan_workspace
 
@@ -178,7 +178,7 @@ def _edit_file(
     except EditError as exc:
         left.append(_warning(Location(str(path)), f"{exc}: nothing pulled into this file"))
         return None
-    refused = _refusals(after, str(path), variables)
+    refused = errors_in_text(after, str(path), variables)
     if refused:
         left.extend(
             _warning(
@@ -294,12 +294,6 @@ def _unkept_warning(
 def _shown(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 120 else text[:117] + "..."
-
-
-def _refusals(text: str, name: str, variables: Variables) -> list[Diagnostic]:
-    """The errors validate would find in the edited file, alone."""
-    file: YamlFile = load_yaml_bytes(text.encode("utf-8"), name)
-    return [d for d in evaluate([file], variables).diagnostics if d.is_error]
 
 
 def _expand(value: str, variables: Variables) -> str:
