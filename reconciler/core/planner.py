@@ -605,7 +605,9 @@ def request_key_rotation(spec: DesiredApp, app: App, auth: Rotation | None) -> R
     if canonical({"keys": wanted}) == canonical({"keys": held_keys}):
         return None
     others = len(auth.final) + len(auth.retired) if auth is not None else len(app.credentials)
-    shared = app.credential_limit + len(app.request_object_credentials)
+    # credential_limit is what the keys in use for requests leave; unused ones count in
+    # the rotation itself.
+    shared = app.credential_limit + sum(c.enabled for c in app.request_object_credentials)
     return Rotation.between(
         app.request_object_credentials,
         wanted,

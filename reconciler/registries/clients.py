@@ -34,7 +34,7 @@ from reconciler.core.model import (
     canonical,
     credential_identity,
 )
-from reconciler.core.rotation import Add, Enable, Ref, Remove, Renew, Rotation
+from reconciler.core.rotation import REQUEST_SIGNING, Add, Enable, Ref, Remove, Renew, Rotation
 from reconciler.core.stamp import STAMP_KEYS, Stamp
 from reconciler.errors import ApiError, ConflictError, RegistryError
 from reconciler.registries.base import CimdSupport, Created, Registry
@@ -500,14 +500,14 @@ class ClientsRegistry(Registry):
         client's other credentials leave of Auth0's limit, read now: at the limit a retired
         key goes first, and the client keeps a key at every step."""
         listed = self.api.list_credentials(current.client_id)
-        referenced = set(_request_object_ids(current.record))
-        held = tuple(_held(c, enabled=True) for c in listed if str(c["id"]) in referenced)
+        held = _request_object_held(current.record, {str(c["id"]): c for c in listed})
         keys: Sequence[Credential] = wanted["credentials"]
         rotation = Rotation.between(
             held,
             [key.summary() for key in keys],
             limit=MAX_CREDENTIALS_PER_CLIENT - (len(listed) - len(held)),
             in_use=True,
+            use=REQUEST_SIGNING,
         )
         if rotation.impossible:
             raise ConflictError(f"{current.client_id}: {rotation.impossible}")
@@ -635,9 +635,7 @@ def app_from_client(client: Mapping[str, Any], credentials: list[dict[str, Any]]
         record=record,
         credentials=held,
         credential_limit=MAX_CREDENTIALS_PER_CLIENT - len(foreign),
-        request_object_credentials=tuple(
-            _held(listed[i], enabled=True) for i in for_requests if i in listed
-        ),
+        request_object_credentials=_request_object_held(client, listed),
     )
 
 
@@ -745,6 +743,19 @@ def _request_object_ids(client: Mapping[str, Any]) -> list[str]:
     request_object = client.get(_JAR)
     references = request_object.get("credentials") if isinstance(request_object, dict) else None
     return [str(r["id"]) for r in references or [] if isinstance(r, dict) and "id" in r]
+
+
+def _request_object_held(
+    client: Mapping[str, Any], listed: Mapping[str, Mapping[str, Any]]
+) -> tuple[HeldCredential, ...]:
+    """The keys of the client's signed authorization requests, enabled; and, where it does
+    not authenticate with credentials, each credential nothing points at (a key a run
+    added and was cut off before switching to), not enabled: a rotation may take it up."""
+    held = [_held(listed[i], enabled=True) for i in _request_object_ids(client) if i in listed]
+    if _credential_method(client) is None:
+        used = _foreign_credentials(client)
+        held += [_held(c, enabled=False) for i, c in listed.items() if i not in used]
+    return tuple(held)
 
 
 def _has_credentials(client: Mapping[str, Any]) -> bool:

@@ -35,7 +35,10 @@ from tests.registries.auth0.test_crash import RequestLog, poll
 pytestmark = pytest.mark.slow
 
 OWNER = "platform-team/rotation-crash"
-APPLY = ("apply", "--auto-approve")
+APPLY = ("apply", "--auto-approve", "--secrets-out", "secrets.json")
+#: The keys rotated: the worker's for client authentication, or a web app's for its
+#: signed authorization requests (JAR), which count against the same two credentials.
+USES = ("authentication", "requests")
 KILLED = -signal.SIGKILL
 ROUNDS = (("a", "b"), ("a", "c"), ("d", "e"), ("e",), ("e", "f"), ("g", "h"))
 
@@ -48,7 +51,7 @@ def public_pem(name: str) -> str:
     ).decode("ascii")
 
 
-def declare(root: Path, keys: tuple[str, ...]) -> set[str]:
+def declare(root: Path, keys: tuple[str, ...], use: str) -> set[str]:
     (root / "apps").mkdir(parents=True, exist_ok=True)
     (root / "keys").mkdir(exist_ok=True)
     (root / "reconciler.yaml").write_text(
@@ -56,13 +59,15 @@ def declare(root: Path, keys: tuple[str, ...]) -> set[str]:
     )
     for name in keys:
         (root / "keys" / f"{name}.pem").write_text(public_pem(name))
-    worker = {
-        "name": "Worker",
-        "type": "m2m",
-        "token_endpoint_auth_method": "private_key_jwt",
-        "credentials": [{"name": n, "public_key_file": f"../keys/{n}.pem"} for n in keys],
-    }
-    (root / "apps" / "apps.yaml").write_text(json.dumps({"apps": {"worker": worker}}))
+    credentials = [{"name": n, "public_key_file": f"../keys/{n}.pem"} for n in keys]
+    app: dict[str, object] = {"name": "Worker"}
+    if use == "authentication":
+        app |= {"type": "m2m", "token_endpoint_auth_method": "private_key_jwt"}
+        app["credentials"] = credentials
+    else:
+        app |= {"type": "regular_web", "callbacks": ["https://worker.example.com/callback"]}
+        app["signed_request_object"] = {"required": True, "credentials": credentials}
+    (root / "apps" / "apps.yaml").write_text(json.dumps({"apps": {"worker": app}}))
     return {jwk_thumbprint(public_pem(name)) for name in keys}
 
 
@@ -85,21 +90,25 @@ def kill_at(process: subprocess.Popen[str], log: RequestLog, began: float, nth: 
         os.kill(process.pid, signal.SIGKILL)
 
 
-def keys_of(path: Path) -> tuple[set[str], set[str]]:
-    """The worker's credentials' kids, and the kids it authenticates with."""
+def keys_of(path: Path, use: str) -> tuple[set[str], set[str]]:
+    """The worker's credentials' kids, and the kids it authenticates (or, for ``requests``,
+    verifies its authorization requests) with."""
     tenant = Tenant(path)
     try:
         [client] = [c for c in tenant.all_clients() if c["name"] == "Worker"]
         kids = {c["id"]: c["kid"] for c in tenant.list_credentials(client["client_id"])}
         methods = client.get("client_authentication_methods") or {}
+        if use == "requests":
+            methods = {"jar": client.get("signed_request_object") or {"credentials": []}}
         enabled = {kids[ref["id"]] for m in methods.values() for ref in m["credentials"]}
     finally:
         tenant.close()
     return set(kids.values()), enabled
 
 
+@pytest.mark.parametrize("use", USES)
 def test_a_rotation_killed_at_any_write_keeps_a_declared_key_and_converges(
-    tmp_path: Path,
+    tmp_path: Path, use: str
 ) -> None:
     seed_value = int(os.environ.get("CRASH_SEED") or time.time_ns() % 2**32)
     replay = f" (replay with CRASH_SEED={seed_value})"
@@ -110,12 +119,12 @@ def test_a_rotation_killed_at_any_write_keeps_a_declared_key_and_converges(
     with TlsServe(database) as served:
         log = RequestLog(served)
         try:
-            previous = declare(root, ROUNDS[0])
+            previous = declare(root, ROUNDS[0], use)
             first = served.reconciler(root, *APPLY)
             out, err = first.communicate(timeout=120)
             assert first.returncode == 0, out + err
             for keys in ROUNDS[1:]:
-                declared = declare(root, keys)
+                declared = declare(root, keys, use)
                 log.clear()
                 began = time.time()
                 process = served.reconciler(root, *APPLY)
@@ -127,7 +136,7 @@ def test_a_rotation_killed_at_any_write_keeps_a_declared_key_and_converges(
                 killer.join(timeout=30)
                 assert process.returncode in (KILLED, 0), err + replay
                 kills += process.returncode == KILLED
-                held, enabled = keys_of(database)
+                held, enabled = keys_of(database, use)
                 assert len(held) <= 2, f"{held}{replay}"
                 assert enabled, f"the client authenticates with no key{replay}"
                 assert enabled <= previous | declared, f"{enabled}{replay}"
@@ -146,7 +155,7 @@ def test_a_rotation_killed_at_any_write_keeps_a_declared_key_and_converges(
         finally:
             log.close()
         assert kills >= 3, f"only {kills} rounds were killed{replay}"
-        assert keys_of(database) == (declared, declared), replay
+        assert keys_of(database, use) == (declared, declared), replay
         check = served.reconciler(root, "plan", "--detailed-exitcode")
         out, err = check.communicate(timeout=60)
         assert check.returncode == 0, out + err + replay
