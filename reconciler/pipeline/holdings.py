@@ -137,14 +137,20 @@ def _read(registry: Registry) -> _Read:
             if exc.status != 403:
                 raise
             return _Read(apps, refused=exc)
+    assert isinstance(registry, ClientsRegistry)
     pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="registry-access")
     try:
         grants = pool.submit(registry.list_grants)
         connections = pool.submit(registry.list_connections)
         apps = registry.list_apps()
         return _Read(apps, *_access(grants, connections))
+    except BaseException:
+        # The other reads stop at their next request; they end before the registry (and
+        # the connections they hold) may be closed.
+        registry.stop_reading()
+        raise
     finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _access(

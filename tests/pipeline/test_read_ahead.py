@@ -144,6 +144,9 @@ class FailingRegistry(Auth0Registry):
     def list_apps(self) -> Any:
         raise self.error
 
+    def stop_reading(self) -> None:
+        """Nothing else is being read."""
+
 
 def test_what_the_read_raised_is_raised_where_the_holdings_are_asked_for() -> None:
     failure = RegistryError("GET /api/v2/clients: 503 Service Unavailable (after 5 attempts)")
