@@ -116,3 +116,42 @@ def test_serve_is_listed_by_its_own_summary_and_runs_as_itself() -> None:
     code, output, _ = run_cli("serve", "--help", cwd=ROOT)
     assert code == 0
     assert "Usage: reconciler serve [OPTIONS]" in output and "--db" in output
+
+
+def test_a_plan_that_changes_nothing_loads_no_diff_library(project: Path) -> None:
+    web = project / "apps" / "web.yaml"
+    web.write_text(web.read_text().split("    apis:")[0])  # the embedded registry has no APIs
+    registry = ["--env", "dev", "--registry", "sqlite:registry.db"]
+    secrets = ["--secrets-out", "secrets.json"]
+    code, output, _ = run_cli("apply", "--auto-approve", *secrets, *registry, cwd=project)
+    assert code == 0, output
+    code, output, modules = run_cli("plan", "--detailed-exitcode", *registry, cwd=project)
+    assert code == 0, output
+    assert "deepdiff" not in top_levels(modules)
+    web.write_text(web.read_text().replace("name: Web", "name: Web app"))
+    code, output, modules = run_cli("plan", "--detailed-exitcode", *registry, cwd=project)
+    assert code == 2, output
+    assert "name" in output and "Web app" in output
+    assert "deepdiff" in top_levels(modules)
+
+
+def test_the_auth0_backend_loads_no_key_library_until_a_key_is_used(tmp_path: Path) -> None:
+    """A management client with a secret (most runs) never parses a key or a JWT."""
+    listing = (
+        "import json, sys\n"
+        "from reconciler.registries.auth0.registry import open_auth0\n"
+        "registry = open_auth0('auth0://tenant.example.com', environ={\n"
+        "    'AUTH0_CLIENT_ID': 'client', 'AUTH0_CLIENT_SECRET': 'secret'})\n"
+        "registry.close()\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", listing],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=True,
+    )
+    modules = set(json.loads(done.stdout.splitlines()[-1]))
+    assert top_levels(modules) & {"jwt", "cryptography"} == set()

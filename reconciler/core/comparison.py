@@ -12,8 +12,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from deepdiff import DeepDiff
-
 from reconciler.core.changes import FieldChange, Reason
 from reconciler.core.cimd_fields import DOCUMENT_FIELDS, mapped_fields
 from reconciler.core.model import App, DesiredApp, Source, canonical, project
@@ -95,6 +93,8 @@ def _field_changes(
 ) -> list[FieldChange]:
     """Each changed path of these ``fields`` (an object's member, a whole list), labelled
     with what changed its field."""
+    from deepdiff import DeepDiff  # only a plan that changes something describes it
+
     found: dict[str, FieldChange] = {}
     compared = (
         {name: before.get(name) for name in fields},

@@ -424,13 +424,21 @@ def canonical(fields: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _canonical_value(path: str, value: Any) -> Any:
+    # Scalars are returned before a path is made for them: this runs for every member of
+    # every app, twice a plan.
     if isinstance(value, dict):
-        return {member: _canonical_value(f"{path}.{member}", v) for member, v in value.items()}
+        return {
+            member: _canonical_value(f"{path}.{member}", v) if isinstance(v, dict | list) else v
+            for member, v in value.items()
+        }
     if not isinstance(value, list):
         return value
-    items = [_canonical_value(f"{path}[]", item) for item in value]
+    inner = f"{path}[]"
+    items = [_canonical_value(inner, i) if isinstance(i, dict | list) else i for i in value]
     if path not in SET_LIKE_FIELDS:
         return items
+    if all(type(item) is str for item in items):  # the common case: sorted as _order_key does
+        return sorted(set(items))
     unique = {_order_key(item): item for item in items}
     return [unique[key] for key in sorted(unique)]
 

@@ -73,6 +73,12 @@ def _fast_check(name: str) -> Callable[[Any], Any]:
     return check
 
 
+def load_checks() -> None:
+    """Load every compiled check now, not at its first use (before a run forks)."""
+    for name in COMPILED_CHECKS:
+        _fast_check(name)
+
+
 def is_valid(schema_name: str, instance: Any) -> bool:
     try:
         _fast_check(schema_name)(instance)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -27,7 +28,7 @@ from reconciler.manifests.evaluation import (
 )
 from reconciler.manifests.yamlfile import YamlFile
 
-__all__ = ["Options", "ValidationReport", "Workspace"]
+__all__ = ["Options", "ValidationReport", "Workspace", "manifest_digest"]
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,11 @@ class Workspace:
         """Every manifest file a plan reads: the project's, and any file named outside it."""
         return _union(self.project_paths, self.named_paths or [])
 
+    @cached_property
+    def digest(self) -> str:
+        """The digest of the manifest files a plan reads (``manifest_digest``)."""
+        return manifest_digest(self.manifest_paths, self.config.root)
+
     def paths_with(self, files: Sequence[str]) -> list[Path]:
         """The manifest files, with these (relative to the project root) if they are not."""
         return _union(self.manifest_paths, [self.config.root / name for name in files])
@@ -177,6 +183,22 @@ class Workspace:
         if strict:
             diagnostics = [d.as_error() for d in diagnostics]
         return ValidationReport(len(paths), apps, names, diagnostics)
+
+
+def manifest_digest(paths: Sequence[Path], root: Path) -> str:
+    """Changes when any manifest file's bytes, its path under ``root``, or the set changes."""
+    hasher = hashlib.sha256()
+    for path in sorted(paths):
+        try:
+            name = str(path.resolve().relative_to(root))
+        except ValueError:
+            name = str(path)
+        hasher.update(name.encode("utf-8") + b"\0")
+        try:
+            hasher.update(hashlib.sha256(path.read_bytes()).digest())
+        except OSError:
+            hasher.update(b"unreadable")
+    return "sha256:" + hasher.hexdigest()
 
 
 def _union(first: Sequence[Path], second: Sequence[Path]) -> list[Path]:

@@ -6,7 +6,6 @@ Plan and apply share this path, so what apply does is exactly what plan showed.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import ssl
 from collections.abc import Sequence
@@ -28,7 +27,7 @@ from reconciler.diagnostics import Diagnostic, Location, Severity
 from reconciler.errors import InputError, ManifestError, UnsafePlanError
 from reconciler.manifests.config import Environment
 from reconciler.manifests.desired import desired_apps, third_party_grants
-from reconciler.manifests.workspace import Workspace
+from reconciler.manifests.workspace import Workspace, manifest_digest
 from reconciler.pipeline.console import Console
 from reconciler.pipeline.holdings import Holdings, ReadAhead, read_holdings, reads_in_background
 from reconciler.pipeline.needs import reading_needs
@@ -185,7 +184,7 @@ def load_desired(workspace: Workspace, *, strict: bool = False) -> Desired:
         environment,
         desired_apps(manifests.apps.values(), workspace.config.root),
         [d for d in manifests.diagnostics if not d.is_error],
-        manifest_digest(workspace.manifest_paths, workspace.config.root),
+        workspace.digest,
         workspace.config.root / LOCK_NAME,
         strict,
         workspace.scope,
@@ -478,19 +477,3 @@ def connection_for(workspace: Workspace, *, read_only: bool = False) -> Connecti
 
 def open_for(environment: Environment, connection: Connection | None = None) -> Registry:
     return open_registry(environment.registry, connection)
-
-
-def manifest_digest(paths: Sequence[Path], root: Path) -> str:
-    """Changes when any manifest file's bytes, its path under ``root``, or the set changes."""
-    hasher = hashlib.sha256()
-    for path in sorted(paths):
-        try:
-            name = str(path.resolve().relative_to(root))
-        except ValueError:
-            name = str(path)
-        hasher.update(name.encode("utf-8") + b"\0")
-        try:
-            hasher.update(hashlib.sha256(path.read_bytes()).digest())
-        except OSError:
-            hasher.update(b"unreadable")
-    return "sha256:" + hasher.hexdigest()

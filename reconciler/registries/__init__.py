@@ -13,12 +13,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from importlib import import_module
 from pathlib import Path
 
 from reconciler.errors import InputError
 from reconciler.registries.base import Created, Registry
 
-__all__ = ["Connection", "Created", "Registry", "open_registry"]
+__all__ = ["Connection", "Created", "Registry", "load_registry_code", "open_registry"]
+
+#: The module that opens each kind of registry URI, imported when one is opened.
+_BACKENDS = {
+    "sqlite:": "reconciler.registries.sqlite",
+    "auth0://": "reconciler.registries.auth0.registry",
+    "dcr+https://": "reconciler.registries.dcr.registry",
+    "dcr+http://": "reconciler.registries.dcr.registry",
+}
 
 
 @dataclass(frozen=True)
@@ -41,6 +50,16 @@ class Connection:
     lock: bool = True
     #: Where credentials (AUTH0_*) are read from; None: the process environment.
     environ: Mapping[str, str] | None = None
+
+
+def load_registry_code(uri: str) -> None:
+    """Import the code that opens ``uri`` without opening it (nothing for an unknown URI:
+    opening it says why). Before the environments of a run fork, so that every process
+    shares it instead of importing it again."""
+    for prefix, module in _BACKENDS.items():
+        if uri.startswith(prefix):
+            import_module(module)
+            return
 
 
 def open_registry(uri: str, connection: Connection | None = None) -> Registry:

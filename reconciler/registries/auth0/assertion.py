@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-
-import jwt
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+from typing import TYPE_CHECKING
 
 from reconciler.errors import InputError
+
+if TYPE_CHECKING:  # imported where a key is used: a client secret's run never loads them
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 __all__ = ["ALGORITHMS", "ASSERTION_TYPE", "ClientAssertion"]
 
@@ -42,6 +41,10 @@ class ClientAssertion:
     def from_pem(cls, client_id: str, pem: bytes, *, alg: str, source: str) -> ClientAssertion:
         """The assertion signer for a PEM private key; ``source`` names where the key came
         from in the errors (a variable, a file)."""
+        from cryptography.exceptions import UnsupportedAlgorithm
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
         if alg not in ALGORITHMS:
             raise InputError(
                 f"AUTH0_CLIENT_ASSERTION_ALG {alg!r}: use one of {', '.join(ALGORITHMS)} "
@@ -68,6 +71,8 @@ class ClientAssertion:
     def fields(self, audience: str, now: float) -> dict[str, str]:
         """The token request's client authentication: a fresh assertion for ``audience``
         (the tenant URL with its trailing slash) issued at ``now`` (epoch seconds)."""
+        import jwt
+
         issued = int(now)
         claims = {
             "iss": self.client_id,

@@ -19,7 +19,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
-import jwt
 
 from reconciler.errors import InputError, RegistryError
 from reconciler.registries.auth0.assertion import ClientAssertion
@@ -210,6 +209,8 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
 def _unverified_claims(token: str) -> dict[str, Any]:
     """A ready token's claims, read without checking its signature (only Auth0 can): what
     it says of itself, to hide its client and check its scopes; {} for an opaque token."""
+    import jwt  # only for a ready token: a client's run does not load it, nor cryptography
+
     try:
         claims = jwt.decode(token, options={"verify_signature": False})
     except jwt.PyJWTError:
