@@ -847,12 +847,12 @@ def show_environments(
 ) -> int:
     """``plan --all-envs``: save each plan under ``out``, print one report, its exit code."""
     from reconciler.core.environments import (
+        distinct_warnings,
+        render_environments_github,
         render_environments_json,
         render_environments_markdown,
         render_environments_text,
     )
-    from reconciler.core.render import render_github
-    from reconciler.diagnostics import github_annotation
     from reconciler.github import gather_comment_context, repository_root
     from reconciler.pipeline.environments import worst_exit_code
 
@@ -883,12 +883,7 @@ def show_environments(
             nl=False,
         )
     elif fmt == "github":
-        for section in sections:
-            if section.plan is not None:
-                click.echo(render_github(section.plan, root=repository_root()), nl=False)
-            if section.error is not None:
-                title = f"reconciler: environment {section.name}"
-                click.echo(github_annotation("error", section.error, title=title))
+        click.echo(render_environments_github(sections, root=repository_root()), nl=False)
     else:
         click.echo(render_environments_text(sections, code, color=color), nl=False, color=color)
     return code
@@ -898,11 +893,12 @@ def apply_every_environment(
     ctx: click.Context, given: dict[str, Any], paths: tuple[Path, ...], request: EnvironmentsRequest
 ) -> int:
     """``apply --all-envs``: one combined plan, one approval, one report."""
-    from reconciler.core.environments import render_environments_text
+    from reconciler.core.environments import distinct_warnings, render_environments_text
     from reconciler.manifests.workspace import Workspace
     from reconciler.pipeline import LOCK_NAME
     from reconciler.pipeline.environments import (
         apply_environments,
+        saved_plans_dir,
         saved_plans_in,
         worst_exit_code,
     )
@@ -976,25 +972,6 @@ def saved_plan(paths: tuple[Path, ...]) -> Path | None:
 def refuse_shard_without_all_envs(shard: tuple[int, int] | None, all_envs: bool) -> None:
     if shard is not None and not all_envs:
         raise click.UsageError("--shard takes a share of --all-envs: give --all-envs too")
-
-
-def distinct_warnings(sections: Sequence[EnvironmentSection]) -> list[Diagnostic]:
-    """Every environment's warnings, each once: most are the manifests', shared by all."""
-    seen: dict[str, Diagnostic] = {}
-    for section in sections:
-        for warning in section.warnings:
-            seen.setdefault(str(warning), warning)
-    return list(seen.values())
-
-
-def saved_plans_dir(paths: tuple[Path, ...]) -> Path | None:
-    """``apply --all-envs plans/``: one directory of saved plans (JSON, and no manifests)."""
-    if len(paths) != 1 or not paths[0].is_dir():
-        return None
-    names = [path.suffix for path in paths[0].iterdir()]
-    if ".json" in names and not {".yaml", ".yml"} & set(names):
-        return paths[0]
-    return None
 
 
 def show_warnings(warnings: list[Diagnostic], fmt: str = "text") -> None:

@@ -210,6 +210,21 @@ def test_an_environment_that_fails_is_reported_and_the_others_go_on(
     assert re.search(r"^  us\s+exit 1  error: ", applied.stdout, re.M), applied.stdout
 
 
+def test_github_format_annotates_each_plan_and_names_the_environment_that_failed(
+    project: Path, served: dict[str, Served], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("US_AUTH0_CLIENT_SECRET", "not-the-secret")
+    result = run("plan", "--all-envs", "--format", "github")
+    assert result.exit_code == 1, result.output
+    errors = [line for line in result.stdout.splitlines() if line.startswith("::error")]
+    assert len(errors) == 1, result.stdout
+    assert errors[0].startswith("::error title=reconciler%3A environment us::")  # ":" escaped
+    assert "not-the-secret" not in result.output
+    # the warnings every environment shares are annotated once, not once per environment
+    warned = [line for line in result.stdout.splitlines() if "m2m-without-api" in line]
+    assert len(warned) == 1, result.stdout
+
+
 def test_saved_plans_apply_per_environment_and_a_stale_one_exits_4(
     project: Path, served: dict[str, Served]
 ) -> None:

@@ -11,14 +11,23 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from reconciler.core.comment import COMMENT_BUDGET, CommentContext
 from reconciler.core.plan import Plan
-from reconciler.core.render import plan_summary, render_json, render_markdown, render_text
-from reconciler.diagnostics import Diagnostic
+from reconciler.core.render import (
+    plan_summary,
+    render_github,
+    render_json,
+    render_markdown,
+    render_text,
+)
+from reconciler.diagnostics import Diagnostic, github_annotation
 
 __all__ = [
     "EnvironmentSection",
+    "distinct_warnings",
+    "render_environments_github",
     "render_environments_json",
     "render_environments_markdown",
     "render_environments_text",
@@ -50,6 +59,30 @@ class EnvironmentSection:
         if self.report is not None:
             return self.report.splitlines()[0]
         return plan_summary(self.plan) if self.plan is not None else ""
+
+
+def distinct_warnings(sections: Sequence[EnvironmentSection]) -> list[Diagnostic]:
+    """Every environment's warnings, each once: most are the manifests', shared by all."""
+    seen: dict[str, Diagnostic] = {}
+    for section in sections:
+        for warning in section.warnings:
+            seen.setdefault(str(warning), warning)
+    return list(seen.values())
+
+
+def render_environments_github(
+    sections: Sequence[EnvironmentSection], *, root: Path | None = None
+) -> str:
+    """Workflow commands: each plan's (``render_github``, files relative to ``root``), and
+    an error per environment that stopped, titled by its name."""
+    lines: list[str] = []
+    for section in sections:
+        if section.plan is not None:
+            lines.append(render_github(section.plan, root=root))
+        if section.error is not None:
+            title = f"reconciler: environment {section.name}"
+            lines.append(github_annotation("error", section.error, title=title) + "\n")
+    return "".join(lines)
 
 
 def render_environments_text(

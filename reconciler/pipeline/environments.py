@@ -57,6 +57,7 @@ __all__ = [
     "environment_names",
     "in_shard",
     "plan_environments",
+    "saved_plans_dir",
     "saved_plans_in",
     "worst_exit_code",
 ]
@@ -403,6 +404,16 @@ def _apply_each(
         return _run_each(list(plans), apply_one, request.parallel, stop)
 
 
+def saved_plans_dir(paths: Sequence[Path]) -> Path | None:
+    """``apply --all-envs plans/``: one directory of saved plans (JSON, and no manifests)."""
+    if len(paths) != 1 or not paths[0].is_dir():
+        return None
+    names = [path.suffix for path in paths[0].iterdir()]
+    if ".json" in names and not {".yaml", ".yml"} & set(names):
+        return paths[0]
+    return None
+
+
 def saved_plans_in(directory: Path, workspace: Workspace) -> dict[str, Path]:
     """``apply --all-envs DIR``: DIR's ``NAME.json`` plans, each for environment NAME."""
     if not directory.is_dir():
@@ -469,11 +480,12 @@ def _run_spread(
 ) -> list[EnvironmentSection]:
     """``_run_each`` over one forked process per core, each with its share of the names
     and of ``parallel`` (at most ``_PLANS_PER_PROCESS`` at once): parsing, planning and
-    decoding answers take the CPU, which one process's threads would take turns at. Read only (planning), so a process that is
-    stopped leaves nothing behind: the children ignore Ctrl-C and, being daemons, end
-    with the parent. Only a process with no other thread forks (a thread holding a lock
-    at the fork would leave it held in the child for good); otherwise, as where fork is
-    missing or on one core, the threads of this process."""
+    decoding answers take the CPU, which one process's threads would take turns at. Read
+    only (planning), so a process that is stopped leaves nothing behind: the children
+    ignore Ctrl-C and, being daemons, end with the parent. Only a process with no other
+    thread forks (a thread holding a lock at the fork would leave it held in the child for
+    good); otherwise, as where fork is missing or on one core, the threads of this
+    process."""
     processes = min(os.cpu_count() or 1, len(names), parallel)
     forkable = "fork" in multiprocessing.get_all_start_methods()
     if processes < 2 or not forkable or threading.active_count() > 1:
