@@ -192,7 +192,12 @@ def main() -> None:
             print(f"{label:<40} {figure.wall:6.2f}s {figure.ours:7.2f}s {figure.tenants:11.2f}s")
         cores = os.cpu_count() or 1
         floor = (together.ours + together.tenants) / cores
-        print(f"CPU floor of the --all-envs run on {cores} cores: {floor:.2f} s")
+        print(
+            f"CPU floor of the --all-envs run on {cores} cores: {floor:.2f} s "
+            f"({floor / single[slowest].wall:.2f}x the slowest single environment; the "
+            f"run's own CPU, {together.ours / args.envs * 1000:.0f} ms an environment, and "
+            "the tenants' on the same cores)"
+        )
         ratio = together.wall / single[slowest].wall
         verdict = "within" if ratio <= 1.5 else "NOT within"
         print(f"ratio to the slowest single environment: {ratio:.2f}x ({verdict} the 1.5x target)")
