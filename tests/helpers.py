@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,22 @@ from reconciler.manifests.schema import PLAN_SCHEMA, load_schema
 from reconciler.manifests.yamlfile import YamlFile
 from reconciler.registries.clients import ClientsRegistry
 from reconciler.tenant.engine import Tenant
+
+
+def modules_loaded_by(script: str, *, cwd: Path) -> set[str]:
+    """Every module a fresh interpreter has loaded after running ``script`` in ``cwd`` (our
+    package importable from there)."""
+    listing = f"{script}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))\n"
+    root = str(Path(__file__).resolve().parents[1])
+    done = subprocess.run(
+        [sys.executable, "-c", listing],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": root},
+    )
+    return set(json.loads(done.stdout.splitlines()[-1]))
 
 
 def desired(key: str, **data: Any) -> DesiredApp:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import ast
-import json
-import subprocess
-import sys
 from pathlib import Path
+
+from tests.helpers import modules_loaded_by
 
 PACKAGE = Path(__file__).resolve().parents[1] / "reconciler"
 
@@ -89,19 +88,8 @@ def test_every_package_maps_its_modules_in_its_docstring() -> None:
 
 def test_the_core_imports_pure() -> None:
     """Importing the planner and the renderers loads no I/O library and no outer package."""
-    script = (
-        "import json, sys\n"
-        "import reconciler.core.planner, reconciler.core.render, reconciler.core.risks\n"
-        "print(json.dumps(sorted(sys.modules)))\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=PACKAGE.parent,
-    )
-    loaded = set(json.loads(done.stdout))
+    script = "import reconciler.core.planner, reconciler.core.render, reconciler.core.risks"
+    loaded = modules_loaded_by(script, cwd=PACKAGE.parent)
     io_libraries = {"httpx", "yaml", "jsonschema", "click", "sqlite3", "_sqlite3", "h11"}
     assert loaded & io_libraries == set()
     ours = {name for name in loaded if name.split(".")[0] == "reconciler"}

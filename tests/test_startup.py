@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.cli import cli, load_serve
+from tests.helpers import modules_loaded_by
 
 ROOT = Path(__file__).resolve().parents[1]
 #: What a valid repository without keys never needs: the planner's diff, the network,
@@ -137,21 +138,11 @@ def test_a_plan_that_changes_nothing_loads_no_diff_library(project: Path) -> Non
 
 def test_the_auth0_backend_loads_no_key_library_until_a_key_is_used(tmp_path: Path) -> None:
     """A management client with a secret (most runs) never parses a key or a JWT."""
-    listing = (
-        "import json, sys\n"
+    script = (
         "from reconciler.registries.auth0.registry import open_auth0\n"
         "registry = open_auth0('auth0://tenant.example.com', environ={\n"
         "    'AUTH0_CLIENT_ID': 'client', 'AUTH0_CLIENT_SECRET': 'secret'})\n"
         "registry.close()\n"
-        "print(json.dumps(sorted(sys.modules)))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", listing],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        check=True,
-    )
-    modules = set(json.loads(done.stdout.splitlines()[-1]))
+    modules = modules_loaded_by(script, cwd=tmp_path)
     assert top_levels(modules) & {"jwt", "cryptography"} == set()
